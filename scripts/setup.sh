@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# One-step set-up: system libraries, a virtual environment in .venv, openhear and its pinned dependencies.
+#   scripts/setup.sh          runtime (what `make demo` needs)
+#   scripts/setup.sh --test   also the test and evaluation tools (what `make test` needs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+apt_install() {
+    # Installs Debian packages that are missing; needs root (or sudo) and says so otherwise.
+    local missing=()
+    for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "setup: installing Debian packages: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# PortAudio for live audio (sounddevice); the library still imports and captions files without it.
+apt_install libportaudio2
+if [ $want_test -eq 1 ]; then
+    # Debian's chromium for the browser tests (never a downloaded browser).
+    apt_install chromium
+fi
+
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+pip="./.venv/bin/python -m pip --disable-pip-version-check -q"
+extras=""
+[ $want_test -eq 1 ] && extras="[test,eval]"
+$pip install -c constraints.txt -e ".${extras}"
+# pyclarity (MSBG hearing-loss simulator, HASPI): its declared dependencies pull torch, so install it
+# without them; the modules we use need only numpy, scipy, numba and soundfile.
+$pip install -c constraints.txt --no-deps pyclarity==0.9.0
+if [ $want_test -eq 1 ] && [ -f package.json ]; then
+    # axe-core for the accessibility scan in the browser tests.
+    npm ci --silent --no-audit --no-fund
+fi

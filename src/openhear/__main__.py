@@ -1,0 +1,5 @@
+"""`python -m openhear` runs the CLI."""
+
+from openhear.cli import main
+
+raise SystemExit(main())

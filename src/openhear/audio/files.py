@@ -1,0 +1,125 @@
+"""Reading and writing audio files and raw PCM streams, with one-line errors for bad input.
+
+Files are read in blocks so an hour-long recording needs bounded memory; `read_audio` is the
+whole-file convenience built on the same reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import soundfile as sf
+
+from openhear.audio.block import AudioBlock
+from openhear.errors import AudioInputError, OpenhearError
+
+DEFAULT_BLOCK_FRAMES = 16000
+"""Frames per block when streaming a file (1 s at 16 kHz)."""
+
+
+def _check_input_path(path: Path) -> None:
+    if not path.exists():
+        raise AudioInputError(f"no such file: {path}")
+    if path.is_dir():
+        raise AudioInputError(f"{path} is a directory, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioInputError(f"{path} is empty")
+
+
+def _open(path: Path) -> sf.SoundFile:
+    _check_input_path(path)
+    try:
+        f = sf.SoundFile(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AudioInputError(f"cannot read {path} as audio ({_short(exc)})") from None
+    if f.frames == 0:
+        f.close()
+        raise AudioInputError(f"{path} contains no audio (zero length)")
+    return f
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+
+
+def audio_info(path: str | Path) -> tuple[int, int, float]:
+    """(sample_rate, channels, duration_s) of an audio file, validating it."""
+    with _open(Path(path)) as f:
+        return f.samplerate, f.channels, f.frames / f.samplerate
+
+
+def iter_audio_file(path: str | Path, block_frames: int = DEFAULT_BLOCK_FRAMES) -> Iterator[AudioBlock]:
+    """Yield an audio file as consecutive AudioBlocks at its own sample rate."""
+    path = Path(path)
+    f = _open(path)
+    with f:
+        rate = f.samplerate
+        start = 0
+        try:
+            for chunk in f.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
+                if chunk.shape[0] == 0:
+                    continue
+                yield AudioBlock(np.ascontiguousarray(chunk), rate, start / rate)
+                start += chunk.shape[0]
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise AudioInputError(f"{path} is damaged after {start / rate:.1f} s ({_short(exc)})") from None
+        if start == 0:
+            raise AudioInputError(f"{path} contains no audio (zero length)")
+
+
+def read_audio(path: str | Path) -> AudioBlock:
+    """Read a whole audio file (wav, flac, ogg, mp3, ...) into one AudioBlock."""
+    blocks = list(iter_audio_file(path, block_frames=1 << 18))
+    return AudioBlock(np.concatenate([b.samples for b in blocks]), blocks[0].sample_rate, 0.0)
+
+
+def iter_pcm_s16le(
+    stream: BinaryIO, sample_rate: int, channels: int = 1, block_frames: int = 1600
+) -> Iterator[AudioBlock]:
+    """Yield raw signed 16-bit little-endian PCM from a binary stream (e.g. stdin) as AudioBlocks."""
+    if not 1000 <= sample_rate <= 384000:
+        raise OpenhearError(f"--rate {sample_rate} is not a usable sample rate (1000 to 384000 Hz)")
+    if not 1 <= channels <= 32:
+        raise OpenhearError(f"--channels {channels} is not a usable channel count (1 to 32)")
+    frame_bytes = 2 * channels
+    want = block_frames * frame_bytes
+    pending = b""
+    start = 0
+    while True:
+        data = stream.read(want - len(pending)) if hasattr(stream, "read") else b""
+        if not data:
+            break
+        pending += data
+        if len(pending) < want:
+            continue
+        yield _pcm_block(pending, sample_rate, channels, start)
+        start += block_frames
+        pending = b""
+    usable = len(pending) - len(pending) % frame_bytes
+    if usable:
+        yield _pcm_block(pending[:usable], sample_rate, channels, start)
+
+
+def _pcm_block(data: bytes, sample_rate: int, channels: int, start_frame: int) -> AudioBlock:
+    pcm = np.frombuffer(data, dtype="<i2").reshape(-1, channels)
+    return AudioBlock(pcm.astype(np.float32) / 32768.0, sample_rate, start_frame / sample_rate)
+
+
+def float_to_pcm16(samples: np.ndarray) -> bytes:
+    """Clip float samples to [-1, 1] and encode them as signed 16-bit little-endian PCM."""
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
+
+
+def write_audio(path: str | Path, block: AudioBlock, metadata: Mapping[str, str] | None = None) -> None:
+    """Write a block as 16-bit PCM (format from the suffix), with optional text metadata (title, comment, ...)."""
+    path = Path(path)
+    try:
+        with sf.SoundFile(str(path), "w", block.sample_rate, block.channels, subtype="PCM_16") as f:
+            for key, value in (metadata or {}).items():
+                setattr(f, key, value)
+            f.write(np.clip(block.samples, -1.0, 1.0))
+    except (sf.LibsndfileError, RuntimeError, OSError, TypeError) as exc:
+        raise OpenhearError(f"cannot write {path} ({_short(exc)})") from None

@@ -1,0 +1,59 @@
+"""Stateful resampling with soxr: one resampler per stream, so block edges leave no artefacts."""
+
+from __future__ import annotations
+
+import numpy as np
+import soxr
+
+from openhear.audio.block import AudioBlock
+
+
+class StreamResampler:
+    """Converts a stream of AudioBlocks to `out_rate` (and optionally to mono) block by block."""
+
+    def __init__(self, in_rate: int, out_rate: int, channels: int, to_mono: bool = False, quality: str = "HQ"):
+        self.in_rate = in_rate
+        self.out_rate = out_rate
+        self.channels = 1 if to_mono else channels
+        self.to_mono = to_mono
+        self._quality = quality
+        self._out_frames = 0
+        self._stream = None if in_rate == out_rate else soxr.ResampleStream(
+            in_rate, out_rate, self.channels, dtype="float32", quality=quality
+        )
+
+    def _prepare(self, block: AudioBlock) -> np.ndarray:
+        if block.sample_rate != self.in_rate:
+            raise ValueError(f"resampler expects {self.in_rate} Hz, got {block.sample_rate} Hz")
+        x = block.mono().reshape(-1, 1) if self.to_mono else block.samples
+        return np.ascontiguousarray(x, dtype=np.float32)
+
+    def _emit(self, y: np.ndarray) -> AudioBlock:
+        y = y.reshape(-1, self.channels)
+        out = AudioBlock(y, self.out_rate, self._out_frames / self.out_rate)
+        self._out_frames += y.shape[0]
+        return out
+
+    def process(self, block: AudioBlock) -> AudioBlock:
+        """Resample one block; the output may be a few frames shorter or longer than rate-exact."""
+        x = self._prepare(block)
+        if self._stream is None:
+            return self._emit(x.copy())
+        return self._emit(self._stream.resample_chunk(x, last=False))
+
+    def flush(self) -> AudioBlock:
+        """Return the samples still held inside the filter at the end of the stream."""
+        if self._stream is None:
+            return self._emit(np.zeros((0, self.channels), np.float32))
+        return self._emit(self._stream.resample_chunk(np.zeros((0, self.channels), np.float32), last=True))
+
+    def reset(self) -> None:
+        """Start a new stream."""
+        self.__init__(self.in_rate, self.out_rate, self.channels, self.to_mono, self._quality)  # type: ignore[misc]
+
+
+def resample(samples: np.ndarray, in_rate: int, out_rate: int) -> np.ndarray:
+    """Resample a whole array (frames[, channels]) at once."""
+    if in_rate == out_rate:
+        return np.asarray(samples, dtype=np.float32)
+    return soxr.resample(np.asarray(samples, dtype=np.float32), in_rate, out_rate, quality="HQ").astype(np.float32)

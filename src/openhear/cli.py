@@ -1,0 +1,76 @@
+"""The `openhear` command: a thin adapter that parses arguments and calls the library.
+
+Each subcommand lives in `openhear.commands.<name>` and exposes `register(subparsers, common)`,
+which adds its parser and sets `func(args) -> int`. Modules there must import cheaply: heavy
+imports (models, numpy-heavy code) belong inside the command's function.
+
+Exit codes: 0 success, 1 runtime error, 2 usage error, 130 interrupted. Errors are one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+import traceback
+
+from openhear import __version__, commands
+from openhear.errors import OpenhearError
+
+log = logging.getLogger("openhear")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, with every command module found in openhear.commands."""
+    common = argparse.ArgumentParser(add_help=False)
+    verbosity = common.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="print only results and errors")
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="print progress details and timings")
+
+    parser = argparse.ArgumentParser(
+        prog="openhear",
+        description="Offline, private hearing assistance: amplify, caption, speak, converse.",
+    )
+    parser.add_argument("--version", action="version", version=f"openhear {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"openhear.commands.{info.name}")
+        module.register(sub, common)
+    return parser
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.WARNING
+    if getattr(args, "quiet", False):
+        level = logging.ERROR
+    elif getattr(args, "verbose", False):
+        level = logging.DEBUG
+    logging.basicConfig(level=level, format="openhear: %(message)s", stream=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    _configure_logging(args)
+    try:
+        return int(args.func(args) or 0)
+    except OpenhearError as exc:
+        print(f"openhear: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("openhear: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (e.g. `| head`): not an error worth a message
+        return 0
+    except Exception as exc:  # last resort: still one line, with the traceback only on --verbose
+        if getattr(args, "verbose", False):
+            traceback.print_exc()
+        print(f"openhear: internal error: {type(exc).__name__}: {exc} (run with --verbose for details)", file=sys.stderr)
+        return 1

@@ -1,0 +1,1 @@
+"""CLI subcommands, one module each; see openhear.cli for the contract."""

@@ -1,0 +1,59 @@
+"""Shared fixtures: the real speech copied into tests/data/speech, and an isolated data directory."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SPEECH_DIR = Path(__file__).parent / "data" / "speech"
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One recording from tests/data/speech/manifest.jsonl."""
+
+    id: str
+    path: Path
+    text: str | None
+    duration_s: float
+    kind: str
+
+
+def load_manifest() -> list[Utterance]:
+    """Every recording bundled for tests (real speech; see tests/data/speech/SOURCES.md)."""
+    rows = [json.loads(line) for line in (SPEECH_DIR / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    return [Utterance(r["id"], SPEECH_DIR / r["audio"], r["text"], r["duration_s"], r["kind"]) for r in rows]
+
+
+@pytest.fixture(scope="session")
+def manifest() -> list[Utterance]:
+    return load_manifest()
+
+
+@pytest.fixture(scope="session")
+def transcribed(manifest) -> list[Utterance]:
+    """The 11 utterances that have reference transcripts."""
+    return [u for u in manifest if u.text]
+
+
+@pytest.fixture(scope="session")
+def long_speech(manifest) -> Utterance:
+    """An 11.7 s LibriSpeech utterance with its transcript."""
+    return next(u for u in manifest if u.id == "librispeech_dev-clean_2412-153948-0000")
+
+
+@pytest.fixture(scope="session")
+def noise_clip(manifest) -> Utterance:
+    """10 s of kitchen noise (no speech)."""
+    return next(u for u in manifest if u.kind == "noise")
+
+
+@pytest.fixture(autouse=True)
+def isolated_data_dir(tmp_path, monkeypatch):
+    """Every test gets its own empty user data directory."""
+    d = tmp_path / "openhear-data"
+    monkeypatch.setenv("OPENHEAR_DATA_DIR", str(d))
+    return d
