@@ -1,0 +1,53 @@
+"""Caption events: a provisional caption is replaceable, a final caption is append-only.
+
+Times are seconds from the start of the audio stream, as numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word with its timing."""
+
+    text: str
+    """The word as Whisper wrote it (may carry leading space or punctuation)."""
+    start_s: float
+    """Start of the word in the stream, seconds."""
+    end_s: float
+    """End of the word in the stream, seconds."""
+    probability: float = 1.0
+    """Whisper's word probability (0 to 1)."""
+
+
+@dataclass(frozen=True)
+class ProvisionalCaption:
+    """Text heard but not yet confirmed; it replaces the previous provisional caption wholesale."""
+
+    text: str
+    """The unconfirmed text after the last final caption ('' clears the provisional line)."""
+    start_s: float
+    """Start time of the first provisional word, seconds."""
+    end_s: float
+    """End time of the last provisional word, seconds."""
+    words: tuple[Word, ...] = field(default_factory=tuple)
+    """The provisional words with their times."""
+
+
+@dataclass(frozen=True)
+class FinalCaption:
+    """Confirmed text; appended to the transcript and never changed."""
+
+    text: str
+    """The committed text."""
+    start_s: float
+    """Start time of the first word, seconds."""
+    end_s: float
+    """End time of the last word, seconds."""
+    words: tuple[Word, ...] = field(default_factory=tuple)
+    """The committed words with their times."""
+
+
+CaptionEvent = ProvisionalCaption | FinalCaption
