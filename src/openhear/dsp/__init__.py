@@ -1,0 +1,1 @@
+"""Signal processors for the amplifier: filterbank, compressor, gain, limiter, noise suppression, chains."""
