@@ -29,13 +29,16 @@ fi
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-pip="./.venv/bin/python -m pip --disable-pip-version-check -q"
+pip_quiet() {
+    # pip, minus the warnings about this machine's optional local package mirrors.
+    ./.venv/bin/python -m pip --disable-pip-version-check -q "$@" 2> >(grep -v "is ignored: it is neither" >&2)
+}
 extras=""
 [ $want_test -eq 1 ] && extras="[test,eval]"
-$pip install -c constraints.txt -e ".${extras}"
+pip_quiet install -c constraints.txt -e ".${extras}"
 # pyclarity (MSBG hearing-loss simulator, HASPI): its declared dependencies pull torch, so install it
 # without them; the modules we use need only numpy, scipy, numba and soundfile.
-$pip install -c constraints.txt --no-deps pyclarity==0.9.0
+pip_quiet install -c constraints.txt --no-deps pyclarity==0.9.0
 if [ $want_test -eq 1 ] && [ -f package.json ]; then
     # axe-core for the accessibility scan in the browser tests.
     npm ci --silent --no-audit --no-fund
