@@ -27,10 +27,10 @@ import numpy as np
 ANALYSIS_MS = 16.0
 FILTER_HALF_MS = 1.5
 HOPS_PER_WINDOW = 4
-SMOOTHING_MS = 40.0
+SMOOTHING_MS = 20.0
 MINIMUM_WINDOW_S = 1.5
 MINIMUM_SUBWINDOWS = 8
-NOISE_BIAS = 1.8
+NOISE_BIAS = 1.5
 """Minimum statistics underestimates the mean noise power; this factor undoes most of that."""
 DECISION_DIRECTED_ALPHA_10MS = 0.98
 """Weight of the previous frame's clean-speech estimate per 10 ms (Ephraim and Malah's value)."""
