@@ -1,0 +1,283 @@
+"""The streaming captioner: audio blocks in, provisional and final captions out.
+
+Policy (LocalAgreement-2 with VAD endpointing), decided on a fixed grid of 16 kHz samples so a
+stream gives the same captions however its blocks are cut:
+
+- Audio is resampled once to 16 kHz mono, then cut into 32 ms frames; Silero VAD scores each.
+- Without speech nothing is decoded and only a short pre-roll is kept, so silence, hum and steady
+  noise never reach Whisper (which would invent "Thank you.").
+- While speech goes on, the buffer (audio since the last commit point) is re-decoded every
+  `update_interval_s` of audio; the words two consecutive decodes agree on become final, the rest
+  is the provisional caption. Committed text before the buffer is the prompt.
+- When VAD hears `endpoint_silence_s` of silence after speech, the buffer is decoded once more and
+  everything is committed (this is what keeps final latency low), and the buffer is emptied.
+- The buffer is trimmed at committed sentence ends once longer than `trim_after_s`, and never grows
+  past `max_buffer_s`, so memory and time per update stay bounded on endless input.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from openhear.asr.agreement import LocalAgreement
+from openhear.asr.events import CaptionEvent, FinalCaption, ProvisionalCaption, Word
+from openhear.asr.vad import FRAME_SAMPLES, StreamingVad
+from openhear.asr.whisper import SAMPLE_RATE, WhisperTranscriber
+from openhear.audio.block import AudioBlock
+from openhear.audio.resample import StreamResampler
+from openhear.errors import AudioInputError
+
+FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
+_SENTENCE_END = (".", "?", "!")
+_PROMPT_WORDS = 60
+
+
+@dataclass(frozen=True)
+class CaptionOptions:
+    """How the streaming captioner trades latency, accuracy and compute."""
+
+    vocabulary: Sequence[str] = field(default_factory=tuple)
+    """Words or names to recognise more readily (people, places, medicines); empty: the transcriber's own."""
+    update_interval_s: float = 0.5
+    """Audio between two re-decodes while speech goes on (each decode costs about 0.3 s of CPU)."""
+    endpoint_silence_s: float = 0.4
+    """Silence after speech that ends an utterance: decode once and commit everything."""
+    vad_threshold: float = 0.5
+    """Silero speech probability above which a 32 ms frame counts as speech."""
+    min_speech_s: float = 0.25
+    """An utterance with less speech than this in total is ignored (clicks, clatter)."""
+    preroll_s: float = 0.3
+    """Audio kept from before the first speech frame, so word onsets are not cut."""
+    trim_after_s: float = 10.0
+    """Once the buffer is longer than this, it is cut at the last committed sentence end."""
+    max_buffer_s: float = 20.0
+    """The buffer never grows past this: it is cut at the last committed word (or everything is committed)."""
+    beam_size: int = 5
+    """Beam width of the decode at an endpoint (the one whose words all become final)."""
+    interim_beam_size: int = 1
+    """Beam width of the decodes while speech goes on (greedy is cheaper and agrees as well)."""
+    prompt_chars: int = 200
+    """How much committed text is passed to Whisper as the prompt."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "vocabulary", tuple(w.strip() for w in self.vocabulary if w.strip()))
+        for name in ("update_interval_s", "endpoint_silence_s", "trim_after_s", "max_buffer_s"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        if not 0 < self.vad_threshold < 1:
+            raise ValueError("vad_threshold must be between 0 and 1")
+        if self.max_buffer_s < self.trim_after_s or self.max_buffer_s > 28:
+            raise ValueError("max_buffer_s must lie between trim_after_s and 28 s (Whisper hears 30 s)")
+
+
+def _frames(seconds: float) -> int:
+    return max(1, round(seconds / FRAME_S))
+
+
+def _text(words: Sequence[Word]) -> str:
+    return "".join(w.text for w in words).strip()
+
+
+class StreamingCaptioner:
+    """Turns a stream of AudioBlocks (any rate, any channels) into caption events.
+
+    Lifecycle: `feed` blocks as they come, `flush` at the end of the stream (it commits everything
+    and leaves the captioner ready for a new stream), `reset` to drop a stream half-way. Not
+    thread-safe: one captioner per stream (the transcriber they use may be shared).
+    """
+
+    def __init__(self, transcriber: WhisperTranscriber, options: CaptionOptions | None = None):
+        self.transcriber = transcriber
+        self.options = options or CaptionOptions()
+        o = self.options
+        self._step = _frames(o.update_interval_s)
+        self._endpoint_frames = _frames(o.endpoint_silence_s)
+        self._min_speech = _frames(o.min_speech_s)
+        self._preroll = _frames(o.preroll_s)
+        self._trim_frames = _frames(o.trim_after_s)
+        self._max_frames = _frames(o.max_buffer_s)
+        self._vad = StreamingVad()
+        self._agreement = LocalAgreement()
+        self.decodes = 0
+        """Whisper decode calls so far (all streams), for benchmarks."""
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the current stream (its audio, state and uncommitted words)."""
+        self._resampler: StreamResampler | None = None
+        self._input_format: tuple[int, int] | None = None
+        self._pending = np.zeros(0, np.float32)
+        self._buffer: deque[np.ndarray] = deque()
+        self._buffer_start = 0
+        self._speech_frames = 0
+        self._silence_frames = 0
+        self._in_speech = False
+        self._since_decode = 0
+        self._speech_since_decode = False
+        self._committed: deque[Word] = deque(maxlen=_PROMPT_WORDS)
+        self._provisional = ""
+        self._vad.reset()
+        self._agreement.reset()
+
+    @property
+    def buffer_s(self) -> float:
+        """Seconds of audio held for the next decode (bounded by `max_buffer_s` plus one update)."""
+        return len(self._buffer) * FRAME_S
+
+    def feed(self, block: AudioBlock) -> Iterator[CaptionEvent]:
+        """Add audio; yield the caption events it completes."""
+        yield from self._consume(self._to_16k(block))
+
+    def flush(self) -> Iterator[CaptionEvent]:
+        """End of stream: decode what is left, commit everything, then start afresh."""
+        if self._resampler is not None:
+            yield from self._consume(self._resampler.flush().samples[:, 0])
+        if self._pending.size:
+            last = np.zeros(FRAME_SAMPLES, np.float32)
+            last[: self._pending.size] = self._pending
+            self._pending = np.zeros(0, np.float32)
+            yield from self._step_frame(last)
+        if self._speech_frames >= self._min_speech:
+            yield from self._endpoint()
+        yield from self._emit([], [])
+        self.reset()
+
+    def _consume(self, samples: np.ndarray) -> Iterator[CaptionEvent]:
+        if samples.size:
+            self._pending = np.concatenate([self._pending, samples])
+        n = self._pending.size // FRAME_SAMPLES
+        frames, self._pending = self._pending[: n * FRAME_SAMPLES], self._pending[n * FRAME_SAMPLES :]
+        for frame in frames.reshape(n, FRAME_SAMPLES):
+            yield from self._step_frame(frame)
+
+    def _to_16k(self, block: AudioBlock) -> np.ndarray:
+        fmt = (block.sample_rate, block.channels)
+        if self._input_format is None:
+            self._input_format = fmt
+        elif fmt != self._input_format:
+            raise AudioInputError(
+                f"audio format changed mid-stream ({self._input_format[0]} Hz x{self._input_format[1]} "
+                f"to {fmt[0]} Hz x{fmt[1]})"
+            )
+        if self._resampler is None:
+            self._resampler = StreamResampler(block.sample_rate, SAMPLE_RATE, block.channels, to_mono=True)
+        return self._resampler.process(block).samples[:, 0]
+
+    def _step_frame(self, frame: np.ndarray) -> Iterator[CaptionEvent]:
+        o = self.options
+        threshold = o.vad_threshold - 0.15 if self._in_speech else o.vad_threshold  # hysteresis
+        self._in_speech = self._vad.frame(frame) >= threshold
+        self._buffer.append(frame)
+        self._since_decode += 1
+        if self._in_speech:
+            self._speech_frames += 1
+            self._silence_frames = 0
+            self._speech_since_decode = True
+        else:
+            self._silence_frames += 1
+        if self._speech_frames == 0:
+            self._keep_last(self._preroll)
+        elif self._silence_frames >= self._endpoint_frames:
+            if self._speech_frames >= self._min_speech:
+                yield from self._endpoint()
+            self._end_utterance()
+        elif (
+            self._speech_frames >= self._min_speech
+            and self._since_decode >= self._step
+            and self._speech_since_decode
+        ):
+            yield from self._interim()
+
+    def _keep_last(self, frames: int) -> None:
+        while len(self._buffer) > frames:
+            self._buffer.popleft()
+            self._buffer_start += 1
+
+    def _end_utterance(self) -> None:
+        self._speech_frames = 0
+        self._keep_last(self._preroll)
+
+    def _prompt(self) -> str | None:
+        start_s = self._buffer_start * FRAME_S
+        text = _text([w for w in self._committed if w.end_s <= start_s + 0.05])
+        if len(text) > self.options.prompt_chars:
+            text = text[-self.options.prompt_chars :].split(" ", 1)[-1]
+        return text or None
+
+    def _decode(self, beam_size: int) -> list[Word]:
+        offset = self._buffer_start * FRAME_S
+        words = self.transcriber.transcribe(
+            np.concatenate(self._buffer),
+            prompt=self._prompt(),
+            vocabulary=self.options.vocabulary or None,
+            beam_size=beam_size,
+        )
+        self.decodes += 1
+        self._since_decode = 0
+        self._speech_since_decode = False
+        return [Word(w.text, w.start_s + offset, w.end_s + offset, w.probability) for w in words]
+
+    def _endpoint(self) -> Iterator[CaptionEvent]:
+        committed = self._agreement.commit_all(self._decode(self.options.beam_size))
+        yield from self._emit(committed, [])
+
+    def _interim(self) -> Iterator[CaptionEvent]:
+        committed = self._agreement.update(self._decode(self.options.interim_beam_size))
+        yield from self._emit(committed, self._agreement.pending)
+        if len(self._buffer) > self._trim_frames:
+            yield from self._trim()
+
+    def _trim(self) -> Iterator[CaptionEvent]:
+        start_s = self._buffer_start * FRAME_S
+        inside = [w for w in self._committed if w.start_s >= start_s]
+        cut = next((w.end_s for w in reversed(inside) if w.text.rstrip().endswith(_SENTENCE_END)), None)
+        if cut is None and len(self._buffer) > self._max_frames:
+            if not inside:  # nothing agreed for max_buffer_s: commit what was heard rather than grow
+                forced = self._agreement.commit_all(self._agreement.pending)
+                yield from self._emit(forced, [])
+                inside = forced
+            cut = inside[-1].end_s if inside else (self._buffer_start + len(self._buffer) - self._preroll) * FRAME_S
+        if cut is not None:
+            self._keep_last(len(self._buffer) - (int(cut / FRAME_S) - self._buffer_start))
+
+    def _emit(self, committed: list[Word], pending: list[Word]) -> Iterator[CaptionEvent]:
+        if committed:
+            self._committed.extend(committed)
+            yield FinalCaption(_text(committed), committed[0].start_s, committed[-1].end_s, tuple(committed))
+        text = _text(pending)
+        if text != self._provisional:
+            self._provisional = text
+            if pending:
+                yield ProvisionalCaption(text, pending[0].start_s, pending[-1].end_s, tuple(pending))
+            else:
+                end = self._agreement.committed_end_s
+                yield ProvisionalCaption("", end, end)
+
+
+def caption_blocks(
+    blocks: Iterable[AudioBlock], transcriber: WhisperTranscriber, options: CaptionOptions | None = None
+) -> Iterator[CaptionEvent]:
+    """Caption a finite stream of blocks: feed them all, then flush."""
+    captioner = StreamingCaptioner(transcriber, options)
+    for block in blocks:
+        yield from captioner.feed(block)
+    yield from captioner.flush()
+
+
+def caption_file(
+    path: str | Path, transcriber: WhisperTranscriber, options: CaptionOptions | None = None
+) -> Iterator[CaptionEvent]:
+    """Caption an audio file (wav, flac, ogg, mp3, ...) with the streaming engine, block by block."""
+    from openhear.audio.files import iter_audio_file
+
+    yield from caption_blocks(iter_audio_file(path), transcriber, options)
+
+
+def final_text(events: Iterable[CaptionEvent]) -> str:
+    """The transcript: every final caption's text, joined."""
+    return " ".join(e.text for e in events if isinstance(e, FinalCaption) and e.text)
