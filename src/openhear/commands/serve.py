@@ -1,0 +1,61 @@
+"""`openhear serve`: the local web app (captions, speak, conversation, hearing profile, amplifier)."""
+
+from __future__ import annotations
+
+import argparse
+
+from openhear.errors import UsageError
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="start the web app and print its address",
+        description="Start the web app on this computer. It listens on 127.0.0.1 only, unless --host "
+        "names another address; then every request needs the token it prints (or --token).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    p.add_argument("--token", help="token required on every request (generated when --host is not loopback)")
+    p.add_argument("--max-sessions", type=int, default=4, help="caption sessions served at once (default 4)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from openhear.server.options import ServerOptions
+    from openhear.server.security import is_loopback, new_token
+
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"--port must be 1 to 65535, got {args.port}")
+    if args.max_sessions < 1:
+        raise UsageError(f"--max-sessions must be at least 1, got {args.max_sessions}")
+    token = args.token
+    if token is not None and len(token) < 16:
+        raise UsageError("--token must be at least 16 characters")
+    if token is None and not is_loopback(args.host):
+        token = new_token()
+    options = ServerOptions(host=args.host, port=args.port, token=token, max_caption_sessions=args.max_sessions)
+    serve(options)
+    return 0
+
+
+def app_url(options) -> str:
+    """The address to open in a browser (with the token when one is required)."""
+    host = "127.0.0.1" if options.host in ("0.0.0.0", "::") else options.host
+    host = f"[{host}]" if ":" in host else host
+    suffix = f"/?token={options.token}" if options.token else "/"
+    return f"http://{host}:{options.port}{suffix}"
+
+
+def serve(options) -> None:
+    """Binds the port, loads the models once, then runs the app until interrupted."""
+    from openhear.paths import data_dir
+    from openhear.server import create_app
+    from openhear.server.runner import bind, make_server
+    from openhear.server.services import load_services
+
+    with bind(options.host, options.port) as sock:
+        app = create_app(options, load_services(data_dir()))
+        print(f"openhear is running at {app_url(options)}  (Ctrl+C stops it)", flush=True)
+        make_server(app, options).run(sockets=[sock])

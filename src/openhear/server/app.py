@@ -1,0 +1,44 @@
+"""The app factory: routes, error handlers, the request guard and the static page."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+
+from openhear import __version__
+from openhear.server import routes_captions, routes_page
+from openhear.server.errors import install_error_handlers
+from openhear.server.options import ServerOptions
+from openhear.server.security import GuardMiddleware
+from openhear.server.services import Services
+from openhear.server.sessions import SessionLimit
+from openhear.server.state import AppState
+
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; connect-src 'self'; media-src 'self' blob:; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
+"""The page loads nothing from elsewhere and never leaks its token-bearing address."""
+
+
+def create_app(options: ServerOptions, services: Services) -> FastAPI:
+    """Builds the web app over already-loaded services (`load_services`)."""
+    app = FastAPI(title="openhear", version=__version__, docs_url=None, redoc_url=None)
+    app.state.openhear = AppState(options, services, SessionLimit(options.max_caption_sessions))
+    install_error_handlers(app)
+    for module in (routes_page, routes_captions):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=routes_page.STATIC_DIR), name="static")
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    app.add_middleware(GuardMiddleware, options=options)
+    return app

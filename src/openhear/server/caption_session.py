@@ -1,0 +1,179 @@
+"""One live caption session over a WebSocket: start message, 16-bit PCM in, caption events out.
+
+Protocol (client -> server):
+  1. text  {"type": "start", "sample_rate": 48000, "conversation_id": 3}  (conversation_id optional)
+  2. binary frames of mono 16-bit little-endian PCM at that rate, any length up to the message limit
+  3. text  {"type": "flush"} to finalise what was heard so far (pause), {"type": "stop"} to end.
+Server -> client: {"type": "ready"}, {"type": "provisional" | "final", "text", "start_s", "end_s"},
+{"type": "busy", ...}, {"type": "error", "message"} followed by a close.
+
+The receive loop only converts and resamples; a decoder task feeds the captioner on a worker
+thread and takes all audio that arrived meanwhile in one call, so a slow decode never backs up
+the socket and the event loop stays free for other sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from openhear.asr.events import FinalCaption
+from openhear.audio import AudioBlock
+from openhear.audio.resample import StreamResampler
+
+ASR_RATE = 16000
+"""Whisper's sample rate: the server resamples every browser stream to it."""
+
+
+class CaptionStart(BaseModel):
+    """The first message of a caption session."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["start"]
+    sample_rate: int = Field(ge=8000, le=192000)
+    conversation_id: int | None = None
+
+
+class ProtocolError(Exception):
+    """The client broke the protocol: it gets an error event and the connection is closed."""
+
+    def __init__(self, message: str, close_code: int = 1008):
+        super().__init__(message)
+        self.close_code = close_code
+
+
+@dataclass(frozen=True)
+class _Flush:
+    stop: bool
+    """True when the client ended the session (flush, then close)."""
+
+
+def event_json(event) -> dict:
+    """A caption event as the JSON the page reads."""
+    kind = "final" if isinstance(event, FinalCaption) else "provisional"
+    return {"type": kind, "text": event.text, "start_s": round(event.start_s, 3), "end_s": round(event.end_s, 3)}
+
+
+def pcm16_to_float(data: bytes) -> np.ndarray:
+    """Little-endian 16-bit PCM bytes as float32 samples in [-1, 1)."""
+    return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+
+
+class CaptionSession:
+    """Runs one session's protocol; `captioner` is a fresh StreamingCaptioner for this session."""
+
+    def __init__(self, ws: WebSocket, captioner, state, on_final=None):
+        self.ws = ws
+        self.captioner = captioner
+        self.state = state
+        self.on_final = on_final
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.resampler: StreamResampler | None = None
+
+    async def receive_start(self) -> CaptionStart:
+        """Waits for and validates the start message."""
+        try:
+            message = await asyncio.wait_for(self.ws.receive(), self.state.options.start_timeout_s)
+        except TimeoutError:
+            raise ProtocolError("no start message received in time") from None
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        if message.get("text") is None:
+            raise ProtocolError('the first message must be a JSON start message: {"type": "start", "sample_rate": N}')
+        try:
+            start = CaptionStart.model_validate_json(message["text"])
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "message"
+            raise ProtocolError(f"bad start message: {field}: {first['msg']}") from None
+        self.resampler = StreamResampler(start.sample_rate, ASR_RATE, 1)
+        return start
+
+    def _audio(self, data: bytes) -> None:
+        if len(data) > self.state.options.max_ws_message_bytes:
+            raise ProtocolError(
+                f"audio message too large ({len(data)} bytes; limit {self.state.options.max_ws_message_bytes})", 1009
+            )
+        if len(data) % 2:
+            raise ProtocolError("audio must be 16-bit PCM (an even number of bytes)", 1003)
+        block = AudioBlock.from_mono(pcm16_to_float(data), self.resampler.in_rate)
+        self.queue.put_nowait(self.resampler.process(block).samples[:, 0])
+
+    def _control(self, text: str) -> bool:
+        """Handles a text message; returns True when the client asked to stop."""
+        if len(text) > self.state.options.max_ws_message_bytes:
+            raise ProtocolError("control message too large", 1009)
+        try:
+            kind = json.loads(text).get("type")
+        except (ValueError, AttributeError):
+            raise ProtocolError("control messages must be JSON objects with a type", 1003) from None
+        if kind not in ("flush", "stop"):
+            raise ProtocolError(f"unknown control message type: {kind!r}", 1003)
+        self.queue.put_nowait(_Flush(stop=kind == "stop"))
+        return kind == "stop"
+
+    async def run(self) -> None:
+        """Receives until the client stops or leaves; raises ProtocolError on bad input."""
+        await self.receive_start()
+        await self.ws.send_json({"type": "ready", "asr_sample_rate": ASR_RATE})
+        decoder = asyncio.create_task(self._decode_loop())
+        try:
+            while True:
+                receiving = asyncio.ensure_future(self.ws.receive())
+                done, _ = await asyncio.wait({receiving, decoder}, return_when=asyncio.FIRST_COMPLETED)
+                if decoder in done:  # the decoder failed or finished after a stop
+                    receiving.cancel()
+                    decoder.result()
+                    return
+                message = receiving.result()
+                if message["type"] == "websocket.disconnect":
+                    return
+                if message.get("bytes") is not None:
+                    self._audio(message["bytes"])
+                elif message.get("text") is not None and self._control(message["text"]):
+                    await decoder
+                    return
+        finally:
+            decoder.cancel()
+
+    async def _decode_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        start_samples = 0
+        while True:
+            item = await self.queue.get()
+            chunks = []
+            while isinstance(item, np.ndarray):
+                chunks.append(item)
+                item = self.queue.get_nowait() if not self.queue.empty() else None
+            if chunks:
+                audio = np.concatenate(chunks)
+                block = AudioBlock.from_mono(audio, ASR_RATE, start_samples / ASR_RATE)
+                start_samples += audio.size
+                events = await loop.run_in_executor(self.state.services.workers, lambda: list(self.captioner.feed(block)))
+                await self._send(events)
+            if isinstance(item, _Flush):
+                events = await loop.run_in_executor(self.state.services.workers, lambda: list(self.captioner.flush()))
+                await self._send(events)
+                if item.stop:
+                    return
+
+    async def _send(self, events) -> None:
+        for event in events:
+            await self.ws.send_json(event_json(event))
+            if self.on_final is not None and isinstance(event, FinalCaption):
+                await self.on_final(event)
+
+
+async def refuse(ws: WebSocket, event: dict, close_code: int) -> None:
+    """Sends one last event and closes; the peer may already be gone."""
+    try:
+        await ws.send_json(event)
+        await ws.close(close_code)
+    except (WebSocketDisconnect, RuntimeError):
+        pass

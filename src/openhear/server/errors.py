@@ -1,0 +1,52 @@
+"""Every HTTP error leaves the app as 4xx/5xx with one line of JSON, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from openhear.errors import OpenhearError
+from openhear.server.security import BodyTooLarge, error_body
+
+log = logging.getLogger("openhear.server")
+
+
+def json_error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
+    """A JSON error response in the app's one shape."""
+    return JSONResponse(error_body(message, kind), status_code=status)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
+    return f"{where}: {first.get('msg', 'invalid value')}" if where else str(first.get("msg", "invalid request"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Maps user errors to 400, validation to 422, HTTP errors to themselves, the rest to one-line 500."""
+
+    @app.exception_handler(OpenhearError)
+    async def _user_error(request: Request, exc: OpenhearError):
+        return json_error(400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        return json_error(422, _validation_message(exc))
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException):
+        kind = "not_found" if exc.status_code == 404 else "invalid_request_error"
+        return json_error(exc.status_code, str(exc.detail), kind)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge):
+        return json_error(413, str(exc))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception):
+        log.exception("internal error on %s", request.url.path)
+        return json_error(500, f"internal error: {type(exc).__name__}", "server_error")

@@ -1,0 +1,25 @@
+"""What the web server allows: where it listens, who may talk to it, and how much."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """Settings of one running web app; the defaults suit one person on their own computer."""
+
+    host: str = "127.0.0.1"
+    """Address to listen on. Anything but loopback requires a token."""
+    port: int = 8000
+    """TCP port to listen on."""
+    token: str | None = None
+    """Shared secret required on every HTTP and WebSocket request (None: loopback without a token)."""
+    max_caption_sessions: int = 4
+    """Caption WebSocket sessions served at once; more are refused with a "busy" message."""
+    max_upload_bytes: int = 25 * 1024 * 1024
+    """Largest HTTP request body accepted (recordings, imported audiograms)."""
+    max_ws_message_bytes: int = 256 * 1024
+    """Largest WebSocket message accepted from a client (about 2.7 s of 48 kHz 16-bit audio)."""
+    start_timeout_s: float = 10.0
+    """How long a caption session may wait before sending its start message."""

@@ -1,0 +1,41 @@
+"""The page itself, its static files, and the health check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse
+
+from openhear import __version__
+from openhear.server.security import TOKEN_COOKIE
+from openhear.server.state import AppState, app_state
+
+STATIC_DIR = Path(__file__).parent / "static"
+router = APIRouter()
+
+
+@router.get("/", include_in_schema=False)
+async def index(request: Request, state: AppState = Depends(app_state)) -> FileResponse:
+    """The one page; opened with `?token=`, it keeps the token in a same-site cookie for its requests."""
+    response = FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+    if state.options.token is not None and request.query_params.get("token"):
+        response.set_cookie(TOKEN_COOKIE, state.options.token, httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/api/health")
+async def health(state: AppState = Depends(app_state)) -> dict:
+    """Liveness and load: cheap enough to poll while every caption session is busy."""
+    services = state.services
+    return {
+        "status": "ok",
+        "version": __version__,
+        "captions": {
+            "available": services.transcriber is not None,
+            "active_sessions": state.caption_sessions.active,
+            "max_sessions": state.caption_sessions.limit,
+        },
+        "speech": {"available": services.voice is not None},
+        "unavailable": services.missing,
+    }

@@ -1,0 +1,57 @@
+"""Running the app with uvicorn: in the foreground (`openhear serve`) or on a thread (tests, bench)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import uvicorn
+
+from openhear.errors import OpenhearError
+from openhear.server.options import ServerOptions
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket, or a one-line error (port in use, address not on this machine)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        raise OpenhearError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def make_server(app, options: ServerOptions) -> uvicorn.Server:
+    """A uvicorn server for `app`; frames far past the app's own message limit are cut off by uvicorn."""
+    config = uvicorn.Config(
+        app, log_level="warning", ws="websockets-sansio", ws_max_size=4 * options.max_ws_message_bytes
+    )
+    return uvicorn.Server(config)
+
+
+class BackgroundServer:
+    """The app served on a free loopback port from a daemon thread; `url` once started, `stop()` to end."""
+
+    def __init__(self, app, options: ServerOptions, timeout_s: float = 30.0):
+        self._socket = bind("127.0.0.1", 0)
+        self.port: int = self._socket.getsockname()[1]
+        """The port the OS gave us."""
+        self.url = f"http://127.0.0.1:{self.port}"
+        """Base address of the running app."""
+        self._server = make_server(app, options)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="openhear-server", daemon=True
+        )
+        self._thread.start()
+        self._thread.join(0.05)
+        waited = 0.0
+        while not self._server.started:
+            if not self._thread.is_alive() or waited > timeout_s:
+                raise OpenhearError("the web app did not start")
+            self._thread.join(0.05)
+            waited += 0.05
+
+    def stop(self) -> None:
+        """Asks uvicorn to finish and waits for it."""
+        self._server.should_exit = True
+        self._thread.join(10)
+        self._socket.close()

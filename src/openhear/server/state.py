@@ -1,0 +1,25 @@
+"""What every route reaches through `request.app.state.openhear`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from openhear.server.options import ServerOptions
+from openhear.server.services import Services
+from openhear.server.sessions import SessionLimit
+
+
+@dataclass
+class AppState:
+    """The options, loaded services and live-session count of one running app."""
+
+    options: ServerOptions
+    services: Services
+    caption_sessions: SessionLimit
+
+
+def app_state(conn: HTTPConnection) -> AppState:
+    """FastAPI dependency: the app's state (works for HTTP requests and WebSockets)."""
+    return conn.app.state.openhear

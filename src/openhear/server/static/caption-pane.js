@@ -1,0 +1,57 @@
+// A scrolling caption area: final lines appended, one provisional line replaced in place,
+// auto-scroll that stops while the reader scrolls back, and a "jump to newest" button.
+export class CaptionPane {
+  constructor(box, list, provisional, jumpButton, lineTag = "p") {
+    Object.assign(this, { box, list, provisional, jumpButton, lineTag });
+    this.following = true;
+    box.addEventListener("scroll", () => {
+      this.following = box.scrollHeight - box.scrollTop - box.clientHeight < 8;
+      if (this.following && jumpButton) jumpButton.hidden = true;
+    });
+    if (jumpButton) jumpButton.addEventListener("click", () => this.jump());
+  }
+
+  setProvisional(text) {
+    this.provisional.textContent = text;
+    this.changed();
+  }
+
+  // Appends a final line; `speaker` ("them" or "me") labels conversation lines.
+  append(text, speaker = null) {
+    const line = document.createElement(this.lineTag);
+    if (speaker) {
+      line.className = speaker;
+      const who = document.createElement("span");
+      who.className = "speaker";
+      who.textContent = speaker === "me" ? "Me:" : "Them:";
+      line.append(who, document.createTextNode(text));
+    } else {
+      line.textContent = text;
+    }
+    this.list.append(line);
+    if (!speaker || speaker === "them") this.provisional.textContent = "";
+    this.changed();
+  }
+
+  clear() {
+    this.list.replaceChildren();
+    this.provisional.textContent = "";
+    this.following = true;
+    if (this.jumpButton) this.jumpButton.hidden = true;
+  }
+
+  changed() {
+    if (this.following) {
+      this.box.scrollTop = this.box.scrollHeight;
+    } else if (this.jumpButton) {
+      this.jumpButton.hidden = false;
+    }
+  }
+
+  jump() {
+    this.following = true;
+    this.box.scrollTop = this.box.scrollHeight;
+    if (this.jumpButton) this.jumpButton.hidden = true;
+    this.box.focus();
+  }
+}
