@@ -1,0 +1,1 @@
+"""Captions as documents: cues, and writers for txt, SRT, WebVTT and JSON."""
