@@ -57,3 +57,29 @@ def isolated_data_dir(tmp_path, monkeypatch):
     d = tmp_path / "openhear-data"
     monkeypatch.setenv("OPENHEAR_DATA_DIR", str(d))
     return d
+
+
+@pytest.fixture
+def make_read_only():
+    """Returns make(dir): the directory (created if missing) made read-only, even for root (`chattr +i`)."""
+    import os
+    import shutil
+    import subprocess
+
+    made = []
+    root = os.geteuid() == 0
+
+    def make(d: Path) -> Path:
+        d.mkdir(parents=True, exist_ok=True)
+        if root and (not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(d)], capture_output=True).returncode):
+            pytest.skip("running as root on a filesystem without `chattr +i`: cannot make a read-only directory")
+        made.append(d)
+        if not root:
+            d.chmod(0o555)
+        return d
+
+    yield make
+    for d in made:
+        if root:
+            subprocess.run(["chattr", "-i", str(d)], check=True)
+        d.chmod(0o755)

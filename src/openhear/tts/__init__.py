@@ -1,0 +1,1 @@
+"""Text to speech: the synthesizer protocol, Piper backend, lazy sentence streaming, saved phrases."""

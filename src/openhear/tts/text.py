@@ -1,0 +1,81 @@
+"""Text made ready to speak: control characters removed, split lazily into bounded sentences.
+
+Splitting is lazy so a megabyte of text streams in bounded memory: only the current sentence
+(at most MAX_SENTENCE_CHARS plus one input chunk) is held, and the first sentence can be spoken
+before the rest has even been read.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+
+from openhear.errors import OpenhearError
+
+MAX_SENTENCE_CHARS = 400
+"""Longest piece handed to the voice at once; longer runs are cut at a space (or hard, if none)."""
+
+CHUNK_CHARS = 4096
+"""A long string is consumed in slices of this many characters."""
+
+_SENTENCE_END = re.compile(r"[.!?;\u2026\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*\s+")
+_SPACES = re.compile(r"\s+")
+
+
+class TextError(OpenhearError):
+    """Text that cannot be spoken (empty, or nothing speakable left)."""
+
+
+def clean_text(text: str) -> str:
+    """Drop control, format, private-use and unassigned characters; line breaks and tabs become spaces."""
+    if text.isprintable():
+        return text
+    return "".join(
+        " " if ch.isspace() else ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C"
+    )
+
+
+def require_text(text: str) -> str:
+    """The cleaned text, or a TextError if nothing but whitespace or control characters remains."""
+    cleaned = clean_text(text)
+    if not cleaned.strip():
+        raise TextError("nothing to say: the text is empty" if not text.strip() else "nothing to say: the text has no speakable characters")
+    return cleaned
+
+
+def _chunks(text: str | Iterable[str]) -> Iterator[str]:
+    if isinstance(text, str):
+        for i in range(0, len(text), CHUNK_CHARS):
+            yield text[i : i + CHUNK_CHARS]
+    else:
+        yield from text
+
+
+def iter_sentences(text: str | Iterable[str], max_chars: int = MAX_SENTENCE_CHARS) -> Iterator[str]:
+    """Yield cleaned sentences of at most `max_chars` characters, reading `text` only as far as needed."""
+    buf = ""
+    for chunk in _chunks(text):
+        buf += clean_text(chunk)
+        while True:
+            piece, buf = _take_sentence(buf, max_chars)
+            if piece is None:
+                break
+            if piece:
+                yield piece
+    rest = _SPACES.sub(" ", buf).strip()
+    if rest:
+        yield rest
+
+
+def _take_sentence(buf: str, max_chars: int) -> tuple[str | None, str]:
+    """(sentence, remainder) if `buf` holds a complete or over-long sentence, else (None, buf)."""
+    end = _SENTENCE_END.search(buf)
+    if end and end.end() <= max_chars + 1:
+        cut = end.end()
+    elif len(buf) > max_chars:
+        space = buf.rfind(" ", 0, max_chars)
+        cut = space + 1 if space > 0 else max_chars
+    else:
+        return None, buf
+    return _SPACES.sub(" ", buf[:cut]).strip(), buf[cut:]
