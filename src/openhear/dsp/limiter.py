@@ -1,0 +1,63 @@
+"""The output limiter: no sample ever leaves louder than the ceiling.
+
+Instant attack, exponential release, no look-ahead (so no added delay). The required attenuation
+ratio r[n] = |x[n]| / ceiling is held with an exponential decay, R[n] = max(r[n], R[n-1] d), and the
+gain is 1 / max(R[n], 1), so |y[n]| <= ceiling for every sample by construction; a final clip at the
+ceiling only guards against rounding. The decaying maximum is computed without a per-sample loop:
+R[n] d^-n is a running maximum of r[n] d^-n, taken over segments short enough that d^-n stays small.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+RELEASE_MS = 50.0
+"""Time constant with which the gain recovers after a peak."""
+_SEGMENT = 512
+
+
+class PeakLimiter:
+    """Hard peak ceiling (a Processor). `ceiling` is a linear amplitude, swapped whole by `set_ceiling`."""
+
+    latency_frames = 0
+
+    def __init__(self, ceiling: float, release_ms: float = RELEASE_MS):
+        if not ceiling > 0:
+            raise ValueError(f"limiter ceiling must be positive, got {ceiling}")
+        self.ceiling = float(ceiling)
+        self.release_ms = release_ms
+        self._decay_powers = np.ones(_SEGMENT)
+        self._growth_powers = np.ones(_SEGMENT)
+        self._decay = 1.0
+        self._held = 0.0
+
+    def prepare(self, sample_rate: int, max_block_frames: int) -> None:
+        decay = np.exp(-1.0 / (self.release_ms / 1000.0 * sample_rate))
+        k = np.arange(_SEGMENT)
+        self._decay_powers = decay ** k
+        self._growth_powers = decay ** (-k)
+        self._decay = decay
+        self.reset()
+
+    def reset(self) -> None:
+        self._held = 0.0
+
+    def set_ceiling(self, ceiling: float) -> None:
+        """A new ceiling (linear amplitude), taking effect from the next block."""
+        if not ceiling > 0:
+            raise ValueError(f"limiter ceiling must be positive, got {ceiling}")
+        self.ceiling = float(ceiling)
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        ceiling = self.ceiling
+        x = np.asarray(block, np.float32)
+        y = np.empty_like(x)
+        for start in range(0, len(x), _SEGMENT):
+            seg = x[start: start + _SEGMENT]
+            m = len(seg)
+            need = np.abs(seg) / ceiling
+            held = np.maximum(np.maximum.accumulate(need * self._growth_powers[:m]), self._held * self._decay)
+            held *= self._decay_powers[:m]
+            self._held = float(held[-1])
+            y[start: start + m] = seg / np.maximum(held, 1.0)
+        return np.clip(y, -ceiling, ceiling, out=y)

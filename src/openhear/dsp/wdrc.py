@@ -1,0 +1,144 @@
+"""Per-band wide dynamic range compression on filterbank frames.
+
+`WdrcCurves` (rate-independent: what a fitting and the sliders decide) and `WdrcTables` (the same
+compiled for one filterbank: bin-to-band matrices, per-frame detector constants) are immutable and
+built off the audio thread. `BandCompressor` holds the detector state and turns the band powers of
+each frame into band gains.
+
+Level detector per band: the band power (mean square, so a band input level in dB SPL through the
+calibration) is smoothed by a one-pole filter with time constant `attack_ms`; the smoothed level
+(in dB) may then fall no faster than a one-pole power decay with time constant `release_ms` would
+make it (4.3 dB per time constant), so it rises fast and falls slowly. Both steps are vectorised over
+the frames of a block (the release hold is a running maximum), so a whole file costs a few array
+operations per band rather than a loop per sample.
+
+Static curve per band: gain = gain_at_threshold for levels below the threshold, falling by
+(1 - 1/ratio) dB per dB above it, never above `max_gain_db`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import lfilter
+
+from openhear.dsp.filterbank import DftFilterbank
+from openhear.fitting.prescription import MAX_GAIN_DB, EarFitting, band_edges_hz
+
+_LOG10_E_DB = 10.0 * np.log10(np.e)
+_FLOOR_POWER = 1e-20
+
+
+@dataclass(frozen=True, eq=False)
+class WdrcCurves:
+    """What the compressor of one ear does, independent of sample rate (arrays are read-only)."""
+
+    centers_hz: np.ndarray
+    """Band centre frequencies."""
+    gain_at_threshold_db: np.ndarray
+    """Gain per band for levels at or below the threshold, adjustments included."""
+    threshold_db: np.ndarray
+    """Compression threshold per band, band input level in dB SPL."""
+    slope: np.ndarray
+    """1/ratio - 1 per band: gain change per dB of level above the threshold."""
+    attack_ms: np.ndarray
+    """Detector attack time constant per band."""
+    release_ms: np.ndarray
+    """Detector release time constant per band."""
+
+    @classmethod
+    def from_fitting(cls, fitting: EarFitting, offsets_db) -> WdrcCurves:
+        """The curves of an ear fitting with the sliders' per-band offsets (dB) added."""
+        bands = fitting.bands
+        slope = np.array([1.0 / b.ratio - 1.0 for b in bands])
+        threshold = np.array([b.threshold_db for b in bands])
+        reference = np.array([b.reference_db_spl for b in bands])
+        gain = np.array([b.gain_db for b in bands]) + np.asarray(offsets_db, float)
+        curves = cls(
+            centers_hz=fitting.centers_hz,
+            gain_at_threshold_db=gain + slope * (threshold - reference),
+            threshold_db=threshold,
+            slope=slope,
+            attack_ms=np.array([b.attack_ms for b in bands]),
+            release_ms=np.array([b.release_ms for b in bands]),
+        )
+        for value in vars(curves).values():
+            value.setflags(write=False)
+        return curves
+
+    def gains_db(self, level_db: np.ndarray) -> np.ndarray:
+        """Static gain (dB) for band levels shaped (..., bands)."""
+        above = np.maximum(level_db - self.threshold_db, 0.0)
+        return np.minimum(self.gain_at_threshold_db + self.slope * above, MAX_GAIN_DB)
+
+
+@dataclass(frozen=True, eq=False)
+class WdrcTables:
+    """Curves compiled for one filterbank geometry (sample rate, hop, bins)."""
+
+    curves: WdrcCurves
+    power_matrix: np.ndarray
+    """(bins, bands): sums |X|^2 of each band's bins into a mean-square band power."""
+    gain_matrix: np.ndarray
+    """(bands, bins): spreads band gains over bins, linear in log frequency between centres."""
+    attack_groups: tuple[tuple[float, np.ndarray], ...]
+    """(one-pole coefficient per frame, band indices) for each distinct attack time."""
+    release_db_per_frame: np.ndarray
+    """How far the held level may fall per frame, per band."""
+
+    @classmethod
+    def compile(cls, curves: WdrcCurves, filterbank: DftFilterbank) -> WdrcTables:
+        """Matrices and per-frame constants for this filterbank's bins, frame and hop."""
+        bin_hz, frame_length, sample_rate = filterbank.bin_hz, filterbank.frame_length, filterbank.sample_rate
+        edges = band_edges_hz(curves.centers_hz)[1:-1]
+        band_of_bin = np.searchsorted(edges, bin_hz)
+        one_sided = np.where((bin_hz > 0) & (bin_hz < sample_rate / 2), 2.0, 1.0)
+        power = np.zeros((len(bin_hz), len(curves.centers_hz)), np.float32)
+        power[np.arange(len(bin_hz)), band_of_bin] = one_sided / (frame_length**2 * filterbank.window_power)
+
+        logf = np.log(np.maximum(bin_hz, 1.0))
+        logc = np.log(curves.centers_hz)
+        gain = np.zeros((len(curves.centers_hz), len(bin_hz)), np.float32)
+        for b in range(len(logc)):
+            unit = np.zeros(len(logc))
+            unit[b] = 1.0
+            gain[b] = np.interp(logf, logc, unit)
+        frame_s = filterbank.hop / sample_rate
+        groups = []
+        for attack in np.unique(curves.attack_ms):
+            coef = float(np.exp(-frame_s / (attack / 1000.0)))
+            groups.append((coef, np.flatnonzero(curves.attack_ms == attack)))
+        release = _LOG10_E_DB * frame_s / (curves.release_ms / 1000.0)
+        for value in (power, gain, release):
+            value.setflags(write=False)
+        return cls(curves, power, gain, tuple(groups), release)
+
+
+class BandCompressor:
+    """Detector state of one ear's bands; turns frame spectra into band levels."""
+
+    def __init__(self, n_bands: int):
+        self._n_bands = n_bands
+        self.reset()
+
+    def reset(self) -> None:
+        """Silence before the stream: the detector starts from no signal."""
+        self._smoothed = np.zeros(self._n_bands)
+        self._held_db = np.full(self._n_bands, -200.0)
+
+    def levels_db(self, spectra: np.ndarray, tables: WdrcTables, db_spl_at_0dbfs: float) -> np.ndarray:
+        """Detected band input level (dB SPL) for each frame, shaped (frames, bands); needs >= 1 frame."""
+        n_frames = spectra.shape[0]
+        power = (spectra.real ** 2 + spectra.imag ** 2) @ tables.power_matrix
+        smoothed = np.empty((n_frames, self._n_bands))
+        for coef, bands in tables.attack_groups:
+            smoothed[:, bands], _ = lfilter(
+                [1.0 - coef], [1.0, -coef], power[:, bands], axis=0, zi=coef * self._smoothed[bands][None, :]
+            )
+            self._smoothed[bands] = smoothed[-1, bands]
+        level = 10.0 * np.log10(np.maximum(smoothed, _FLOOR_POWER)) + db_spl_at_0dbfs
+        fall = np.arange(1, n_frames + 1)[:, None] * tables.release_db_per_frame
+        held = np.maximum(np.maximum.accumulate(level + fall, axis=0), self._held_db) - fall
+        self._held_db = held[-1].copy()
+        return held

@@ -1,0 +1,1 @@
+"""Fitting: audiograms and listeners, prescription rules (NAL-R, WDRC), user adjustments, profiles."""

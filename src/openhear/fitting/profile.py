@@ -1,0 +1,193 @@
+"""The user's adjustments and the fitting profile (a versioned JSON file) that drives the amplifier.
+
+A profile holds the listener's audiograms, the prescribed bands of each ear, the user's adjustments
+(the Sound Amplifier style sliders) and the level calibration. `fit_listener` makes one from an
+audiogram; `read_profile` / `write_profile` store it. Every problem is a one-line OpenhearError.
+
+Levels: `db_spl_at_0dbfs` is the sound pressure level that a digital signal with an RMS of 1.0
+(0 dBFS RMS) produces at the ear. The default, 100 dB SPL, is the Clarity Challenge convention, so
+65 dB SPL speech sits at -35 dBFS RMS, and a peak of 1.0 is 100 dB SPL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from openhear.errors import OpenhearError
+from openhear.fitting.textfile import parse_json, read_text
+from openhear.fitting.audiogram import Listener, listener_from_dict, listener_to_dict
+from openhear.fitting.prescription import BandFitting, EarFitting, flat_ear, prescribe_ear
+
+FORMAT = "openhear-fitting-profile"
+VERSION = 1
+DEFAULT_DB_SPL_AT_0DBFS = 100.0
+"""Calibration: dB SPL produced by a 0 dBFS RMS signal (the Clarity convention)."""
+DEFAULT_MAX_OUTPUT_DB_SPL = 100.0
+"""Default ceiling for output peaks, well below the limit below."""
+MAX_OUTPUT_LIMIT_DB_SPL = 111.0
+"""No setting can let the output pass this (the US over-the-counter hearing aid output limit)."""
+NOISE_SUPPRESSION_KINDS = ("none", "spectral", "deepfilternet", "rnnoise")
+
+
+@dataclass(frozen=True)
+class Adjustments:
+    """The listener's own adjustments on top of the prescription (Sound Amplifier style sliders)."""
+
+    boost_db: float = 0.0
+    """Overall gain added to every band, -20 to +20 dB."""
+    tone_db: float = 0.0
+    """Tilt, -12 to +12 dB: positive makes high bands louder and low bands softer by half each at the ends."""
+    balance_db: float = 0.0
+    """Left/right balance, -12 to +12 dB: positive makes the right ear louder by half and the left softer by half."""
+    noise_reduction: float = 0.0
+    """Noise-reduction strength, 0 (off) to 1 (strongest); used when a noise suppressor is chosen."""
+    noise_suppression: str = "none"
+    """Noise suppressor: none, spectral, deepfilternet or rnnoise (the neural ones add 20 to 40 ms)."""
+    max_output_db_spl: float = DEFAULT_MAX_OUTPUT_DB_SPL
+    """Ceiling for the output peak in dB SPL, at most 111."""
+
+    def __post_init__(self) -> None:
+        for name, low, high in (("boost_db", -20.0, 20.0), ("tone_db", -12.0, 12.0), ("balance_db", -12.0, 12.0),
+                                ("noise_reduction", 0.0, 1.0), ("max_output_db_spl", 40.0, MAX_OUTPUT_LIMIT_DB_SPL)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise OpenhearError(f"{name} must be a number, got {value!r}")
+            if not low <= value <= high:
+                raise OpenhearError(f"{name} must be from {low:g} to {high:g}, got {value:g}")
+        if self.noise_suppression not in NOISE_SUPPRESSION_KINDS:
+            raise OpenhearError(
+                f"noise_suppression must be one of {', '.join(NOISE_SUPPRESSION_KINDS)}, got {self.noise_suppression!r}"
+            )
+
+    def offsets_db(self, centers_hz, side: str) -> np.ndarray:
+        """Gain added to each band of one ear ("left" or "right") by boost, tone and balance."""
+        logf = np.log(np.asarray(centers_hz, float))
+        span = logf[-1] - logf[0]
+        tilt = (logf - logf[0]) / span - 0.5 if span > 0 else np.zeros_like(logf)
+        balance = 0.5 * self.balance_db * (1.0 if side == "right" else -1.0)
+        return self.boost_db + self.tone_db * tilt + balance
+
+    def changed(self, **values: Any) -> Adjustments:
+        """A copy with some sliders moved (validated)."""
+        unknown = set(values) - set(asdict(self))
+        if unknown:
+            raise OpenhearError(f"unknown adjustment {sorted(unknown)[0]!r}")
+        return replace(self, **values)
+
+
+@dataclass(frozen=True)
+class FittingProfile:
+    """Everything the amplifier needs for one listener: bands per ear, adjustments, calibration."""
+
+    listener: Listener
+    """The audiograms the fitting was made from."""
+    left: EarFitting
+    """Bands of the left ear."""
+    right: EarFitting
+    """Bands of the right ear."""
+    adjustments: Adjustments = field(default_factory=Adjustments)
+    """The user's sliders."""
+    db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS
+    """Calibration: dB SPL of a 0 dBFS RMS signal at the ear (depends on the headphones and volume)."""
+    prescription: str = "NAL-R"
+    """How the bands were made: NAL-R (with NAL-RP for severe losses) plus the WDRC rule, or flat."""
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.db_spl_at_0dbfs, (int, float)) and 60.0 <= self.db_spl_at_0dbfs <= 140.0):
+            raise OpenhearError(f"db_spl_at_0dbfs must be from 60 to 140 dB SPL, got {self.db_spl_at_0dbfs!r}")
+
+    def ear(self, side: str) -> EarFitting:
+        """The bands of "left" or "right"."""
+        return self.left if side == "left" else self.right
+
+    def with_adjustments(self, **values: Any) -> FittingProfile:
+        """A copy with some sliders moved."""
+        return replace(self, adjustments=self.adjustments.changed(**values))
+
+
+def fit_listener(listener: Listener, adjustments: Adjustments | None = None,
+                 db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> FittingProfile:
+    """The NAL-R(P) + WDRC fitting of both ears."""
+    return FittingProfile(listener, prescribe_ear(listener.left), prescribe_ear(listener.right),
+                          adjustments or Adjustments(), db_spl_at_0dbfs, "NAL-R")
+
+
+def flat_profile(listener: Listener, gain_db: float = 0.0, adjustments: Adjustments | None = None,
+                 db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> FittingProfile:
+    """A linear, frequency-flat fitting (for measurements and for people who want plain loudness)."""
+    return FittingProfile(listener, flat_ear(gain_db), flat_ear(gain_db), adjustments or Adjustments(),
+                          db_spl_at_0dbfs, "flat")
+
+
+def profile_to_dict(profile: FittingProfile) -> dict:
+    """The JSON document of a profile."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "prescription": profile.prescription,
+        "db_spl_at_0dbfs": profile.db_spl_at_0dbfs,
+        "listener": listener_to_dict(profile.listener),
+        "adjustments": asdict(profile.adjustments),
+        "left": [asdict(b) for b in profile.left.bands],
+        "right": [asdict(b) for b in profile.right.bands],
+    }
+
+
+def profile_from_dict(data: Any) -> FittingProfile:
+    """A profile from its JSON document, validated."""
+    if not isinstance(data, dict):
+        raise OpenhearError("a fitting profile must be a JSON object")
+    if data.get("format") != FORMAT:
+        raise OpenhearError(f"not an openhear fitting profile (\"format\" is not \"{FORMAT}\")")
+    if data.get("version") != VERSION:
+        raise OpenhearError(f"fitting profile version {data.get('version')!r} is not supported (expected {VERSION})")
+    for key in ("listener", "left", "right"):
+        if key not in data:
+            raise OpenhearError(f"fitting profile has no \"{key}\"")
+    listener = listener_from_dict(data["listener"])
+    adjustments = _build(Adjustments, data.get("adjustments", {}), "adjustments")
+    ears = []
+    for side in ("left", "right"):
+        if not isinstance(data[side], list):
+            raise OpenhearError(f"fitting profile \"{side}\" must be a list of bands")
+        ears.append(EarFitting(tuple(_build(BandFitting, b, f"{side} band") for b in data[side])))
+    return FittingProfile(listener, ears[0], ears[1], adjustments,
+                          data.get("db_spl_at_0dbfs", DEFAULT_DB_SPL_AT_0DBFS), str(data.get("prescription", "")))
+
+
+def _build(cls, values: Any, what: str):
+    if not isinstance(values, dict):
+        raise OpenhearError(f"fitting profile {what} must be an object")
+    names = {f.name for f in fields(cls)}
+    extra = sorted(set(values) - names)
+    if extra:
+        raise OpenhearError(f"fitting profile {what}: unknown field {extra[0]!r}")
+    missing = [f.name for f in fields(cls)
+               if f.name not in values and f.default is MISSING and f.default_factory is MISSING]
+    if missing:
+        raise OpenhearError(f"fitting profile {what}: missing field {missing[0]!r}")
+    return cls(**values)
+
+
+def read_profile(path: str | Path) -> FittingProfile:
+    """Load a profile file, with one-line errors for anything wrong."""
+    path = Path(path)
+    text = read_text(path, "fitting profile")
+    try:
+        return profile_from_dict(parse_json(text))
+    except OpenhearError as exc:
+        raise OpenhearError(f"{path}: {exc}") from None
+
+
+def write_profile(profile: FittingProfile, path: str | Path) -> None:
+    """Save a profile as JSON."""
+    try:
+        Path(path).write_text(json.dumps(profile_to_dict(profile), indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise OpenhearError(f"cannot write fitting profile {path} ({exc.strerror or exc})") from None
