@@ -7,7 +7,7 @@ Protocol (client -> server):
 Server -> client: {"type": "ready"}, {"type": "provisional" | "final", "text", "start_s", "end_s"},
 {"type": "busy", ...}, {"type": "error", "message"} followed by a close.
 
-The receive loop only converts and resamples; a decoder task feeds the captioner on a worker
+The receive loop only converts bytes to samples; a decoder task feeds the captioner on a worker
 thread and takes all audio that arrived meanwhile in one call, so a slow decode never backs up
 the socket and the event loop stays free for other sessions.
 """
@@ -25,10 +25,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from openhear.asr.events import FinalCaption
 from openhear.audio import AudioBlock
-from openhear.audio.resample import StreamResampler
-
-ASR_RATE = 16000
-"""Whisper's sample rate: the server resamples every browser stream to it."""
 
 
 class CaptionStart(BaseModel):
@@ -74,7 +70,7 @@ class CaptionSession:
         self.state = state
         self.on_final = on_final
         self.queue: asyncio.Queue = asyncio.Queue()
-        self.resampler: StreamResampler | None = None
+        self.sample_rate = 0
 
     async def receive_start(self) -> CaptionStart:
         """Waits for and validates the start message."""
@@ -92,7 +88,7 @@ class CaptionSession:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "message"
             raise ProtocolError(f"bad start message: {field}: {first['msg']}") from None
-        self.resampler = StreamResampler(start.sample_rate, ASR_RATE, 1)
+        self.sample_rate = start.sample_rate  # the captioner resamples to Whisper's 16 kHz itself
         return start
 
     def _audio(self, data: bytes) -> None:
@@ -102,8 +98,7 @@ class CaptionSession:
             )
         if len(data) % 2:
             raise ProtocolError("audio must be 16-bit PCM (an even number of bytes)", 1003)
-        block = AudioBlock.from_mono(pcm16_to_float(data), self.resampler.in_rate)
-        self.queue.put_nowait(self.resampler.process(block).samples[:, 0])
+        self.queue.put_nowait(pcm16_to_float(data))
 
     def _control(self, text: str) -> bool:
         """Handles a text message; returns True when the client asked to stop."""
@@ -121,7 +116,7 @@ class CaptionSession:
     async def run(self) -> None:
         """Receives until the client stops or leaves; raises ProtocolError on bad input."""
         await self.receive_start()
-        await self.ws.send_json({"type": "ready", "asr_sample_rate": ASR_RATE})
+        await self.ws.send_json({"type": "ready"})
         decoder = asyncio.create_task(self._decode_loop())
         try:
             while True:
@@ -144,7 +139,7 @@ class CaptionSession:
 
     async def _decode_loop(self) -> None:
         loop = asyncio.get_running_loop()
-        start_samples = 0
+        received = 0
         while True:
             item = await self.queue.get()
             chunks = []
@@ -153,8 +148,8 @@ class CaptionSession:
                 item = self.queue.get_nowait() if not self.queue.empty() else None
             if chunks:
                 audio = np.concatenate(chunks)
-                block = AudioBlock.from_mono(audio, ASR_RATE, start_samples / ASR_RATE)
-                start_samples += audio.size
+                block = AudioBlock.from_mono(audio, self.sample_rate, received / self.sample_rate)
+                received += audio.size
                 events = await loop.run_in_executor(self.state.services.workers, lambda: list(self.captioner.feed(block)))
                 await self._send(events)
             if isinstance(item, _Flush):

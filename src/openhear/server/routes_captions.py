@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import APIRouter, WebSocket
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from starlette.websockets import WebSocketDisconnect
 
+from openhear.captions.cues import Cue
+from openhear.captions.writers import render
 from openhear.server.caption_session import CaptionSession, ProtocolError, refuse
+from openhear.server.documents import DocumentFormat, document_response
 from openhear.server.state import app_state
 
-log = logging.getLogger("openhear.server")
 router = APIRouter()
+
+
+class CaptionLine(BaseModel):
+    """One final caption the page shows."""
+
+    text: str = Field(max_length=10_000)
+    start_s: float = Field(ge=0)
+    end_s: float = Field(ge=0)
+
+
+class ExportRequest(BaseModel):
+    """The page's captions, to be written as a document."""
+
+    format: DocumentFormat
+    cues: list[CaptionLine] = Field(max_length=100_000)
+
+
+@router.post("/api/captions/export")
+def export_captions(request: ExportRequest) -> Response:
+    """The captions as a txt, srt, vtt or json download (the same writers as `openhear caption`)."""
+    cues = [Cue(c.start_s, c.end_s, c.text) for c in request.cues]
+    return document_response(render(cues, request.format), request.format, "captions")
 
 
 @router.websocket("/ws/captions")
@@ -19,16 +43,16 @@ async def captions_socket(ws: WebSocket) -> None:
     """One caption session (protocol in openhear.server.caption_session)."""
     state = app_state(ws)
     await ws.accept()
-    if state.services.transcriber is None:
+    if not state.services.transcribers:
         reason = state.services.missing.get("captions", "captions are not available on this server")
         return await refuse(ws, {"type": "error", "message": reason}, 1011)
     limit = state.caption_sessions
     if not limit.try_acquire():
         return await refuse(ws, limit.busy_message(), 1013)
-    with limit.slot():
+    with limit.slot(), state.services.transcriber() as transcriber:
         from openhear.asr.streaming import CaptionOptions, StreamingCaptioner
 
-        session = CaptionSession(ws, StreamingCaptioner(state.services.transcriber, CaptionOptions()), state)
+        session = CaptionSession(ws, StreamingCaptioner(transcriber, CaptionOptions()), state)
         try:
             await session.run()
         except ProtocolError as exc:

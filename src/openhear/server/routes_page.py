@@ -32,7 +32,7 @@ async def health(state: AppState = Depends(app_state)) -> dict:
         "status": "ok",
         "version": __version__,
         "captions": {
-            "available": services.transcriber is not None,
+            "available": bool(services.transcribers),
             "active_sessions": state.caption_sessions.active,
             "max_sessions": state.caption_sessions.limit,
         },

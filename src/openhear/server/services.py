@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,16 +20,29 @@ class Services:
 
     data_dir: Path
     """The user's data directory (phrases, transcripts, profiles)."""
-    transcriber: object | None = None
-    """The Whisper transcriber shared by every caption session (None: captions unavailable)."""
+    transcribers: list = field(default_factory=list)
+    """Whisper transcribers, one per core: each decodes one call at a time, so sessions share them
+    round the least busy (empty: captions unavailable)."""
     voice: object | None = None
     """The Piper voice that speaks typed text (None: speech unavailable)."""
     missing: dict[str, str] = field(default_factory=dict)
     """Feature name -> one-line reason it is unavailable."""
     workers: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="openhear-model")
+        default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="openhear-model")
     )
-    """Threads that run model calls, so the event loop (and the health check) stays responsive."""
+    """Threads that run model calls, so the event loop (and the health check) stays responsive;
+    more than sessions, so a call waiting on one transcriber never holds up another."""
+    _users: dict = field(default_factory=dict)
+
+    @contextmanager
+    def transcriber(self):
+        """Lends the transcriber with the fewest sessions for the length of a `with` block."""
+        chosen = min(self.transcribers, key=lambda t: self._users.get(id(t), 0))
+        self._users[id(chosen)] = self._users.get(id(chosen), 0) + 1
+        try:
+            yield chosen
+        finally:
+            self._users[id(chosen)] -= 1
 
     def require(self, feature: str, model: object | None) -> object:
         """The model behind `feature`, or a ModelError that names why it is missing."""
@@ -38,12 +52,13 @@ class Services:
 
 
 def load_services(data_dir: Path, captions: bool = True, speech: bool = True) -> Services:
-    """Loads the Whisper and Piper models once; a broken model raises ModelError (one line)."""
+    """Loads the Whisper models (one per core, at most 4) and the Piper voice once; a broken model
+    raises ModelError (one line)."""
     services = Services(data_dir=data_dir)
     if captions:
         from openhear.asr.whisper import load_transcriber
 
-        services.transcriber = load_transcriber()
+        services.transcribers = [load_transcriber() for _ in range(min(os.cpu_count() or 1, 4))]
     else:
         services.missing["captions"] = "captions are switched off on this server"
     if speech:

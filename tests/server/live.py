@@ -1,0 +1,80 @@
+"""One real openhear web app per test session: real models, a temporary data directory, a free port."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from openhear.server import ServerOptions, create_app
+from openhear.server.runner import BackgroundServer
+from openhear.server.services import Services, load_services
+
+TEST_OPTIONS = ServerOptions(max_caption_sessions=4)
+"""The options the live app runs with (the defaults of `openhear serve`)."""
+
+
+@dataclass
+class LiveApp:
+    """The running app: its address, its options, and the services (models, stores) behind it."""
+
+    url: str
+    options: ServerOptions
+    services: Services
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/ws/captions"
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory) -> LiveApp:
+    services = load_services(tmp_path_factory.mktemp("live-data"))
+    server = BackgroundServer(create_app(TEST_OPTIONS, services), TEST_OPTIONS)
+    yield LiveApp(server.url, TEST_OPTIONS, services)
+    server.stop()
+
+
+def pcm16(path: Path, rate: int | None = None) -> tuple[bytes, int]:
+    """A speech file as mono 16-bit PCM bytes, resampled to `rate` when given (the client's rate)."""
+    audio, file_rate = sf.read(path, dtype="float32", always_2d=True)
+    audio = audio.mean(axis=1)
+    if rate and rate != file_rate:
+        import soxr
+
+        audio = soxr.resample(audio, file_rate, rate)
+    else:
+        rate = file_rate
+    return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes(), rate
+
+
+async def caption_over_socket(ws_url: str, pcm: bytes, rate: int, chunk_s: float = 0.1, pace: float = 0.0) -> dict:
+    """Streams PCM through one caption session; returns the finals' text and every event.
+
+    `pace` 1.0 sends at real time; 0 as fast as the socket takes it.
+    """
+    from websockets.asyncio.client import connect
+
+    events = []
+    async with connect(ws_url, max_size=None) as ws:
+        await ws.send(json.dumps({"type": "start", "sample_rate": rate}))
+        events.append(json.loads(await ws.recv()))
+        step = int(rate * chunk_s) * 2
+
+        async def send_all():
+            for i in range(0, len(pcm), step):
+                await ws.send(pcm[i : i + step])
+                await asyncio.sleep(chunk_s * pace)
+            await ws.send(json.dumps({"type": "stop"}))
+
+        sender = asyncio.create_task(send_all())
+        async for message in ws:
+            events.append(json.loads(message))
+        await sender
+    finals = " ".join(e["text"] for e in events if e["type"] == "final" and e["text"])
+    return {"text": finals, "events": events}
