@@ -43,11 +43,11 @@ SPEECH_REFERENCE_DB_SPL = 65.0
 
 # Byrne et al. (1994) international long-term average speech spectrum, 70 dB SPL overall, third-octave
 # bands (average of male and female talkers), as tabulated in pyclarity's camfit gain rule.
-_LTASS_HZ = np.array([63, 80, 100, 125, 160, 200, 250, 315, 400, 500, 630, 800, 1000, 1250, 1600, 2000, 2500,
+LTASS_HZ = np.array([63, 80, 100, 125, 160, 200, 250, 315, 400, 500, 630, 800, 1000, 1250, 1600, 2000, 2500,
                       3150, 4000, 5000, 6300, 8000, 10000, 12500, 16000], float)
-_LTASS_DB = np.array([38.6, 43.5, 54.4, 57.7, 56.8, 60.2, 60.3, 59.0, 62.1, 62.1, 60.5, 56.8, 53.7, 53.0, 52.0,
+LTASS_DB_SPL = np.array([38.6, 43.5, 54.4, 57.7, 56.8, 60.2, 60.3, 59.0, 62.1, 62.1, 60.5, 56.8, 53.7, 53.0, 52.0,
                       48.7, 48.1, 46.8, 45.6, 44.5, 44.3, 43.7, 43.4, 41.3, 40.7])
-_LTASS_OVERALL_DB = 70.0
+LTASS_OVERALL_DB_SPL = 70.0
 
 THRESHOLD_BELOW_REFERENCE_DB = 20.0
 MAX_RATIO = 3.0
@@ -151,14 +151,14 @@ def speech_band_levels_db_spl(centers_hz, overall_db_spl: float = SPEECH_REFEREN
     """
     edges = band_edges_hz(centers_hz)
     edges[0], edges[-1] = 0.0, np.inf
-    third_lo = _LTASS_HZ * 2 ** (-1 / 6)
-    third_hi = _LTASS_HZ * 2 ** (1 / 6)
-    intensity = 10 ** (_LTASS_DB / 10)
+    third_lo = LTASS_HZ * 2 ** (-1 / 6)
+    third_hi = LTASS_HZ * 2 ** (1 / 6)
+    intensity = 10 ** (LTASS_DB_SPL / 10)
     out = []
     for lo, hi in zip(edges[:-1], edges[1:]):
         overlap = np.clip(np.minimum(hi, third_hi) - np.maximum(lo, third_lo), 0, None) / (third_hi - third_lo)
         out.append(10 * np.log10(np.sum(intensity * overlap) + 1e-12))
-    return np.array(out) + (overall_db_spl - _LTASS_OVERALL_DB)
+    return np.array(out) + (overall_db_spl - LTASS_OVERALL_DB_SPL)
 
 
 def wdrc_ratio(loss_db_hl: float) -> float:

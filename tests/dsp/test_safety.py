@@ -1,0 +1,82 @@
+"""Safety by physics: the output peak never passes the ceiling, the ceiling never passes 111 dB SPL,
+and the chain adds little distortion at conversational levels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openhear.dsp.chain import EarChain, EarSettings, amplify_array
+from openhear.dsp.limiter import PeakLimiter
+from openhear.dsp.testsignals import amplitude_for_rms_db, peak_db_spl, speech_shaped_noise, tone
+from openhear.errors import OpenhearError
+from openhear.fitting.audiogram import preset
+from openhear.fitting.profile import MAX_OUTPUT_LIMIT_DB_SPL, Adjustments, fit_listener
+
+RATE = 48000
+ROUNDING_DB = 1e-3
+
+
+def _hostile_signals() -> dict[str, np.ndarray]:
+    n = RATE
+    impulses = np.zeros(n, np.float32)
+    impulses[:: RATE // 10] = 1.0
+    impulses[RATE // 2 + 1:: RATE // 7] = -1.0
+    square = np.where(np.sin(2 * np.pi * 300 * np.arange(n) / RATE) >= 0, 1.0, -1.0).astype(np.float32)
+    quiet = speech_shaped_noise(45.0, 0.5, RATE, seed=2)
+    jumps = np.concatenate([quiet, quiet * 100.0, quiet, quiet * 100.0]).astype(np.float32)  # +40 dB steps
+    tone_jump = np.concatenate([tone(3000, 40.0, 0.5, RATE), tone(3000, 80.0, 0.5, RATE)])
+    return {"impulses": impulses, "full-scale square": square, "40 dB jumps": jumps, "tone jump": tone_jump}
+
+
+@pytest.mark.parametrize("ceiling_db", [80.0, 100.0, 111.0])
+@pytest.mark.parametrize("name", ["N5", "S3"])
+def test_output_peak_never_exceeds_the_ceiling(name, ceiling_db):
+    profile = fit_listener(preset(name), Adjustments(boost_db=20.0, max_output_db_spl=ceiling_db))
+    for label, x in _hostile_signals().items():
+        y = amplify_array(x, RATE, profile)
+        assert peak_db_spl(y) <= ceiling_db + ROUNDING_DB, label
+        assert peak_db_spl(y) > ceiling_db - 6.0, label  # the test drives the limiter hard
+
+
+def test_default_ceiling_is_well_below_111_db_spl():
+    assert Adjustments().max_output_db_spl <= MAX_OUTPUT_LIMIT_DB_SPL - 10
+
+
+def test_no_setting_passes_111_db_spl():
+    with pytest.raises(OpenhearError):
+        Adjustments(max_output_db_spl=111.5)
+    profile = fit_listener(preset("N5"), Adjustments(boost_db=20.0, max_output_db_spl=111.0))
+    # Settings built by hand (not through Adjustments) with an absurd ceiling are still capped.
+    settings = EarSettings.from_profile(profile, "left")
+    forged = EarSettings(settings.curves, 140.0, settings.db_spl_at_0dbfs)
+    ear = EarChain(forged)
+    ear.prepare(RATE, 4096)
+    y = ear.process(np.where(np.arange(RATE) % 200 < 100, 1.0, -1.0).astype(np.float32))
+    assert peak_db_spl(y) <= MAX_OUTPUT_LIMIT_DB_SPL + ROUNDING_DB
+
+
+def test_limiter_passes_signals_below_the_ceiling_untouched():
+    limiter = PeakLimiter(ceiling=0.5)
+    limiter.prepare(RATE, 4096)
+    x = 0.49 * np.sin(np.linspace(0, 200, 4000)).astype(np.float32)
+    np.testing.assert_array_equal(limiter.process(x), x)
+
+
+def _thd_plus_n(y: np.ndarray, freq: float) -> float:
+    """Residual after removing the best-fitting sine at `freq`, relative to the whole (RMS ratio)."""
+    t = np.arange(len(y)) / RATE
+    basis = np.stack([np.sin(2 * np.pi * freq * t), np.cos(2 * np.pi * freq * t)], axis=1)
+    coef, *_ = np.linalg.lstsq(basis, y.astype(np.float64), rcond=None)
+    residual = y - basis @ coef
+    return float(np.sqrt(np.mean(residual**2) / np.mean(y.astype(np.float64) ** 2)))
+
+
+@pytest.mark.parametrize("freq", [500.0, 800.0, 1600.0])
+def test_thd_plus_n_at_70_db_spl_is_at_most_5_percent(freq):
+    profile = fit_listener(preset("N3"))
+    x = tone(freq, 70.0, 1.0, RATE)
+    y = amplify_array(x, RATE, profile)[:, 0]
+    steady = y[RATE // 2:]
+    assert np.sqrt(np.mean(steady**2)) > 2 * amplitude_for_rms_db(70.0)  # amplified, below the ceiling
+    assert _thd_plus_n(steady, freq) <= 0.05
