@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
-from openhear.tts.text import MAX_SENTENCE_CHARS, TextError, clean_text, iter_sentences, require_text
+from openhear.tts.text import MAX_SENTENCE_CHARS, TextError, clean_text, iter_sentences, read_text, require_text
 
 
 def test_control_characters_are_removed_and_line_breaks_become_spaces():
-    assert clean_text("a\x00b\x07c\u200bd\ne\tf") == "abcd e f"
+    assert clean_text("a\x00b\x07c\u200bd\ne\tf\rg") == "abcd\ne f g"
 
 
 def test_emoji_and_non_latin_script_are_kept():
@@ -59,3 +61,23 @@ def test_one_megabyte_is_read_only_as_far_as_the_first_sentence_needs():
     first = next(iter_sentences(megabyte()))
     assert first == "This is a sentence of ordinary words."
     assert len(pulled) == 1
+
+
+def test_each_line_is_its_own_utterance_even_without_punctuation():
+    assert list(iter_sentences("yes please\nno thanks\n")) == ["yes please", "no thanks"]
+
+
+def test_read_text_decodes_utf8_split_across_chunks():
+    data = "héllo wörld 😀\n".encode()
+    stream = io.BufferedReader(io.BytesIO(data), buffer_size=3)
+    assert "".join(read_text(stream, chunk_bytes=3)) == "héllo wörld 😀\n"
+
+
+def test_read_text_refuses_invalid_utf8_with_its_offset():
+    with pytest.raises(TextError, match="not valid UTF-8 .*offset 6"):
+        list(read_text(io.BytesIO(b"hello \xff\xfe world")))
+
+
+def test_read_text_refuses_a_truncated_last_character():
+    with pytest.raises(TextError, match="not valid UTF-8"):
+        list(read_text(io.BytesIO("café".encode()[:-1])))

@@ -7,9 +7,11 @@ before the rest has even been read.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 from openhear.errors import OpenhearError
 
@@ -19,7 +21,8 @@ MAX_SENTENCE_CHARS = 400
 CHUNK_CHARS = 4096
 """A long string is consumed in slices of this many characters."""
 
-_SENTENCE_END = re.compile(r"[.!?;\u2026\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*\s+")
+_SENTENCE_END = re.compile(r"[.!?;\u2026\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*\s+|\n")
+"""A sentence ends at closing punctuation followed by whitespace, or at a line break (one utterance per line)."""
 _SPACES = re.compile(r"\s+")
 
 
@@ -28,12 +31,18 @@ class TextError(OpenhearError):
 
 
 def clean_text(text: str) -> str:
-    """Drop control, format, private-use and unassigned characters; line breaks and tabs become spaces."""
+    """Drop control, format, private-use and unassigned characters; keep line breaks, other whitespace becomes a space."""
     if text.isprintable():
         return text
-    return "".join(
-        " " if ch.isspace() else ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C"
-    )
+    return "".join(_clean_char(ch) for ch in text)
+
+
+def _clean_char(ch: str) -> str:
+    if ch == "\n":
+        return ch
+    if ch.isspace():
+        return " "
+    return "" if unicodedata.category(ch)[0] == "C" else ch
 
 
 def require_text(text: str) -> str:
@@ -42,6 +51,21 @@ def require_text(text: str) -> str:
     if not cleaned.strip():
         raise TextError("nothing to say: the text is empty" if not text.strip() else "nothing to say: the text has no speakable characters")
     return cleaned
+
+
+def read_text(stream: BinaryIO, chunk_bytes: int = 65536) -> Iterator[str]:
+    """Decode a UTF-8 byte stream (stdin) chunk by chunk, as soon as bytes arrive; bad UTF-8 is a TextError."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    while True:
+        data = stream.read1(chunk_bytes) if hasattr(stream, "read1") else stream.read(chunk_bytes)
+        try:
+            yield decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            raise TextError(f"the input is not valid UTF-8 (bad byte at offset {offset + exc.start})") from None
+        if not data:
+            return
+        offset += len(data)
 
 
 def _chunks(text: str | Iterable[str]) -> Iterator[str]:

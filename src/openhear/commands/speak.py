@@ -1,0 +1,104 @@
+"""`openhear speak`: type-to-speak with the Piper voice, to the sound card, a file, or raw PCM on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from openhear.errors import UsageError
+
+
+def add_voice_arguments(p: argparse.ArgumentParser) -> None:
+    """The voice and how it speaks (shared with `phrases speak` and `converse`)."""
+    p.add_argument("--voice", metavar="PATH", help="a Piper voice .onnx (with its .onnx.json beside it); default: the bundled en_US-joe-medium")
+    p.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.25 to 4 (default 1)")
+    p.add_argument("--volume", type=float, default=1.0, help="loudness, 0 to 1 (default 1)")
+    p.add_argument("--pause-ms", type=float, default=200.0, help="silence between sentences in ms (default 200)")
+
+
+def add_output_arguments(p: argparse.ArgumentParser) -> None:
+    """Where the speech goes (shared with `phrases speak`)."""
+    add_voice_arguments(p)
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output", metavar="FILE", help="write the speech to FILE (.wav, .flac or .ogg) instead of playing it")
+    out.add_argument("--raw", action="store_true", help="write raw signed 16-bit little-endian mono PCM to stdout (rate: see --info)")
+    out.add_argument("--info", action="store_true", help="print the voice's name and sample rate (the --raw format) and exit")
+    p.add_argument("--output-device", metavar="DEVICE", help="sound card to play on (number or name; see `openhear devices`)")
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "speak",
+        parents=[common],
+        help="speak typed text aloud (Piper voice)",
+        description="Speak TEXT with the Piper voice. With -, read stdin and speak each line as it arrives. "
+        "--raw writes signed 16-bit little-endian mono PCM at the voice's rate (22050 Hz for the bundled voice).",
+    )
+    p.add_argument("text", nargs="?", help="the text to speak, or - to read lines from stdin")
+    add_output_arguments(p)
+    p.set_defaults(func=run)
+
+
+def speech_options(args: argparse.Namespace):
+    """SpeechOptions from the voice arguments."""
+    from openhear.tts.speech import SpeechOptions
+
+    return SpeechOptions(speed=args.speed, volume=args.volume, pause_ms=args.pause_ms)
+
+
+def device_arg(value: str | None) -> int | str | None:
+    """A device given on the command line: its number, or its name."""
+    return int(value) if value is not None and value.isdigit() else value
+
+
+def print_voice_info(synthesizer) -> None:
+    rate = synthesizer.sample_rate
+    print(f"voice: {synthesizer.name}")
+    print(f"sample rate: {rate} Hz")
+    print(f"--raw output: signed 16-bit little-endian PCM, mono, {rate} Hz (e.g. `aplay -f S16_LE -c 1 -r {rate}`)")
+
+
+def speak(args: argparse.Namespace, text) -> int:
+    """Speak `text` (a string or a stream of text chunks) to the sink the arguments choose."""
+    from openhear.tts.piper import load_voice
+    from openhear.tts.text import TextError
+
+    options = speech_options(args)
+    synthesizer = load_voice(args.voice, warm_up=False)
+    if args.info:
+        print_voice_info(synthesizer)
+        return 0
+    sink = None
+    try:
+        for block in synthesizer.synthesize(text, options):
+            if sink is None:
+                sink = _open_sink(args, synthesizer.sample_rate)
+            sink.write(block)
+    finally:
+        if sink is not None:
+            sink.close()
+    if sink is None:
+        raise TextError("nothing to say: the input has no speakable text")
+    return 0
+
+
+def _open_sink(args: argparse.Namespace, sample_rate: int):
+    from openhear.tts.sinks import DeviceSink, FileSink, RawSink
+
+    if args.output:
+        return FileSink(args.output, sample_rate)
+    if args.raw:
+        return RawSink(sys.stdout.buffer)
+    return DeviceSink(sample_rate, device_arg(args.output_device))
+
+
+def run(args: argparse.Namespace) -> int:
+    from openhear.tts.text import read_text, require_text
+
+    if args.info:
+        return speak(args, "")
+    if args.text is None:
+        raise UsageError("say what to speak: openhear speak \"TEXT\" (or - to read stdin)")
+    if args.text == "-":
+        return speak(args, read_text(sys.stdin.buffer))
+    return speak(args, require_text(args.text))

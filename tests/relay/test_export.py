@@ -1,0 +1,53 @@
+"""Transcript export: every format parses with its reference library and keeps speakers and times."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import srt
+import webvtt
+
+from openhear.errors import UsageError
+from openhear.relay.export import export_transcript
+from openhear.relay.store import TranscriptStore
+
+
+@pytest.fixture
+def transcript():
+    with TranscriptStore() as store:
+        c = store.create_conversation("pharmacy")
+        store.append(c.id, "them", 0.52, 2.1, "Hello, how can I help you?")
+        store.append(c.id, "me", 3.0, 5.25, "I need my prescription <please> & thanks.")
+        store.append(c.id, "them", 6.0, 7.5, "Of course.")
+        return store.get(c.id)
+
+
+def test_vtt_has_voice_spans_and_parses_with_webvtt_py(transcript):
+    text = export_transcript(transcript, "vtt")
+    assert text.startswith("WEBVTT")
+    assert "<v Them>Hello, how can I help you?</v>" in text
+    assert "<v Me>I need my prescription &lt;please&gt; &amp; thanks.</v>" in text
+    captions = webvtt.from_buffer(io.StringIO(text)).captions
+    assert [c.voice for c in captions] == ["Them", "Me", "Them"]
+    assert [c.start for c in captions] == ["00:00:00.520", "00:00:03.000", "00:00:06.000"]
+
+
+def test_srt_parses_with_srt_and_labels_speakers(transcript):
+    subs = list(srt.parse(export_transcript(transcript, "srt")))
+    assert [s.index for s in subs] == [1, 2, 3]
+    assert subs[1].content == "Me: I need my prescription <please> & thanks."
+    assert subs[1].end.total_seconds() == 5.25
+
+
+def test_txt_and_json(transcript):
+    assert export_transcript(transcript, "txt").splitlines()[0] == "Them: Hello, how can I help you?"
+    doc = json.loads(export_transcript(transcript, "json"))
+    assert doc["conversation"]["title"] == "pharmacy"
+    assert [(s["speaker"], s["start"]) for s in doc["segments"]] == [("Them", 0.52), ("Me", 3.0), ("Them", 6.0)]
+
+
+def test_unknown_format_is_a_usage_error(transcript):
+    with pytest.raises(UsageError, match="unknown caption format"):
+        export_transcript(transcript, "docx")
