@@ -6,13 +6,16 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 from openhear import __version__
-from openhear.server import routes_captions, routes_page
+from openhear.relay.store import TRANSCRIPTS_FILE, TranscriptStore
+from openhear.server import routes_captions, routes_conversations, routes_page, routes_speech
+from openhear.server.conversations import OpenConversations
 from openhear.server.errors import install_error_handlers
 from openhear.server.options import ServerOptions
 from openhear.server.security import GuardMiddleware
 from openhear.server.services import Services
 from openhear.server.sessions import SessionLimit
 from openhear.server.state import AppState
+from openhear.tts.phrasebook import PHRASES_FILE, Phrasebook
 
 SECURITY_HEADERS = {
     "content-security-policy": (
@@ -28,9 +31,15 @@ SECURITY_HEADERS = {
 def create_app(options: ServerOptions, services: Services) -> FastAPI:
     """Builds the web app over already-loaded services (`load_services`)."""
     app = FastAPI(title="openhear", version=__version__, docs_url=None, redoc_url=None)
-    app.state.openhear = AppState(options, services, SessionLimit(options.max_caption_sessions))
+    app.state.openhear = AppState(
+        options,
+        services,
+        SessionLimit(options.max_caption_sessions),
+        Phrasebook(services.data_dir / PHRASES_FILE),
+        OpenConversations(TranscriptStore(services.data_dir / TRANSCRIPTS_FILE)),
+    )
     install_error_handlers(app)
-    for module in (routes_page, routes_captions):
+    for module in (routes_page, routes_captions, routes_speech, routes_conversations):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=routes_page.STATIC_DIR), name="static")
 

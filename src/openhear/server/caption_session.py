@@ -25,6 +25,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from openhear.asr.events import FinalCaption
 from openhear.audio import AudioBlock
+from openhear.errors import OpenhearError
 
 
 class CaptionStart(BaseModel):
@@ -64,11 +65,12 @@ def pcm16_to_float(data: bytes) -> np.ndarray:
 class CaptionSession:
     """Runs one session's protocol; `captioner` is a fresh StreamingCaptioner for this session."""
 
-    def __init__(self, ws: WebSocket, captioner, state, on_final=None):
+    def __init__(self, ws: WebSocket, captioner, state):
         self.ws = ws
         self.captioner = captioner
         self.state = state
-        self.on_final = on_final
+        self.conversation_id: int | None = None
+        self.conversation_offset_s = 0.0
         self.queue: asyncio.Queue = asyncio.Queue()
         self.sample_rate = 0
 
@@ -89,6 +91,12 @@ class CaptionSession:
             field = ".".join(str(p) for p in first["loc"]) or "message"
             raise ProtocolError(f"bad start message: {field}: {first['msg']}") from None
         self.sample_rate = start.sample_rate  # the captioner resamples to Whisper's 16 kHz itself
+        if start.conversation_id is not None:
+            try:
+                self.conversation_offset_s = self.state.conversations.clock(start.conversation_id)
+            except OpenhearError as exc:
+                raise ProtocolError(str(exc)) from None
+            self.conversation_id = start.conversation_id
         return start
 
     def _audio(self, data: bytes) -> None:
@@ -161,8 +169,18 @@ class CaptionSession:
     async def _send(self, events) -> None:
         for event in events:
             await self.ws.send_json(event_json(event))
-            if self.on_final is not None and isinstance(event, FinalCaption):
-                await self.on_final(event)
+            if self.conversation_id is not None and isinstance(event, FinalCaption) and event.text:
+                await self._store(event)
+
+    async def _store(self, caption: FinalCaption) -> None:
+        """A final caption becomes the other person's ("them") line in the open conversation."""
+        offset = self.conversation_offset_s
+        await asyncio.get_running_loop().run_in_executor(
+            self.state.services.workers,
+            lambda: self.state.conversations.add(
+                self.conversation_id, "them", offset + caption.start_s, offset + caption.end_s, caption.text
+            ),
+        )
 
 
 async def refuse(ws: WebSocket, event: dict, close_code: int) -> None:

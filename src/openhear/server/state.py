@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from openhear.server.conversations import OpenConversations
 from openhear.server.options import ServerOptions
 from openhear.server.services import Services
 from openhear.server.sessions import SessionLimit
@@ -13,11 +14,14 @@ from openhear.server.sessions import SessionLimit
 
 @dataclass
 class AppState:
-    """The options, loaded services and live-session count of one running app."""
+    """The options, loaded services, stores and live-session count of one running app."""
 
     options: ServerOptions
     services: Services
     caption_sessions: SessionLimit
+    phrasebook: object
+    """The saved phrases (openhear.tts.phrasebook.Phrasebook)."""
+    conversations: OpenConversations
 
 
 def app_state(conn: HTTPConnection) -> AppState:

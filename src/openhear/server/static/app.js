@@ -1,5 +1,7 @@
 // The openhear page: view switching, remembered display settings, and each view's set-up.
 import { setupCaptions } from "./captions-view.js";
+import { setupConversation } from "./conversation-view.js";
+import { setupSpeak } from "./speak-view.js";
 
 const VIEWS = ["captions", "speak", "conversation", "profile", "amplifier"];
 
@@ -39,6 +41,8 @@ function start() {
   if (new URLSearchParams(location.search).has("token")) history.replaceState(null, "", `/${location.hash}`);
   setupDisplaySettings();
   setupCaptions();
+  const conversation = setupConversation();
+  setupSpeak(conversation.current);
   window.addEventListener("hashchange", () => {
     showView(location.hash.slice(1));
     document.getElementById("main").focus();

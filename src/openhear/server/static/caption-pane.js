@@ -16,9 +16,18 @@ export class CaptionPane {
     this.changed();
   }
 
-  // Appends a final line; `speaker` ("them" or "me") labels conversation lines.
+  // Adds final text: it continues the last line until a sentence ends or the speaker changes.
+  // `speaker` ("them" or "me") labels conversation lines.
   append(text, speaker = null) {
+    const last = this.list.lastElementChild;
+    if (last && last.dataset.speaker === String(speaker) && !/[.?!]["')\]]?$/.test(last.textContent.trim())) {
+      last.append(document.createTextNode(` ${text}`));
+      if (!speaker || speaker === "them") this.provisional.textContent = "";
+      this.changed();
+      return;
+    }
     const line = document.createElement(this.lineTag);
+    line.dataset.speaker = String(speaker);
     if (speaker) {
       line.className = speaker;
       const who = document.createElement("span");

@@ -1,0 +1,22 @@
+"""Audio answers: a block as a 16-bit WAV the browser plays (generated speech is labelled as such)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+
+import numpy as np
+import soundfile as sf
+from fastapi.responses import Response
+
+from openhear.audio import AudioBlock
+
+
+def wav_response(block: AudioBlock, metadata: Mapping[str, str] | None = None, headers: dict | None = None) -> Response:
+    """`block` as an audio/wav response, with WAV text tags from `metadata`."""
+    buffer = io.BytesIO()
+    with sf.SoundFile(buffer, "w", block.sample_rate, block.channels, format="WAV", subtype="PCM_16") as f:
+        for key, value in (metadata or {}).items():
+            setattr(f, key, value)
+        f.write(np.clip(block.samples, -1.0, 1.0))
+    return Response(buffer.getvalue(), media_type="audio/wav", headers=headers)

@@ -1,0 +1,58 @@
+"""Conversations: start (with the disclosure notice), list, reopen, export and delete."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from openhear.relay.export import export_transcript
+from openhear.server.documents import DocumentFormat, document_response
+from openhear.server.state import AppState, app_state
+
+router = APIRouter()
+
+
+class StartRequest(BaseModel):
+    """A new conversation."""
+
+    title: str = Field("", max_length=200)
+    disclosure: bool = True
+    """Return the notice the page speaks first, telling the other person replies are synthetic."""
+
+
+@router.get("/api/conversations")
+def list_conversations(state: AppState = Depends(app_state)) -> list[dict]:
+    """Every stored conversation, newest first."""
+    return [asdict(c) for c in reversed(state.conversations.store.list_conversations())]
+
+
+@router.post("/api/conversations", status_code=201)
+def start_conversation(request: StartRequest, state: AppState = Depends(app_state)) -> dict:
+    """Starts a conversation; with `disclosure`, the notice for the page to speak first."""
+    from openhear.relay.session import DISCLOSURE_NOTICE
+
+    conversation = state.conversations.start(request.title)
+    return {"conversation": asdict(conversation), "notice": DISCLOSURE_NOTICE if request.disclosure else None}
+
+
+@router.get("/api/conversations/{conversation_id}")
+def get_conversation(conversation_id: int, state: AppState = Depends(app_state)) -> dict:
+    """One conversation with all its lines."""
+    transcript = state.conversations.store.get(conversation_id)
+    return {"conversation": asdict(transcript.conversation), "entries": [asdict(e) for e in transcript.entries]}
+
+
+@router.get("/api/conversations/{conversation_id}/export")
+def export_conversation(conversation_id: int, format: DocumentFormat = "txt", state: AppState = Depends(app_state)) -> Response:
+    """The transcript as a txt, srt, vtt (with <v Them>/<v Me>) or json download."""
+    transcript = state.conversations.store.get(conversation_id)
+    return document_response(export_transcript(transcript, format), format, f"conversation-{conversation_id}")
+
+
+@router.delete("/api/conversations/{conversation_id}")
+def delete_conversation(conversation_id: int, state: AppState = Depends(app_state)) -> dict:
+    """Deletes a conversation and its lines for good."""
+    return asdict(state.conversations.forget(conversation_id))

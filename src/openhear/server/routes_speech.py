@@ -1,0 +1,80 @@
+"""Speak typed text (a WAV the page plays; in a conversation it joins the transcript) and saved phrases."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from openhear.audio import AudioBlock
+from openhear.server.audio_response import wav_response
+from openhear.server.state import AppState, app_state
+
+router = APIRouter()
+
+
+class SpeakRequest(BaseModel):
+    """Text to say aloud."""
+
+    text: str = Field(min_length=1, max_length=5000)
+    speed: float = Field(1.0, ge=0.5, le=2.0)
+    conversation_id: int | None = None
+    """When set, the text is stored in that conversation as the user's ("me") reply."""
+
+
+def synthesize(state: AppState, text: str, speed: float) -> AudioBlock:
+    """All of `text` spoken, as one mono block (Piper is fast enough that a reply needs no streaming)."""
+    from openhear.tts.speech import SpeechOptions
+
+    voice = state.services.require("speech", state.services.voice)
+    blocks = list(voice.synthesize(text, SpeechOptions(speed=speed)))
+    samples = np.concatenate([b.samples for b in blocks]) if blocks else np.zeros((0, 1), np.float32)
+    return AudioBlock(samples, voice.sample_rate)
+
+
+@router.post("/api/speak")
+async def speak(request: SpeakRequest, state: AppState = Depends(app_state)) -> Response:
+    """The text as synthetic speech (WAV, tagged as synthetic)."""
+    from openhear.tts.speech import SYNTHETIC_SPEECH_METADATA
+
+    started = state.conversations.clock(request.conversation_id) if request.conversation_id is not None else None
+    loop = asyncio.get_running_loop()
+    block = await loop.run_in_executor(state.services.workers, synthesize, state, request.text, request.speed)
+    if request.conversation_id is not None:
+        await loop.run_in_executor(
+            state.services.workers,
+            lambda: state.conversations.add(request.conversation_id, "me", started, started + block.duration_s, request.text),
+        )
+    return wav_response(block, SYNTHETIC_SPEECH_METADATA, {"x-openhear-synthetic": "true"})
+
+
+class PhraseRequest(BaseModel):
+    """A phrase to save."""
+
+    name: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+def _phrase_json(phrase) -> dict:
+    return {"number": phrase.number, "name": phrase.name, "text": phrase.text}
+
+
+@router.get("/api/phrases")
+def list_phrases(state: AppState = Depends(app_state)) -> list[dict]:
+    """Every saved phrase, oldest first."""
+    return [_phrase_json(p) for p in state.phrasebook.list()]
+
+
+@router.post("/api/phrases", status_code=201)
+def add_phrase(request: PhraseRequest, state: AppState = Depends(app_state)) -> dict:
+    """Save a phrase under a new name."""
+    return _phrase_json(state.phrasebook.add(request.name, request.text))
+
+
+@router.delete("/api/phrases/{number}")
+def remove_phrase(number: int, state: AppState = Depends(app_state)) -> dict:
+    """Remove a saved phrase by its number."""
+    return _phrase_json(state.phrasebook.remove(number))
