@@ -51,6 +51,14 @@ def noise_clip(manifest) -> Utterance:
     return next(u for u in manifest if u.kind == "noise")
 
 
+@pytest.fixture(scope="session")
+def voice():
+    """The bundled Piper voice (en_US-joe-medium), loaded once per test session."""
+    from openhear.tts.piper import load_voice
+
+    return load_voice()
+
+
 @pytest.fixture(autouse=True)
 def isolated_data_dir(tmp_path, monkeypatch):
     """Every test gets its own empty user data directory."""

@@ -1,0 +1,140 @@
+"""A relay conversation: the other person's speech captioned, the user's typed replies spoken, one transcript.
+
+Final captions ("them") and replies ("me") are committed to the TranscriptStore the moment they
+happen, so a crash loses nothing already shown as final; provisional captions are passed on for
+display and never stored. Times are seconds of conversation, on the caption input's clock (the
+audio heard so far) unless a live clock is given. See openhear.relay.echo for echo suppression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from openhear.asr.events import FinalCaption, ProvisionalCaption
+from openhear.audio.block import AudioBlock
+from openhear.relay.echo import EchoGate
+from openhear.relay.store import Entry, TranscriptStore
+from openhear.tts.speech import SpeechOptions, Synthesizer
+from openhear.tts.text import clean_text, require_text
+
+DEFAULT_DISCLOSURE = (
+    "You are talking with a deaf person. Their typed words are read by a computer voice, "
+    "and your words are shown to them as text."
+)
+"""Spoken to the other person when a conversation starts, so they know the voice is synthetic."""
+
+RelayEvent = ProvisionalCaption | Entry
+"""What a session reports: a provisional caption to show (not stored), or an entry just stored."""
+
+
+@dataclass(frozen=True)
+class RelayOptions:
+    """How a relay conversation runs."""
+
+    disclosure: str = DEFAULT_DISCLOSURE
+    """Notice spoken (and stored as a 'me' line) when the conversation starts; '' for none."""
+    suppress_echo: bool = True
+    """Silence the caption input while a reply plays, so our own voice is not captioned as theirs."""
+    echo_tail_ms: float = 500.0
+    """How long the caption input stays silenced after a reply's last sample, milliseconds."""
+    speech: SpeechOptions = field(default_factory=SpeechOptions)
+    """Voice rate, volume and pauses for replies."""
+    title: str = ""
+    """Label stored with the conversation."""
+
+
+class Reply:
+    """A typed reply: stored the moment it is sent; iterating it synthesizes its audio sentence by sentence.
+
+    Blocks carry conversation time (`start_s` from the moment it was sent). Hand them to the player
+    as they come: each one extends the echo gate. When the last block is made, the stored end
+    time is corrected to the real length of the speech.
+    """
+
+    def __init__(self, session: ConversationSession, entry: Entry):
+        self._session = session
+        self.entry = entry
+        """The stored 'me' line."""
+
+    def __iter__(self) -> Iterator[AudioBlock]:
+        s = self._session
+        if s.synthesizer is None:
+            return
+        duration_s = 0.0
+        for block in s.synthesizer.synthesize(self.entry.text, s.options.speech):
+            if s.options.suppress_echo:
+                s.echo.playing(s.now_s(), block.duration_s)
+            duration_s = block.end_s
+            yield AudioBlock(block.samples, block.sample_rate, self.entry.start_s + block.start_s)
+        s.store.set_end(self.entry.id, self.entry.start_s + duration_s)
+
+
+class ConversationSession:
+    """One conversation: `start`, then `hear` caption-input blocks and `say` typed replies, then `close`.
+
+    `hear` runs on one thread (it drives the captioner); `say` and iterating replies may run on
+    others. `clock` gives the current conversation time in seconds; by default it is the end of
+    the audio heard so far (right for files and scripted runs); a live session passes a wall clock
+    started with the microphone.
+    """
+
+    def __init__(
+        self,
+        store: TranscriptStore,
+        captioner,
+        synthesizer: Synthesizer | None,
+        options: RelayOptions = RelayOptions(),
+        clock: Callable[[], float] | None = None,
+    ):
+        self.store = store
+        self.captioner = captioner
+        """A StreamingCaptioner (feed / flush) for the other person's speech."""
+        self.synthesizer = synthesizer
+        """The voice for replies; None stores replies without speaking them."""
+        self.options = options
+        self.echo = EchoGate(options.echo_tail_ms / 1000)
+        """Silences the caption input while replies play."""
+        self.conversation = store.create_conversation(options.title)
+        """The stored conversation."""
+        self._heard_s = 0.0
+        self._clock = clock or (lambda: self._heard_s)
+
+    @property
+    def id(self) -> int:
+        """The conversation's id in the store."""
+        return self.conversation.id
+
+    def now_s(self) -> float:
+        """Current conversation time, seconds."""
+        return self._clock()
+
+    def start(self) -> Reply | None:
+        """Begin: the disclosure notice as the first reply (None if disabled)."""
+        return self.say(self.options.disclosure) if self.options.disclosure.strip() else None
+
+    def say(self, text: str) -> Reply:
+        """Store a typed reply now and return it, ready to be spoken; empty text is a TextError."""
+        text = " ".join(clean_text(require_text(text)).split())
+        now = self.now_s()
+        return Reply(self, self.store.append(self.id, "me", now, now, text))
+
+    def hear(self, block: AudioBlock) -> Iterator[RelayEvent]:
+        """Caption one block of the other person's audio; final captions are stored before they are yielded."""
+        self._heard_s = max(self._heard_s, block.end_s)
+        if self.options.suppress_echo:
+            block = self.echo.apply(block)
+        for event in self.captioner.feed(block):
+            yield from self._handle(event)
+
+    def close(self) -> Iterator[RelayEvent]:
+        """End of the other person's audio: commit what the captioner still holds."""
+        for event in self.captioner.flush():
+            yield from self._handle(event)
+
+    def _handle(self, event) -> Iterator[RelayEvent]:
+        if isinstance(event, FinalCaption):
+            if event.text.strip():
+                yield self.store.append(self.id, "them", event.start_s, max(event.end_s, event.start_s), event.text.strip())
+        else:
+            yield event

@@ -1,0 +1,155 @@
+"""The relay session on real speech and the real voice: one transcript, finals only, disclosure, echo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openhear.asr.events import ProvisionalCaption
+from openhear.asr.streaming import StreamingCaptioner
+from openhear.asr.wer import wer
+from openhear.asr.whisper import SAMPLE_RATE
+from openhear.audio.block import AudioBlock
+from openhear.audio.files import read_audio
+from openhear.audio.resample import resample
+from openhear.relay.session import DEFAULT_DISCLOSURE, ConversationSession, RelayOptions
+from openhear.relay.store import Entry, TranscriptStore
+from openhear.tts.text import TextError
+
+BLOCK_S = 0.1
+REPLY = "Could you help me carry these bags to the car?"
+
+
+@pytest.fixture
+def store():
+    with TranscriptStore() as s:
+        yield s
+
+
+def _session(store, transcriber, voice, **options) -> ConversationSession:
+    options.setdefault("disclosure", "")
+    return ConversationSession(store, StreamingCaptioner(transcriber), voice, RelayOptions(**options))
+
+
+class Mic:
+    """The caption input as a 16 kHz microphone would deliver it: consecutive 0.1 s blocks."""
+
+    def __init__(self, session: ConversationSession):
+        self.session = session
+        self.frames = 0
+        self.events = []
+
+    def play(self, samples: np.ndarray) -> None:
+        step = round(BLOCK_S * SAMPLE_RATE)
+        for i in range(0, samples.size, step):
+            chunk = samples[i : i + step]
+            self.events += self.session.hear(AudioBlock.from_mono(chunk, SAMPLE_RATE, self.frames / SAMPLE_RATE))
+            self.frames += chunk.size
+
+    def silence(self, seconds: float) -> None:
+        self.play(np.zeros(round(seconds * SAMPLE_RATE), np.float32))
+
+    def finish(self) -> list:
+        self.events += self.session.close()
+        return self.events
+
+
+def _speech_16k(utterance) -> np.ndarray:
+    block = read_audio(utterance.path)
+    return resample(block.mono(), block.sample_rate, SAMPLE_RATE)
+
+
+def _echo_of(blocks) -> np.ndarray:
+    """Our reply as the microphone hears it: 16 kHz, 6 dB quieter, 80 ms late (device and room)."""
+    audio = np.concatenate([b.mono() for b in blocks])
+    return np.concatenate([np.zeros(round(0.08 * SAMPLE_RATE), np.float32), 0.5 * resample(audio, blocks[0].sample_rate, SAMPLE_RATE)])
+
+
+def _them(store, session) -> list[Entry]:
+    return [e for e in store.get(session.id).entries if e.speaker == "them"]
+
+
+def test_one_transcript_with_both_speakers_in_time_order_and_only_finals_stored(store, transcriber, voice, manifest):
+    first = next(u for u in manifest if u.id == "cmu_arctic_aew_a0003")
+    second = next(u for u in manifest if u.id == "cmu_arctic_axb_a0004")
+    session = _session(store, transcriber, voice, suppress_echo=False)
+    mic = Mic(session)
+    mic.silence(0.5)
+    mic.play(_speech_16k(first))
+    mic.silence(1.0)
+    reply = session.say(REPLY)
+    reply_audio = list(reply)
+    mic.silence(1.0)
+    mic.play(_speech_16k(second))
+    events = mic.finish()
+
+    entries = store.get(session.id).entries
+    speakers = [e.speaker for e in entries]
+    turns = [speakers[0]] + [b for a, b in zip(speakers, speakers[1:]) if a != b]
+    assert turns == ["them", "me", "them"]  # each final caption is its own entry; a turn may hold several
+    assert [e.start_s for e in entries] == sorted(e.start_s for e in entries)
+    (me,) = [e for e in entries if e.speaker == "me"]
+    before = " ".join(e.text for e in entries if e.speaker == "them" and e.start_s < me.start_s)
+    after = " ".join(e.text for e in entries if e.speaker == "them" and e.start_s > me.start_s)
+    assert wer(first.text, before) <= 0.2 and wer(second.text, after) <= 0.2
+    assert me.text == REPLY
+    assert me.end_s - me.start_s == pytest.approx(sum(b.duration_s for b in reply_audio), abs=0.01)
+    assert 0.5 + first.duration_s < me.start_s < 0.5 + first.duration_s + 1.1
+    provisional = [e for e in events if isinstance(e, ProvisionalCaption) and e.text]
+    stored = [e for e in events if isinstance(e, Entry)]
+    assert provisional, "provisional captions are shown"
+    assert [e.id for e in stored] == [e.id for e in entries if e.speaker == "them"]  # finals only, each reported as stored
+
+
+def test_disclosure_is_spoken_first_and_stored(store, transcriber, voice):
+    session = _session(store, transcriber, voice, disclosure=DEFAULT_DISCLOSURE)
+    reply = session.start()
+    audio = list(reply)
+    assert store.get(session.id).entries[0].text == DEFAULT_DISCLOSURE
+    heard = transcriber.text(resample(np.concatenate([b.mono() for b in audio]), voice.sample_rate, SAMPLE_RATE))
+    assert wer(DEFAULT_DISCLOSURE, heard) <= 0.1
+
+
+def test_disclosure_can_be_turned_off(store, transcriber, voice):
+    session = _session(store, transcriber, voice, disclosure="")
+    assert session.start() is None
+    assert store.get(session.id).entries == ()
+
+
+def test_empty_reply_is_refused_and_nothing_is_stored(store, transcriber, voice):
+    session = _session(store, transcriber, voice)
+    with pytest.raises(TextError):
+        session.say(" \x00 ")
+    assert store.get(session.id).entries == ()
+
+
+def _echo_run(store, transcriber, voice, suppress_echo: bool, then=None):
+    session = _session(store, transcriber, voice, suppress_echo=suppress_echo)
+    mic = Mic(session)
+    mic.silence(1.0)
+    reply = list(session.say(REPLY))  # handed to the player now...
+    mic.play(_echo_of(reply))  # ...and heard back by the microphone while it plays
+    mic.silence(0.6)
+    if then is not None:
+        mic.play(then)
+    mic.silence(0.5)
+    return session, mic.finish()
+
+
+def test_echo_of_our_reply_is_captioned_when_not_suppressed(store, transcriber, voice):
+    session, _ = _echo_run(store, transcriber, voice, suppress_echo=False)
+    them = _them(store, session)
+    assert them and wer(REPLY, " ".join(e.text for e in them)) <= 0.3  # the echo is loud enough to be captioned
+
+
+def test_echo_of_our_reply_is_not_captioned_as_them(store, transcriber, voice):
+    session, events = _echo_run(store, transcriber, voice, suppress_echo=True)
+    assert _them(store, session) == []
+    assert not any(isinstance(e, ProvisionalCaption) and e.text for e in events)
+
+
+def test_their_speech_after_our_reply_is_still_captioned(store, transcriber, voice, manifest):
+    after = next(u for u in manifest if u.id == "cmu_arctic_aew_a0003")
+    session, _ = _echo_run(store, transcriber, voice, suppress_echo=True, then=_speech_16k(after))
+    them = _them(store, session)
+    assert len(them) >= 1 and wer(after.text, " ".join(e.text for e in them)) <= 0.2
