@@ -23,6 +23,17 @@ def level_db_spl(samples: np.ndarray, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT
     return db_spl_at_0dbfs + 10.0 * np.log10(max(ms, 1e-30))
 
 
+def scaled_to_level(samples: np.ndarray, level_db_spl_rms: float | None,
+                    db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> np.ndarray:
+    """The signal scaled so its RMS is this level (unchanged for None; silence stays silence)."""
+    if level_db_spl_rms is None:
+        return samples
+    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+    if rms == 0.0:
+        return samples
+    return (samples * (amplitude_for_rms_db(level_db_spl_rms, db_spl_at_0dbfs) / rms)).astype(np.float32)
+
+
 def peak_db_spl(samples: np.ndarray, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> float:
     """Largest absolute sample, as dB SPL under this calibration."""
     return db_spl_at_0dbfs + 20.0 * np.log10(max(float(np.max(np.abs(samples))), 1e-30))

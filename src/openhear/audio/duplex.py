@@ -1,0 +1,187 @@
+"""Live amplification: microphone -> stereo amplifier chain -> headphones, through one duplex stream.
+
+`LiveAmplifier` owns the chain and the counters; its `callback` is what PortAudio calls on the audio
+thread and does nothing but copy the input into a preallocated stereo buffer, call `chain.process`
+and note dropouts and the stream's time stamps. Slider changes arrive on the control thread
+(`set` / `command`), where the new profile is built and handed to the chain whole.
+
+`run_live` picks the devices, opens the stream and reads control commands (typed lines such as
+`boost 6`) until `quit`, the end of `duration_s`, or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from openhear.audio.devices import require_device, sounddevice
+from openhear.dsp.chain import StereoChain
+from openhear.errors import DeviceError, OpenhearError
+from openhear.fitting.profile import FittingProfile
+
+SLIDERS = {
+    "boost": ("boost_db", float),
+    "tone": ("tone_db", float),
+    "balance": ("balance_db", float),
+    "nr": ("noise_reduction", float),
+    "noise": ("noise_suppression", str),
+    "max": ("max_output_db_spl", float),
+}
+"""Typed control commands: `<name> <value>`, e.g. `boost 6`, `noise spectral`, `nr 0.5`, `max 95`."""
+HELP = ("commands: boost DB | tone DB | balance DB | nr 0..1 | noise none|spectral|deepfilternet|rnnoise | "
+        "max DB_SPL | status | quit")
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """How to run the live amplifier."""
+
+    input_device: int | str | None = None
+    """Microphone (index or name as `openhear devices` lists); None for the default."""
+    output_device: int | str | None = None
+    """Headphones; None for the default."""
+    sample_rate: int | None = None
+    """Stream rate; None for the output device's default rate."""
+    block_frames: int = 64
+    """Frames per callback (64 at 48 kHz is 1.3 ms)."""
+    duration_s: float | None = None
+    """Stop after this long; None runs until `quit` or Ctrl-C."""
+
+
+def parse_command(line: str) -> tuple[str, object]:
+    """A typed control line as (action, value): ("set", {field: value}), ("status", None), ("quit", None),
+    ("help", None); an OpenhearError for anything else."""
+    words = line.split()
+    if not words:
+        return ("help", None)
+    name = words[0].lower()
+    if name in ("quit", "q", "exit"):
+        return ("quit", None)
+    if name in ("status", "help"):
+        return (name, None)
+    if name not in SLIDERS:
+        raise OpenhearError(f"unknown command {words[0]!r}; {HELP}")
+    if len(words) != 2:
+        raise OpenhearError(f"{name} needs one value, e.g. `{name} {'spectral' if name == 'noise' else '3'}`")
+    field, kind = SLIDERS[name]
+    try:
+        return ("set", {field: kind(words[1])})
+    except ValueError:
+        raise OpenhearError(f"{name} needs a number, got {words[1]!r}") from None
+
+
+class LiveAmplifier:
+    """The chain, its audio callback and the live statistics."""
+
+    def __init__(self, profile: FittingProfile, sample_rate: int, block_frames: int, input_channels: int):
+        self.profile = profile
+        self.sample_rate = sample_rate
+        self.chain = StereoChain.from_profile(profile)
+        self.chain.prepare(sample_rate, max(block_frames, 4096))
+        self._stereo = np.zeros((max(block_frames, 4096), 2), np.float32)
+        self._right_channel = 1 if input_channels > 1 else 0
+        self.callbacks = 0
+        """Audio callbacks served."""
+        self.dropouts = 0
+        """Callbacks that PortAudio flagged with an input overflow or output underflow."""
+        self.device_latency_s = 0.0
+        """Input-to-output time through the devices' buffers, from the stream's time stamps (0 if unknown)."""
+
+    def callback(self, indata: np.ndarray, outdata: np.ndarray, frames: int, stream_time, status) -> None:
+        if status.input_overflow or status.output_underflow:
+            self.dropouts += 1
+        stereo = self._stereo[:frames]
+        stereo[:, 0] = indata[:, 0]
+        stereo[:, 1] = indata[:, self._right_channel]
+        outdata[:] = self.chain.process(stereo)
+        self.callbacks += 1
+        if stream_time.inputBufferAdcTime > 0 and stream_time.outputBufferDacTime > 0:
+            self.device_latency_s = stream_time.outputBufferDacTime - stream_time.inputBufferAdcTime
+
+    @property
+    def processing_latency_ms(self) -> float:
+        """The chain's algorithmic delay (filterbank, noise suppression)."""
+        return 1000.0 * self.chain.latency_frames / self.sample_rate
+
+    def set(self, **adjustments) -> FittingProfile:
+        """Move sliders (control thread): the new settings are built here and swapped into the chain whole."""
+        profile = self.profile.with_adjustments(**adjustments)
+        self.chain.update(profile)
+        self.profile = profile
+        return profile
+
+    def status(self) -> str:
+        adj = self.profile.adjustments
+        device = f"{1000 * self.device_latency_s:.1f} ms devices (measured) + " if self.device_latency_s else ""
+        return (f"latency {device}{self.processing_latency_ms:.1f} ms processing; dropouts {self.dropouts} "
+                f"in {self.callbacks} blocks; boost {adj.boost_db:g} dB, tone {adj.tone_db:g} dB, balance "
+                f"{adj.balance_db:g} dB, noise {adj.noise_suppression} {adj.noise_reduction:g}, "
+                f"max {adj.max_output_db_spl:g} dB SPL")
+
+    def command(self, line: str) -> str | None:
+        """Carry out one typed control line; the reply to show, or None for quit."""
+        try:
+            action, value = parse_command(line)
+            if action == "quit":
+                return None
+            if action == "set":
+                self.set(**value)
+                return self.status()
+            return self.status() if action == "status" else HELP
+        except OpenhearError as exc:
+            return f"error: {exc}"
+
+
+def _lines(control: Iterable[str], into: queue.Queue) -> None:
+    for line in control:
+        into.put(line)
+    into.put(None)
+
+
+def control_loop(amp: LiveAmplifier, stream, control: Iterable[str], say: Callable[[str], None],
+                 duration_s: float | None = None) -> None:
+    """Run the started-and-stopped stream (a context manager) while applying typed commands."""
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_lines, args=(control, lines), daemon=True).start()
+    deadline = None if duration_s is None else time.monotonic() + duration_s
+    with stream:
+        say(f"amplifying at {amp.sample_rate} Hz; processing latency {amp.processing_latency_ms:.1f} ms. {HELP}")
+        control_open = True
+        while deadline is None or time.monotonic() < deadline:
+            wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
+            try:
+                line = lines.get(timeout=wait) if control_open else time.sleep(wait)
+            except queue.Empty:
+                continue
+            if line is None:
+                control_open = False  # no more typed commands (stdin closed): keep amplifying
+                continue
+            reply = amp.command(line)
+            if reply is None:
+                break
+            say(reply)
+    say(amp.status())
+
+
+def run_live(profile: FittingProfile, options: LiveOptions, control: Iterable[str],
+             say: Callable[[str], None] = print) -> LiveAmplifier:
+    """Amplify microphone to headphones until quit; a DeviceError when there is no usable device."""
+    sd = sounddevice()
+    input_info = require_device("input", options.input_device)
+    output_info = require_device("output", options.output_device)
+    rate = int(options.sample_rate or output_info["default_samplerate"])
+    in_channels = min(2, int(input_info["max_input_channels"]))
+    amp = LiveAmplifier(profile, rate, options.block_frames, in_channels)
+    try:
+        stream = sd.Stream(samplerate=rate, blocksize=options.block_frames,
+                           device=(options.input_device, options.output_device), channels=(in_channels, 2),
+                           dtype="float32", latency="low", callback=amp.callback)
+    except Exception as exc:  # PortAudioError and friends: the devices refused these settings
+        raise DeviceError(f"cannot open the audio devices at {rate} Hz, {options.block_frames} frames ({exc})") from None
+    control_loop(amp, stream, control, say, options.duration_s)
+    return amp

@@ -1,0 +1,80 @@
+"""`openhear amplify`: hearing-aid processing of a recording (stereo out) or live, microphone to headphones."""
+
+from __future__ import annotations
+
+import argparse
+
+from openhear.commands.fit import add_adjustment_options, adjusted, profile_from_audiogram
+from openhear.errors import UsageError
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "amplify", parents=[common], help="amplify a recording or the microphone, fitted to your audiogram",
+        description="Per-ear hearing-aid processing (filterbank, compression, gain, noise suppression, limiter) "
+                    "from a fitting profile, on a file or live.",
+    )
+    p.add_argument("input", nargs="?", metavar="IN", help="audio file to process (not with --live)")
+    p.add_argument("-o", "--output", metavar="OUT", help="where to write the stereo result")
+    p.add_argument("--input-level", type=float, metavar="DB_SPL",
+                   help="scale the recording so its RMS is this level (e.g. 65 for conversational speech); "
+                        "default: take its samples as calibrated")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--profile", metavar="PROFILE.json", help="fitting profile from `openhear fit`")
+    source.add_argument("--audiogram", metavar="FILE|PRESET", help="fit this audiogram on the fly (e.g. N3)")
+    live = p.add_argument_group("live")
+    live.add_argument("--live", action="store_true", help="microphone to headphones; type commands to adjust")
+    live.add_argument("--input-device", metavar="DEV", help="microphone index or name (see `openhear devices`)")
+    live.add_argument("--output-device", metavar="DEV", help="headphones index or name")
+    live.add_argument("--rate", type=int, metavar="HZ", help="sample rate (default: the output device's)")
+    live.add_argument("--block", type=int, default=64, metavar="FRAMES", help="frames per audio block (default 64)")
+    live.add_argument("--duration", type=float, metavar="S", help="stop after this many seconds")
+    add_adjustment_options(p)
+    p.set_defaults(func=run)
+
+
+def _device(value: str | None) -> int | str | None:
+    return int(value) if value is not None and value.isdigit() else value
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.live == bool(args.input):
+        raise UsageError("give an input file with -o OUT, or --live (not both)")
+    if args.input and not args.output:
+        raise UsageError("amplify needs -o OUT for the result")
+    if args.live and not 16 <= args.block <= 4096:
+        raise UsageError(f"--block {args.block} is not usable (16 to 4096 frames)")
+    if args.profile:
+        from openhear.fitting.profile import read_profile
+
+        profile = adjusted(args, read_profile(args.profile))
+    else:
+        profile = profile_from_audiogram(args)
+    if args.live:
+        return _live(args, profile)
+    from openhear.audio import AudioBlock
+    from openhear.audio.files import read_audio, write_audio
+    from openhear.dsp.chain import amplify_array
+    from openhear.dsp.testsignals import level_db_spl, scaled_to_level
+
+    source = read_audio(args.input)
+    samples = scaled_to_level(source.samples, args.input_level, profile.db_spl_at_0dbfs)
+    out = amplify_array(samples, source.sample_rate, profile)
+    write_audio(args.output, AudioBlock(out, source.sample_rate),
+                {"comment": f"openhear amplify ({profile.prescription}, {profile.listener.name or 'listener'})"})
+    if not args.quiet:
+        print(f"input {level_db_spl(samples, profile.db_spl_at_0dbfs):.0f} dB SPL, output "
+              f"{level_db_spl(out, profile.db_spl_at_0dbfs):.0f} dB SPL (RMS; 0 dBFS RMS = {profile.db_spl_at_0dbfs:g} dB SPL)")
+        print(f"wrote {args.output} ({out.shape[0] / source.sample_rate:.1f} s, stereo, {source.sample_rate} Hz)")
+    return 0
+
+
+def _live(args: argparse.Namespace, profile) -> int:
+    import sys
+
+    from openhear.audio.duplex import LiveOptions, run_live
+
+    options = LiveOptions(_device(args.input_device), _device(args.output_device), args.rate, args.block,
+                          args.duration)
+    run_live(profile, options, sys.stdin, say=lambda text: print(text, flush=True))
+    return 0

@@ -1,0 +1,79 @@
+"""`openhear fit`: turn an audiogram (file or Bisgaard preset) into a fitting profile, optionally charted."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "fit", parents=[common], help="make a fitting profile from an audiogram",
+        description="Prescribe NAL-R gain with wide dynamic range compression per band and ear, and save "
+                    "the fitting profile that `openhear amplify` uses.",
+    )
+    p.add_argument("--audiogram", required=True, metavar="FILE|PRESET",
+                   help="audiogram JSON (ours or Clarity's), CSV (frequency,left,right), or a Bisgaard preset N1..N7, S1..S3")
+    p.add_argument("-o", "--output", required=True, metavar="PROFILE.json", help="where to write the profile")
+    p.add_argument("--plot", metavar="CHART.png", help="also draw the audiogram and the prescribed gains")
+    add_adjustment_options(p)
+    p.set_defaults(func=run)
+
+
+def add_adjustment_options(p: argparse.ArgumentParser) -> None:
+    """The slider options shared by `fit` and `amplify --audiogram`."""
+    g = p.add_argument_group("adjustments")
+    g.add_argument("--boost", type=float, metavar="DB", help="overall gain added, -20 to 20 dB")
+    g.add_argument("--tone", type=float, metavar="DB", help="tilt, -12 (darker) to 12 (brighter) dB")
+    g.add_argument("--balance", type=float, metavar="DB", help="-12 (left louder) to 12 (right louder) dB")
+    g.add_argument("--noise", choices=("none", "spectral", "deepfilternet", "rnnoise"),
+                   help="noise suppression (the neural ones add 20 to 40 ms of delay)")
+    g.add_argument("--noise-reduction", type=float, metavar="0..1", help="noise-reduction strength")
+    g.add_argument("--max-output", type=float, metavar="DB_SPL", help="ceiling for output peaks, at most 111 dB SPL")
+    g.add_argument("--flat", action="store_true", help="a flat, linear fitting instead of NAL-R (for measurements)")
+    g.add_argument("--calibration", type=float, metavar="DB_SPL",
+                   help="dB SPL at the ear of a 0 dBFS RMS signal (default 100)")
+
+
+def adjusted(args: argparse.Namespace, profile):
+    """The profile with the sliders given on the command line applied."""
+    values = {
+        "boost_db": args.boost, "tone_db": args.tone, "balance_db": args.balance,
+        "noise_suppression": args.noise, "noise_reduction": args.noise_reduction,
+        "max_output_db_spl": args.max_output,
+    }
+    values = {k: v for k, v in values.items() if v is not None}
+    if args.noise not in (None, "none") and args.noise_reduction is None and profile.adjustments.noise_reduction == 0:
+        from openhear.dsp.noise import DEFAULT_STRENGTH
+
+        values["noise_reduction"] = DEFAULT_STRENGTH
+    return profile.with_adjustments(**values) if values else profile
+
+
+def profile_from_audiogram(args: argparse.Namespace):
+    """A fresh fitting of the --audiogram argument, with the command line's sliders."""
+    from openhear.fitting.audiogram import load_listener
+    from openhear.fitting.profile import DEFAULT_DB_SPL_AT_0DBFS, fit_listener, flat_profile
+
+    listener = load_listener(args.audiogram)
+    calibration = args.calibration if args.calibration is not None else DEFAULT_DB_SPL_AT_0DBFS
+    make = flat_profile if args.flat else fit_listener
+    return adjusted(args, make(listener, db_spl_at_0dbfs=calibration))
+
+
+def run(args: argparse.Namespace) -> int:
+    from openhear.fitting.profile import write_profile
+
+    profile = profile_from_audiogram(args)
+    write_profile(profile, args.output)
+    if args.plot:
+        from openhear.fitting.chart import draw_fitting_chart
+
+        draw_fitting_chart(profile, args.plot)
+    if not args.quiet:
+        for side in ("left", "right"):
+            gains = " ".join(f"{b.gain_db:4.0f}" for b in profile.ear(side).bands)
+            print(f"{side:5s} gain at 65 dB SPL (dB): {gains}")
+        centers = " ".join(f"{b.center_hz / 1000:4.2g}" for b in profile.left.bands)
+        print(f"band centres (kHz):           {centers}")
+        print(f"wrote {args.output}" + (f" and {args.plot}" if args.plot else ""))
+    return 0
