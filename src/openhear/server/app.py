@@ -7,7 +7,15 @@ from fastapi.staticfiles import StaticFiles
 
 from openhear import __version__
 from openhear.relay.store import TRANSCRIPTS_FILE, TranscriptStore
-from openhear.server import routes_captions, routes_conversations, routes_page, routes_speech
+from openhear.server import (
+    routes_amplifier,
+    routes_captions,
+    routes_conversations,
+    routes_fitting,
+    routes_page,
+    routes_speech,
+)
+from openhear.server.amplifier import AmplifierControl
 from openhear.server.conversations import OpenConversations
 from openhear.server.errors import install_error_handlers
 from openhear.server.options import ServerOptions
@@ -37,9 +45,10 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
         SessionLimit(options.max_caption_sessions),
         Phrasebook(services.data_dir / PHRASES_FILE),
         OpenConversations(TranscriptStore(services.data_dir / TRANSCRIPTS_FILE)),
+        AmplifierControl(services.data_dir / routes_fitting.PROFILE_FILE),
     )
     install_error_handlers(app)
-    for module in (routes_page, routes_captions, routes_speech, routes_conversations):
+    for module in (routes_page, routes_captions, routes_speech, routes_conversations, routes_fitting, routes_amplifier):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=routes_page.STATIC_DIR), name="static")
 

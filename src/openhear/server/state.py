@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from openhear.server.amplifier import AmplifierControl
 from openhear.server.conversations import OpenConversations
 from openhear.server.options import ServerOptions
 from openhear.server.services import Services
@@ -22,6 +23,7 @@ class AppState:
     phrasebook: object
     """The saved phrases (openhear.tts.phrasebook.Phrasebook)."""
     conversations: OpenConversations
+    amplifier: AmplifierControl
 
 
 def app_state(conn: HTTPConnection) -> AppState:

@@ -1,6 +1,8 @@
 // The openhear page: view switching, remembered display settings, and each view's set-up.
+import { setupAmplifier } from "./amplifier-view.js";
 import { setupCaptions } from "./captions-view.js";
 import { setupConversation } from "./conversation-view.js";
+import { setupProfile } from "./profile-view.js";
 import { setupSpeak } from "./speak-view.js";
 
 const VIEWS = ["captions", "speak", "conversation", "profile", "amplifier"];
@@ -43,6 +45,8 @@ function start() {
   setupCaptions();
   const conversation = setupConversation();
   setupSpeak(conversation.current);
+  setupProfile();
+  setupAmplifier();
   window.addEventListener("hashchange", () => {
     showView(location.hash.slice(1));
     document.getElementById("main").focus();

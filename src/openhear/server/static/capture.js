@@ -9,9 +9,11 @@ export class CaptionStream {
     this.paused = false;
   }
 
+  // In a conversation the browser's echo canceller keeps our own spoken replies out of the captions.
   async start(conversationId = null) {
+    const inConversation = conversationId !== null;
     this.media = await navigator.mediaDevices.getUserMedia({
-      audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+      audio: { channelCount: 1, echoCancellation: inConversation, noiseSuppression: false, autoGainControl: false },
     });
     this.context = new AudioContext();
     await this.context.audioWorklet.addModule("/static/capture-worklet.js");

@@ -53,11 +53,11 @@ export function setupConversation() {
       startButton.disabled = true;
       endButton.disabled = false;
       announce(`Conversation ${current} started.`, state);
+      await listen(current);
       if (started.notice) {
         pane.append(started.notice, "me");
         await speak(started.notice, 1, current);
       }
-      if (current !== null) await listen(current);
       refreshList();
     } catch (error) {
       announce(`Could not start the conversation: ${error.message}`, state, true);

@@ -1,0 +1,180 @@
+"""The hearing profile: audiograms (chart, import, Bisgaard presets), prescribed gains, and
+listening to a recording before, after the fitting, and as the loss would make it sound."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import Literal
+
+import numpy as np
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, ValidationError
+
+from openhear.audio import AudioBlock
+from openhear.errors import AudioInputError, OpenhearError
+from openhear.fitting.audiogram import PRESET_NAMES, Listener, listener_from_csv, listener_from_dict, preset
+from openhear.fitting.prescription import BAND_CENTERS_HZ
+from openhear.fitting.profile import Adjustments, fit_listener, read_profile, write_profile
+from openhear.fitting.textfile import parse_json
+from openhear.server.audio_response import wav_response
+from openhear.server.state import AppState, app_state
+
+router = APIRouter()
+PROFILE_FILE = "fitting-profile.json"
+"""Where the page saves the user's fitting profile (in the data directory); the amplifier view uses it."""
+SPEECH_LEVELS_DB_SPL = (50, 65, 80)
+"""Soft, average and loud speech: the gains shown for each."""
+LISTEN_LEVEL_DB_SPL = 65.0
+"""Recordings are played at conversational level before and after, so only the fitting differs."""
+MAX_LISTEN_S = 30.0
+"""Longer recordings are cut to this (the page is for a quick listen, `openhear amplify` for files)."""
+
+
+class EarLevels(BaseModel):
+    """Thresholds of one ear."""
+
+    frequencies_hz: list[float] = Field(min_length=1, max_length=32)
+    levels_db_hl: list[float] = Field(min_length=1, max_length=32)
+
+
+class ListenerIn(BaseModel):
+    """Both ears' thresholds as the page's chart holds them."""
+
+    left: EarLevels
+    right: EarLevels
+    name: str = Field("", max_length=100)
+
+    def listener(self) -> Listener:
+        return listener_from_dict(self.model_dump())
+
+
+def on_chart(listener: Listener) -> dict:
+    """The listener's thresholds at the chart's frequencies (the amplifier's band centres)."""
+    ear = lambda a: [round(float(v), 1) for v in a.levels_at(BAND_CENTERS_HZ)]  # noqa: E731
+    return {
+        "name": listener.name,
+        "left": {"frequencies_hz": list(BAND_CENTERS_HZ), "levels_db_hl": ear(listener.left)},
+        "right": {"frequencies_hz": list(BAND_CENTERS_HZ), "levels_db_hl": ear(listener.right)},
+    }
+
+
+@router.get("/api/fitting/presets")
+def presets() -> dict:
+    """The Bisgaard (2010) standard audiograms, on the chart's frequencies."""
+    return {"frequencies_hz": list(BAND_CENTERS_HZ), "presets": [on_chart(preset(name)) for name in PRESET_NAMES]}
+
+
+@router.post("/api/fitting/prescribe")
+def prescribe(request: ListenerIn) -> dict:
+    """NAL-R(P) gains per band and ear for soft, average and loud speech."""
+    profile = fit_listener(request.listener())
+    gains = {}
+    for side in ("left", "right"):
+        ear = profile.ear(side)
+        gains[side] = {
+            str(level): [round(float(g), 1) for g in ear.gains_db_for_speech(level)] for level in SPEECH_LEVELS_DB_SPL
+        }
+    return {"frequencies_hz": [float(f) for f in profile.left.centers_hz], "gains_db": gains}
+
+
+@router.post("/api/fitting/import")
+async def import_audiogram(file: UploadFile = File(...)) -> dict:
+    """An audiogram file (openhear or Clarity JSON, or frequency,left,right CSV) on the chart."""
+    raw = await file.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise OpenhearError("an audiogram file must be UTF-8 text (JSON or CSV)") from None
+    if not text.strip():
+        raise OpenhearError("the audiogram file is empty")
+    name = (file.filename or "").rsplit(".", 1)[0]
+    if text.lstrip().startswith(("{", "[")):
+        return on_chart(listener_from_dict(parse_json(text), name=name))
+    return on_chart(listener_from_csv(text, name=name))
+
+
+class ProfileIn(ListenerIn):
+    """A listener to fit and save, with the amplifier's sliders."""
+
+    adjustments: dict = Field(default_factory=dict)
+
+
+@router.get("/api/fitting/profile")
+def saved_profile(state: AppState = Depends(app_state)) -> dict:
+    """The saved profile's audiograms (on the chart) and sliders, or nulls if none is saved."""
+    path = state.services.data_dir / PROFILE_FILE
+    if not path.exists():
+        return {"listener": None, "adjustments": None}
+    profile = read_profile(path)
+    return {"listener": on_chart(profile.listener), "adjustments": profile.adjustments.__dict__}
+
+
+@router.put("/api/fitting/profile")
+def save_profile(request: ProfileIn, state: AppState = Depends(app_state)) -> dict:
+    """Fits the listener (NAL-R) and saves it as the profile the amplifier uses."""
+    profile = fit_listener(request.listener(), Adjustments().changed(**request.adjustments))
+    state.services.data_dir.mkdir(parents=True, exist_ok=True)
+    write_profile(profile, state.services.data_dir / PROFILE_FILE)
+    return {"saved": str(state.services.data_dir / PROFILE_FILE)}
+
+
+def read_recording(raw: bytes | None) -> AudioBlock:
+    """The uploaded recording (or the bundled sample), mono, at most MAX_LISTEN_S long."""
+    import soundfile as sf
+
+    from openhear.paths import SAMPLE_SPEECH
+
+    try:
+        samples, rate = sf.read(io.BytesIO(raw) if raw else str(SAMPLE_SPEECH), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        reason = str(exc).strip().splitlines()[-1].rsplit(": ", 1)[-1][:120]
+        raise AudioInputError(f"cannot read the recording as audio ({reason})") from None
+    if samples.shape[0] == 0:
+        raise AudioInputError("the recording is empty")
+    if rate < 8000:
+        raise AudioInputError(f"the recording's sample rate ({rate} Hz) is too low")
+    return AudioBlock.from_mono(samples[: int(MAX_LISTEN_S * rate)].mean(axis=1), rate)
+
+
+def render_listening(mode: str, listener: Listener, raw: bytes | None) -> AudioBlock:
+    """The recording at conversational level: as is, through the fitting, or through the loss."""
+    from openhear.dsp.chain import amplify_array
+    from openhear.dsp.testsignals import scaled_to_level
+
+    recording = read_recording(raw)
+    profile = fit_listener(listener)
+    samples = scaled_to_level(recording.samples[:, 0], LISTEN_LEVEL_DB_SPL, profile.db_spl_at_0dbfs)
+    if mode == "before":
+        out = np.repeat(samples.reshape(-1, 1), 2, axis=1)
+    elif mode == "after":
+        out = amplify_array(samples, recording.sample_rate, profile)
+    else:
+        from openhear.fitting.simulate import simulate_loss
+
+        out = simulate_loss(samples, recording.sample_rate, listener)
+    return AudioBlock(np.asarray(out, np.float32), recording.sample_rate)
+
+
+@router.post("/api/fitting/listen")
+async def listen(
+    mode: Literal["before", "after", "simulate"] = Form(...),
+    listener: str = Form(..., max_length=10_000),
+    file: UploadFile | None = File(None),
+    state: AppState = Depends(app_state),
+) -> Response:
+    """A WAV to play: the recording (or the bundled sample) before, after, or through the loss."""
+    try:
+        chosen = ListenerIn.model_validate_json(listener).listener()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise OpenhearError(f"listener{': ' + where if where else ''}: {first['msg']}") from None
+    raw = await file.read() if file is not None and file.filename else None
+    block = await asyncio.get_running_loop().run_in_executor(
+        state.services.workers, render_listening, mode, chosen, raw
+    )
+    return wav_response(block, {"comment": f"openhear hearing profile: {mode}"})
+
+
