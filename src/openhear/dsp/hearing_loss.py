@@ -9,6 +9,7 @@ pyclarity is imported here only (it is an evaluation dependency installed withou
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
 import numpy as np
 
@@ -35,19 +36,25 @@ def _msbg():
     return Ear, ClarityAudiogram
 
 
+@lru_cache(maxsize=4)
+def _ear(levels_db_hl: tuple[float, ...], db_spl_at_0dbfs: float):
+    """An MSBG ear for these thresholds (building one costs seconds: its smearing matrix is a least-squares fit)."""
+    Ear, ClarityAudiogram = _msbg()
+    ear = Ear(src_pos="ff", sample_rate=MSBG_RATE, equiv_0db_spl=db_spl_at_0dbfs - HEADROOM_DB, ahr=HEADROOM_DB)
+    ear.set_audiogram(ClarityAudiogram(levels=np.array(levels_db_hl), frequencies=np.array(MSBG_FREQUENCIES_HZ)))
+    return ear
+
+
 def simulate_ear(samples: np.ndarray, sample_rate: int, audiogram: Audiogram,
                  db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> np.ndarray:
     """One channel as heard by an ear with this audiogram, at the input's rate and length."""
-    Ear, ClarityAudiogram = _msbg()
     x = resample(np.asarray(samples, np.float32), sample_rate, MSBG_RATE).astype(np.float64)
     if not np.any(x):
         return np.zeros(len(samples), np.float32)
-    ear = Ear(src_pos="ff", sample_rate=MSBG_RATE, equiv_0db_spl=db_spl_at_0dbfs - HEADROOM_DB, ahr=HEADROOM_DB)
-    levels = audiogram.levels_at(MSBG_FREQUENCIES_HZ)
+    levels = tuple(float(v) for v in audiogram.levels_at(MSBG_FREQUENCIES_HZ))
     logging.getLogger().disabled, was = True, logging.getLogger().disabled  # MSBG logs warnings per call
     try:
-        ear.set_audiogram(ClarityAudiogram(levels=levels, frequencies=np.array(MSBG_FREQUENCIES_HZ)))
-        y = np.asarray(ear.process(x)[0], np.float32)
+        y = np.asarray(_ear(levels, db_spl_at_0dbfs).process(x)[0], np.float32)
     finally:
         logging.getLogger().disabled = was
     y = resample(y, MSBG_RATE, sample_rate)

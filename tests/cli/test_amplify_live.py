@@ -1,0 +1,111 @@
+"""The live runner: its audio callback, typed slider commands, dropouts, latency, and the no-device error.
+
+This machine has no sound card, so the callback is driven directly with PortAudio-shaped arguments
+(the runner's own logic is under test; the chain inside is the real one)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from openhear.audio.duplex import LiveAmplifier, control_loop, parse_command
+from openhear.dsp.testsignals import tone
+from openhear.errors import OpenhearError
+from openhear.fitting.audiogram import preset
+from openhear.fitting.profile import fit_listener
+
+RATE, BLOCK = 48000, 64
+OPENHEAR = str(Path(sys.executable).with_name("openhear"))
+
+
+def _status(**flags):
+    return SimpleNamespace(input_overflow=flags.get("input_overflow", False),
+                           output_underflow=flags.get("output_underflow", False))
+
+
+def _run(amp: LiveAmplifier, x: np.ndarray, status=None) -> np.ndarray:
+    out = []
+    for i in range(0, len(x) - BLOCK + 1, BLOCK):
+        outdata = np.zeros((BLOCK, 2), np.float32)
+        stamps = SimpleNamespace(inputBufferAdcTime=10.0 + i / RATE, outputBufferDacTime=10.006 + i / RATE)
+        indata = np.repeat(x[i: i + BLOCK, None], 2, axis=1)  # a stereo microphone (mono uses column 0)
+        amp.callback(indata, outdata, BLOCK, stamps, status or _status())
+        out.append(outdata)
+    return np.concatenate(out)
+
+
+def _db(y):
+    return 20 * np.log10(np.sqrt(np.mean(y.astype(float) ** 2)))
+
+
+def test_callback_amplifies_and_sliders_apply_while_running():
+    amp = LiveAmplifier(fit_listener(preset("N3")), RATE, BLOCK, input_channels=1)
+    x = tone(2000, 55.0, 0.5, RATE)
+    before = _run(amp, x)[-RATE // 5:]
+    reply = amp.command("boost 6")
+    assert "boost 6 dB" in reply
+    after = _run(amp, x)[-RATE // 5:]
+    assert _db(after[:, 0]) - _db(before[:, 0]) == pytest.approx(6.0, abs=0.5)
+    assert amp.command("balance 4") and amp.profile.adjustments.balance_db == 4
+    assert amp.command("boost loud").startswith("error:") and amp.profile.adjustments.boost_db == 6
+    assert amp.command("max 120").startswith("error:")
+    assert amp.command("quit") is None
+    assert amp.device_latency_s == pytest.approx(0.006)
+    assert "6.0 ms devices (measured)" in amp.status() and "4.0 ms processing" in amp.status()
+
+
+def test_dropouts_are_counted():
+    amp = LiveAmplifier(fit_listener(preset("N1")), RATE, BLOCK, input_channels=2)
+    _run(amp, np.zeros(BLOCK * 3, np.float32), _status(output_underflow=True))
+    _run(amp, np.zeros(BLOCK * 2, np.float32), _status(input_overflow=True))
+    _run(amp, np.zeros(BLOCK * 4, np.float32))
+    assert amp.dropouts == 5 and amp.callbacks == 9
+
+
+class _Stream:
+    """Stands in for sounddevice.Stream: a context manager that records being started and stopped."""
+
+    def __init__(self):
+        self.entered = self.exited = False
+
+    def __enter__(self):
+        self.entered = True
+        return self
+
+    def __exit__(self, *exc):
+        self.exited = True
+
+
+def test_control_loop_applies_commands_until_quit():
+    amp = LiveAmplifier(fit_listener(preset("N2")), RATE, BLOCK, input_channels=1)
+    stream, said = _Stream(), []
+    control_loop(amp, stream, iter(["tone 3\n", "nonsense\n", "quit\n", "boost 9\n"]), said.append)
+    assert stream.entered and stream.exited
+    assert amp.profile.adjustments.tone_db == 3 and amp.profile.adjustments.boost_db == 0  # stopped at quit
+    assert any("unknown command" in s for s in said) and "dropouts 0" in said[-1]
+
+
+def test_control_loop_keeps_running_after_stdin_closes_until_the_duration():
+    amp = LiveAmplifier(fit_listener(preset("N2")), RATE, BLOCK, input_channels=1)
+    stream = _Stream()
+    control_loop(amp, stream, iter([]), lambda s: None, duration_s=0.3)
+    assert stream.exited
+
+
+def test_parse_command():
+    assert parse_command("nr 0.5") == ("set", {"noise_reduction": 0.5})
+    assert parse_command("noise spectral") == ("set", {"noise_suppression": "spectral"})
+    with pytest.raises(OpenhearError):
+        parse_command("boost")
+
+
+def test_live_without_a_device_is_a_one_line_error():
+    result = subprocess.run([OPENHEAR, "amplify", "--live", "--audiogram", "N3", "--input-device", "no such mic",
+                             "--duration", "1"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "device" in result.stderr, result.stderr
