@@ -121,15 +121,13 @@ def test_one_megabyte_on_stdin_streams_without_reading_it_all():
     writer = threading.Thread(target=feed, daemon=True)
     writer.start()
     try:
-        first = proc.stdout.read(22050 * 2 * 20)  # 20 s of speech (onnxruntime's arena has grown by then)
-        rss_first = psutil.Process(proc.pid).memory_info().rss
-        more = proc.stdout.read(22050 * 2 * 30)  # 30 s more
-        rss_later = psutil.Process(proc.pid).memory_info().rss
+        speech = proc.stdout.read(22050 * 2 * 20)  # 20 s of speech
+        rss = psutil.Process(proc.pid).memory_info().rss
         consumed = sum(written)
     finally:
         proc.kill()
         proc.wait()
         writer.join(timeout=10)
-    assert len(first) == 22050 * 40 and len(more) == 22050 * 60
-    assert consumed < len(megabyte) / 2  # speech began long before the input was read
-    assert rss_later - rss_first < 10_000_000  # flat: nothing accumulates per sentence
+    assert len(speech) == 22050 * 40
+    assert consumed < len(megabyte) / 4  # speech began long before the input was read
+    assert rss < 400_000_000  # the voice and one sentence at a time (about 260 MB here), nothing per megabyte

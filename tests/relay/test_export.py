@@ -51,3 +51,14 @@ def test_txt_and_json(transcript):
 def test_unknown_format_is_a_usage_error(transcript):
     with pytest.raises(UsageError, match="unknown caption format"):
         export_transcript(transcript, "docx")
+
+
+def test_fragments_of_one_turn_are_joined_into_sentences():
+    with TranscriptStore() as store:
+        c = store.create_conversation()
+        for start, text in [(0.2, "If"), (0.7, "the reader will"), (1.3, "excuse me."), (2.3, "I will say")]:
+            store.append(c.id, "them", start, start + 0.5, text)
+        store.append(c.id, "me", 3.0, 4.0, "Pardon?")
+        store.append(c.id, "them", 4.5, 5.0, "nothing.")
+        text = export_transcript(store.get(c.id), "txt")
+    assert text.splitlines() == ["Them: If the reader will excuse me.", "Them: I will say", "Me: Pardon?", "Them: nothing."]

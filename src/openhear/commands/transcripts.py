@@ -51,10 +51,12 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from openhear.relay.export import transcript_cues
+
     with _store() as store:
         transcript = store.get(args.id)
-    for e in transcript.entries:
-        print(f"[{_clock(e.start_s)}] {e.speaker}: {e.text}")
+    for cue in transcript_cues(transcript):
+        print(f"[{_clock(cue.start_s)}] {cue.speaker.lower()}: {cue.text}")
     return 0
 
 

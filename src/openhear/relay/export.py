@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from itertools import groupby
 
-from openhear.captions.cues import Cue
+from openhear.asr.events import FinalCaption
+from openhear.captions.cues import Cue, cues_from_finals
 from openhear.captions.writers import FORMATS, render
 from openhear.relay.store import Transcript
 
@@ -16,8 +18,17 @@ EXPORT_FORMATS = FORMATS
 
 
 def transcript_cues(transcript: Transcript) -> list[Cue]:
-    """One cue per stored entry, labelled with its speaker, in time order."""
-    return [Cue(e.start_s, e.end_s, e.text, SPEAKER_LABELS[e.speaker]) for e in transcript.entries]
+    """Readable cues labelled with their speaker, in time order.
+
+    Final captions are stored a few words at a time, as they are committed; here each speaker's
+    consecutive entries are joined into sentences (the caption writers' own regrouping), so a
+    turn reads as "If the reader will excuse me." rather than three fragments.
+    """
+    cues: list[Cue] = []
+    for speaker, run in groupby(transcript.entries, key=lambda e: e.speaker):
+        finals = [FinalCaption(e.text, e.start_s, e.end_s) for e in run]
+        cues += cues_from_finals(finals, speaker=SPEAKER_LABELS[speaker])
+    return cues
 
 
 def export_transcript(transcript: Transcript, fmt: str) -> str:

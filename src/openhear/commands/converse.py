@@ -1,0 +1,226 @@
+"""`openhear converse`: the relay. The other person's speech is captioned, your typed replies are spoken.
+
+Where the audio and the replies come from (stdin can carry only one of them):
+- `--live`: the microphone; replies are typed on stdin and spoken on the sound card.
+- `--input FILE` (or FILE): a recording; replies are lines on stdin, or `--replies FILE`.
+- `-`: raw s16le PCM on stdin (`--rate`, `--channels`); replies only from `--replies FILE`.
+A reply line may start with `[SECONDS]` to be sent at that point of the conversation (scripts).
+Every final caption and reply is saved as it happens (see `openhear transcripts`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from openhear.commands.speak import add_voice_arguments, device_arg, speech_options
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "converse",
+        parents=[common],
+        help="relay a conversation: their speech captioned, your typed replies spoken, all saved",
+        description=__doc__.split("\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("source", nargs="?", metavar="FILE|-", help="a recording of the other person, or - for raw PCM on stdin")
+    p.add_argument("--input", metavar="FILE", help="same as giving FILE")
+    p.add_argument("--live", action="store_true", help="caption the microphone and play replies until Ctrl-C")
+    p.add_argument("--replies", metavar="FILE", help="read typed replies from FILE instead of stdin")
+    p.add_argument("--rate", type=int, default=16000, help="sample rate of PCM on stdin (default 16000)")
+    p.add_argument("--channels", type=int, default=1, help="channels of PCM on stdin (default 1)")
+    p.add_argument("--realtime", action="store_true", help="feed FILE at real-time pace, as a microphone would")
+    p.add_argument("--play", action="store_true", help="speak replies on the sound card (always on with --live)")
+    p.add_argument("--disclosure", metavar="TEXT", help="the notice spoken first (default: a deaf person is using a computer voice)")
+    p.add_argument("--no-disclosure", action="store_true", help="do not speak the notice")
+    p.add_argument("--title", default="", help="a label saved with the conversation")
+    p.add_argument("--model", metavar="PATH", help="a CTranslate2 Whisper model directory (default: bundled tiny.en)")
+    p.add_argument("--input-device", metavar="DEVICE", help="microphone for --live (see `openhear devices`)")
+    p.add_argument("--output-device", metavar="DEVICE", help="sound card for replies (see `openhear devices`)")
+    add_voice_arguments(p)
+    p.set_defaults(func=run)
+
+
+class Printer:
+    """Stored lines to stdout as they are committed; the provisional caption on a terminal's stderr."""
+
+    def __init__(self, quiet: bool = False):
+        import threading
+
+        self._lock = threading.Lock()
+        self._interactive = sys.stderr.isatty()
+        self._quiet = quiet
+
+    def show(self, event) -> None:
+        from openhear.relay.store import Entry
+
+        with self._lock:
+            if isinstance(event, Entry):
+                if self._interactive:
+                    sys.stderr.write("\r\033[K")
+                minutes, seconds = divmod(event.start_s, 60)
+                print(f"[{int(minutes)}:{seconds:04.1f}] {event.speaker}: {event.text}", flush=True)
+            elif self._interactive:
+                sys.stderr.write(f"\r\033[K\033[2m{event.text[-100:]}\033[0m")
+                sys.stderr.flush()
+
+    def status(self, message: str, warning: bool = False) -> None:
+        """A line about the conversation itself on stderr (with --quiet, warnings only)."""
+        if self._quiet and not warning:
+            return
+        with self._lock:
+            print(f"openhear: {message}", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from openhear.errors import UsageError
+
+    if args.input and args.source:
+        raise UsageError("give the recording once: FILE or --input FILE")
+    source = args.input or args.source
+    if args.live == bool(source):
+        raise UsageError("say what to caption: --live, --input FILE, or - for raw PCM on stdin")
+    if source == "-" and not args.replies:
+        args.replies_from = None  # stdin carries the audio: no typed replies unless --replies
+    else:
+        args.replies_from = args.replies or "-"
+    if args.realtime and (args.live or source == "-"):
+        raise UsageError("--realtime paces a FILE; stdin and --live are already real time")
+    blocks, clock = _audio(args, source)
+    return _converse(args, blocks, clock)
+
+
+def _audio(args: argparse.Namespace, source: str | None):
+    """(blocks, clock): the caption input, validated before any model loads, and the conversation clock."""
+    from openhear.audio.files import audio_info, iter_audio_file, iter_pcm_s16le
+    from openhear.errors import AudioInputError
+
+    if args.live:
+        return _microphone(device_arg(args.input_device))
+    if source == "-":
+        blocks = iter_pcm_s16le(sys.stdin.buffer, args.rate, args.channels)
+        first = next(blocks, None)
+        if first is None:
+            raise AudioInputError("no audio on stdin")
+        return _chain(first, blocks), None
+    audio_info(source)
+    blocks = iter_audio_file(source, block_frames=1600)
+    return (_paced(blocks) if args.realtime else blocks), None
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+def _paced(blocks):
+    start = time.monotonic()
+    for block in blocks:
+        time.sleep(max(0.0, start + block.end_s - time.monotonic()))
+        yield block
+
+
+def _microphone(device):
+    """Microphone blocks (20 ms) and a wall clock that starts with them."""
+    import queue
+
+    from openhear.audio.block import AudioBlock
+    from openhear.audio.devices import require_device, sounddevice
+    from openhear.errors import DeviceError
+
+    rate = int(require_device("input", device)["default_samplerate"])
+    sd = sounddevice()
+    captured: queue.Queue = queue.Queue()
+    started = [time.monotonic()]
+    try:
+        stream = sd.InputStream(samplerate=rate, blocksize=rate // 50, device=device, channels=1, dtype="float32",
+                                callback=lambda indata, *_: captured.put(indata.copy()))
+    except Exception as exc:  # PortAudio errors are plain exceptions
+        raise DeviceError(f"cannot open the input device ({exc})") from None
+
+    def blocks():
+        frames = 0
+        with stream:
+            started[0] = time.monotonic()
+            while True:
+                samples = captured.get()
+                yield AudioBlock(samples, rate, frames / rate)
+                frames += samples.shape[0]
+
+    return blocks(), lambda: time.monotonic() - started[0]
+
+
+def _converse(args: argparse.Namespace, blocks, clock) -> int:
+    from openhear.asr.streaming import StreamingCaptioner
+    from openhear.asr.whisper import load_transcriber
+    from openhear.relay.replies import ReplyPlayer, ReplyReader, read_replies
+    from openhear.relay.session import DEFAULT_DISCLOSURE, ConversationSession, RelayOptions
+    from openhear.relay.store import TranscriptStore
+    from openhear.tts.piper import load_voice
+    from openhear.tts.sinks import DeviceSink
+    from openhear.tts.text import TextError
+
+    disclosure = "" if args.no_disclosure else (args.disclosure if args.disclosure is not None else DEFAULT_DISCLOSURE)
+    options = RelayOptions(disclosure=disclosure, suppress_echo=args.live, speech=speech_options(args), title=args.title)
+    play = args.live or args.play
+    replies_stream = _open_replies(args.replies_from)
+    store = TranscriptStore()
+    voice = load_voice(args.voice) if play else None
+    sink = DeviceSink(voice.sample_rate, device_arg(args.output_device)) if play else None
+    captioner = StreamingCaptioner(load_transcriber(args.model))
+    printer = Printer(args.quiet)
+    player = ReplyPlayer(sink) if play else None
+    with store:
+        session = ConversationSession(store, captioner, voice, options, clock)
+        printer.status(f"conversation {session.id} started" + ("; type a reply and press Enter" if args.live else ""))
+
+        def send(text: str) -> None:
+            try:
+                reply = session.say(text)
+            except TextError as exc:
+                printer.status(f"reply skipped: {exc}", warning=True)
+                return
+            printer.show(reply.entry)
+            if player is not None:
+                player.speak(reply)
+
+        if disclosure.strip():
+            send(disclosure)
+        reader = None
+        if replies_stream is not None:
+            live_send = (lambda reply: send(reply.text)) if args.live else None
+            reader = ReplyReader(read_replies(replies_stream), on_reply=live_send)
+        try:
+            for block in blocks:
+                if reader is not None:
+                    for reply in reader.due(session.now_s()):
+                        send(reply.text)
+                for event in session.hear(block):
+                    printer.show(event)
+        except KeyboardInterrupt:
+            pass  # Ctrl-C ends the conversation: commit what was heard
+        finally:
+            for event in session.close():
+                printer.show(event)
+        if reader is not None and (args.replies_from != "-" or not sys.stdin.isatty()):
+            for reply in reader.due(session.now_s(), wait=True):  # a script or a pipe: send what is left
+                send(reply.text)
+        if player is not None:
+            player.close()
+        printer.status(f"conversation {session.id} saved (`openhear transcripts show {session.id}`)")
+    return 0
+
+
+def _open_replies(source: str | None):
+    from openhear.errors import OpenhearError
+
+    if source is None:
+        return None
+    if source == "-":
+        return sys.stdin.buffer
+    try:
+        return open(source, "rb")
+    except OSError as exc:
+        raise OpenhearError(f"cannot read replies from {source} ({exc.strerror})") from None

@@ -1,0 +1,141 @@
+"""`openhear converse`: a scripted run on real speech, kill -9 loses nothing final, bad input."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from openhear.asr.wer import wer
+from openhear.audio.files import float_to_pcm16, read_audio
+from openhear.audio.resample import resample
+from openhear.cli import main
+from openhear.relay.store import TranscriptStore
+
+OPENHEAR = str(Path(sys.executable).with_name("openhear"))
+
+
+def _utterance(manifest, uid):
+    return next(u for u in manifest if u.id == uid)
+
+
+def _one_line_error(capsys, argv, match, code=1):
+    """Exit `code`, and stderr holds exactly one error line (status lines such as 'conversation 1 started' aside)."""
+    assert main(argv) == code
+    lines = capsys.readouterr().err.splitlines()
+    errors = [line for line in lines if line.startswith("openhear: error:")]
+    assert len(errors) == 1 and match in errors[0], lines
+    assert all(line.startswith("openhear: ") for line in lines), lines
+
+
+def test_scripted_conversation_on_a_real_recording(capsys, tmp_path, manifest):
+    speech = _utterance(manifest, "cmu_arctic_aew_a0003")
+    replies = tmp_path / "replies.txt"
+    replies.write_text("[1.0] Sorry, could you say that again?\n\n[2.5] Thank you.\n")
+    assert main(["converse", "--input", str(speech.path), "--replies", str(replies)]) == 0
+    out = capsys.readouterr().out
+    assert "me: You are talking with a deaf person." in out
+    assert "] me: Sorry, could you say that again?" in out
+    with TranscriptStore() as store:
+        (conversation,) = store.list_conversations()
+        entries = store.get(conversation.id).entries
+    mine = [(e.start_s, e.text) for e in entries if e.speaker == "me"]
+    assert mine[1:] == [(1.0, "Sorry, could you say that again?"), (2.5, "Thank you.")]
+    assert wer(speech.text, " ".join(e.text for e in entries if e.speaker == "them")) <= 0.2
+
+
+def test_kill_9_mid_conversation_loses_nothing_shown_as_final(manifest, isolated_data_dir):
+    speech = _utterance(manifest, "librispeech_dev-clean_2412-153948-0000")
+    block = read_audio(speech.path)
+    pcm = float_to_pcm16(resample(block.mono(), block.sample_rate, 16000))
+    proc = subprocess.Popen(
+        [OPENHEAR, "converse", "-", "--rate", "16000", "--no-disclosure"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=os.environ.copy(),
+    )
+
+    def talk():  # the other person speaks at real-time pace, 0.1 s at a time
+        try:
+            for i in range(0, len(pcm), 3200):
+                proc.stdin.write(pcm[i : i + 3200])
+                proc.stdin.flush()
+                time.sleep(0.1)
+        except (BrokenPipeError, ValueError):
+            pass
+
+    threading.Thread(target=talk, daemon=True).start()
+    shown = []
+    try:
+        while len(shown) < 2:
+            line = proc.stdout.readline().decode()
+            assert line, "converse ended before showing two final captions"
+            if "] them: " in line:
+                shown.append(line.split("] them: ", 1)[1].strip())
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    conn = sqlite3.connect(isolated_data_dir / "transcripts.sqlite3")
+    stored = [row[0] for row in conn.execute("SELECT text FROM entries WHERE speaker = 'them' ORDER BY id")]
+    conn.close()
+    assert stored[: len(shown)] == shown
+    with TranscriptStore() as store:  # and the store still opens cleanly afterwards
+        assert store.list_conversations()[0].entries >= len(shown)
+
+
+@pytest.mark.parametrize(
+    "argv, match, code",
+    [
+        (["converse"], "say what to caption", 2),
+        (["converse", "--live", "x.wav"], "say what to caption", 2),
+        (["converse", "-", "--realtime"], "--realtime paces a FILE", 2),
+        (["converse", "--input", "/nonexistent.wav"], "no such file", 1),
+        (["converse", "--input", "{speech}", "--replies", "/nonexistent.txt"], "cannot read replies", 1),
+        (["converse", "--input", "{speech}", "--play", "--output-device", "9999"], "no audio output device", 1),
+        (["converse", "--input", "{speech}", "--voice", "/nonexistent.onnx", "--play"], "voice model not found", 1),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(capsys, manifest, argv, match, code):
+    speech = str(_utterance(manifest, "cmu_arctic_axb_a0005").path)
+    _one_line_error(capsys, [a.replace("{speech}", speech) for a in argv], match, code)
+
+
+def test_empty_stdin_audio_is_a_one_line_error(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    _one_line_error(capsys, ["converse", "-"], "no audio on stdin")
+
+
+def test_invalid_utf8_replies_stop_with_one_line_error_and_keep_the_transcript(capsys, tmp_path, manifest):
+    replies = tmp_path / "replies.txt"
+    replies.write_bytes(b"[0.2] Hello there.\n[0.5] caf\xe9\n")
+    speech = str(_utterance(manifest, "cmu_arctic_axb_a0005").path)
+    _one_line_error(capsys, ["converse", "--input", speech, "--replies", str(replies), "--no-disclosure"], "not valid UTF-8")
+    with TranscriptStore() as store:
+        (c,) = store.list_conversations()
+        assert [e.text for e in store.get(c.id).entries if e.speaker == "me"] == ["Hello there."]
+
+
+def test_corrupt_store_is_refused_before_anything_runs(capsys, isolated_data_dir, manifest):
+    isolated_data_dir.mkdir()
+    db = isolated_data_dir / "transcripts.sqlite3"
+    db.write_bytes(np.arange(4096, dtype=np.uint8).tobytes())
+    speech = str(_utterance(manifest, "cmu_arctic_axb_a0005").path)
+    _one_line_error(capsys, ["converse", "--input", speech], "left untouched")
+    assert db.read_bytes() == np.arange(4096, dtype=np.uint8).tobytes()
+
+
+def test_read_only_data_directory_is_a_one_line_error(capsys, tmp_path, monkeypatch, make_read_only, manifest):
+    monkeypatch.setenv("OPENHEAR_DATA_DIR", str(make_read_only(tmp_path / "locked") / "data"))
+    speech = str(_utterance(manifest, "cmu_arctic_axb_a0005").path)
+    _one_line_error(capsys, ["converse", "--input", speech], "read-only")
