@@ -33,6 +33,8 @@ SLIDERS = {
     "max": ("max_output_db_spl", float),
 }
 """Typed control commands: `<name> <value>`, e.g. `boost 6`, `noise spectral`, `nr 0.5`, `max 95`."""
+FIRST_REPORT_S = 1.0
+"""When to print the first status line (latency measured, dropouts so far) after starting."""
 HELP = ("commands: boost DB | tone DB | balance DB | nr 0..1 | noise none|spectral|deepfilternet|rnnoise | "
         "max DB_SPL | status | quit")
 
@@ -152,7 +154,11 @@ def control_loop(amp: LiveAmplifier, stream, control: Iterable[str], say: Callab
     with stream:
         say(f"amplifying at {amp.sample_rate} Hz; processing latency {amp.processing_latency_ms:.1f} ms. {HELP}")
         control_open = True
+        first_report = time.monotonic() + FIRST_REPORT_S
         while deadline is None or time.monotonic() < deadline:
+            if first_report and time.monotonic() >= first_report:
+                first_report = 0.0
+                say(amp.status())  # by now the stream's time stamps give the measured device latency
             wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
             try:
                 line = lines.get(timeout=wait) if control_open else time.sleep(wait)

@@ -12,7 +12,7 @@ sizes (streaming equals whole-file processing).
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 FRAME_MS = 4.0
 """Analysis frame length; the algorithmic delay is one frame less one sample."""
@@ -54,7 +54,9 @@ class DftFilterbank:
         self._history = buf[n_frames * self.hop:]
         if n_frames == 0:
             return np.zeros((0, self.n_bins), np.complex64)
-        frames = sliding_window_view(buf, self.frame_length)[:: self.hop][:n_frames] * self._analysis
+        step = buf.strides[0]
+        frames = as_strided(buf, (n_frames, self.frame_length), (self.hop * step, step), writeable=False)
+        frames = frames * self._analysis
         return np.fft.rfft(frames, axis=1)
 
     def synthesize(self, spectra: np.ndarray, n_out: int) -> np.ndarray:

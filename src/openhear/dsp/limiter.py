@@ -60,4 +60,5 @@ class PeakLimiter:
             held *= self._decay_powers[:m]
             self._held = float(held[-1])
             y[start: start + m] = seg / np.maximum(held, 1.0)
-        return np.clip(y, -ceiling, ceiling, out=y)
+        np.minimum(y, ceiling, out=y)  # guards only against rounding
+        return np.maximum(y, -ceiling, out=y)

@@ -28,6 +28,7 @@ from openhear.fitting.prescription import MAX_GAIN_DB, EarFitting, band_edges_hz
 
 _LOG10_E_DB = 10.0 * np.log10(np.e)
 _FLOOR_POWER = 1e-20
+_LOOP_FRAMES = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,8 +83,10 @@ class WdrcTables:
     """(bins, bands): sums |X|^2 of each band's bins into a mean-square band power."""
     gain_matrix: np.ndarray
     """(bands, bins): spreads band gains over bins, linear in log frequency between centres."""
+    attack_coef: np.ndarray
+    """One-pole smoothing coefficient per frame, per band."""
     attack_groups: tuple[tuple[float, np.ndarray], ...]
-    """(one-pole coefficient per frame, band indices) for each distinct attack time."""
+    """(coefficient, band indices) for each distinct attack time (to filter bands sharing one at once)."""
     release_db_per_frame: np.ndarray
     """How far the held level may fall per frame, per band."""
 
@@ -105,14 +108,12 @@ class WdrcTables:
             unit[b] = 1.0
             gain[b] = np.interp(logf, logc, unit)
         frame_s = filterbank.hop / sample_rate
-        groups = []
-        for attack in np.unique(curves.attack_ms):
-            coef = float(np.exp(-frame_s / (attack / 1000.0)))
-            groups.append((coef, np.flatnonzero(curves.attack_ms == attack)))
+        coef = np.exp(-frame_s / (curves.attack_ms / 1000.0))
+        groups = tuple((float(c), np.flatnonzero(coef == c)) for c in np.unique(coef))
         release = _LOG10_E_DB * frame_s / (curves.release_ms / 1000.0)
-        for value in (power, gain, release):
+        for value in (power, gain, coef, release):
             value.setflags(write=False)
-        return cls(curves, power, gain, tuple(groups), release)
+        return cls(curves, power, gain, coef, groups, release)
 
 
 class BandCompressor:
@@ -132,11 +133,18 @@ class BandCompressor:
         n_frames = spectra.shape[0]
         power = (spectra.real ** 2 + spectra.imag ** 2) @ tables.power_matrix
         smoothed = np.empty((n_frames, self._n_bands))
-        for coef, bands in tables.attack_groups:
-            smoothed[:, bands], _ = lfilter(
-                [1.0 - coef], [1.0, -coef], power[:, bands], axis=0, zi=coef * self._smoothed[bands][None, :]
-            )
-            self._smoothed[bands] = smoothed[-1, bands]
+        if n_frames <= _LOOP_FRAMES:  # live blocks: a few frames, cheaper than lfilter's set-up
+            state = self._smoothed
+            for f in range(n_frames):
+                state = tables.attack_coef * state + (1.0 - tables.attack_coef) * power[f]
+                smoothed[f] = state
+            self._smoothed = state
+        else:
+            for coef, bands in tables.attack_groups:
+                smoothed[:, bands], _ = lfilter(
+                    [1.0 - coef], [1.0, -coef], power[:, bands], axis=0, zi=coef * self._smoothed[bands][None, :]
+                )
+            self._smoothed = smoothed[-1].copy()
         level = 10.0 * np.log10(np.maximum(smoothed, _FLOOR_POWER)) + db_spl_at_0dbfs
         fall = np.arange(1, n_frames + 1)[:, None] * tables.release_db_per_frame
         held = np.maximum(np.maximum.accumulate(level + fall, axis=0), self._held_db) - fall
