@@ -7,6 +7,7 @@ on a 2-core machine, so running two decodes at once would gain nothing anyway).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,8 @@ from openhear.errors import ModelError
 
 SAMPLE_RATE = 16000
 """Whisper hears 16 kHz mono."""
+
+logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # its per-window debug lines drown ours
 
 
 def bundled_model_path() -> Path:
@@ -48,11 +51,14 @@ class WhisperTranscriber:
         prompt: str | None = None,
         vocabulary: Sequence[str] | None = None,
         beam_size: int = 5,
+        fallback: bool = True,
     ) -> list[Word]:
         """Words heard in `audio` (float32, 16 kHz mono), with times in seconds from its start.
 
         `prompt` is text said just before this audio (Whisper continues it in style and names);
-        `vocabulary` (default: the transcriber's) is given to Whisper as hotwords.
+        `vocabulary` (default: the transcriber's) is given to Whisper as hotwords. `fallback` lets
+        Whisper re-decode at higher temperatures when its output looks like a repetition loop
+        (each retry costs a decoder pass; streaming interim decodes skip it).
         """
         vocab = self.vocabulary if vocabulary is None else tuple(vocabulary)
         with self._lock:
@@ -60,6 +66,7 @@ class WhisperTranscriber:
                 np.ascontiguousarray(audio, dtype=np.float32),
                 language=self.language,
                 beam_size=beam_size,
+                temperature=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0) if fallback else 0.0,
                 word_timestamps=True,
                 vad_filter=False,
                 initial_prompt=prompt or None,

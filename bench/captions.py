@@ -1,0 +1,195 @@
+"""Captions benchmark: offline vs streaming WER, real-time factor, caption latency, peak memory.
+
+    .venv/bin/python bench/captions.py [--quick] [--virtual]
+
+The transcribed dev utterances (../shared/data/speech-dev next to the repo, else tests/data/speech)
+are joined into one stream with `--gap` seconds of silence between them, as a conversation with
+pauses, and fed to one StreamingCaptioner in 20 ms blocks at real-time pace (the wall clock; with
+--virtual a clock that skips the waiting but counts every second of compute, which gives the same
+figures without waiting). Latency of a word = time its caption was emitted minus the end time of
+the word in the audio; "provisional" is its first display (provisional or final), "final" its
+commit. Streaming WER scores the final words that fall inside each utterance; offline WER decodes
+each utterance whole with the same model (beam 5). WER is pooled after Whisper's English normaliser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from openhear.asr.agreement import word_key  # noqa: E402
+from openhear.asr.events import FinalCaption, Word  # noqa: E402
+from openhear.asr.pacing import VirtualClock, WallClock, paced_events  # noqa: E402
+from openhear.asr.streaming import CaptionOptions, StreamingCaptioner  # noqa: E402
+from openhear.asr.wer import word_errors  # noqa: E402
+from openhear.asr.whisper import SAMPLE_RATE, load_transcriber  # noqa: E402
+from openhear.audio.block import AudioBlock  # noqa: E402
+from openhear.audio.files import read_audio  # noqa: E402
+from openhear.audio.resample import resample  # noqa: E402
+
+TARGETS = {
+    "streaming WER - offline WER (points)": 1.0,
+    "final latency median (s)": 1.0,
+    "final latency p95 (s)": 2.0,
+    "provisional latency median (s)": 0.5,
+    "real-time factor": 0.15,
+    "peak RSS (MiB)": 1024,
+}
+
+
+@dataclass
+class Utterance:
+    id: str
+    text: str
+    audio: np.ndarray
+    start_s: float = 0.0
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.audio.size / SAMPLE_RATE
+
+
+def dev_set() -> tuple[Path, list[Utterance]]:
+    """The transcribed utterances, as 16 kHz mono."""
+    folder = ROOT.parent / "shared" / "data" / "speech-dev"
+    if not (folder / "manifest.jsonl").is_file():
+        folder = ROOT / "tests" / "data" / "speech"
+    rows = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    out = []
+    for r in rows:
+        if not r.get("text"):
+            continue
+        block = read_audio(folder / r["audio"])
+        out.append(Utterance(r["id"], r["text"], resample(block.mono(), block.sample_rate, SAMPLE_RATE)))
+    return folder, out
+
+
+def conversation(utterances: list[Utterance], gap_s: float) -> np.ndarray:
+    """The utterances one after another with silence between (and after the last)."""
+    gap = np.zeros(round(gap_s * SAMPLE_RATE), np.float32)
+    parts, t = [], 0.0
+    for u in utterances:
+        u.start_s = t
+        parts += [u.audio, gap]
+        t = u.end_s + gap_s
+    return np.concatenate(parts)
+
+
+def blocks(audio: np.ndarray, block_s: float = 0.02):
+    n = round(block_s * SAMPLE_RATE)
+    for i in range(0, audio.size, n):
+        yield AudioBlock.from_mono(audio[i : i + n], SAMPLE_RATE, i / SAMPLE_RATE)
+
+
+class CountingClock:
+    """Wraps a clock and counts the time spent waiting, so compute time = elapsed - waited."""
+
+    def __init__(self, clock):
+        self._clock = clock
+        self.waited = 0.0
+
+    def now(self) -> float:
+        return self._clock.now()
+
+    def sleep(self, seconds: float) -> None:
+        self.waited += max(0.0, seconds)
+        self._clock.sleep(seconds)
+
+
+def first_display(word: Word, shown: list[tuple[float, Word]], committed_at: float) -> float:
+    """When a final word was first on screen: the earliest matching provisional word, else its commit."""
+    key = word_key(word)
+    times = [t for t, w in shown if word_key(w) == key and abs(w.start_s - word.start_s) < 0.6]
+    return min(times + [committed_at])
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="only the first 4 utterances")
+    ap.add_argument("--virtual", action="store_true", help="virtual clock: skip waiting, count compute")
+    ap.add_argument("--gap", type=float, default=1.0, help="silence between utterances, seconds (default 1)")
+    args = ap.parse_args()
+
+    folder, utterances = dev_set()
+    if args.quick:
+        utterances = utterances[:4]
+    transcriber = load_transcriber()
+    speech_s = sum(u.audio.size for u in utterances) / SAMPLE_RATE
+
+    t = time.perf_counter()
+    offline = [word_errors(u.text, transcriber.text(u.audio)) for u in utterances]
+    offline_s = time.perf_counter() - t
+
+    stream = conversation(utterances, args.gap)
+    clock = CountingClock(VirtualClock() if args.virtual else WallClock())
+    captioner = StreamingCaptioner(transcriber, CaptionOptions())
+    finals: list[tuple[float, FinalCaption]] = []
+    shown: list[tuple[float, Word]] = []
+    cpu0, t0 = time.process_time(), clock.now()
+    for emitted, event in paced_events(captioner, blocks(stream), clock):
+        if isinstance(event, FinalCaption):
+            finals.append((emitted, event))
+        else:
+            shown += [(emitted, w) for w in event.words]
+    elapsed, cpu = clock.now() - t0, time.process_time() - cpu0
+    stream_s = stream.size / SAMPLE_RATE
+
+    final_lat, prov_lat, streaming = [], [], []
+    words = [(t, w) for t, e in finals for w in e.words]
+    for t, w in words:
+        final_lat.append(t - w.end_s)
+        prov_lat.append(first_display(w, shown, t) - w.end_s)
+    for u in utterances:
+        heard = "".join(w.text for _, w in words if u.start_s - 0.5 <= (w.start_s + w.end_s) / 2 < u.end_s + 0.5)
+        streaming.append(word_errors(u.text, heard))
+
+    def pooled(pairs):
+        return 100 * sum(e for e, _ in pairs) / max(1, sum(n for _, n in pairs))
+
+    wer_off, wer_str = pooled(offline), pooled(streaming)
+    rtf = (elapsed - clock.waited) / stream_s
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rows = [
+        ("offline WER (%)", f"{wer_off:.2f}", "", ""),
+        ("streaming WER (%)", f"{wer_str:.2f}", "", ""),
+        ("streaming WER - offline WER (points)", f"{wer_str - wer_off:+.2f}", "<= +1.0", wer_str - wer_off <= 1.0),
+        ("final latency median (s)", f"{percentile(final_lat, 50):.2f}", "<= 1.0", percentile(final_lat, 50) <= 1.0),
+        ("final latency p95 (s)", f"{percentile(final_lat, 95):.2f}", "<= 2.0", percentile(final_lat, 95) <= 2.0),
+        ("provisional latency median (s)", f"{percentile(prov_lat, 50):.2f}", "<= 0.5", percentile(prov_lat, 50) <= 0.5),
+        ("provisional latency p95 (s)", f"{percentile(prov_lat, 95):.2f}", "", ""),
+        ("real-time factor, streaming (compute s / audio s)", f"{rtf:.3f}", "<= 0.15", rtf <= 0.15),
+        ("CPU seconds per audio second, streaming", f"{cpu / stream_s:.3f}", "", ""),
+        ("real-time factor, offline whole utterances", f"{offline_s / speech_s:.3f}", "", ""),
+        ("Whisper decodes per audio second", f"{captioner.decodes / stream_s:.2f}", "", ""),
+        ("peak RSS (MiB)", f"{rss_mib:.0f}", "<= 1024", rss_mib <= 1024),
+    ]
+    print(f"captions benchmark: {len(utterances)} utterances from {folder.relative_to(ROOT.parent)}, "
+          f"{speech_s:.1f} s of speech in a {stream_s:.1f} s stream ({args.gap:g} s pauses), "
+          f"{'virtual' if args.virtual else 'wall'} clock, {len(words)} final words")
+    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}")
+    print()
+    print("| metric | measured | target | met |")
+    print("|---|---|---|---|")
+    for name, value, target, met in rows:
+        mark = "" if target == "" else ("yes" if met else "no")
+        print(f"| {name} | {value} | {target} | {mark} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,287 @@
+"""`openhear caption`: captions from a file, raw PCM on stdin, or the microphone."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import struct
+import sys
+from pathlib import Path
+
+DESCRIPTION = """\
+Caption speech with Whisper, offline. FILE (wav, flac, ogg, mp3, ...) gives a transcript or a
+subtitle file; `-` reads raw signed 16-bit PCM from stdin (--rate, --channels) and --live reads
+the microphone: both print final captions as they are committed (on a terminal the provisional
+caption is shown in place). --realtime feeds FILE at real-time pace and prints every event with
+the time it was emitted, for latency measurements."""
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("caption", parents=[common], help="caption speech from a file, stdin or the microphone",
+                       description=DESCRIPTION)
+    p.add_argument("input", nargs="?", metavar="FILE", help="audio file, or - for raw s16le PCM on stdin")
+    p.add_argument("-f", "--format", default="txt", help="output format: txt, srt, vtt or json (default txt)")
+    p.add_argument("-o", "--output", metavar="OUT", help="write the captions to OUT instead of stdout")
+    p.add_argument("--rate", default="16000", help="sample rate of stdin PCM in Hz (default 16000)")
+    p.add_argument("--channels", default="1", help="channels of stdin PCM (default 1)")
+    p.add_argument("--live", action="store_true", help="caption the microphone until Ctrl-C")
+    p.add_argument("--device", help="input device number or name for --live (see `openhear devices`)")
+    p.add_argument("--realtime", action="store_true", help="feed FILE at real-time pace; print events with emission times")
+    p.add_argument("--model", metavar="PATH", help="a CTranslate2 Whisper model directory (default: bundled tiny.en)")
+    p.add_argument("--vocabulary", nargs="+", default=[], metavar="WORD", help="words or names to recognise more readily")
+    p.add_argument("--vocabulary-file", metavar="FILE", help="a file of such words, one per line")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from openhear.captions.writers import FORMATS
+
+    if args.format not in FORMATS:
+        raise _usage(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
+    if args.live == bool(args.input):
+        raise _usage("give an audio FILE, - for raw PCM on stdin, or --live")
+    if args.realtime and (args.live or args.input == "-"):
+        raise _usage("--realtime paces a FILE; stdin and --live are already real time")
+    if args.output:
+        _check_writable(Path(args.output))
+    vocabulary = _vocabulary(args)
+    if args.live:
+        return _live(args, vocabulary)
+    if args.input == "-":
+        return _stdin(args, vocabulary)
+    return _file(args, vocabulary)
+
+
+def _usage(message: str):
+    from openhear.errors import UsageError
+
+    return UsageError(message)
+
+
+def _int_option(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise _usage(f"{name} must be a whole number, got {value!r}") from None
+
+
+def _check_writable(path: Path) -> None:
+    from openhear.errors import OpenhearError
+
+    if path.is_dir():
+        raise OpenhearError(f"cannot write {path}: it is a directory")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise OpenhearError(f"cannot write {path}: no directory {parent}")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise OpenhearError(f"cannot write {path}: permission denied")
+
+
+def _vocabulary(args: argparse.Namespace) -> list[str]:
+    from openhear.errors import OpenhearError
+
+    words = list(args.vocabulary)
+    if args.vocabulary_file:
+        try:
+            words += Path(args.vocabulary_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise OpenhearError(f"cannot read vocabulary file {args.vocabulary_file} ({exc})") from None
+    return [w.strip() for w in words if w.strip()]
+
+
+def _check_complete_wav(path: Path) -> None:
+    """A WAV whose data chunk is shorter than its header says was cut off (libsndfile reads it silently)."""
+    from openhear.errors import AudioInputError
+
+    with path.open("rb") as f:
+        if f.read(4) != b"RIFF" or not f.read(4) or f.read(4) != b"WAVE":
+            return
+        while header := f.read(8):
+            if len(header) < 8:
+                return
+            chunk, size = header[:4], struct.unpack("<I", header[4:])[0]
+            if chunk == b"data":
+                if size != 0xFFFFFFFF and path.stat().st_size < f.tell() + size:
+                    raise AudioInputError(f"{path} is truncated (its header promises more audio than the file holds)")
+                return
+            f.seek(size + (size & 1), os.SEEK_CUR)
+
+
+def _load(args: argparse.Namespace, vocabulary: list[str], live: bool):
+    """The captioner: live options (frequent updates, bounded lag) or file options."""
+    import dataclasses
+    import logging
+    import time
+
+    from openhear.asr.streaming import FILE_OPTIONS, LIVE_OPTIONS, StreamingCaptioner
+    from openhear.asr.whisper import load_transcriber
+
+    t = time.perf_counter()
+    transcriber = load_transcriber(args.model)
+    logging.getLogger("openhear").info("loaded Whisper model %s in %.2f s", transcriber.path, time.perf_counter() - t)
+    options = dataclasses.replace(LIVE_OPTIONS if live else FILE_OPTIONS, vocabulary=vocabulary)
+    return StreamingCaptioner(transcriber, options)
+
+
+def _console(args: argparse.Namespace):
+    from openhear.captions.console import ConsoleCaptions
+
+    return ConsoleCaptions(sys.stdout, interactive=sys.stdout.isatty() and not args.output)
+
+
+def _finish(args: argparse.Namespace, finals: list) -> None:
+    from openhear.captions.cues import cues_from_finals
+    from openhear.captions.writers import render, write
+
+    cues = cues_from_finals(finals)
+    if args.output:
+        write(cues, args.format, args.output)
+    else:
+        sys.stdout.write(render(cues, args.format))
+
+
+def _file(args: argparse.Namespace, vocabulary: list[str]) -> int:
+    import logging
+    import time
+
+    from openhear.asr.events import FinalCaption
+    from openhear.audio.files import audio_info, iter_audio_file
+
+    path = Path(args.input)
+    _, _, duration_s = audio_info(path)
+    _check_complete_wav(path)
+    captioner = _load(args, vocabulary, live=args.realtime)
+    if args.realtime:
+        return _realtime(args, captioner, iter_audio_file(path, block_frames=_block_frames(path)))
+    progress = _progress(args, duration_s)
+    finals = []
+    t = time.perf_counter()
+    for block in iter_audio_file(path):
+        finals += [e for e in captioner.feed(block) if isinstance(e, FinalCaption)]
+        if progress:
+            progress.update(block.duration_s)
+    finals += [e for e in captioner.flush() if isinstance(e, FinalCaption)]
+    if progress:
+        progress.close()
+    elapsed = time.perf_counter() - t
+    logging.getLogger("openhear").info(
+        "captioned %.1f s of audio in %.1f s (real-time factor %.2f, %d decodes)",
+        duration_s, elapsed, elapsed / max(duration_s, 1e-9), captioner.decodes,
+    )
+    _finish(args, finals)
+    return 0
+
+
+def _block_frames(path: Path) -> int:
+    from openhear.audio.files import audio_info
+
+    return max(1, audio_info(path)[0] // 50)  # 20 ms blocks, as a sound card delivers them
+
+
+def _progress(args: argparse.Namespace, duration_s: float):
+    """A progress bar over audio seconds, on a terminal only and not with --quiet."""
+    if args.quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=round(duration_s, 2), unit="s", unit_scale=False, file=sys.stderr, leave=False,
+                bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s audio [{elapsed}<{remaining}]")
+
+
+def _realtime(args: argparse.Namespace, captioner, blocks) -> int:
+    from openhear.asr.events import FinalCaption
+    from openhear.asr.pacing import paced_events
+    from openhear.captions.console import ConsoleCaptions
+
+    console = ConsoleCaptions(sys.stdout, interactive=False, timestamps=True)
+    finals = []
+    for emitted_s, event in paced_events(captioner, blocks):
+        console.show(event, emitted_s)
+        if isinstance(event, FinalCaption):
+            finals.append(event)
+    if args.output:
+        _finish(args, finals)
+    return 0
+
+
+def _stream(args: argparse.Namespace, captioner, blocks) -> int:
+    """Print finals (and the provisional line on a terminal) as they come; write OUT at the end."""
+    from openhear.asr.events import FinalCaption
+
+    console = _console(args)
+    finals = []
+
+    def handle(events) -> None:
+        for event in events:
+            if isinstance(event, FinalCaption):
+                finals.append(event)
+            console.show(event)
+
+    try:
+        for block in blocks:
+            handle(captioner.feed(block))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C ends a live stream: commit what was heard
+    handle(captioner.flush())
+    console.close()
+    if args.output:
+        _finish(args, finals)
+    return 0
+
+
+def _stdin(args: argparse.Namespace, vocabulary: list[str]) -> int:
+    from openhear.audio.files import iter_pcm_s16le
+
+    rate = _int_option("--rate", args.rate)
+    channels = _int_option("--channels", args.channels)
+    blocks = iter_pcm_s16le(sys.stdin.buffer, rate, channels)
+    first = next(blocks, None)  # validates --rate and --channels before the model loads
+    if first is None:
+        from openhear.errors import AudioInputError
+
+        raise AudioInputError("no audio on stdin")
+    captioner = _load(args, vocabulary, live=True)
+    return _stream(args, captioner, _chain(first, blocks))
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+def _live(args: argparse.Namespace, vocabulary: list[str]) -> int:
+    from openhear.audio.devices import require_device
+
+    device = int(args.device) if args.device and args.device.isdigit() else args.device
+    info = require_device("input", device)
+    captioner = _load(args, vocabulary, live=True)
+    if not args.quiet:
+        print(f"openhear: captioning {info['name']} (Ctrl-C to stop)", file=sys.stderr)
+    return _stream(args, captioner, _microphone(device, int(info["default_samplerate"])))
+
+
+def _microphone(device, rate: int):
+    """AudioBlocks from the input device until Ctrl-C (the callback only copies into a queue)."""
+    import queue
+
+    from openhear.audio.block import AudioBlock
+    from openhear.audio.devices import sounddevice
+    from openhear.errors import DeviceError
+
+    sd = sounddevice()
+    blocks: queue.Queue = queue.Queue()
+    frames = 0
+
+    def callback(indata, _frames, _time, _status) -> None:
+        blocks.put(indata.copy())
+
+    try:
+        stream = sd.InputStream(samplerate=rate, blocksize=rate // 50, device=device, channels=1,
+                                dtype="float32", callback=callback)
+    except Exception as exc:  # PortAudio errors are plain exceptions
+        raise DeviceError(f"cannot open the input device ({exc})") from None
+    with stream:
+        while True:
+            samples = blocks.get()
+            yield AudioBlock(samples, rate, frames / rate)
+            frames += samples.shape[0]
