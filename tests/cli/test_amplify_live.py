@@ -109,3 +109,14 @@ def test_live_without_a_device_is_a_one_line_error():
                              "--duration", "1"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "device" in result.stderr, result.stderr
+
+
+def test_choosing_a_noise_suppressor_live_swaps_it_in_and_reports_its_delay():
+    amp = LiveAmplifier(fit_listener(preset("N3")), RATE, BLOCK, input_channels=1)
+    x = tone(1000, 60.0, 0.3, RATE)
+    _run(amp, x)
+    plain = amp.processing_latency_ms
+    assert "noise spectral 0.5" in amp.command("noise spectral")  # strength defaults to 0.5 when off
+    y = _run(amp, x)
+    assert amp.processing_latency_ms > plain
+    assert np.all(np.isfinite(y)) and _db(y[-RATE // 10:, 0]) > _db(x) - 20

@@ -25,8 +25,8 @@ def add_adjustment_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--boost", type=float, metavar="DB", help="overall gain added, -20 to 20 dB")
     g.add_argument("--tone", type=float, metavar="DB", help="tilt, -12 (darker) to 12 (brighter) dB")
     g.add_argument("--balance", type=float, metavar="DB", help="-12 (left louder) to 12 (right louder) dB")
-    g.add_argument("--noise", choices=("none", "spectral", "deepfilternet", "rnnoise"),
-                   help="noise suppression (the neural ones add 20 to 40 ms of delay)")
+    g.add_argument("--noise", metavar="KIND",
+                   help="noise suppression: none, spectral, deepfilternet or rnnoise (the neural ones add 20 to 40 ms)")
     g.add_argument("--noise-reduction", type=float, metavar="0..1", help="noise-reduction strength")
     g.add_argument("--max-output", type=float, metavar="DB_SPL", help="ceiling for output peaks, at most 111 dB SPL")
     g.add_argument("--flat", action="store_true", help="a flat, linear fitting instead of NAL-R (for measurements)")
@@ -42,10 +42,6 @@ def adjusted(args: argparse.Namespace, profile):
         "max_output_db_spl": args.max_output,
     }
     values = {k: v for k, v in values.items() if v is not None}
-    if args.noise not in (None, "none") and args.noise_reduction is None and profile.adjustments.noise_reduction == 0:
-        from openhear.dsp.noise import DEFAULT_STRENGTH
-
-        values["noise_reduction"] = DEFAULT_STRENGTH
     return profile.with_adjustments(**values) if values else profile
 
 

@@ -22,7 +22,7 @@ Threads: `EarSettings` (from a profile, sample-rate independent) is built on any
 compiles it for the prepared rate on the calling (control) thread and hands the result over as one
 reference; `process` (the audio thread) picks it up at the start of its next block. `set_noise`
 hands over a prepared suppressor the same way. Nothing in `process` computes coefficients, locks,
-logs or touches files.
+logs or touches files; its only allocations are numpy's per-block temporaries.
 
 API for callers (the CLI, the live runner, the web app, the noise suppressors, the benchmarks)::
 
@@ -109,11 +109,6 @@ class EarChain:
         noise = self._noise.latency_frames if self._noise is not None else 0
         return self._filterbank.latency_frames + noise
 
-    @property
-    def settings(self) -> EarSettings:
-        """The settings most recently handed over."""
-        return self._next.settings if self._filterbank is not None else self._settings
-
     def prepare(self, sample_rate: int, max_block_frames: int) -> None:
         self._filterbank = DftFilterbank(sample_rate)
         self._compressor = BandCompressor(len(self._settings.curves.centers_hz))
@@ -151,8 +146,12 @@ class EarChain:
         self._next = self._compile(settings)
 
     def set_noise(self, noise: Processor | None) -> None:
-        """Swap in a prepared noise suppressor (or None) at the next block; the output fades in again."""
-        self._noise_handover = (noise,)
+        """Swap in a prepared noise suppressor (or None) at the next block; the output fades in again.
+        Before `prepare`, the suppressor simply replaces the one given to the constructor."""
+        if self._filterbank is None:
+            self._noise = noise
+        else:
+            self._noise_handover = (noise,)
 
     def process(self, block: np.ndarray) -> np.ndarray:
         nxt = self._next
@@ -245,9 +244,9 @@ class StereoChain:
         choice = (adj.noise_suppression, adj.noise_reduction)
         for side, ear in (("left", self.left), ("right", self.right)):
             ear.update(EarSettings.from_profile(profile, side))
-            if choice != self._noise_choice and self._sample_rate:
+            if choice != self._noise_choice:
                 noise = _noise_for(adj)
-                if noise is not None:
+                if noise is not None and self._sample_rate:
                     noise.prepare(self._sample_rate, self._max_block_frames)
                 ear.set_noise(noise)
         self._noise_choice = choice

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from openhear.dsp.noise.factory import DEFAULT_STRENGTH, NOISE_KINDS
 from openhear.errors import OpenhearError
 from openhear.fitting.textfile import parse_json, read_text
 from openhear.fitting.audiogram import Listener, listener_from_dict, listener_to_dict
@@ -32,7 +33,6 @@ DEFAULT_MAX_OUTPUT_DB_SPL = 100.0
 """Default ceiling for output peaks, well below the limit below."""
 MAX_OUTPUT_LIMIT_DB_SPL = 111.0
 """No setting can let the output pass this (the US over-the-counter hearing aid output limit)."""
-NOISE_SUPPRESSION_KINDS = ("none", "spectral", "deepfilternet", "rnnoise")
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,9 @@ class Adjustments:
                 raise OpenhearError(f"{name} must be a number, got {value!r}")
             if not low <= value <= high:
                 raise OpenhearError(f"{name} must be from {low:g} to {high:g}, got {value:g}")
-        if self.noise_suppression not in NOISE_SUPPRESSION_KINDS:
+        if self.noise_suppression not in NOISE_KINDS:
             raise OpenhearError(
-                f"noise_suppression must be one of {', '.join(NOISE_SUPPRESSION_KINDS)}, got {self.noise_suppression!r}"
+                f"noise_suppression must be one of {', '.join(NOISE_KINDS)}, got {self.noise_suppression!r}"
             )
 
     def offsets_db(self, centers_hz, side: str) -> np.ndarray:
@@ -74,10 +74,14 @@ class Adjustments:
         return self.boost_db + self.tone_db * tilt + balance
 
     def changed(self, **values: Any) -> Adjustments:
-        """A copy with some sliders moved (validated)."""
+        """A copy with some sliders moved (validated). Choosing a suppressor while the strength is 0
+        also sets the default strength, so that choosing one turns it on."""
         unknown = set(values) - set(asdict(self))
         if unknown:
             raise OpenhearError(f"unknown adjustment {sorted(unknown)[0]!r}")
+        if values.get("noise_suppression", "none") != "none" and "noise_reduction" not in values \
+                and self.noise_reduction == 0.0:
+            values["noise_reduction"] = DEFAULT_STRENGTH
         return replace(self, **values)
 
 
