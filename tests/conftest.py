@@ -59,6 +59,14 @@ def voice():
     return load_voice()
 
 
+@pytest.fixture(scope="session")
+def transcriber():
+    """The bundled Whisper tiny.en transcriber, loaded once per test session."""
+    from openhear.asr.whisper import load_transcriber
+
+    return load_transcriber()
+
+
 @pytest.fixture(autouse=True)
 def isolated_data_dir(tmp_path, monkeypatch):
     """Every test gets its own empty user data directory."""
