@@ -45,7 +45,8 @@ def browser(mic_speech):
 @pytest.fixture
 def page(browser, live_app):
     """A fresh page (own storage) on the live app, ready to use."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    # bypass_csp: Playwright and axe-core inject scripts, which the page's strict policy would refuse.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True, bypass_csp=True)
     context.grant_permissions(["microphone"], origin=live_app.url)
     page = context.new_page()
     errors = []

@@ -23,7 +23,6 @@ def test_captions_show_the_words_of_real_speech(page, mic_speech, artifacts):
         if wer(mic_speech.text, text) <= 0.25:
             break
         page.wait_for_timeout(250)
-    print(f"captions took {time.monotonic() - deadline + mic_speech.duration_s + 20:.1f} s")
     page.screenshot(path=artifacts / "captions.png")
     assert wer(mic_speech.text, text) <= 0.25, text
     assert seen_provisional, "no provisional line was shown while speech went on"

@@ -30,6 +30,8 @@ LISTEN_LEVEL_DB_SPL = 65.0
 """Recordings are played at conversational level before and after, so only the fitting differs."""
 MAX_LISTEN_S = 30.0
 """Longer recordings are cut to this (the page is for a quick listen, `openhear amplify` for files)."""
+MAX_SIMULATE_S = 8.0
+"""The hearing-loss simulation (MSBG) costs about 1 to 3 s per second of audio here: a short excerpt."""
 
 
 class EarLevels(BaseModel):
@@ -151,9 +153,10 @@ def render_listening(mode: str, listener: Listener, raw: bytes | None) -> AudioB
     elif mode == "after":
         out = amplify_array(samples, recording.sample_rate, profile)
     else:
-        from openhear.fitting.simulate import simulate_loss
+        from openhear.dsp.hearing_loss import simulate_listener
 
-        out = simulate_loss(samples, recording.sample_rate, listener)
+        excerpt = samples[: int(MAX_SIMULATE_S * recording.sample_rate)]
+        out = simulate_listener(excerpt, recording.sample_rate, listener, profile.db_spl_at_0dbfs)
     return AudioBlock(np.asarray(out, np.float32), recording.sample_rate)
 
 

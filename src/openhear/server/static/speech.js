@@ -27,6 +27,7 @@ export function speak(text, speed = 1, conversationId = null) {
     // What the page played, for anyone checking that speech really came out (the browser tests).
     document.body.dataset.lastSpeechRms = level.toFixed(4);
     document.body.dataset.lastSpeechSeconds = buffer.duration.toFixed(2);
+    document.body.dataset.speechPlayed = String(Number(document.body.dataset.speechPlayed || 0) + 1);
     await new Promise((resolve) => {
       source.onended = resolve;
       source.start();
