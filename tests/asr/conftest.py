@@ -1,0 +1,57 @@
+"""Helpers for the captioner tests: real speech as 16 kHz mono, streams built from it, runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openhear.asr.events import CaptionEvent, FinalCaption
+from openhear.asr.streaming import StreamingCaptioner
+from openhear.audio.block import AudioBlock
+from openhear.audio.files import read_audio
+from openhear.audio.resample import resample
+
+RATE = 16000
+
+
+def speech_16k(utterance) -> np.ndarray:
+    """A test utterance as 16 kHz mono float32."""
+    block = read_audio(utterance.path)
+    return resample(block.mono(), block.sample_rate, RATE)
+
+
+def with_pauses(parts: list[np.ndarray], gap_s: float) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """The parts one after another, `gap_s` of digital silence after each; also each part's (start, end)."""
+    gap = np.zeros(round(gap_s * RATE), np.float32)
+    spans, t = [], 0.0
+    for p in parts:
+        spans.append((t, t + p.size / RATE))
+        t += (p.size + gap.size) / RATE
+    return np.concatenate([x for p in parts for x in (p, gap)]), spans
+
+
+def feed_chunks(captioner: StreamingCaptioner, audio: np.ndarray, sizes, rate: int = RATE) -> list[CaptionEvent]:
+    """Feed `audio` cut into blocks of the given sizes (cycled), then flush; every event."""
+    events, i, k = [], 0, 0
+    while i < audio.shape[0]:
+        n = sizes[k % len(sizes)]
+        samples = audio[i : i + n]
+        events += captioner.feed(AudioBlock(samples.reshape(samples.shape[0], -1), rate, i / rate))
+        i, k = i + n, k + 1
+    return events + list(captioner.flush())
+
+
+def finals(events) -> list[FinalCaption]:
+    return [e for e in events if isinstance(e, FinalCaption)]
+
+
+def words_between(events, start_s: float, end_s: float) -> str:
+    """Final text whose words' middles fall in [start_s - 0.5, end_s + 0.5)."""
+    return "".join(
+        w.text for e in finals(events) for w in e.words if start_s - 0.5 <= (w.start_s + w.end_s) / 2 < end_s + 0.5
+    )
+
+
+@pytest.fixture(scope="session")
+def speech_by_id(transcribed):
+    return {u.id: speech_16k(u) for u in transcribed}

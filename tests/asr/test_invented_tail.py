@@ -1,0 +1,18 @@
+"""The guard against words Whisper invents at the end of a buffer."""
+
+from openhear.asr.events import Word
+from openhear.asr.guards import drop_invented_tail
+
+
+def test_a_zero_length_low_confidence_tail_is_dropped():
+    # as decoded at the end of "Author of the danger trail, Philip Steels, etc." plus silence
+    real = [Word(" Steels,", 31.76, 32.3, 0.65), Word(" etc.", 32.6, 32.82, 0.64)]
+    invented = [Word(" Alright,", 32.82, 33.28, 0.02)] + [
+        Word(t, 33.28, 33.28, p) for t, p in [(" we'll", 0.14), (" see", 0.51), (" you", 0.81), (" next", 0.32)]
+    ]
+    assert drop_invented_tail(real + invented) == real
+
+
+def test_real_words_are_kept_even_if_one_is_short_or_unsure():
+    words = [Word(" Philip", 31.76, 31.76, 0.37), Word(" Steels,", 31.76, 32.3, 0.65), Word(" etc.", 32.6, 32.7, 0.1)]
+    assert drop_invented_tail(words) == words

@@ -1,0 +1,161 @@
+"""The streaming captioner end to end: real model, real speech, real noise."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from openhear.asr.events import FinalCaption, ProvisionalCaption
+from openhear.asr.streaming import FILE_OPTIONS, CaptionOptions, StreamingCaptioner, caption_file, final_text
+from openhear.asr.wer import word_errors
+from openhear.audio.block import AudioBlock
+from openhear.errors import AudioInputError
+
+from .conftest import RATE, feed_chunks, finals, with_pauses, words_between
+
+LIVE_SUBSET = [
+    "librispeech_dev-clean_2412-153948-0001",
+    "cmu_arctic_aew_a0001",
+    "cmu_arctic_aew_a0002",
+    "cmu_arctic_axb_a0004",
+]
+
+
+def pooled_wer(pairs) -> float:
+    return sum(e for e, _ in pairs) / sum(n for _, n in pairs)
+
+
+@pytest.fixture(scope="module")
+def live_run(transcriber, transcribed, speech_by_id):
+    """The default (live) policy over four utterances with 1 s pauses, fed in uneven blocks."""
+    utterances = [u for u in transcribed if u.id in LIVE_SUBSET]
+    audio, spans = with_pauses([speech_by_id[u.id] for u in utterances], 1.0)
+    captioner = StreamingCaptioner(transcriber, CaptionOptions())
+    events = feed_chunks(captioner, audio, [320, 1600, 77, 4000])
+    offline = [word_errors(u.text, transcriber.text(speech_by_id[u.id])) for u in utterances]
+    streaming = [word_errors(u.text, words_between(events, *span)) for u, span in zip(utterances, spans)]
+    return events, pooled_wer(offline), pooled_wer(streaming)
+
+
+def test_live_policy_is_as_accurate_as_offline(live_run):
+    _, offline, streaming = live_run
+    assert streaming <= offline + 0.02, (streaming, offline)  # naive 1 s chunks lose 20-30 %
+    assert streaming <= 0.10
+
+
+def test_live_policy_emits_provisional_then_append_only_finals(live_run):
+    events, _, _ = live_run
+    provisional = [e for e in events if isinstance(e, ProvisionalCaption) and e.text]
+    assert len(provisional) >= 10 and len(finals(events)) >= 10
+    last_end = 0.0
+    for e in finals(events):
+        assert e.text and e.words and e.start_s >= last_end - 0.1 and e.end_s >= e.start_s
+        assert [w.start_s for w in e.words] == sorted(w.start_s for w in e.words)
+        last_end = e.end_s
+
+
+def test_file_options_on_all_transcribed_utterances(transcriber, transcribed, speech_by_id):
+    audio, spans = with_pauses([speech_by_id[u.id] for u in transcribed], 1.0)
+    events = feed_chunks(StreamingCaptioner(transcriber, FILE_OPTIONS), audio, [16000])
+    errors = [word_errors(u.text, words_between(events, *span)) for u, span in zip(transcribed, spans)]
+    assert pooled_wer(errors) <= 0.08  # measured 2.8 %; offline 6.3 %
+
+
+def test_random_chunks_give_exactly_the_captions_of_one_block(transcriber, long_speech, speech_by_id):
+    audio = speech_by_id[long_speech.id]
+    options = CaptionOptions(update_interval_s=2.0)
+    whole = finals(feed_chunks(StreamingCaptioner(transcriber, options), audio, [audio.size]))
+    sizes = list(np.random.default_rng(7).integers(1, 9000, size=64))
+    chunked = finals(feed_chunks(StreamingCaptioner(transcriber, options), audio, sizes))
+    assert [(e.text, e.words) for e in chunked] == [(e.text, e.words) for e in whole]
+    errors, n = word_errors(long_speech.text, final_text(whole))
+    assert errors / n <= 0.06
+
+
+def test_any_rate_and_channel_count_is_resampled_once(transcriber, manifest):
+    import soxr
+
+    from openhear.audio.files import read_audio
+
+    u = next(m for m in manifest if m.id == "cmu_arctic_aew_a0003")  # "For the twentieth time that evening ..."
+    mono = read_audio(u.path).mono()
+    x = soxr.resample(mono, 16000, 44100)
+    stereo = np.stack([x, 0.5 * x], axis=1).astype(np.float32)
+    whole = feed_chunks(StreamingCaptioner(transcriber, FILE_OPTIONS), stereo, [stereo.shape[0]], rate=44100)
+    chunked = feed_chunks(StreamingCaptioner(transcriber, FILE_OPTIONS), stereo, [441, 5000, 999], rate=44100)
+    assert final_text(chunked) == final_text(whole)
+    errors, n = word_errors(u.text, final_text(whole))
+    assert errors / n <= 0.1
+
+
+def hum(seconds: float) -> np.ndarray:
+    t = np.arange(round(seconds * RATE)) / RATE
+    return (0.3 * np.sin(2 * np.pi * 50 * t) + 0.1 * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
+
+
+@pytest.mark.parametrize("kind", ["silence", "hum", "kitchen_noise"])
+def test_silence_hum_and_noise_produce_no_captions_at_all(transcriber, noise_clip, kind):
+    from .conftest import speech_16k
+
+    audio = {"silence": lambda: np.zeros(10 * RATE, np.float32), "hum": lambda: hum(10.0),
+             "kitchen_noise": lambda: speech_16k(noise_clip)}[kind]()
+    captioner = StreamingCaptioner(transcriber, CaptionOptions())
+    events = feed_chunks(captioner, audio, [1600])
+    assert events == [] and captioner.decodes == 0  # Whisper never hears it, so no "Thank you."
+
+
+def test_memory_and_work_stay_bounded_on_long_input(transcriber, long_speech, speech_by_id):
+    """Continuous speech with no pause long enough to end an utterance, then long silences."""
+    talk = np.concatenate([speech_by_id[long_speech.id], speech_by_id["librispeech_dev-clean_2412-153948-0001"]])
+    options = CaptionOptions(update_interval_s=5.0, endpoint_silence_s=2.0, trim_after_s=8.0, max_buffer_s=12.0)
+    captioner = StreamingCaptioner(transcriber, options)
+    most_buffered, events = 0.0, []
+    for _ in range(2):
+        for part in (talk, np.zeros(300 * RATE, np.float32)):  # 22 s of talk, 5 minutes of silence
+            for i in range(0, part.size, 8000):
+                events += captioner.feed(AudioBlock.from_mono(part[i : i + 8000], RATE))
+                most_buffered = max(most_buffered, captioner.buffer_s)
+        assert captioner.buffer_s <= options.preroll_s + 0.05  # silence holds only the pre-roll
+    events += captioner.flush()
+    assert most_buffered <= options.max_buffer_s + options.update_interval_s
+    assert captioner.decodes <= 2 * (talk.size / RATE / options.update_interval_s + 6)
+    reference = " ".join([long_speech.text, "IT WILL BE SEEN THAT I DID NOT SUCCEED IN MY DESIGN AND THAT HOWEVER MUCH I "
+                          "MAY HAVE MET WITH THAT WAS NEW AND STRANGE I HAVE BEEN UNABLE TO REAP ANY PECUNIARY ADVANTAGE"] * 2)
+    errors, n = word_errors(reference, final_text(events))
+    assert errors / n <= 0.12, final_text(events)
+
+
+def test_reset_drops_the_stream_and_flush_leaves_it_ready(transcriber, manifest):
+    path = next(m for m in manifest if m.id == "cmu_arctic_axb_a0005").path
+    fresh = final_text(caption_file(path, transcriber))
+    captioner = StreamingCaptioner(transcriber, FILE_OPTIONS)
+    list(captioner.feed(AudioBlock.from_mono(hum(1.0) + 0.01, 48000)))
+    captioner.reset()
+    from openhear.audio.files import iter_audio_file
+
+    for _ in range(2):  # flush ends one stream and leaves the captioner ready for the next
+        events = [e for b in iter_audio_file(path) for e in captioner.feed(b)] + list(captioner.flush())
+        assert final_text(events) == fresh and "forget" in fresh.lower()
+
+
+def test_a_format_change_mid_stream_is_an_error(transcriber):
+    captioner = StreamingCaptioner(transcriber)
+    list(captioner.feed(AudioBlock.from_mono(np.zeros(1600, np.float32), 16000)))
+    with pytest.raises(AudioInputError):
+        list(captioner.feed(AudioBlock.from_mono(np.zeros(4410, np.float32), 44100)))
+
+
+def test_vocabulary_option_reaches_the_decoder(transcriber, manifest):
+    path = next(m for m in manifest if m.id == "cmu_arctic_aew_a0002").path
+    options = dataclasses.replace(FILE_OPTIONS, vocabulary=["Whittemore"])
+    assert "Whittemore" in final_text(caption_file(path, transcriber, options))
+
+
+def test_options_are_validated():
+    with pytest.raises(ValueError):
+        CaptionOptions(update_interval_s=0)
+    with pytest.raises(ValueError):
+        CaptionOptions(max_buffer_s=40)
+    assert CaptionOptions(vocabulary=[" Ann ", ""]).vocabulary == ("Ann",)
