@@ -24,8 +24,8 @@ class ConsoleCaptions:
 
     def show(self, event: CaptionEvent, emitted_s: float | None = None) -> None:
         """Print one event; `emitted_s` (when given) is printed with it, for latency runs."""
-        stamp = f"[{emitted_s:8.3f}s] " if emitted_s is not None else ""
-        span = f"{event.start_s:7.2f}-{event.end_s:7.2f} " if self._timestamps else ""
+        stamp = f"[{emitted_s:.3f}s] " if emitted_s is not None else ""
+        span = f"{event.start_s:.2f}-{event.end_s:.2f} " if self._timestamps else ""
         if isinstance(event, FinalCaption):
             self._clear()
             self._stream.write(f"{stamp}{'final ' if stamp else ''}{span}{event.text}\n")
