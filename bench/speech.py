@@ -59,20 +59,28 @@ def measure_load() -> tuple[float, object]:
     return statistics.median(times), voice
 
 
-def measure_synthesis(voice, sentences: list[str]) -> tuple[list[float], float, list[np.ndarray]]:
-    """(first-audio times, real-time factor, audio per sentence)."""
-    first, total_s, audio_s, audio = [], 0.0, 0.0, []
+def measure_synthesis(voice, sentences: list[str]) -> dict:
+    """Wall-clock and CPU-time first-audio times and real-time factors, and the audio per sentence.
+
+    CPU time (of this process, all its threads) is what the synthesis costs whatever else the
+    machine is doing; wall-clock time is what a listener waits on this machine as it is now.
+    """
+    first, first_cpu, audio = [], [], []
+    total_s = total_cpu = audio_s = 0.0
     for text in sentences:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         blocks = []
         for block in voice.synthesize(text):
             if not blocks:
                 first.append(time.perf_counter() - t)
+                first_cpu.append(time.process_time() - c)
             blocks.append(block)
         total_s += time.perf_counter() - t
+        total_cpu += time.process_time() - c
         audio_s += sum(b.duration_s for b in blocks)
         audio.append(np.concatenate([b.mono() for b in blocks]))
-    return first, total_s / audio_s, audio
+    return {"first": first, "first_cpu": first_cpu, "rtf": total_s / audio_s, "rtf_cpu": total_cpu / audio_s,
+            "audio": audio, "audio_s": audio_s}
 
 
 def round_trip_wer(voice, transcriber, sentences: list[str], audio: list[np.ndarray]) -> tuple[int, int]:
@@ -163,17 +171,20 @@ def main() -> int:
 
     sentences = _sentences(12 if args.quick else None)
     load_s, voice = measure_load()
-    first, rtf, audio = measure_synthesis(voice, sentences)
+    synth = measure_synthesis(voice, sentences)
     transcriber = load_transcriber()
-    errors, words = round_trip_wer(voice, transcriber, sentences, audio)
+    errors, words = round_trip_wer(voice, transcriber, sentences, synth["audio"])
     dev = [] if args.quick else dev_transcripts()
-    dev_errors, dev_words = round_trip_wer(voice, transcriber, dev, measure_synthesis(voice, dev)[2]) if dev else (0, 0)
+    dev_errors, dev_words = round_trip_wer(voice, transcriber, dev, measure_synthesis(voice, dev)["audio"]) if dev else (0, 0)
     relay = measure_relay(voice, transcriber, sentences[:4] if args.quick else sentences[:10])
 
     rows = [
         ("voice load (bundled en_US-joe-medium, median of 3)", f"{load_s:.2f} s", "<= 1 s"),
-        (f"first audio, one-sentence reply (median / p95, n={len(first)})", _ms(first), "median <= 100 ms"),
-        (f"real-time factor ({sum(a.size for a in audio) / voice.sample_rate:.0f} s of speech)", f"{rtf:.3f}", "<= 0.05"),
+        (f"first audio, one-sentence reply, wall clock (median / p95, n={len(synth['first'])})", _ms(synth["first"]),
+         "median <= 100 ms"),
+        ("first audio, one-sentence reply, CPU time (median / p95)", _ms(synth["first_cpu"]), "-"),
+        (f"real-time factor, wall clock / CPU time ({synth['audio_s']:.0f} s of speech)",
+         f"{synth['rtf']:.3f} / {synth['rtf_cpu']:.3f}", "<= 0.05"),
         (f"round-trip WER, everyday sentences ({len(sentences)} sentences, {words} words)",
          f"{100 * errors / max(words, 1):.1f} % ({errors} errors)", "<= 2 %"),
     ]
@@ -181,8 +192,9 @@ def main() -> int:
         rows.append((f"round-trip WER, dev transcripts ({len(dev)}, {dev_words} words)",
                      f"{100 * dev_errors / max(dev_words, 1):.1f} % ({dev_errors} errors)", "-"))
     rows.append((f"relay: typed Enter to first audio sample, captioner busy (median / p95, n={len(relay)})", _ms(relay), "-"))
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-          f"{' (--quick)' if args.quick else ''}")
+    load = os.getloadavg()[0]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"load average {load:.1f} at the end{' (--quick)' if args.quick else ''}")
     width = max(len(r[0]) for r in rows)
     print(f"| {'measure'.ljust(width)} | value | target |")
     print(f"|{'-' * (width + 2)}|---|---|")

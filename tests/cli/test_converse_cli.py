@@ -67,6 +67,7 @@ def test_kill_9_mid_conversation_loses_nothing_shown_as_final(manifest, isolated
                 proc.stdin.write(pcm[i : i + 3200])
                 proc.stdin.flush()
                 time.sleep(0.1)
+            proc.stdin.close()  # the end of the audio ends converse, so a failure cannot hang the test
         except (BrokenPipeError, ValueError):
             pass
 
