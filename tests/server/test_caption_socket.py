@@ -63,8 +63,8 @@ def test_two_sessions_caption_their_own_speech_while_bad_clients_are_refused(liv
 
     async def run():
         return await asyncio.gather(
-            caption_over_socket(live_app.ws_url, pcm_a, rate_a, pace=0.5),
-            caption_over_socket(live_app.ws_url, pcm_b, rate_b, pace=0.5),
+            caption_over_socket(live_app.ws_url, pcm_a, rate_a, pace=1.0),
+            caption_over_socket(live_app.ws_url, pcm_b, rate_b, pace=1.0),
             bad_clients(),
         )
 

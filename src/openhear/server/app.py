@@ -21,7 +21,7 @@ from openhear.server.errors import install_error_handlers
 from openhear.server.options import ServerOptions
 from openhear.server.security import GuardMiddleware
 from openhear.server.services import Services
-from openhear.server.sessions import SessionLimit
+from openhear.server.sessions import CaptionLoad
 from openhear.server.state import AppState
 from openhear.tts.phrasebook import PHRASES_FILE, Phrasebook
 
@@ -42,7 +42,7 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
     app.state.openhear = AppState(
         options,
         services,
-        SessionLimit(options.max_caption_sessions),
+        CaptionLoad(options.max_caption_sessions, options.max_backlog_s),
         Phrasebook(services.data_dir / PHRASES_FILE),
         OpenConversations(TranscriptStore(services.data_dir / TRANSCRIPTS_FILE)),
         AmplifierControl(services.data_dir / routes_fitting.PROFILE_FILE),

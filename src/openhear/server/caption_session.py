@@ -63,12 +63,14 @@ def pcm16_to_float(data: bytes) -> np.ndarray:
 
 
 class CaptionSession:
-    """Runs one session's protocol; `captioner` is a fresh StreamingCaptioner for this session."""
+    """Runs one session's protocol; set `captioner` (a fresh StreamingCaptioner) before `run`."""
 
-    def __init__(self, ws: WebSocket, captioner, state):
+    def __init__(self, ws: WebSocket, state):
         self.ws = ws
-        self.captioner = captioner
+        self.captioner = None
         self.state = state
+        self._received = 0
+        self._captioned = 0
         self.conversation_id: int | None = None
         self.conversation_offset_s = 0.0
         self.queue: asyncio.Queue = asyncio.Queue()
@@ -107,6 +109,12 @@ class CaptionSession:
         if len(data) % 2:
             raise ProtocolError("audio must be 16-bit PCM (an even number of bytes)", 1003)
         self.queue.put_nowait(pcm16_to_float(data))
+        self._received += len(data) // 2
+
+    @property
+    def backlog_s(self) -> float:
+        """Audio received but not yet captioned, seconds: how far behind real time this session is."""
+        return (self._received - self._captioned) / self.sample_rate if self.sample_rate else 0.0
 
     def _control(self, text: str) -> bool:
         """Handles a text message; returns True when the client asked to stop."""
@@ -147,7 +155,6 @@ class CaptionSession:
 
     async def _decode_loop(self) -> None:
         loop = asyncio.get_running_loop()
-        received = 0
         while True:
             item = await self.queue.get()
             chunks = []
@@ -156,9 +163,9 @@ class CaptionSession:
                 item = self.queue.get_nowait() if not self.queue.empty() else None
             if chunks:
                 audio = np.concatenate(chunks)
-                block = AudioBlock.from_mono(audio, self.sample_rate, received / self.sample_rate)
-                received += audio.size
+                block = AudioBlock.from_mono(audio, self.sample_rate, self._captioned / self.sample_rate)
                 events = await loop.run_in_executor(self.state.services.workers, lambda: list(self.captioner.feed(block)))
+                self._captioned += audio.size
                 await self._send(events)
             if isinstance(item, _Flush):
                 events = await loop.run_in_executor(self.state.services.workers, lambda: list(self.captioner.flush()))

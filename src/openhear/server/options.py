@@ -17,6 +17,8 @@ class ServerOptions:
     """Shared secret required on every HTTP and WebSocket request (None: loopback without a token)."""
     max_caption_sessions: int = 4
     """Caption WebSocket sessions served at once; more are refused with a "busy" message."""
+    max_backlog_s: float = 3.0
+    """New caption sessions are refused while a running one is this far behind real time."""
     max_upload_bytes: int = 25 * 1024 * 1024
     """Largest HTTP request body accepted (recordings, imported audiograms)."""
     max_ws_message_bytes: int = 256 * 1024

@@ -46,17 +46,20 @@ async def captions_socket(ws: WebSocket) -> None:
     if not state.services.transcribers:
         reason = state.services.missing.get("captions", "captions are not available on this server")
         return await refuse(ws, {"type": "error", "message": reason}, 1011)
-    limit = state.caption_sessions
-    if not limit.try_acquire():
-        return await refuse(ws, limit.busy_message(), 1013)
-    with limit.slot(), state.services.transcriber() as transcriber:
-        from openhear.asr.streaming import CaptionOptions, StreamingCaptioner
+    from openhear.asr.streaming import CaptionOptions, StreamingCaptioner
 
-        session = CaptionSession(ws, StreamingCaptioner(transcriber, CaptionOptions()), state)
-        try:
+    session = CaptionSession(ws, state)
+    refusal = state.caption_sessions.admit(session)
+    if refusal is not None:
+        return await refuse(ws, refusal, 1013)
+    try:
+        with state.services.transcriber() as transcriber:
+            session.captioner = StreamingCaptioner(transcriber, CaptionOptions())
             await session.run()
-        except ProtocolError as exc:
-            return await refuse(ws, {"type": "error", "message": str(exc)}, exc.close_code)
-        except WebSocketDisconnect:
-            return
-        await refuse(ws, {"type": "end"}, 1000)
+    except ProtocolError as exc:
+        return await refuse(ws, {"type": "error", "message": str(exc)}, exc.close_code)
+    except WebSocketDisconnect:
+        return
+    finally:
+        state.caption_sessions.leave(session)
+    await refuse(ws, {"type": "end"}, 1000)

@@ -10,7 +10,7 @@ from openhear.server.amplifier import AmplifierControl
 from openhear.server.conversations import OpenConversations
 from openhear.server.options import ServerOptions
 from openhear.server.services import Services
-from openhear.server.sessions import SessionLimit
+from openhear.server.sessions import CaptionLoad
 
 
 @dataclass
@@ -19,7 +19,7 @@ class AppState:
 
     options: ServerOptions
     services: Services
-    caption_sessions: SessionLimit
+    caption_sessions: CaptionLoad
     phrasebook: object
     """The saved phrases (openhear.tts.phrasebook.Phrasebook)."""
     conversations: OpenConversations
