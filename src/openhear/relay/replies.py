@@ -98,31 +98,50 @@ class ReplyReader:
 
 
 class ReplyPlayer:
-    """Speaks replies in order on a sink, on its own thread; `close` waits until all have played."""
+    """Speaks replies in order on a sink; `close` waits until all have played.
 
-    def __init__(self, sink):
+    Two threads: one synthesizes (a sentence or two ahead, in a bounded queue), one writes to the
+    sink. A sound card's write blocks while it plays, so synthesizing on the same thread would put
+    the next sentence's synthesis time as a gap between sentences.
+    """
+
+    def __init__(self, sink, ahead_blocks: int = 2):
         self._sink = sink
-        self._queue: queue.Queue = queue.Queue()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._play, daemon=True, name="openhear-player")
-        self._thread.start()
+        self._replies: queue.Queue = queue.Queue()
+        self._blocks: queue.Queue = queue.Queue(maxsize=ahead_blocks)
+        self._errors: list[BaseException] = []
+        self._threads = [
+            threading.Thread(target=self._synthesize, daemon=True, name="openhear-synthesize"),
+            threading.Thread(target=self._play, daemon=True, name="openhear-play"),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def speak(self, reply: Reply) -> None:
         """Queue a reply; it is synthesized and played after those before it."""
-        self._queue.put(reply)
+        self._replies.put(reply)
 
-    def _play(self) -> None:
-        while (reply := self._queue.get()) is not None:
+    def _synthesize(self) -> None:
+        while (reply := self._replies.get()) is not None:
             try:
                 for block in reply:
-                    self._sink.write(block)
+                    self._blocks.put(block)
             except BaseException as exc:  # reported by close()
-                self._error = exc
+                self._errors.append(exc)
+        self._blocks.put(None)
+
+    def _play(self) -> None:
+        while (block := self._blocks.get()) is not None:
+            try:
+                self._sink.write(block)
+            except BaseException as exc:  # reported by close(); keep draining so synthesis never blocks
+                self._errors.append(exc)
 
     def close(self) -> None:
-        """Play what is queued, release the sink, and re-raise any playback error."""
-        self._queue.put(None)
-        self._thread.join()
+        """Play what is queued, release the sink, and re-raise the first playback error."""
+        self._replies.put(None)
+        for thread in self._threads:
+            thread.join()
         self._sink.close()
-        if self._error is not None:
-            raise self._error
+        if self._errors:
+            raise self._errors[0]
