@@ -103,6 +103,7 @@ def test_kill_9_mid_conversation_loses_nothing_shown_as_final(manifest, isolated
         (["converse", "--input", "{speech}", "--replies", "/nonexistent.txt"], "cannot read replies", 1),
         (["converse", "--input", "{speech}", "--play", "--output-device", "9999"], "no audio output device", 1),
         (["converse", "--input", "{speech}", "--voice", "/nonexistent.onnx", "--play"], "voice model not found", 1),
+        (["converse", "--live", "--input-device", "9999"], "no audio input device", 1),
     ],
 )
 def test_bad_arguments_are_one_line_errors(capsys, manifest, argv, match, code):

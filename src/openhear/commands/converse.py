@@ -186,6 +186,8 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
             if player is not None:
                 player.speak(reply)
 
+        first = next(iter(blocks), None)  # opens the microphone, so the clock runs before the notice is spoken
+        blocks = _chain(first, blocks) if first is not None else iter(())
         if disclosure.strip():
             send(disclosure)
         reader = None
