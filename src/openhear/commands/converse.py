@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("source", nargs="?", metavar="FILE|-", help="a recording of the other person, or - for raw PCM on stdin")
     p.add_argument("--input", metavar="FILE", help="same as giving FILE")
     p.add_argument("--live", action="store_true", help="caption the microphone and play replies until Ctrl-C")
+    p.add_argument("--duration", type=float, metavar="SECONDS", help="with --live: end the conversation after SECONDS")
     p.add_argument("--replies", metavar="FILE", help="read typed replies from FILE instead of stdin")
     p.add_argument("--rate", type=int, default=16000, help="sample rate of PCM on stdin (default 16000)")
     p.add_argument("--channels", type=int, default=1, help="channels of PCM on stdin (default 1)")
@@ -88,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         args.replies_from = args.replies or "-"
     if args.realtime and (args.live or source == "-"):
         raise UsageError("--realtime paces a FILE; stdin and --live are already real time")
+    if args.duration is not None and (not args.live or args.duration <= 0):
+        raise UsageError("--duration needs --live and a positive number of seconds")
     blocks, clock = _audio(args, source)
     return _converse(args, blocks, clock)
 
@@ -98,7 +101,7 @@ def _audio(args: argparse.Namespace, source: str | None):
     from openhear.errors import AudioInputError
 
     if args.live:
-        return _microphone(device_arg(args.input_device))
+        return _microphone(device_arg(args.input_device), args.duration)
     if source == "-":
         blocks = iter_pcm_s16le(sys.stdin.buffer, args.rate, args.channels)
         first = next(blocks, None)
@@ -122,8 +125,8 @@ def _paced(blocks):
         yield block
 
 
-def _microphone(device):
-    """Microphone blocks (20 ms) and a wall clock that starts with them."""
+def _microphone(device, duration_s: float | None = None):
+    """Microphone blocks (20 ms) until `duration_s` (or Ctrl-C), and a wall clock that starts with them."""
     import queue
 
     from openhear.audio.block import AudioBlock
@@ -144,7 +147,7 @@ def _microphone(device):
         frames = 0
         with stream:
             started[0] = time.monotonic()
-            while True:
+            while duration_s is None or frames < duration_s * rate:
                 samples = captured.get()
                 yield AudioBlock(samples, rate, frames / rate)
                 frames += samples.shape[0]
