@@ -68,9 +68,11 @@ def speak(args: argparse.Namespace, text) -> int:
     if args.info:
         print_voice_info(synthesizer)
         return 0
+    from openhear.tts.sinks import made_ahead
+
     sink = None
     try:
-        for block in synthesizer.synthesize(text, options):
+        for block in made_ahead(synthesizer.synthesize(text, options)):
             if sink is None:
                 sink = _open_sink(args, synthesizer.sample_rate)
             sink.write(block)

@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from openhear.audio.block import AudioBlock
 from openhear.relay.session import Reply
+from openhear.tts.sinks import made_ahead
 from openhear.tts.text import TextError
 
 _TIMED = re.compile(r"^\[\s*(\d+(?:\.\d*)?)\s*\]\s*(.*)$")
@@ -98,50 +100,39 @@ class ReplyReader:
 
 
 class ReplyPlayer:
-    """Speaks replies in order on a sink; `close` waits until all have played.
+    """Speaks replies in order on a sink, on its own thread; `close` waits until all have played.
 
-    Two threads: one synthesizes (a sentence or two ahead, in a bounded queue), one writes to the
-    sink. A sound card's write blocks while it plays, so synthesizing on the same thread would put
-    the next sentence's synthesis time as a gap between sentences.
+    Synthesis runs a sentence or two ahead of the sink (see openhear.tts.sinks.made_ahead), so
+    sentences follow each other without a gap for synthesis.
     """
 
     def __init__(self, sink, ahead_blocks: int = 2):
         self._sink = sink
+        self._ahead = ahead_blocks
         self._replies: queue.Queue = queue.Queue()
-        self._blocks: queue.Queue = queue.Queue(maxsize=ahead_blocks)
-        self._errors: list[BaseException] = []
-        self._threads = [
-            threading.Thread(target=self._synthesize, daemon=True, name="openhear-synthesize"),
-            threading.Thread(target=self._play, daemon=True, name="openhear-play"),
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._play, daemon=True, name="openhear-play")
+        self._thread.start()
 
     def speak(self, reply: Reply) -> None:
         """Queue a reply; it is synthesized and played after those before it."""
         self._replies.put(reply)
 
-    def _synthesize(self) -> None:
+    def _blocks(self) -> Iterator[AudioBlock]:
         while (reply := self._replies.get()) is not None:
-            try:
-                for block in reply:
-                    self._blocks.put(block)
-            except BaseException as exc:  # reported by close()
-                self._errors.append(exc)
-        self._blocks.put(None)
+            yield from reply
 
     def _play(self) -> None:
-        while (block := self._blocks.get()) is not None:
-            try:
+        try:
+            for block in made_ahead(self._blocks(), self._ahead):
                 self._sink.write(block)
-            except BaseException as exc:  # reported by close(); keep draining so synthesis never blocks
-                self._errors.append(exc)
+        except BaseException as exc:  # reported by close()
+            self._error = exc
 
     def close(self) -> None:
-        """Play what is queued, release the sink, and re-raise the first playback error."""
+        """Play what is queued, release the sink, and re-raise a playback error."""
         self._replies.put(None)
-        for thread in self._threads:
-            thread.join()
+        self._thread.join()
         self._sink.close()
-        if self._errors:
-            raise self._errors[0]
+        if self._error is not None:
+            raise self._error
