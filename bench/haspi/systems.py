@@ -19,6 +19,9 @@ COMPRESSOR = dict(threshold=0.35, attenuation=0.1, attack=50, release=1000, rms_
 """The Clarity recipe compressor settings."""
 REFERENCE_DFN_STRENGTH = 0.5
 """DeepFilterNet3 strength of the reference front end: a 12 dB attenuation limit."""
+OPENHEAR_NOISE = ("deepfilternet", 0.5)
+"""The noise suppressor (and strength) of the "openhear + noise suppression" system."""
+CHAIN_BLOCK_FRAMES = 1024
 
 
 @lru_cache(maxsize=None)
@@ -69,10 +72,47 @@ def dfn_then_baseline(x: np.ndarray, listener: str, fs: int) -> tuple[np.ndarray
     return y, d1 + d2
 
 
+@lru_cache(maxsize=None)
+def _ear_settings(listener: str):
+    from openhear.dsp.chain import EarSettings
+    from openhear.fitting.audiogram import preset
+    from openhear.fitting.profile import fit_listener
+
+    return EarSettings.from_profile(fit_listener(preset(listener)), "left")
+
+
+def _ear_chain(listener: str, noise: tuple[str, float] | None):
+    from openhear.dsp.chain import EarChain
+    from openhear.dsp.noise import make_suppressor
+
+    return EarChain(_ear_settings(listener), make_suppressor(*noise) if noise else None)
+
+
+def _run_chain(x: np.ndarray, listener: str, fs: int, noise: tuple[str, float] | None) -> tuple[np.ndarray, int]:
+    """openhear's ear chain (default calibration: RMS 1.0 = 100 dB SPL, as Clarity), streamed in blocks."""
+    ear = _ear_chain(listener, noise)
+    ear.prepare(fs, CHAIN_BLOCK_FRAMES)
+    x = np.asarray(x, np.float32)
+    y = np.concatenate([ear.process(x[i : i + CHAIN_BLOCK_FRAMES]) for i in range(0, len(x), CHAIN_BLOCK_FRAMES)])
+    return y.astype(np.float64), ear.latency_frames
+
+
+def openhear_low_latency(x: np.ndarray, listener: str, fs: int) -> tuple[np.ndarray, int]:
+    """openhear's NAL-R + WDRC fitting of the listener, no noise suppression (the live default)."""
+    return _run_chain(x, listener, fs, None)
+
+
+def openhear_with_noise_suppression(x: np.ndarray, listener: str, fs: int) -> tuple[np.ndarray, int]:
+    """The same fitting with the noise suppressor `OPENHEAR_NOISE` in the chain's noise slot."""
+    return _run_chain(x, listener, fs, OPENHEAR_NOISE)
+
+
 SYSTEMS = {
     "unprocessed": unprocessed,
     "Clarity baseline": clarity_baseline,
     "DFN3 12 dB + baseline": dfn_then_baseline,
+    "openhear": openhear_low_latency,
+    "openhear + DFN3 12 dB": openhear_with_noise_suppression,
 }
 
 
@@ -100,11 +140,14 @@ def throughput_table(fs: int = 48000, seconds: float = 10.0) -> str:
     """Markdown table: times real time per ear on one core (CPU time of this process)."""
     from openhear.dsp.noise import make_suppressor
 
-    rows = []
-    for label, kind in (("spectral noise suppression alone", "spectral"),
-                        ("DeepFilterNet3 alone", "deepfilternet")):
-        for block in (64, 1024):
-            rows.append((label, block, _times_real_time(lambda: make_suppressor(kind, 0.5), fs, seconds, block)))
+    makers = {
+        "openhear low-latency chain (N3)": lambda: _ear_chain("N3", None),
+        "openhear chain + DeepFilterNet3": lambda: _ear_chain("N3", ("deepfilternet", 0.5)),
+        "openhear chain + spectral suppression": lambda: _ear_chain("N3", ("spectral", 0.5)),
+        "DeepFilterNet3 alone": lambda: make_suppressor("deepfilternet", 0.5),
+    }
+    rows = [(label, block, _times_real_time(make, fs, seconds, block))
+            for label, make in makers.items() for block in (48, 1024)]
     lines = ["| processor (one ear, 48 kHz) | block | x real time (CPU time) |", "|---|---|---|"]
     lines += [f"| {label} | {block} | {rtf:.0f} |" for label, block, rtf in rows]
     return "\n".join(lines)
