@@ -209,7 +209,7 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
         finally:
             for event in session.close():
                 printer.show(event)
-        if reader is not None and (args.replies_from != "-" or not sys.stdin.isatty()):
+        if reader is not None and not args.live and (args.replies_from != "-" or not sys.stdin.isatty()):
             for reply in reader.due(session.now_s(), wait=True):  # a script or a pipe: send what is left
                 send(reply.text)
         if player is not None:
