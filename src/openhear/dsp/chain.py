@@ -15,8 +15,8 @@ Per ear (`EarChain`, a Processor: prepare / process / reset / latency_frames):
 Levels: a signal with RMS 1.0 is `db_spl_at_0dbfs` dB SPL (default 100). Latency: 4 ms (N - 1
 samples of the filterbank) plus what the noise suppressor adds; `EarChain.latency_frames` reports it.
 
-Gain never jumps: the output fades in over `START_FADE_MS` after prepare/reset and after a new noise
-suppressor is swapped in, and band gains cross-fade (in dB) over `CROSSFADE_MS` when settings change.
+Gain never jumps: band gains ramp up from 0 dB over `START_RAMP_MS` after prepare/reset and after a
+new noise suppressor is swapped in, and cross-fade (in dB) over `CROSSFADE_MS` when settings change.
 
 Threads: `EarSettings` (from a profile, sample-rate independent) is built on any thread; `update`
 compiles it for the prepared rate on the calling (control) thread and hands the result over as one
@@ -53,8 +53,9 @@ from openhear.dsp.processor import Processor
 from openhear.dsp.wdrc import BandCompressor, WdrcCurves, WdrcTables
 from openhear.fitting.profile import MAX_OUTPUT_LIMIT_DB_SPL, Adjustments, FittingProfile
 
-START_FADE_MS = 100.0
-"""Fade-in of the output after start (and after a new noise suppressor is swapped in)."""
+START_RAMP_MS = 20.0
+"""After start (and after a new noise suppressor is swapped in) the band gains rise from 0 dB to the
+fitting's over this time: amplification ramps in, the sound itself is never cut."""
 CROSSFADE_MS = 50.0
 """Band gains glide from old to new settings over this time."""
 DEFAULT_MAX_BLOCK_FRAMES = 4096
@@ -115,7 +116,7 @@ class EarChain:
         self._active = self._compile(self._settings)
         self._next = self._active
         hop_s = self._filterbank.hop / sample_rate
-        self._start_frames = max(1, round(START_FADE_MS / 1000.0 / hop_s))
+        self._ramp_frames = max(1, round(START_RAMP_MS / 1000.0 / hop_s))
         self._crossfade_frames = max(1, round(CROSSFADE_MS / 1000.0 / hop_s))
         if self._noise is not None:
             self._noise.prepare(sample_rate, max_block_frames)
@@ -135,18 +136,18 @@ class EarChain:
         self._active = self._next
         self._previous: _Compiled | None = None
         self._crossfade_done = 0
-        self._fade_done = 0
+        self._ramp_done = 0
 
     def update(self, settings: EarSettings) -> None:
         """New settings, compiled here (the control thread) and picked up by the next `process`."""
+        self._settings = settings
         if self._filterbank is None:
-            self._settings = settings
             self._limiter.set_ceiling(settings.ceiling)
-            return
-        self._next = self._compile(settings)
+        else:
+            self._next = self._compile(settings)
 
     def set_noise(self, noise: Processor | None) -> None:
-        """Swap in a prepared noise suppressor (or None) at the next block; the output fades in again.
+        """Swap in a prepared noise suppressor (or None) at the next block; the gain ramps in again.
         Before `prepare`, the suppressor simply replaces the one given to the constructor."""
         if self._filterbank is None:
             self._noise = noise
@@ -163,7 +164,7 @@ class EarChain:
         if handover is not None:
             self._noise_handover = None
             self._noise = handover[0]
-            self._fade_done = 0
+            self._ramp_done = 0
         x = np.asarray(block, np.float32)
         if self._noise is not None:
             x = self._noise.process(x)
@@ -185,11 +186,10 @@ class EarChain:
             self._crossfade_done += n_frames
             if self._crossfade_done >= self._crossfade_frames:
                 self._previous = None
-        gains = 10.0 ** (gains_db / 20.0)
-        if self._fade_done < self._start_frames:
-            gains *= np.minimum((self._fade_done + steps) / self._start_frames, 1.0)
-            self._fade_done += n_frames
-        return (gains @ tables.gain_matrix).astype(np.float32)
+        if self._ramp_done < self._ramp_frames:
+            gains_db = gains_db * np.minimum((self._ramp_done + steps) / self._ramp_frames, 1.0)
+            self._ramp_done += n_frames
+        return (10.0 ** (gains_db / 20.0) @ tables.gain_matrix).astype(np.float32)
 
 
 def _noise_for(adjustments: Adjustments) -> Processor | None:
