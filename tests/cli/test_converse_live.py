@@ -34,6 +34,7 @@ class StandInSoundcard:
         self.mic[round(lead_s * RATE) : round(lead_s * RATE) + speech.size] = speech
         self.room = np.zeros(0, np.float32)  # played audio not yet heard back
         self.played_s = 0.0
+        self.heard_s = 0.0  # microphone time delivered so far
         self.lock = threading.Lock()
 
     def query_devices(self, device=None, kind=None):
@@ -71,6 +72,7 @@ class _Input:
                 echo, self.card.room = self.card.room[: self.blocksize], self.card.room[self.blocksize :]
             chunk[: echo.size] += 0.5 * echo
             self.callback(chunk.reshape(-1, 1), self.blocksize, None, None)
+            self.card.heard_s = (i + self.blocksize) / RATE
 
 
 class _Output:
@@ -103,7 +105,9 @@ def test_live_conversation_with_a_typed_reply_and_its_echo(monkeypatch, manifest
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(os.fdopen(read_end, "rb")))
 
     def type_reply():
-        time.sleep(5.0)  # after they finished speaking
+        deadline = time.monotonic() + 60
+        while card.heard_s < 5.0 and time.monotonic() < deadline:  # after they finished speaking
+            time.sleep(0.01)
         os.write(write_end, (REPLY + "\n").encode())
         os.close(write_end)
 
