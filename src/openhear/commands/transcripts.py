@@ -62,10 +62,9 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from openhear.errors import OpenhearError
-    from openhear.relay.export import export_transcript
 
     with _store() as store:
-        document = export_transcript(store.get(args.id), args.format)
+        document = store.export(args.id, args.format)
     if not args.output or args.output == "-":
         sys.stdout.write(document)
         return 0
