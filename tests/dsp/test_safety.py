@@ -63,6 +63,34 @@ def test_limiter_passes_signals_below_the_ceiling_untouched():
     np.testing.assert_array_equal(limiter.process(x), x)
 
 
+def test_limiter_releases_with_its_time_constant_and_streams_exactly():
+    limiter = PeakLimiter(ceiling=0.5, release_ms=50.0)
+    limiter.prepare(RATE, 8192)
+    x = np.full(RATE // 5, 0.25, np.float32)
+    x[0] = 1.0  # twice the ceiling: attenuation ratio 2, then held with exponential decay
+    y = limiter.process(x)
+    assert y[0] == pytest.approx(0.5)
+    for ms in (5, 10, 20):
+        n = ms * RATE // 1000
+        assert y[n] / x[n] == pytest.approx(np.exp(n / (0.05 * RATE)) / 2, rel=1e-3)
+    assert np.all(y[RATE * 40 // 1000:] == x[RATE * 40 // 1000:])  # 2 e^(-t/50 ms) < 1 after 35 ms
+
+    rng = np.random.default_rng(5)
+    signal = (rng.standard_normal(RATE) * np.repeat(rng.uniform(0.05, 0.6, 50), RATE // 50)).astype(np.float32)
+    whole = PeakLimiter(0.5)
+    whole.prepare(RATE, RATE)
+    expected = whole.process(signal)
+    chunked = PeakLimiter(0.5)
+    chunked.prepare(RATE, RATE)
+    parts, i = [], 0
+    while i < len(signal):
+        n = int(rng.integers(1, 3000))
+        parts.append(chunked.process(signal[i: i + n]))
+        i += n
+    np.testing.assert_allclose(np.concatenate(parts), expected, rtol=1e-5, atol=1e-7)
+    assert np.max(np.abs(expected)) <= 0.5
+
+
 def _thd_plus_n(y: np.ndarray, freq: float) -> float:
     """Residual after removing the best-fitting sine at `freq`, relative to the whole (RMS ratio)."""
     t = np.arange(len(y)) / RATE

@@ -5,6 +5,7 @@ ratio r[n] = |x[n]| / ceiling is held with an exponential decay, R[n] = max(r[n]
 gain is 1 / max(R[n], 1), so |y[n]| <= ceiling for every sample by construction; a final clip at the
 ceiling only guards against rounding. The decaying maximum is computed without a per-sample loop:
 R[n] d^-n is a running maximum of r[n] d^-n, taken over segments short enough that d^-n stays small.
+Blocks entirely below the ceiling, with no attenuation still held, pass untouched at once.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ class PeakLimiter:
     def process(self, block: np.ndarray) -> np.ndarray:
         ceiling = self.ceiling
         x = np.asarray(block, np.float32)
+        if self._held < 1.0 and len(x) and max(x.max(), -x.min()) <= ceiling:
+            # Nothing to limit. While the held ratio is below 1 its exact value cannot change any
+            # later gain (a new peak above the ceiling outweighs it), so it may simply be dropped.
+            self._held = 0.0
+            return x
         y = np.empty_like(x)
         for start in range(0, len(x), _SEGMENT):
             seg = x[start: start + _SEGMENT]
