@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/server_load.py [--quick] [--sessions 1 2 4]
 
-Starts the real app (real Whisper models, the default session limit) on a free loopback port.
-Each client is a browser stand-in: it resamples its own playlist of transcribed dev utterances
+Starts the real app (real Whisper models, the default session limit and backlog rule) on a free
+loopback port. Clients start `--stagger` s apart, as people arrive, so the server can refuse one it
+cannot serve in time ("busy"); refused clients are counted, not retried. Each client is a browser
+stand-in: it resamples its own playlist of transcribed dev utterances
 (../shared/data/speech-dev next to the repo, else tests/data/speech) to 48 kHz, sends 16-bit PCM
 in 100 ms messages at real-time pace with `--gap` s of silence between utterances, then stops.
 Latency of a final caption = when it arrived minus when the audio at its end time was sent.
@@ -65,10 +67,12 @@ def playlist(utterances, client: int, seconds: float, gap_s: float) -> tuple[np.
     return np.concatenate(parts), texts
 
 
-async def client(ws_url: str, audio: np.ndarray) -> dict:
-    """Streams `audio` at real-time pace; returns final texts and their latencies."""
+async def client(ws_url: str, audio: np.ndarray, delay_s: float) -> dict:
+    """After `delay_s`, streams `audio` at real-time pace; returns final texts and their latencies,
+    or the server's refusal."""
     from websockets.asyncio.client import connect
 
+    await asyncio.sleep(delay_s)
     pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
     step = int(CLIENT_RATE * CHUNK_S)
     sent_at: list[float] = []  # wall time at which each chunk was sent
@@ -111,23 +115,25 @@ async def poll_health(url: str, stop: asyncio.Event) -> list[float]:
     return times
 
 
-async def run_level(url: str, utterances, sessions: int, seconds: float, gap_s: float) -> dict:
+async def run_level(url: str, utterances, sessions: int, seconds: float, gap_s: float, stagger_s: float) -> dict:
     ws_url = url.replace("http://", "ws://") + "/ws/captions"
     lists = [playlist(utterances, c, seconds, gap_s) for c in range(sessions)]
     stop = asyncio.Event()
     poller = asyncio.create_task(poll_health(url, stop))
-    results = await asyncio.gather(*(client(ws_url, audio) for audio, _ in lists))
+    results = await asyncio.gather(*(client(ws_url, audio, c * stagger_s) for c, (audio, _) in enumerate(lists)))
     stop.set()
     health = await poller
     from openhear.asr.wer import word_errors
 
     errors = words = 0
     for (_, texts), result in zip(lists, results):
-        e, n = word_errors(" ".join(texts), " ".join(result["finals"]))
-        errors, words = errors + e, words + n
+        if "refused" not in result:
+            e, n = word_errors(" ".join(texts), " ".join(result["finals"]))
+            errors, words = errors + e, words + n
     latencies = np.array([x for r in results for x in r["latencies"]])
     return {
         "sessions": sessions,
+        "admitted": sum("refused" not in r for r in results),
         "finals": latencies.size,
         "lat_median_s": float(np.median(latencies)),
         "lat_p95_s": float(np.percentile(latencies, 95)),
@@ -155,34 +161,41 @@ async def over_the_limit(url: str, limit: int) -> tuple[dict, float]:
 
 
 def main() -> int:
+    from openhear.server import ServerOptions
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="about 15 s of speech per client instead of 40")
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--gap", type=float, default=1.0, help="silence between utterances, seconds")
+    parser.add_argument("--stagger", type=float, default=2.0, help="seconds between the clients' starts")
+    parser.add_argument("--update-interval", type=float, default=ServerOptions().caption_update_interval_s,
+                        help="seconds of speech between re-decodes in each session (the server's setting)")
     args = parser.parse_args()
 
-    from openhear.server import ServerOptions, create_app
+    from openhear.server import create_app
     from openhear.server.runner import BackgroundServer
     from openhear.server.services import load_services
 
     seconds = 15.0 if args.quick else 40.0
     utterances = load_utterances()
-    options = ServerOptions()
+    options = ServerOptions(caption_update_interval_s=args.update_interval)
     services = load_services(Path(tempfile.mkdtemp(prefix="openhear-bench-")))
     server = BackgroundServer(create_app(options, services), options)
     try:
-        rows = [asyncio.run(run_level(server.url, utterances, n, seconds, args.gap)) for n in args.sessions]
+        rows = [asyncio.run(run_level(server.url, utterances, n, seconds, args.gap, args.stagger)) for n in args.sessions]
         refusal, refusal_s = asyncio.run(over_the_limit(server.url, options.max_caption_sessions))
     finally:
         server.stop()
 
     cpu = f"{os.cpu_count()}-core {platform.machine()}"
-    print(f"\nmachine: {cpu}, {len(services.transcribers)} Whisper tiny.en transcribers (int8, 1 thread each); "
-          f"~{seconds:.0f} s of speech per client at real-time pace, 48 kHz 16-bit PCM in 100 ms messages\n")
-    print("| sessions | finals | final latency median | p95 | WER | health median | p95 | max |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"\nmachine: {cpu}, {len(services.transcribers)} Whisper tiny.en transcribers (int8, 1 thread each), "
+          f"re-decode every {args.update_interval:g} s of speech; "
+          f"~{seconds:.0f} s of speech per client at real-time pace, 48 kHz 16-bit PCM in 100 ms messages, "
+          f"clients starting {args.stagger:g} s apart; a client the server refuses counts as not admitted\n")
+    print("| sessions asked | admitted | finals | final latency median | p95 | WER | health median | p95 | max |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['sessions']} | {r['finals']} | {r['lat_median_s']:.2f} s | {r['lat_p95_s']:.2f} s | "
+        print(f"| {r['sessions']} | {r['admitted']} | {r['finals']} | {r['lat_median_s']:.2f} s | {r['lat_p95_s']:.2f} s | "
               f"{100 * r['wer']:.1f} % | {r['health_median_ms']:.1f} ms | {r['health_p95_ms']:.1f} ms | "
               f"{r['health_max_ms']:.1f} ms |")
     print(f"\nsession {options.max_caption_sessions + 1} (limit {options.max_caption_sessions}): "

@@ -14,7 +14,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 def test_captions_show_the_words_of_real_speech(page, mic_speech, artifacts):
     page.click("#cap-start")
     page.wait_for_selector("text=Stop captions")
-    deadline = time.monotonic() + mic_speech.duration_s + 20  # real time, plus time to finish
+    # Real time plus a generous margin: the bound catches a stalled pipeline, not a slow shared CPU.
+    deadline = time.monotonic() + 2 * mic_speech.duration_s + 45
     seen_provisional = False
     text = ""
     while time.monotonic() < deadline:

@@ -7,9 +7,10 @@ Protocol (client -> server):
 Server -> client: {"type": "ready"}, {"type": "provisional" | "final", "text", "start_s", "end_s"},
 {"type": "busy", ...}, {"type": "error", "message"} followed by a close.
 
-The receive loop only converts bytes to samples; a decoder task feeds the captioner on a worker
-thread and takes all audio that arrived meanwhile in one call, so a slow decode never backs up
-the socket and the event loop stays free for other sessions.
+The receive loop only converts bytes to samples and queues them; a decoder task feeds the
+captioner one message at a time on a worker thread and sends each message's events at once, so a
+slow decode never blocks the socket, events are never held back, and the event loop stays free
+for other sessions and the health check.
 """
 
 from __future__ import annotations
@@ -154,24 +155,20 @@ class CaptionSession:
             decoder.cancel()
 
     async def _decode_loop(self) -> None:
+        """Feeds the captioner message by message on a worker thread and sends events as they come."""
         loop = asyncio.get_running_loop()
+        workers = self.state.services.workers
         while True:
             item = await self.queue.get()
-            chunks = []
-            while isinstance(item, np.ndarray):
-                chunks.append(item)
-                item = self.queue.get_nowait() if not self.queue.empty() else None
-            if chunks:
-                audio = np.concatenate(chunks)
-                block = AudioBlock.from_mono(audio, self.sample_rate, self._captioned / self.sample_rate)
-                events = await loop.run_in_executor(self.state.services.workers, lambda: list(self.captioner.feed(block)))
-                self._captioned += audio.size
-                await self._send(events)
             if isinstance(item, _Flush):
-                events = await loop.run_in_executor(self.state.services.workers, lambda: list(self.captioner.flush()))
-                await self._send(events)
+                await self._send(await loop.run_in_executor(workers, lambda: list(self.captioner.flush())))
                 if item.stop:
                     return
+                continue
+            block = AudioBlock.from_mono(item, self.sample_rate, self._captioned / self.sample_rate)
+            events = await loop.run_in_executor(workers, lambda: list(self.captioner.feed(block)))
+            self._captioned += item.size
+            await self._send(events)
 
     async def _send(self, events) -> None:
         for event in events:

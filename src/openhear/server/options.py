@@ -17,6 +17,9 @@ class ServerOptions:
     """Shared secret required on every HTTP and WebSocket request (None: loopback without a token)."""
     max_caption_sessions: int = 4
     """Caption WebSocket sessions served at once; more are refused with a "busy" message."""
+    caption_update_interval_s: float = 0.5
+    """Speech between two re-decodes in each caption session: longer costs less CPU per session
+    (more sessions keep up) and shows provisional words later."""
     max_backlog_s: float = 3.0
     """New caption sessions are refused while a running one is this far behind real time."""
     max_upload_bytes: int = 25 * 1024 * 1024

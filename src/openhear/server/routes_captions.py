@@ -9,6 +9,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from openhear.captions.cues import Cue
 from openhear.captions.writers import render
+from openhear.errors import OpenhearError
 from openhear.server.caption_session import CaptionSession, ProtocolError, refuse
 from openhear.server.documents import DocumentFormat, document_response
 from openhear.server.state import app_state
@@ -54,10 +55,13 @@ async def captions_socket(ws: WebSocket) -> None:
         return await refuse(ws, refusal, 1013)
     try:
         with state.services.transcriber() as transcriber:
-            session.captioner = StreamingCaptioner(transcriber, CaptionOptions())
+            options = CaptionOptions(update_interval_s=state.options.caption_update_interval_s)
+            session.captioner = StreamingCaptioner(transcriber, options)
             await session.run()
     except ProtocolError as exc:
         return await refuse(ws, {"type": "error", "message": str(exc)}, exc.close_code)
+    except OpenhearError as exc:  # e.g. the stream's audio could not be captioned
+        return await refuse(ws, {"type": "error", "message": str(exc)}, 1011)
     except WebSocketDisconnect:
         return
     finally:

@@ -44,7 +44,7 @@ function start() {
   setupDisplaySettings();
   setupCaptions();
   const conversation = setupConversation();
-  setupSpeak(conversation.current);
+  setupSpeak(conversation);
   setupProfile();
   setupAmplifier();
   window.addEventListener("hashchange", () => {

@@ -24,9 +24,10 @@ export function setupCaptions() {
   startButton.addEventListener("click", async () => {
     if (stream) {
       stream.stop();
+      stopped("Captions stopped.", false);
       return;
     }
-    stream = new CaptionStream({
+    const mine = new CaptionStream({
       onEvent: (event) => {
         if (event.type === "provisional") pane.setProvisional(event.text);
         else if (event.type === "final") {
@@ -34,8 +35,9 @@ export function setupCaptions() {
           pane.append(event.text);
         } else if (event.type === "ready") announce("Listening. Captions appear below.", state);
       },
-      onClose: stopped,
+      onClose: (reason, isError) => { if (stream === mine) stopped(reason, isError); },
     });
+    stream = mine;
     try {
       await stream.start();
       startButton.textContent = "Stop captions";

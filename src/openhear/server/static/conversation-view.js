@@ -17,16 +17,18 @@ export function setupConversation() {
   let stream = null;
 
   const listen = async (id) => {
-    stream = new CaptionStream({
+    const mine = new CaptionStream({
       onEvent: (event) => {
         if (event.type === "provisional") pane.setProvisional(event.text);
         else if (event.type === "final" && event.text) pane.append(event.text, "them");
       },
       onClose: (reason, isError) => {
+        if (stream !== mine) return;
         stream = null;
         if (isError) announce(`Listening stopped: ${reason}`, state, true);
       },
     });
+    stream = mine;
     try {
       await stream.start(id);
     } catch (error) {
@@ -162,5 +164,6 @@ export function setupConversation() {
     }
   }
   refreshList();
-  return { current: () => current };
+  // The speak view's text joins the open conversation too.
+  return { current: () => current, said: (text) => pane.append(text, "me") };
 }

@@ -14,7 +14,7 @@ export function enterSubmits(textarea, form) {
   });
 }
 
-export function setupSpeak(currentConversation) {
+export function setupSpeak(conversation) {
   const state = $("speak-state");
   const text = $("speak-text");
   const speed = $("speak-speed");
@@ -25,8 +25,10 @@ export function setupSpeak(currentConversation) {
     }
     announce("Speaking…", state);
     try {
-      await speak(words, Number(speed.value), currentConversation());
-      announce(`Said: ${words}`, state);
+      const id = conversation.current();
+      await speak(words, Number(speed.value), id);
+      if (id !== null) conversation.said(words);
+      announce(id === null ? `Said: ${words}` : `Said, and added to conversation ${id}: ${words}`, state);
     } catch (error) {
       announce(`Could not speak: ${error.message}`, state, true);
     }
