@@ -15,7 +15,7 @@ import pytest
 
 from openhear.audio.duplex import LiveAmplifier, control_loop, parse_command
 from openhear.dsp.testsignals import tone
-from openhear.errors import OpenhearError
+from openhear.errors import DeviceError, OpenhearError
 from openhear.fitting.audiogram import preset
 from openhear.fitting.profile import fit_listener
 
@@ -94,6 +94,15 @@ def test_control_loop_keeps_running_after_stdin_closes_until_the_duration():
     amp = LiveAmplifier(fit_listener(preset("N2")), RATE, BLOCK, input_channels=1)
     stream = _Stream()
     control_loop(amp, stream, iter([]), lambda s: None, duration_s=0.3)
+    assert stream.exited
+
+
+def test_a_stream_that_stops_is_reported():
+    amp = LiveAmplifier(fit_listener(preset("N2")), RATE, BLOCK, input_channels=1)
+    stream = _Stream()
+    stream.active = False  # as PortAudio reports after a device goes away or the callback failed
+    with pytest.raises(DeviceError, match="stream stopped"):
+        control_loop(amp, stream, iter([]), lambda s: None, duration_s=5.0)
     assert stream.exited
 
 

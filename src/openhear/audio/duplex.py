@@ -153,25 +153,37 @@ def control_loop(amp: LiveAmplifier, stream, control: Iterable[str], say: Callab
     deadline = None if duration_s is None else time.monotonic() + duration_s
     with stream:
         say(f"amplifying at {amp.sample_rate} Hz; processing latency {amp.processing_latency_ms:.1f} ms. {HELP}")
-        control_open = True
-        first_report = time.monotonic() + FIRST_REPORT_S
-        while deadline is None or time.monotonic() < deadline:
-            if first_report and time.monotonic() >= first_report:
-                first_report = 0.0
-                say(amp.status())  # by now the stream's time stamps give the measured device latency
-            wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
-            try:
-                line = lines.get(timeout=wait) if control_open else time.sleep(wait)
-            except queue.Empty:
-                continue
-            if line is None:
-                control_open = False  # no more typed commands (stdin closed): keep amplifying
-                continue
-            reply = amp.command(line)
-            if reply is None:
-                break
-            say(reply)
+        try:
+            _serve(amp, stream, lines, say, deadline)
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is the normal way to stop: still report the statistics
     say(amp.status())
+
+
+def _serve(amp: LiveAmplifier, stream, lines: queue.Queue, say: Callable[[str], None], deadline: float | None) -> None:
+    control_open = True
+    first_report = time.monotonic() + FIRST_REPORT_S
+    while deadline is None or time.monotonic() < deadline:
+        if not getattr(stream, "active", True):
+            raise DeviceError("the audio stream stopped (a device went away or processing failed)")
+        if first_report and time.monotonic() >= first_report:
+            first_report = 0.0
+            say(amp.status())  # by now the stream's time stamps give the measured device latency
+        wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
+        if not control_open:
+            time.sleep(wait)
+            continue
+        try:
+            line = lines.get(timeout=wait)
+        except queue.Empty:
+            continue
+        if line is None:
+            control_open = False  # no more typed commands (stdin closed): keep amplifying
+            continue
+        reply = amp.command(line)
+        if reply is None:
+            return
+        say(reply)
 
 
 def run_live(profile: FittingProfile, options: LiveOptions, control: Iterable[str],
