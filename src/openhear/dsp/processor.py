@@ -13,7 +13,7 @@ import numpy as np
 
 
 class Processor(Protocol):
-    """One mono (per-ear) processing stage working on float32 blocks in place."""
+    """One mono (per-ear) processing stage: float32 blocks in, as many samples out (possibly the same array)."""
 
     latency_frames: int
     """Algorithmic delay this stage adds, in frames at the prepared sample rate."""
