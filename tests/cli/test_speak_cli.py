@@ -24,8 +24,9 @@ def _fails_with_one_line(capsys, argv, match, code=1):
     assert match in err, err
 
 
-def test_speak_to_a_wav_file_tagged_as_synthetic(tmp_path):
-    out = tmp_path / "hello.wav"
+@pytest.mark.parametrize("suffix", ["wav", "flac", "ogg", "mp3"])
+def test_speak_to_a_file_tagged_as_synthetic(tmp_path, suffix):
+    out = tmp_path / f"hello.{suffix}"
     assert main(["speak", "Hello there. How are you today?", "-o", str(out)]) == 0
     with sf.SoundFile(out) as f:
         assert f.samplerate == 22050 and f.channels == 1
@@ -82,6 +83,7 @@ def test_control_characters_are_stripped(tmp_path):
         (["speak", "hi", "--speed", "9"], "out of range"),
         (["speak", "hi", "--output-device", "9999"], "use -o FILE.wav"),
         (["speak", "hi", "-o", "/nonexistent/dir/x.wav"], "cannot write"),
+        (["speak", "hi", "-o", "speech.xyz"], "cannot write"),
     ],
 )
 def test_bad_input_is_a_one_line_error(capsys, tmp_path, argv, match):

@@ -20,7 +20,7 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
     """Where the speech goes (shared with `phrases speak`)."""
     add_voice_arguments(p)
     out = p.add_mutually_exclusive_group()
-    out.add_argument("-o", "--output", metavar="FILE", help="write the speech to FILE (.wav, .flac or .ogg) instead of playing it")
+    out.add_argument("-o", "--output", metavar="FILE", help="write the speech to FILE (.wav, .flac, .ogg or .mp3) instead of playing it")
     out.add_argument("--raw", action="store_true", help="write raw signed 16-bit little-endian mono PCM to stdout (rate: see --info)")
     out.add_argument("--info", action="store_true", help="print the voice's name and sample rate (the --raw format) and exit")
     p.add_argument("--output-device", metavar="DEVICE", help="sound card to play on (number or name; see `openhear devices`)")

@@ -72,14 +72,16 @@ class SpeechSink(Protocol):
 
 
 class FileSink:
-    """A 16-bit audio file (format from the suffix: .wav, .flac, .ogg) tagged as synthetic speech."""
+    """An audio file (format from the suffix: .wav and .flac 16-bit, .ogg Vorbis, .mp3) tagged as synthetic speech."""
 
     def __init__(self, path: str | Path, sample_rate: int):
         import soundfile as sf
 
         self.path = Path(path)
+        fmt = self.path.suffix[1:].upper()
+        subtype = "PCM_16" if fmt and sf.check_format(fmt, "PCM_16") else None  # else the format's own (Vorbis, MP3)
         try:
-            self._file = sf.SoundFile(str(self.path), "w", sample_rate, 1, subtype="PCM_16")
+            self._file = sf.SoundFile(str(self.path), "w", sample_rate, 1, subtype=subtype)
             for key, value in SYNTHETIC_SPEECH_METADATA.items():
                 setattr(self._file, key, value)
         except (sf.LibsndfileError, RuntimeError, OSError, TypeError, ValueError) as exc:
