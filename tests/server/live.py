@@ -54,11 +54,12 @@ def pcm16(path: Path, rate: int | None = None) -> tuple[bytes, int]:
     return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes(), rate
 
 
-async def caption_over_socket(ws_url: str, pcm: bytes, rate: int, chunk_s: float = 0.1, pace: float = 0.0) -> dict:
-    """Streams PCM through one caption session; returns the finals' text and every event.
-
-    `pace` 1.0 sends at real time; 0 as fast as the socket takes it.
-    """
+async def caption_over_socket(
+    ws_url: str, pcm: bytes | list[bytes], rate: int, chunk_s: float = 0.1, pace: float = 0.0
+) -> dict:
+    """Streams PCM (pieces with a flush between them, as a paused page does) through one caption
+    session; returns the finals' text and every event. `pace` 1.0 sends at real time, 0 at once."""
+    pieces = [pcm] if isinstance(pcm, bytes) else pcm
     from websockets.asyncio.client import connect
 
     events = []
@@ -68,9 +69,12 @@ async def caption_over_socket(ws_url: str, pcm: bytes, rate: int, chunk_s: float
         step = int(rate * chunk_s) * 2
 
         async def send_all():
-            for i in range(0, len(pcm), step):
-                await ws.send(pcm[i : i + step])
-                await asyncio.sleep(chunk_s * pace)
+            for n, piece in enumerate(pieces):
+                if n:
+                    await ws.send(json.dumps({"type": "flush"}))
+                for i in range(0, len(piece), step):
+                    await ws.send(piece[i : i + step])
+                    await asyncio.sleep(chunk_s * pace)
             await ws.send(json.dumps({"type": "stop"}))
 
         sender = asyncio.create_task(send_all())

@@ -51,7 +51,8 @@ BAD_INPUTS = {
 
 def test_two_sessions_caption_their_own_speech_while_bad_clients_are_refused(live_app, manifest):
     """Two sessions at different client rates get their own words; bad clients around them get an
-    error event and a closed connection without disturbing them."""
+    error event and a closed connection without disturbing them. Session A pauses (flush) and
+    repeats its recording: the second copy's captions continue the first's clock."""
     a = by_id(manifest, "cmu_arctic_aew_a0001")
     b = by_id(manifest, "cmu_arctic_unknown-spk_a0010")
     pcm_a, rate_a = pcm16(a.path)
@@ -63,18 +64,21 @@ def test_two_sessions_caption_their_own_speech_while_bad_clients_are_refused(liv
 
     async def run():
         return await asyncio.gather(
-            caption_over_socket(live_app.ws_url, pcm_a, rate_a, pace=1.0),
+            caption_over_socket(live_app.ws_url, [pcm_a, pcm_a], rate_a, pace=1.0),
             caption_over_socket(live_app.ws_url, pcm_b, rate_b, pace=1.0),
             bad_clients(),
         )
 
     got_a, got_b, refused = asyncio.run(run())
-    assert wer(a.text, got_a["text"]) <= 0.35, got_a["text"]
+    assert wer(f"{a.text} {a.text}", got_a["text"]) <= 0.35, got_a["text"]
+    finals_a = [e for e in got_a["events"] if e["type"] == "final" and e["text"]]
+    assert all(x["start_s"] <= y["start_s"] for x, y in zip(finals_a, finals_a[1:]))
+    assert finals_a[-1]["end_s"] > a.duration_s  # the repeat is timed after the pause, not from 0
     assert wer(b.text, got_b["text"]) <= 0.35, got_b["text"]
     # Kept apart: neither transcript carries the other's distinctive words.
     assert not {"danger", "trail"} & set(normalize(got_b["text"]))
     assert not {"losing", "game", "playing"} & set(normalize(got_a["text"]))
-    assert got_a["events"][0] == {"type": "ready"}
+    assert got_a["events"][0] == {"type": "ready"} and got_a["events"][-1] == {"type": "end"}
     for (name, (_, _, code, words)), (events, close_code) in zip(BAD_INPUTS.items(), refused):
         assert close_code == code, name
         assert events[-1]["type"] == "error" and words in events[-1]["message"], (name, events)

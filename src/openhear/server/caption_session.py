@@ -4,8 +4,9 @@ Protocol (client -> server):
   1. text  {"type": "start", "sample_rate": 48000, "conversation_id": 3}  (conversation_id optional)
   2. binary frames of mono 16-bit little-endian PCM at that rate, any length up to the message limit
   3. text  {"type": "flush"} to finalise what was heard so far (pause), {"type": "stop"} to end.
-Server -> client: {"type": "ready"}, {"type": "provisional" | "final", "text", "start_s", "end_s"},
-{"type": "busy", ...}, {"type": "error", "message"} followed by a close.
+Server -> client: {"type": "ready"}, {"type": "provisional" | "final", "text", "start_s", "end_s"}
+(seconds of audio received in this session), {"type": "end"} after a stop; {"type": "busy", ...}
+or {"type": "error", "message"} followed by a close.
 
 The receive loop only converts bytes to samples and queues them; a decoder task feeds the
 captioner one message at a time on a worker thread and sends each message's events at once, so a
@@ -52,10 +53,15 @@ class _Flush:
     """True when the client ended the session (flush, then close)."""
 
 
-def event_json(event) -> dict:
-    """A caption event as the JSON the page reads."""
+def event_json(event, offset_s: float = 0.0) -> dict:
+    """A caption event as the JSON the page reads, its times moved by `offset_s`."""
     kind = "final" if isinstance(event, FinalCaption) else "provisional"
-    return {"type": kind, "text": event.text, "start_s": round(event.start_s, 3), "end_s": round(event.end_s, 3)}
+    return {
+        "type": kind,
+        "text": event.text,
+        "start_s": round(offset_s + event.start_s, 3),
+        "end_s": round(offset_s + event.end_s, 3),
+    }
 
 
 def pcm16_to_float(data: bytes) -> np.ndarray:
@@ -72,6 +78,7 @@ class CaptionSession:
         self.state = state
         self._received = 0
         self._captioned = 0
+        self._stream_start_s = 0.0  # a flush restarts the captioner's clock: where its new stream begins
         self.conversation_id: int | None = None
         self.conversation_offset_s = 0.0
         self.queue: asyncio.Queue = asyncio.Queue()
@@ -162,6 +169,7 @@ class CaptionSession:
             item = await self.queue.get()
             if isinstance(item, _Flush):
                 await self._send(await loop.run_in_executor(workers, lambda: list(self.captioner.flush())))
+                self._stream_start_s = self._captioned / self.sample_rate
                 if item.stop:
                     return
                 continue
@@ -172,17 +180,18 @@ class CaptionSession:
 
     async def _send(self, events) -> None:
         for event in events:
-            await self.ws.send_json(event_json(event))
-            if self.conversation_id is not None and isinstance(event, FinalCaption) and event.text:
-                await self._store(event)
+            message = event_json(event, self._stream_start_s)
+            await self.ws.send_json(message)
+            if self.conversation_id is not None and message["type"] == "final" and message["text"]:
+                await self._store(message)
 
-    async def _store(self, caption: FinalCaption) -> None:
+    async def _store(self, final: dict) -> None:
         """A final caption becomes the other person's ("them") line in the open conversation."""
         offset = self.conversation_offset_s
         await asyncio.get_running_loop().run_in_executor(
             self.state.services.workers,
             lambda: self.state.conversations.add(
-                self.conversation_id, "them", offset + caption.start_s, offset + caption.end_s, caption.text
+                self.conversation_id, "them", offset + final["start_s"], offset + final["end_s"], final["text"]
             ),
         )
 
