@@ -36,6 +36,14 @@ def test_a_typed_reply_is_heard_in_the_page_and_stored(page, live_app, artifacts
         page.click(f'button[aria-label="Export conversation {newest["id"]}"]')
     vtt = open(info.value.path(), encoding="utf-8").read()
     assert vtt.startswith("WEBVTT") and "<v Me>Could you say that again" in vtt
+    # Reopened, it shows its transcript again; deleted (two presses), it is gone for good.
+    page.click(f'button[aria-label="Open conversation {newest["id"]}"]')
+    page.wait_for_selector("#conv-transcript >> text=Could you say that again")
+    delete = f'button[aria-label="Delete conversation {newest["id"]}"]'
+    page.click(delete)
+    page.click(delete)
+    page.wait_for_selector(delete, state="detached")
+    assert httpx.get(f"{live_app.url}/api/conversations/{newest['id']}").status_code == 404
 
 
 def gains_text(page) -> str:

@@ -51,6 +51,13 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(live_app):
     "method, path, kwargs, status",
     [
         ("GET", "/no/such/page", {}, 404),
+        ("GET", "/api/conversations/999999", {}, 404),
+        ("GET", "/api/conversations/abc", {}, 422),
+        ("DELETE", "/api/phrases/999999", {}, 404),
+        ("POST", "/api/phrases", {"json": {"name": "123", "text": "digits only"}}, 400),
+        ("POST", "/api/speak", {"json": {"text": ""}}, 422),
+        ("POST", "/api/speak", {"json": {"text": "hi", "speed": 9}}, 422),
+        ("POST", "/api/speak", {"json": {"text": "hi", "conversation_id": 999999}}, 400),
         ("GET", "/static/../../etc/passwd", {}, 404),
         ("POST", "/api/health", {}, 405),
         ("POST", "/api/captions/export", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 422),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from openhear.relay.export import export_transcript
+from openhear.relay.store import Transcript, TranscriptError
 from openhear.server.documents import DocumentFormat, document_response
 from openhear.server.state import AppState, app_state
 
@@ -21,6 +22,14 @@ class StartRequest(BaseModel):
     title: str = Field("", max_length=200)
     disclosure: bool = True
     """Return the notice the page speaks first, telling the other person replies are synthetic."""
+
+
+def stored(state: AppState, conversation_id: int) -> Transcript:
+    """The stored conversation, or 404."""
+    try:
+        return state.conversations.store.get(conversation_id)
+    except TranscriptError as exc:
+        raise HTTPException(404, str(exc)) from None
 
 
 @router.get("/api/conversations")
@@ -41,18 +50,19 @@ def start_conversation(request: StartRequest, state: AppState = Depends(app_stat
 @router.get("/api/conversations/{conversation_id}")
 def get_conversation(conversation_id: int, state: AppState = Depends(app_state)) -> dict:
     """One conversation with all its lines."""
-    transcript = state.conversations.store.get(conversation_id)
+    transcript = stored(state, conversation_id)
     return {"conversation": asdict(transcript.conversation), "entries": [asdict(e) for e in transcript.entries]}
 
 
 @router.get("/api/conversations/{conversation_id}/export")
 def export_conversation(conversation_id: int, format: DocumentFormat = "txt", state: AppState = Depends(app_state)) -> Response:
     """The transcript as a txt, srt, vtt (with <v Them>/<v Me>) or json download."""
-    transcript = state.conversations.store.get(conversation_id)
+    transcript = stored(state, conversation_id)
     return document_response(export_transcript(transcript, format), format, f"conversation-{conversation_id}")
 
 
 @router.delete("/api/conversations/{conversation_id}")
 def delete_conversation(conversation_id: int, state: AppState = Depends(app_state)) -> dict:
     """Deletes a conversation and its lines for good."""
+    stored(state, conversation_id)
     return asdict(state.conversations.forget(conversation_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -77,4 +77,10 @@ def add_phrase(request: PhraseRequest, state: AppState = Depends(app_state)) -> 
 @router.delete("/api/phrases/{number}")
 def remove_phrase(number: int, state: AppState = Depends(app_state)) -> dict:
     """Remove a saved phrase by its number."""
+    from openhear.tts.phrasebook import PhraseError
+
+    try:
+        state.phrasebook.get(number)
+    except PhraseError as exc:
+        raise HTTPException(404, str(exc)) from None
     return _phrase_json(state.phrasebook.remove(number))
