@@ -11,7 +11,8 @@ Loellmann and Vary 2007). Every hop (about 3 ms):
 3. the a-priori SNR follows the decision-directed rule (Ephraim and Malah 1984) and the Wiener gain
    xi / (1 + xi) is floored at the attenuation limit: pure noise is never attenuated by more;
 4. the gain curve becomes a (2M+1)-tap zero-phase FIR (inverse FFT, Hann-windowed, which also
-   smooths the gains across frequency) delayed by M samples (M = 1.5 ms).
+   smooths the gains across frequency) delayed by M samples (M = 1 ms, so that with the chain's
+   4 ms filterbank the low-latency chain stays within 5 ms).
 
 Samples are filtered as they arrive (no frame buffering), crossfading from the previous hop's FIR to
 the new one over each hop, so the output is click-free, independent of block sizes, and delayed by
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 ANALYSIS_MS = 16.0
-FILTER_HALF_MS = 1.5
+FILTER_HALF_MS = 1.0
 HOPS_PER_WINDOW = 4
 SMOOTHING_MS = 20.0
 MINIMUM_WINDOW_S = 1.5
