@@ -13,6 +13,12 @@ def test_a_zero_length_low_confidence_tail_is_dropped():
     assert drop_invented_tail(real + invented) == real
 
 
+def test_thank_you_after_the_last_word_is_dropped():
+    # the tail Whisper added at a pause after "... seeing them forever."
+    real = [Word(" them", 52.81, 53.07, 0.96), Word(" forever.", 53.07, 53.45, 0.99)]
+    assert drop_invented_tail(real + [Word(" Thank", 53.45, 53.79, 0.0), Word(" you.", 53.79, 53.79, 0.98)]) == real
+
+
 def test_real_words_are_kept_even_if_one_is_short_or_unsure():
     words = [Word(" Philip", 31.76, 31.76, 0.37), Word(" Steels,", 31.76, 32.3, 0.65), Word(" etc.", 32.6, 32.7, 0.1)]
     assert drop_invented_tail(words) == words

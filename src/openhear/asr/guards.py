@@ -11,8 +11,9 @@ from openhear.asr.events import Word
 
 _SUSPECT = 1.0
 """A word scoring at least this is suspect on its own."""
-_INVENTED = 3.0
-"""A trailing run of suspect words scoring this much in total is dropped."""
+_INVENTED = 2.5
+"""A trailing run of suspect words scoring this much in total is dropped (two suspect words, or
+one with neither duration nor confidence; one real word that is merely unsure or short stays)."""
 
 
 def anomaly(word: Word) -> float:

@@ -1,5 +1,11 @@
 """The Whisper backend: faster-whisper (CTranslate2, int8, CPU) over a local model directory.
 
+Whisper encodes a 30 s window whatever the audio length, and that encoder pass is most of the
+cost of each decode. Audio up to `SHORT_AUDIO_S` long (every streaming buffer) is encoded in a
+15 s window instead: measured on the 11 test utterances, 2x faster per decode and no less
+accurate (greedy WER 3.5 % vs 4.2 %). Windows tightly cropped to the audio make Whisper loop,
+so the window stays fixed and always leaves some silence after the speech.
+
 Loading costs about a second, so callers load one transcriber and share it. It is safe to share
 between threads: a lock inside serialises the decode calls (one CPU thread decodes as fast as two
 on a 2-core machine, so running two decodes at once would gain nothing anyway).
@@ -20,7 +26,29 @@ from openhear.errors import ModelError
 SAMPLE_RATE = 16000
 """Whisper hears 16 kHz mono."""
 
+SHORT_WINDOW_FRAMES = 1500
+"""Mel frames (10 ms each) the encoder hears for short audio: 15 s."""
+SHORT_AUDIO_S = 13.0
+"""Audio up to this long uses the short window (2 s of it stay silence)."""
+FULL_WINDOW_FRAMES = 3000
+TOKENS_PER_S = 8
+"""Speech needs about 4 text tokens a second; twice that (plus 10) bounds a decode that would
+otherwise loop to Whisper's 448-token limit (2 s of CPU instead of 0.3)."""
+
 logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # its per-window debug lines drown ours
+
+
+def _windowed_model_class():
+    """faster-whisper's WhisperModel whose encoder hears the first `window_frames` of each window."""
+    from faster_whisper import WhisperModel
+
+    class WindowedWhisperModel(WhisperModel):
+        window_frames = FULL_WINDOW_FRAMES
+
+        def encode(self, features: np.ndarray):
+            return super().encode(features[..., : self.window_frames])
+
+    return WindowedWhisperModel
 
 
 def bundled_model_path() -> Path:
@@ -52,20 +80,25 @@ class WhisperTranscriber:
         vocabulary: Sequence[str] | None = None,
         beam_size: int = 5,
         fallback: bool = True,
+        short_window: bool | None = None,
     ) -> list[Word]:
         """Words heard in `audio` (float32, 16 kHz mono), with times in seconds from its start.
 
         `prompt` is text said just before this audio (Whisper continues it in style and names);
         `vocabulary` (default: the transcriber's) is given to Whisper as hotwords. `fallback` lets
         Whisper re-decode at higher temperatures when its output looks like a repetition loop
-        (each retry costs a decoder pass; streaming interim decodes skip it).
+        (each retry costs a decoder pass; streaming interim decodes skip it). `short_window`
+        (default: when the audio is short enough) encodes a 15 s window instead of 30 s.
         """
         vocab = self.vocabulary if vocabulary is None else tuple(vocabulary)
+        short = audio.size <= SHORT_AUDIO_S * SAMPLE_RATE if short_window is None else short_window
         with self._lock:
+            self._model.window_frames = SHORT_WINDOW_FRAMES if short else FULL_WINDOW_FRAMES
             segments, _ = self._model.transcribe(
                 np.ascontiguousarray(audio, dtype=np.float32),
                 language=self.language,
                 beam_size=beam_size,
+                max_new_tokens=10 + round(TOKENS_PER_S * min(audio.size / SAMPLE_RATE, 30.0)),
                 temperature=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0) if fallback else 0.0,
                 word_timestamps=True,
                 vad_filter=False,
@@ -79,8 +112,8 @@ class WhisperTranscriber:
             ]
 
     def text(self, audio: np.ndarray, beam_size: int = 5) -> str:
-        """The whole transcript of `audio` as one string (offline, whole-file decoding)."""
-        return "".join(w.text for w in self.transcribe(audio, beam_size=beam_size)).strip()
+        """The whole transcript of `audio` as one string (offline: plain Whisper, 30 s windows)."""
+        return "".join(w.text for w in self.transcribe(audio, beam_size=beam_size, short_window=False)).strip()
 
 
 def load_transcriber(
@@ -95,10 +128,8 @@ def load_transcriber(
         raise ModelError(f"no Whisper model at {path}")
     if not path.is_dir() or not (path / "model.bin").is_file():
         raise ModelError(f"{path} is not a CTranslate2 Whisper model directory (it needs model.bin)")
-    from faster_whisper import WhisperModel
-
     try:
-        model = WhisperModel(
+        model = _windowed_model_class()(
             str(path), device="cpu", compute_type="int8", cpu_threads=cpu_threads, local_files_only=True
         )
     except Exception as exc:  # CTranslate2 and tokenizers raise plain RuntimeError/ValueError/OSError
