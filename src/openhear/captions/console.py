@@ -28,8 +28,8 @@ class ConsoleCaptions:
         span = f"{event.start_s:.2f}-{event.end_s:.2f} " if self._timestamps else ""
         if isinstance(event, FinalCaption):
             self._clear()
+            self._provisional = ""  # stale: the provisional caption that follows replaces it
             self._stream.write(f"{stamp}{'final ' if stamp else ''}{span}{event.text}\n")
-            self._redraw()
         elif emitted_s is not None:
             self._stream.write(f"{stamp}provisional {span}{event.text}\n")
         else:

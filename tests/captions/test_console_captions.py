@@ -1,0 +1,43 @@
+"""The console printer: finals appended, the provisional line rewritten in place only on a terminal."""
+
+import io
+
+from openhear.asr.events import FinalCaption, ProvisionalCaption
+from openhear.captions.console import ConsoleCaptions
+
+EVENTS = [
+    ProvisionalCaption("for the two", 0.0, 0.5),
+    FinalCaption("For the", 0.0, 0.6),
+    ProvisionalCaption("twentieth time", 0.6, 1.2),
+    FinalCaption("twentieth time.", 0.6, 1.3),
+    ProvisionalCaption("", 1.3, 1.3),
+]
+
+
+def test_piped_output_is_only_the_final_text():
+    out = io.StringIO()
+    console = ConsoleCaptions(out, interactive=False)
+    for e in EVENTS:
+        console.show(e)
+    console.close()
+    assert out.getvalue() == "For the\ntwentieth time.\n"
+
+
+def test_on_a_terminal_the_provisional_line_is_rewritten_in_place():
+    out = io.StringIO()
+    console = ConsoleCaptions(out, interactive=True)
+    for e in EVENTS:
+        console.show(e)
+    console.close()
+    dim, plain, clear = "\033[2m", "\033[0m", "\r\033[K"
+    assert out.getvalue() == (
+        f"{dim}for the two{plain}{clear}For the\n{dim}twentieth time{plain}{clear}twentieth time.\n"
+    )
+
+
+def test_timed_lines_for_realtime_runs():
+    out = io.StringIO()
+    console = ConsoleCaptions(out, interactive=False, timestamps=True)
+    console.show(EVENTS[0], emitted_s=0.84)
+    console.show(EVENTS[1], emitted_s=1.2)
+    assert out.getvalue() == "[0.840s] provisional 0.00-0.50 for the two\n[1.200s] final 0.00-0.60 For the\n"
