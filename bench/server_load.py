@@ -167,7 +167,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="about 15 s of speech per client instead of 40")
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--gap", type=float, default=1.0, help="silence between utterances, seconds")
-    parser.add_argument("--stagger", type=float, default=2.0, help="seconds between the clients' starts")
+    parser.add_argument("--stagger", type=float, default=5.0, help="seconds between the clients' starts")
     parser.add_argument("--update-interval", type=float, default=ServerOptions().caption_update_interval_s,
                         help="seconds of speech between re-decodes in each session (the server's setting)")
     args = parser.parse_args()

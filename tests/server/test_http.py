@@ -36,7 +36,7 @@ def token_server(tmp_path_factory):
 def test_health_answers_with_the_load(live_app):
     health = httpx.get(f"{live_app.url}/api/health").json()
     assert health["status"] == "ok"
-    assert health["captions"] == {"available": True, "active_sessions": 0, "max_sessions": 4, "backlog_s": 0.0}
+    assert health["captions"] == {"available": True, "active_sessions": 0, "max_sessions": 4, "backlog_s": 0.0, "utilization": 0.0}
     assert health["speech"]["available"] is True
 
 

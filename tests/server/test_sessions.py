@@ -11,10 +11,11 @@ from openhear.server.sessions import CaptionLoad
 @dataclass(eq=False)
 class Running:
     backlog_s: float = 0.0
+    busy_fraction: float = 0.0
 
 
 def test_sessions_are_admitted_up_to_the_limit():
-    load = CaptionLoad(limit=2, max_backlog_s=3.0)
+    load = CaptionLoad(limit=2, max_backlog_s=3.0, cores=2)
     first, second = Running(), Running()
     assert load.admit(first) is None and load.admit(second) is None
     refusal = load.admit(Running())
@@ -25,7 +26,7 @@ def test_sessions_are_admitted_up_to_the_limit():
 
 
 def test_a_session_is_refused_while_the_running_ones_fall_behind():
-    load = CaptionLoad(limit=4, max_backlog_s=3.0)
+    load = CaptionLoad(limit=4, max_backlog_s=3.0, cores=2)
     slow = Running(backlog_s=0.5)
     assert load.admit(slow) is None
     slow.backlog_s = 4.2
@@ -33,4 +34,15 @@ def test_a_session_is_refused_while_the_running_ones_fall_behind():
     assert refusal["backlog_s"] == 4.2 and "4.2 s behind" in refusal["message"]
     assert load.backlog_s == 4.2
     slow.backlog_s = 0.2  # caught up
+    assert load.admit(Running()) is None
+
+
+def test_a_session_is_refused_while_captioning_keeps_the_cores_busy():
+    load = CaptionLoad(limit=4, max_backlog_s=3.0, max_utilization=0.8, cores=2)
+    first, second = Running(busy_fraction=0.9), Running(busy_fraction=0.9)
+    assert load.admit(first) is None  # nothing running yet
+    assert load.admit(second) is None  # 0.9 of one core is 45 % of two
+    refusal = load.admit(Running())
+    assert refusal["utilization"] == 0.9 and "90 % of its processing" in refusal["message"]
+    second.busy_fraction = 0.2
     assert load.admit(Running()) is None

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
@@ -69,6 +71,10 @@ def pcm16_to_float(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
 
 
+BUSY_WINDOW_S = 10.0
+"""How far back a session's captioning time is counted for the server's load."""
+
+
 class CaptionSession:
     """Runs one session's protocol; set `captioner` (a fresh StreamingCaptioner) before `run`."""
 
@@ -79,6 +85,7 @@ class CaptionSession:
         self._received = 0
         self._captioned = 0
         self._stream_start_s = 0.0  # a flush restarts the captioner's clock: where its new stream begins
+        self._busy: deque[tuple[float, float]] = deque()  # (finished at, seconds) of recent captioner calls
         self.conversation_id: int | None = None
         self.conversation_offset_s = 0.0
         self.queue: asyncio.Queue = asyncio.Queue()
@@ -118,6 +125,22 @@ class CaptionSession:
             raise ProtocolError("audio must be 16-bit PCM (an even number of bytes)", 1003)
         self.queue.put_nowait(pcm16_to_float(data))
         self._received += len(data) // 2
+
+    @property
+    def busy_fraction(self) -> float:
+        """Share of the last BUSY_WINDOW_S this session spent captioning (about one core while busy)."""
+        horizon = time.monotonic() - BUSY_WINDOW_S
+        return sum(seconds for end, seconds in list(self._busy) if end > horizon) / BUSY_WINDOW_S
+
+    async def _timed(self, call):
+        """Runs a captioner call on a worker thread and counts its time towards the server's load."""
+        started = time.monotonic()
+        events = await asyncio.get_running_loop().run_in_executor(self.state.services.workers, call)
+        now = time.monotonic()
+        self._busy.append((now, now - started))
+        while self._busy and self._busy[0][0] < now - BUSY_WINDOW_S:
+            self._busy.popleft()
+        return events
 
     @property
     def backlog_s(self) -> float:
@@ -163,18 +186,16 @@ class CaptionSession:
 
     async def _decode_loop(self) -> None:
         """Feeds the captioner message by message on a worker thread and sends events as they come."""
-        loop = asyncio.get_running_loop()
-        workers = self.state.services.workers
         while True:
             item = await self.queue.get()
             if isinstance(item, _Flush):
-                await self._send(await loop.run_in_executor(workers, lambda: list(self.captioner.flush())))
+                await self._send(await self._timed(lambda: list(self.captioner.flush())))
                 self._stream_start_s = self._captioned / self.sample_rate
                 if item.stop:
                     return
                 continue
             block = AudioBlock.from_mono(item, self.sample_rate, self._captioned / self.sample_rate)
-            events = await loop.run_in_executor(workers, lambda: list(self.captioner.feed(block)))
+            events = await self._timed(lambda: list(self.captioner.feed(block)))
             self._captioned += item.size
             await self._send(events)
 

@@ -22,6 +22,8 @@ class ServerOptions:
     (more sessions keep up) and shows provisional words later."""
     max_backlog_s: float = 3.0
     """New caption sessions are refused while a running one is this far behind real time."""
+    max_utilization: float = 0.8
+    """New caption sessions are refused while captioning keeps this share of the cores busy."""
     max_upload_bytes: int = 25 * 1024 * 1024
     """Largest HTTP request body accepted (recordings, imported audiograms)."""
     max_ws_message_bytes: int = 256 * 1024

@@ -36,6 +36,7 @@ async def health(state: AppState = Depends(app_state)) -> dict:
             "active_sessions": state.caption_sessions.active,
             "max_sessions": state.caption_sessions.limit,
             "backlog_s": round(state.caption_sessions.backlog_s, 2),
+            "utilization": round(state.caption_sessions.utilization, 2),
         },
         "speech": {"available": services.voice is not None},
         "unavailable": services.missing,

@@ -1,21 +1,25 @@
 """Admission of caption sessions: refuse a new one politely rather than slow everyone down.
 
-A session is refused when the limit is reached or when the sessions already running fall behind
-real time (their unprocessed audio exceeds `max_backlog_s`): on a busy machine the next session
-would only make every caption later.
+A session is refused when the limit is reached, when the sessions already running keep the
+caption workers busy more than `max_utilization` of the time the machine's cores offer (measured
+over the last seconds), or when one of them has fallen behind real time by more than
+`max_backlog_s`: on a busy machine the next session would only make every caption later.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 
 
 class CaptionLoad:
     """The live caption sessions; each has a `backlog_s` (received audio not yet captioned)."""
 
-    def __init__(self, limit: int, max_backlog_s: float):
+    def __init__(self, limit: int, max_backlog_s: float, max_utilization: float = 0.8, cores: int | None = None):
         self.limit = limit
         self.max_backlog_s = max_backlog_s
+        self.max_utilization = max_utilization
+        self.cores = cores or os.cpu_count() or 1
         self._sessions: set = set()
         self._lock = threading.Lock()
 
@@ -29,24 +33,33 @@ class CaptionLoad:
         with self._lock:
             return max((s.backlog_s for s in self._sessions), default=0.0)
 
-    def admit(self, session) -> dict | None:
-        """Adds the session; or, when full or behind, returns the refusal to send instead."""
-        behind = self.backlog_s
+    @property
+    def utilization(self) -> float:
+        """Share of the cores the running sessions' captioning took lately (1.0: all of them)."""
         with self._lock:
-            if len(self._sessions) < self.limit and behind <= self.max_backlog_s:
+            return sum(s.busy_fraction for s in self._sessions) / self.cores
+
+    def admit(self, session) -> dict | None:
+        """Adds the session; or, when full or busy, returns the refusal to send instead."""
+        behind, used = self.backlog_s, self.utilization
+        with self._lock:
+            active = len(self._sessions)
+            if active < self.limit and behind <= self.max_backlog_s and used <= self.max_utilization:
                 self._sessions.add(session)
                 return None
-            active = len(self._sessions)
         if active >= self.limit:
             reason = f"all {self.limit} caption sessions are in use"
+        elif behind > self.max_backlog_s:
+            reason = f"the {active} running caption sessions are {behind:.1f} s behind"
         else:
-            reason = f"the {active} running caption sessions use all its processing (captions are {behind:.1f} s behind)"
+            reason = f"the {active} running caption sessions use {100 * used:.0f} % of its processing"
         return {
             "type": "busy",
             "message": f"The server is busy: {reason}. Please try again in a minute.",
             "active": active,
             "limit": self.limit,
             "backlog_s": round(behind, 1),
+            "utilization": round(used, 2),
         }
 
     def leave(self, session) -> None:
