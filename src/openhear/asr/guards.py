@@ -11,6 +11,8 @@ from openhear.asr.events import Word
 
 _SUSPECT = 1.0
 """A word scoring at least this is suspect on its own."""
+_BURST = 4.5
+"""Three consecutive words scoring this much (1.5 each: no duration, or short and unsure) are invented."""
 _INVENTED = 2.5
 """A trailing run of suspect words scoring this much in total is dropped (two suspect words, or
 one with neither duration nor confidence; one real word that is merely unsure or short stays)."""
@@ -23,7 +25,11 @@ def anomaly(word: Word) -> float:
 
 
 def drop_invented_tail(words: Sequence[Word]) -> list[Word]:
-    """The words without a trailing run of suspect words that together look invented."""
+    """The words without what looks invented: everything from a burst of three mostly unaligned
+    words on, or a trailing run of suspect words that together score `_INVENTED`."""
+    for i in range(len(words) - 2):
+        if anomaly(words[i]) >= _SUSPECT and sum(anomaly(w) for w in words[i : i + 3]) >= _BURST:
+            return list(words[:i])
     n, total = len(words), 0.0
     while n and anomaly(words[n - 1]) >= _SUSPECT:
         n -= 1

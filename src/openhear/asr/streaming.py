@@ -39,6 +39,8 @@ from openhear.errors import AudioInputError
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _SENTENCE_END = (".", "?", "!")
 _PROMPT_WORDS = 60
+_AFTER_SPEECH_S = 0.2
+"""A word that starts this long after the last frame VAD called speech is Whisper filling silence."""
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,7 @@ class StreamingCaptioner:
         return text or None
 
     def _decode(self, beam_size: int, fallback: bool, end_frame: int | None = None) -> list[Word]:
+        """Decode the buffer (up to `end_frame`); interim decodes (no fallback) take Whisper's first window only."""
         offset = self._buffer_start * FRAME_S
         frames = list(self._buffer)
         if end_frame is not None:
@@ -254,12 +257,18 @@ class StreamingCaptioner:
             beam_size=beam_size,
             fallback=fallback,
             short_window=None if self.options.short_window else False,
+            one_window=not fallback,
         )
         self.decodes += 1
         self._decoded_to = self._buffer_start + len(frames)
         self._since_decode = 0
         self._speech_since_decode = False
-        return [Word(w.text, w.start_s + offset, w.end_s + offset, w.probability) for w in drop_invented_tail(words)]
+        heard_until_s = self._last_speech * FRAME_S + _AFTER_SPEECH_S  # words after that are in silence
+        return [
+            Word(w.text, w.start_s + offset, w.end_s + offset, w.probability)
+            for w in drop_invented_tail(words)
+            if w.start_s + offset < heard_until_s
+        ]
 
     def _endpoint(self) -> Iterator[CaptionEvent]:
         if not self._agreement.pending and self._decoded_to >= self._last_speech:

@@ -38,14 +38,24 @@ otherwise loop to Whisper's 448-token limit (2 s of CPU instead of 0.3)."""
 logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # its per-window debug lines drown ours
 
 
+class _WindowLimit(Exception):
+    """Raised inside faster-whisper's segment generator to stop before another window."""
+
+
 def _windowed_model_class():
-    """faster-whisper's WhisperModel whose encoder hears the first `window_frames` of each window."""
+    """faster-whisper's WhisperModel whose encoder hears the first `window_frames` of each window
+    and encodes at most `max_windows` windows per transcription (None: no limit)."""
     from faster_whisper import WhisperModel
 
     class WindowedWhisperModel(WhisperModel):
         window_frames = FULL_WINDOW_FRAMES
+        max_windows: int | None = None
+        windows = 0
 
         def encode(self, features: np.ndarray):
+            self.windows += 1
+            if self.max_windows is not None and self.windows > self.max_windows:
+                raise _WindowLimit
             return super().encode(features[..., : self.window_frames])
 
     return WindowedWhisperModel
@@ -81,6 +91,7 @@ class WhisperTranscriber:
         beam_size: int = 5,
         fallback: bool = True,
         short_window: bool | None = None,
+        one_window: bool = False,
     ) -> list[Word]:
         """Words heard in `audio` (float32, 16 kHz mono), with times in seconds from its start.
 
@@ -89,11 +100,17 @@ class WhisperTranscriber:
         Whisper re-decode at higher temperatures when its output looks like a repetition loop
         (each retry costs a decoder pass; streaming interim decodes skip it). `short_window`
         (default: when the audio is short enough) encodes a 15 s window instead of 30 s.
+        `one_window` stops after Whisper's first window: when its text does not end on a timestamp,
+        faster-whisper decodes the audio after the last word again in a second window (a second
+        encoder pass, measured to double the cost of a prompted 4 s decode); a streaming update
+        re-decodes that audio next time anyway.
         """
         vocab = self.vocabulary if vocabulary is None else tuple(vocabulary)
         short = audio.size <= SHORT_AUDIO_S * SAMPLE_RATE if short_window is None else short_window
         with self._lock:
             self._model.window_frames = SHORT_WINDOW_FRAMES if short else FULL_WINDOW_FRAMES
+            self._model.max_windows = 1 if one_window else None
+            self._model.windows = 0
             segments, _ = self._model.transcribe(
                 np.ascontiguousarray(audio, dtype=np.float32),
                 language=self.language,
@@ -105,11 +122,13 @@ class WhisperTranscriber:
                 initial_prompt=prompt or None,
                 hotwords=", ".join(vocab) or None,
             )
-            return [
-                Word(w.word, float(w.start), float(w.end), float(w.probability))
-                for segment in segments
-                for w in segment.words or ()
-            ]
+            words: list[Word] = []
+            try:
+                for segment in segments:
+                    words += [Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in segment.words or ()]
+            except _WindowLimit:
+                pass
+            return words
 
     def text(self, audio: np.ndarray, beam_size: int = 5) -> str:
         """The whole transcript of `audio` as one string (offline: plain Whisper, 30 s windows)."""
