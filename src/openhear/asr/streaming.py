@@ -39,6 +39,8 @@ from openhear.errors import AudioInputError
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _SENTENCE_END = (".", "?", "!")
 _PROMPT_WORDS = 60
+_UNHEARD_S = 1.0
+"""At an endpoint, speech this long after the last decoded word means Whisper stopped early: decode on."""
 _AFTER_SPEECH_S = 0.2
 """A word that starts this long after the last frame VAD called speech is Whisper filling silence."""
 
@@ -244,8 +246,10 @@ class StreamingCaptioner:
             text = text[-self.options.prompt_chars :].split(" ", 1)[-1]
         return text or None
 
-    def _decode(self, beam_size: int, fallback: bool, end_frame: int | None = None) -> list[Word]:
-        """Decode the buffer (up to `end_frame`); interim decodes (no fallback) take Whisper's first window only."""
+    def _decode(
+        self, beam_size: int, fallback: bool, end_frame: int | None = None, one_window: bool = True
+    ) -> list[Word]:
+        """Decode the buffer (up to `end_frame`), by default in Whisper's first window only."""
         offset = self._buffer_start * FRAME_S
         frames = list(self._buffer)
         if end_frame is not None:
@@ -257,7 +261,7 @@ class StreamingCaptioner:
             beam_size=beam_size,
             fallback=fallback,
             short_window=None if self.options.short_window else False,
-            one_window=not fallback,
+            one_window=one_window,
         )
         self.decodes += 1
         self._decoded_to = self._buffer_start + len(frames)
@@ -274,8 +278,10 @@ class StreamingCaptioner:
         if not self._agreement.pending and self._decoded_to >= self._last_speech:
             return  # every word heard is committed already; decoding the silence could only invent more
         end = self._last_speech + self._speech_pad
-        committed = self._agreement.commit_all(self._decode(self.options.beam_size, fallback=True, end_frame=end))
-        yield from self._emit(committed, [])
+        words = self._decode(self.options.beam_size, fallback=True, end_frame=end)
+        if words and words[-1].end_s < self._last_speech * FRAME_S - _UNHEARD_S:
+            words = self._decode(self.options.beam_size, fallback=True, end_frame=end, one_window=False)
+        yield from self._emit(self._agreement.commit_all(words), [])
 
     def _interim(self) -> Iterator[CaptionEvent]:
         committed = self._agreement.update(self._decode(self.options.interim_beam_size, fallback=False))
