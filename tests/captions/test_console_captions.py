@@ -14,23 +14,22 @@ EVENTS = [
 ]
 
 
-def test_piped_output_is_only_the_final_text():
+def shown(interactive: bool) -> str:
     out = io.StringIO()
-    console = ConsoleCaptions(out, interactive=False)
+    console = ConsoleCaptions(out, interactive=interactive)
     for e in EVENTS:
         console.show(e)
     console.close()
-    assert out.getvalue() == "For the\ntwentieth time.\n"
+    return out.getvalue()
+
+
+def test_piped_output_is_only_the_final_text():
+    assert shown(interactive=False) == "For the\ntwentieth time.\n"
 
 
 def test_on_a_terminal_the_provisional_line_is_rewritten_in_place():
-    out = io.StringIO()
-    console = ConsoleCaptions(out, interactive=True)
-    for e in EVENTS:
-        console.show(e)
-    console.close()
     dim, plain, clear = "\033[2m", "\033[0m", "\r\033[K"
-    assert out.getvalue() == (
+    assert shown(interactive=True) == (
         f"{dim}for the two{plain}{clear}For the\n{dim}twentieth time{plain}{clear}twentieth time.\n"
     )
 
