@@ -157,13 +157,19 @@ class StreamingCaptioner:
         return len(self._buffer) * FRAME_S
 
     def feed(self, block: AudioBlock) -> Iterator[CaptionEvent]:
-        """Add audio; yield the caption events it completes."""
+        """Add audio; return the caption events it completes.
+
+        The work is done before this returns (the events come as an iterator over a finished
+        list), so a block is consumed even if its events are ignored."""
         if self._wall_origin is None:
             self._wall_origin = self._clock() - block.duration_s
-        yield from self._consume(self._to_16k(block))
+        return iter(list(self._consume(self._to_16k(block))))
 
     def flush(self) -> Iterator[CaptionEvent]:
-        """End of stream: decode what is left, commit everything, then start afresh."""
+        """End of stream: decode what is left, commit everything, then start afresh (done before returning)."""
+        return iter(list(self._flush()))
+
+    def _flush(self) -> Iterator[CaptionEvent]:
         if self._resampler is not None:
             yield from self._consume(self._resampler.flush().samples[:, 0])
         if self._pending.size:
