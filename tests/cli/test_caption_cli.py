@@ -117,9 +117,10 @@ def test_bad_input_files_are_one_line_errors(capsys, tmp_path, long_speech, kind
         ["--live", "--device", "9999"],
         [],
         ["--realtime", "-"],
+        ["--vocabulary-file", "/nonexistent/names.txt"],
     ],
     ids=["unknown-format", "bad-model", "output-dir-missing", "output-under-a-file", "no-such-input-device",
-         "nothing-to-caption", "realtime-stdin"],
+         "nothing-to-caption", "realtime-stdin", "missing-vocabulary-file"],
 )
 def test_bad_options_are_one_line_errors(capsys, tmp_path, long_speech, args):
     (tmp_path / "file").write_text("x")

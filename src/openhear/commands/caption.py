@@ -85,7 +85,8 @@ def _vocabulary(args: argparse.Namespace) -> list[str]:
         try:
             words += Path(args.vocabulary_file).read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
-            raise OpenhearError(f"cannot read vocabulary file {args.vocabulary_file} ({exc})") from None
+            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise OpenhearError(f"cannot read vocabulary file {args.vocabulary_file} ({reason})") from None
     return [w.strip() for w in words if w.strip()]
 
 
@@ -213,7 +214,7 @@ def _stream(args: argparse.Namespace, captioner, blocks) -> int:
 
     def handle(events) -> None:
         for event in events:
-            if isinstance(event, FinalCaption):
+            if isinstance(event, FinalCaption) and args.output:  # kept only to write OUT: bounded otherwise
                 finals.append(event)
             console.show(event)
 
