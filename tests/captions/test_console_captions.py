@@ -23,14 +23,15 @@ def shown(interactive: bool) -> str:
     return out.getvalue()
 
 
-def test_piped_output_is_only_the_final_text():
-    assert shown(interactive=False) == "For the\ntwentieth time.\n"
+def test_piped_output_is_only_the_final_text_a_line_per_sentence():
+    assert shown(interactive=False) == "For the twentieth time.\n"
 
 
-def test_on_a_terminal_the_provisional_line_is_rewritten_in_place():
+def test_on_a_terminal_the_provisional_text_is_rewritten_in_place():
     dim, plain, clear = "\033[2m", "\033[0m", "\r\033[K"
     assert shown(interactive=True) == (
-        f"{dim}for the two{plain}{clear}For the\n{dim}twentieth time{plain}{clear}twentieth time.\n"
+        f"{clear}{dim}for the two{plain}{clear}For the{clear}For the {dim}twentieth time{plain}"
+        f"{clear}For the twentieth time.\n{clear}{clear}"
     )
 
 
