@@ -71,6 +71,7 @@ async def client(ws_url: str, audio: np.ndarray, delay_s: float) -> dict:
     """After `delay_s`, streams `audio` at real-time pace; returns final texts and their latencies,
     or the server's refusal."""
     from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
 
     await asyncio.sleep(delay_s)
     pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
@@ -78,7 +79,10 @@ async def client(ws_url: str, audio: np.ndarray, delay_s: float) -> dict:
     sent_at: list[float] = []  # wall time at which each chunk was sent
     finals, latencies = [], []
     async with connect(ws_url, max_size=None) as ws:
-        await ws.send(json.dumps({"type": "start", "sample_rate": CLIENT_RATE}))
+        try:
+            await ws.send(json.dumps({"type": "start", "sample_rate": CLIENT_RATE}))
+        except ConnectionClosed:
+            pass  # refused at once: the "busy" message is waiting to be read
         ready = json.loads(await ws.recv())
         if ready["type"] != "ready":
             return {"refused": ready, "finals": [], "latencies": []}

@@ -58,4 +58,7 @@ def serve(options) -> None:
     with bind(options.host, options.port) as sock:
         app = create_app(options, load_services(data_dir()))
         print(f"openhear is running at {app_url(options)}  (Ctrl+C stops it)", flush=True)
-        make_server(app, options).run(sockets=[sock])
+        try:
+            make_server(app, options).run(sockets=[sock])
+        except KeyboardInterrupt:  # uvicorn has shut down cleanly and passes the Ctrl+C on: the normal way to stop
+            print("openhear: stopped", flush=True)
