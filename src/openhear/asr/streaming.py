@@ -11,25 +11,26 @@ stream gives the same captions however its blocks are cut:
   is the provisional caption. Committed text before the buffer is the prompt.
 - When VAD hears `endpoint_silence_s` of silence after speech, the buffer is decoded once more and
   everything is committed (this is what keeps final latency low), and the buffer is emptied.
+  If every word was already committed, that decode is skipped.
+- Words Whisper puts where VAD heard silence, or that its aligner cannot place (openhear.asr.guards),
+  are dropped before they can be committed.
 - The buffer is trimmed at committed sentence ends once longer than `trim_after_s`, and never grows
   past `max_buffer_s`, so memory and time per update stay bounded on endless input.
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import time
-from collections.abc import Callable
 
 import numpy as np
 
 from openhear.asr.agreement import LocalAgreement
-from openhear.asr.guards import drop_invented_tail
 from openhear.asr.events import CaptionEvent, FinalCaption, ProvisionalCaption, Word
+from openhear.asr.guards import drop_invented_tail
 from openhear.asr.vad import FRAME_SAMPLES, StreamingVad
 from openhear.asr.whisper import SAMPLE_RATE, WhisperTranscriber
 from openhear.audio.block import AudioBlock
