@@ -156,7 +156,7 @@ def _microphone(device, duration_s: float | None = None):
 
 
 def _converse(args: argparse.Namespace, blocks, clock) -> int:
-    from openhear.asr.streaming import StreamingCaptioner
+    from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
     from openhear.asr.whisper import load_transcriber
     from openhear.relay.replies import ReplyPlayer, ReplyReader, read_replies
     from openhear.relay.session import DEFAULT_DISCLOSURE, ConversationSession, RelayOptions
@@ -172,7 +172,7 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
     store = TranscriptStore()
     voice = load_voice(args.voice) if play else None
     sink = DeviceSink(voice.sample_rate, device_arg(args.output_device)) if play else None
-    captioner = StreamingCaptioner(load_transcriber(args.model))
+    captioner = StreamingCaptioner(load_transcriber(args.model), LIVE_OPTIONS)
     printer = Printer(args.quiet)
     player = ReplyPlayer(sink) if play else None
     with store:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from fastapi import APIRouter, WebSocket
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -47,7 +49,7 @@ async def captions_socket(ws: WebSocket) -> None:
     if not state.services.transcribers:
         reason = state.services.missing.get("captions", "captions are not available on this server")
         return await refuse(ws, {"type": "error", "message": reason}, 1011)
-    from openhear.asr.streaming import CaptionOptions, StreamingCaptioner
+    from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
 
     session = CaptionSession(ws, state)
     refusal = state.caption_sessions.admit(session)
@@ -55,7 +57,7 @@ async def captions_socket(ws: WebSocket) -> None:
         return await refuse(ws, refusal, 1013)
     try:
         with state.services.transcriber() as transcriber:
-            options = CaptionOptions(update_interval_s=state.options.caption_update_interval_s)
+            options = dataclasses.replace(LIVE_OPTIONS, update_interval_s=state.options.caption_update_interval_s)
             session.captioner = StreamingCaptioner(transcriber, options)
             await session.run()
     except ProtocolError as exc:
