@@ -91,3 +91,11 @@ def test_write_metadata_and_unwritable(tmp_path):
     assert sf.info(path).samplerate == 16000
     with pytest.raises(OpenhearError, match="cannot write"):
         write_audio(tmp_path / "missing-dir" / "x.wav", block)
+
+
+def test_truncated_wav_is_reported(tmp_path, long_speech):
+    data = long_speech.path.read_bytes()
+    path = tmp_path / "cut.wav"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(AudioInputError, match="truncated"):
+        read_audio(path)

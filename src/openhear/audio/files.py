@@ -6,6 +6,8 @@ whole-file convenience built on the same reader.
 
 from __future__ import annotations
 
+import os
+import struct
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
@@ -29,8 +31,23 @@ def _check_input_path(path: Path) -> None:
         raise AudioInputError(f"{path} is empty")
 
 
+def _check_complete_wav(path: Path) -> None:
+    """A WAV whose data chunk is shorter than its header says was cut off (libsndfile reads it silently)."""
+    with path.open("rb") as f:
+        if f.read(4) != b"RIFF" or not f.read(4) or f.read(4) != b"WAVE":
+            return
+        while len(header := f.read(8)) == 8:
+            chunk, size = header[:4], struct.unpack("<I", header[4:])[0]
+            if chunk == b"data":
+                if size != 0xFFFFFFFF and path.stat().st_size < f.tell() + size:
+                    raise AudioInputError(f"{path} is truncated (its header promises more audio than the file holds)")
+                return
+            f.seek(size + (size & 1), os.SEEK_CUR)
+
+
 def _open(path: Path) -> sf.SoundFile:
     _check_input_path(path)
+    _check_complete_wav(path)
     try:
         f = sf.SoundFile(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import struct
 import sys
 from pathlib import Path
 
@@ -90,24 +89,6 @@ def _vocabulary(args: argparse.Namespace) -> list[str]:
     return [w.strip() for w in words if w.strip()]
 
 
-def _check_complete_wav(path: Path) -> None:
-    """A WAV whose data chunk is shorter than its header says was cut off (libsndfile reads it silently)."""
-    from openhear.errors import AudioInputError
-
-    with path.open("rb") as f:
-        if f.read(4) != b"RIFF" or not f.read(4) or f.read(4) != b"WAVE":
-            return
-        while header := f.read(8):
-            if len(header) < 8:
-                return
-            chunk, size = header[:4], struct.unpack("<I", header[4:])[0]
-            if chunk == b"data":
-                if size != 0xFFFFFFFF and path.stat().st_size < f.tell() + size:
-                    raise AudioInputError(f"{path} is truncated (its header promises more audio than the file holds)")
-                return
-            f.seek(size + (size & 1), os.SEEK_CUR)
-
-
 def _load(args: argparse.Namespace, vocabulary: list[str], live: bool):
     """The captioner: live options (frequent updates, bounded lag) or file options."""
     import dataclasses
@@ -150,7 +131,6 @@ def _file(args: argparse.Namespace, vocabulary: list[str]) -> int:
 
     path = Path(args.input)
     _, _, duration_s = audio_info(path)
-    _check_complete_wav(path)
     captioner = _load(args, vocabulary, live=args.realtime)
     if args.realtime:
         return _realtime(args, captioner, iter_audio_file(path, block_frames=_block_frames(path)))
