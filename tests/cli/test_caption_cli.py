@@ -38,6 +38,14 @@ def test_a_recording_to_plain_text(capsys, long_speech):
     assert wer(long_speech.text, out) <= 0.06, out
 
 
+def test_vocabulary_option_spells_a_name_as_given(capsys, manifest):
+    path = utterance(manifest, "cmu_arctic_aew_a0002").path  # "... apologized Whittemore."
+    code, plain, _ = run(capsys, str(path))
+    assert code == 0 and "Whittemore" not in plain
+    code, biased, _ = run(capsys, str(path), "--vocabulary", "Ramipril,Whittemore", "--vocabulary", "Okafor")
+    assert code == 0 and "Whittemore" in biased
+
+
 @pytest.mark.parametrize("container,fmt", [("flac", "srt"), ("ogg", "vtt"), ("mp3", "json")])
 def test_every_container_to_every_format(capsys, tmp_path, manifest, container, fmt):
     u = utterance(manifest, SHORT_ID)

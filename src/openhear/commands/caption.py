@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--device", help="input device number or name for --live (see `openhear devices`)")
     p.add_argument("--realtime", action="store_true", help="feed FILE at real-time pace; print events with emission times")
     p.add_argument("--model", metavar="PATH", help="a CTranslate2 Whisper model directory (default: bundled tiny.en)")
-    p.add_argument("--vocabulary", nargs="+", default=[], metavar="WORD", help="words or names to recognise more readily")
+    p.add_argument("--vocabulary", action="append", default=[], metavar="WORDS",
+                   help="words or names to recognise more readily, comma-separated; may be repeated")
     p.add_argument("--vocabulary-file", metavar="FILE", help="a file of such words, one per line")
     p.set_defaults(func=run)
 
@@ -79,7 +80,7 @@ def _check_writable(path: Path) -> None:
 def _vocabulary(args: argparse.Namespace) -> list[str]:
     from openhear.errors import OpenhearError
 
-    words = list(args.vocabulary)
+    words = [w for value in args.vocabulary for w in value.split(",")]
     if args.vocabulary_file:
         try:
             words += Path(args.vocabulary_file).read_text(encoding="utf-8").splitlines()
