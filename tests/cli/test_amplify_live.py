@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -56,7 +58,7 @@ def test_callback_amplifies_and_sliders_apply_while_running():
     assert amp.command("max 120").startswith("error:")
     assert amp.command("quit") is None
     assert amp.device_latency_s == pytest.approx(0.006)
-    assert "6.0 ms devices (measured)" in amp.status() and "4.0 ms processing" in amp.status()
+    assert "6.0 ms devices (measured)" in amp.report() and "4.0 ms processing" in amp.report()
 
 
 def test_dropouts_are_counted():
@@ -68,42 +70,96 @@ def test_dropouts_are_counted():
 
 
 class _Stream:
-    """Stands in for sounddevice.Stream: a context manager that records being started and stopped."""
+    """Stands in for sounddevice.Stream: once started, a thread calls the callback with a stereo input
+    (`left`, `right` as 1-D signals, looped) as PortAudio's audio thread would, until stopped."""
 
-    def __init__(self):
-        self.entered = self.exited = False
+    def __init__(self, callback=None, left=None, right=None):
+        self.callback, self.left, self.right = callback, left, right
+        self.started = self.closed = False
+        self.active = False
+        self._thread = None
 
-    def __enter__(self):
-        self.entered = True
-        return self
+    def start(self):
+        self.started = self.active = True
+        if self.callback is not None:
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
 
-    def __exit__(self, *exc):
-        self.exited = True
+    def _run(self):
+        i = 0
+        while self.active:
+            at = i % (len(self.left) - BLOCK)
+            indata = np.stack([self.left[at: at + BLOCK], self.right[at: at + BLOCK]], axis=1)
+            stamps = SimpleNamespace(inputBufferAdcTime=1.0, outputBufferDacTime=1.004)
+            self.callback(indata, np.zeros((BLOCK, 2), np.float32), BLOCK, stamps, _status())
+            i += BLOCK
+            time.sleep(0.0005)
+
+    def stop(self):
+        self.active = False
+        if self._thread is not None:
+            self._thread.join()
+
+    def close(self):
+        self.closed = True
+
+
+def _amp(stream=None, audiogram="N2") -> LiveAmplifier:
+    amp = LiveAmplifier(fit_listener(preset(audiogram)), RATE, BLOCK, input_channels=2)
+    amp.stream = stream or _Stream()
+    return amp
 
 
 def test_control_loop_applies_commands_until_quit():
-    amp = LiveAmplifier(fit_listener(preset("N2")), RATE, BLOCK, input_channels=1)
-    stream, said = _Stream(), []
-    control_loop(amp, stream, iter(["tone 3\n", "nonsense\n", "quit\n", "boost 9\n"]), said.append)
-    assert stream.entered and stream.exited
+    amp, said = _amp(), []
+    control_loop(amp, iter(["tone 3\n", "nonsense\n", "quit\n", "boost 9\n"]), said.append)
+    assert amp.stream.started and amp.stream.closed and not amp.running
     assert amp.profile.adjustments.tone_db == 3 and amp.profile.adjustments.boost_db == 0  # stopped at quit
     assert any("unknown command" in s for s in said) and "dropouts 0" in said[-1]
 
 
 def test_control_loop_keeps_running_after_stdin_closes_until_the_duration():
-    amp = LiveAmplifier(fit_listener(preset("N2")), RATE, BLOCK, input_channels=1)
-    stream = _Stream()
-    control_loop(amp, stream, iter([]), lambda s: None, duration_s=0.3)
-    assert stream.exited
+    amp = _amp()
+    control_loop(amp, iter([]), lambda s: None, duration_s=0.3)
+    assert amp.stream.closed
 
 
 def test_a_stream_that_stops_is_reported():
-    amp = LiveAmplifier(fit_listener(preset("N2")), RATE, BLOCK, input_channels=1)
-    stream = _Stream()
-    stream.active = False  # as PortAudio reports after a device goes away or the callback failed
+    amp = _amp()
+    amp.stream.start = lambda: None  # PortAudio gave up at once: the stream never becomes active
     with pytest.raises(DeviceError, match="stream stopped"):
-        control_loop(amp, stream, iter([]), lambda s: None, duration_s=5.0)
-    assert stream.exited
+        control_loop(amp, iter([]), lambda s: None, duration_s=5.0)
+    assert amp.stream.closed
+
+
+def test_start_returns_at_once_and_status_meters_each_ear():
+    """The non-blocking API: start, read per-ear levels and latency while the audio thread runs, swap
+    settings whole, stop."""
+    left = tone(1000, 60.0, 0.5, RATE)
+    right = (left * 10 ** (-20 / 20)).astype(np.float32)  # the right microphone 20 dB quieter
+    amp = _amp(audiogram="N3")
+    amp.stream = _Stream(amp.callback, left, right)
+    amp.start()
+    assert amp.running
+    while amp.callbacks < RATE // BLOCK:  # a second of audio through the real chain
+        time.sleep(0.01)
+    status = amp.status()
+    assert status.running and status.device_latency_ms == pytest.approx(4.0)
+    expected_left = float(_db(left))
+    assert status.input_rms_dbfs[0] == pytest.approx(expected_left, abs=0.5)
+    assert status.input_rms_dbfs[0] - status.input_rms_dbfs[1] == pytest.approx(20.0, abs=0.5)
+    assert status.input_peak_dbfs[0] == pytest.approx(expected_left + 3.0, abs=0.5)  # a sine's crest factor
+    assert status.output_rms_dbfs[0] > status.input_rms_dbfs[0]  # amplified for the N3 loss
+    before = status.output_rms_dbfs[0]
+    louder = amp.profile.with_adjustments(boost_db=6)
+    amp.update(louder)
+    settled = amp.callbacks + RATE // BLOCK
+    while amp.callbacks < settled:
+        time.sleep(0.01)
+    assert amp.profile is louder and amp.status().output_rms_dbfs[0] - before == pytest.approx(6.0, abs=1.0)
+    amp.stop()
+    amp.stop()  # twice is harmless
+    assert not amp.running and not amp.status().running and amp.stream.closed
 
 
 def test_parse_command():

@@ -52,19 +52,21 @@ class StandInSoundcard:
 class _Input:
     def __init__(self, card, blocksize, callback):
         self.card, self.blocksize, self.callback = card, blocksize, callback
-        self.stop = threading.Event()
+        self.stopped = threading.Event()
 
-    def __enter__(self):
+    def start(self):
         threading.Thread(target=self._run, daemon=True).start()
-        return self
 
-    def __exit__(self, *exc):
-        self.stop.set()
+    def stop(self):
+        self.stopped.set()
+
+    def close(self):
+        pass
 
     def _run(self):
         start = time.monotonic()
         for i in range(0, self.card.mic.size - self.blocksize + 1, self.blocksize):
-            if self.stop.is_set():
+            if self.stopped.is_set():
                 return
             time.sleep(max(0.0, start + i / RATE - time.monotonic()))
             chunk = self.card.mic[i : i + self.blocksize].copy()

@@ -49,3 +49,22 @@ def require_device(kind: str, device: int | str | None = None) -> dict:
     if not info or info.get(want, 0) < 1:
         raise DeviceError(f"device {info.get('name', device)!r} has no {kind} channels (see `openhear devices`)")
     return dict(info)
+
+
+def open_stream(kind: str, what: str, **settings):
+    """An unstarted sounddevice stream (`kind`: "InputStream", "OutputStream" or "Stream"), or a one-line
+    DeviceError naming `what` when PortAudio refuses the settings."""
+    sd = sounddevice()
+    try:
+        return getattr(sd, kind)(**settings)
+    except Exception as exc:  # PortAudio reports refused settings as plain exceptions
+        raise DeviceError(f"cannot open {what} ({exc})") from None
+
+
+def start_stream(stream, what: str) -> None:
+    """Start an opened stream, or close it and raise a one-line DeviceError."""
+    try:
+        stream.start()
+    except Exception as exc:  # as above
+        stream.close()
+        raise DeviceError(f"cannot start {what} ({exc})") from None

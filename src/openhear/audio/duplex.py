@@ -1,12 +1,14 @@
 """Live amplification: microphone -> stereo amplifier chain -> headphones, through one duplex stream.
 
-`LiveAmplifier` owns the chain and the counters; its `callback` is what PortAudio calls on the audio
-thread and does nothing but copy the input into a preallocated stereo buffer, call `chain.process`
-and note dropouts and the stream's time stamps. Slider changes arrive on the control thread
-(`set` / `command`), where the new profile is built and handed to the chain whole.
+`LiveAmplifier` is the non-blocking API the CLI and the server share: `open` picks the devices and
+opens the stream, `start` / `stop` run it in the background, `update` / `set` swap new settings in
+whole, `status` reads latency, dropouts and per-ear levels. Its `callback` is what PortAudio calls
+on the audio thread and does nothing but copy the input into a preallocated stereo buffer, call
+`chain.process`, fold both sides into preallocated level meters and note dropouts and the stream's
+time stamps.
 
-`run_live` picks the devices, opens the stream and reads control commands (typed lines such as
-`boost 6`) until `quit`, the end of `duration_s`, or Ctrl-C.
+`run_live` (the CLI) starts one and reads control commands (typed lines such as `boost 6`) until
+`quit`, the end of `duration_s`, or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from openhear.audio.devices import require_device, sounddevice
+from openhear.audio.devices import open_stream, require_device, start_stream
+from openhear.audio.meters import StereoMeter
 from openhear.dsp.chain import StereoChain
 from openhear.errors import DeviceError, OpenhearError
 from openhear.fitting.profile import FittingProfile
@@ -77,16 +80,48 @@ def parse_command(line: str) -> tuple[str, object]:
         raise OpenhearError(f"{name} needs a number, got {words[1]!r}") from None
 
 
+@dataclass(frozen=True)
+class LiveStatus:
+    """What the live amplifier is doing, read on the control thread."""
+
+    running: bool
+    """The stream is started and PortAudio still calls it."""
+    sample_rate: int
+    """Stream rate in Hz."""
+    processing_latency_ms: float
+    """The chain's algorithmic delay (filterbank, noise suppression)."""
+    device_latency_ms: float | None
+    """Input-to-output time through the devices' buffers, from the stream's time stamps (None until known)."""
+    dropouts: int
+    """Callbacks that PortAudio flagged with an input overflow or output underflow."""
+    blocks: int
+    """Audio callbacks served."""
+    input_rms_dbfs: tuple[float, float]
+    """Running RMS of the microphone, (left, right) ear."""
+    input_peak_dbfs: tuple[float, float]
+    """Held peak of the microphone, (left, right)."""
+    output_rms_dbfs: tuple[float, float]
+    """Running RMS sent to the headphones, (left, right)."""
+    output_peak_dbfs: tuple[float, float]
+    """Held peak sent to the headphones, (left, right)."""
+
+
 class LiveAmplifier:
-    """The chain, its audio callback and the live statistics."""
+    """The chain, its audio callback, the stream that calls it, and the live statistics."""
 
     def __init__(self, profile: FittingProfile, sample_rate: int, block_frames: int, input_channels: int):
         self.profile = profile
         self.sample_rate = sample_rate
+        max_frames = max(block_frames, 4096)
         self.chain = StereoChain.from_profile(profile)
-        self.chain.prepare(sample_rate, max(block_frames, 4096))
-        self._stereo = np.zeros((max(block_frames, 4096), 2), np.float32)
+        self.chain.prepare(sample_rate, max_frames)
+        self._stereo = np.zeros((max_frames, 2), np.float32)
         self._right_channel = 1 if input_channels > 1 else 0
+        self._input_meter = StereoMeter(sample_rate, block_frames, max_frames)
+        self._output_meter = StereoMeter(sample_rate, block_frames, max_frames)
+        self.stream = None
+        """The PortAudio stream that calls `callback` (set by `open`, or by a test)."""
+        self._started = False
         self.callbacks = 0
         """Audio callbacks served."""
         self.dropouts = 0
@@ -94,30 +129,76 @@ class LiveAmplifier:
         self.device_latency_s = 0.0
         """Input-to-output time through the devices' buffers, from the stream's time stamps (0 if unknown)."""
 
+    @classmethod
+    def open(cls, profile: FittingProfile, options: LiveOptions) -> LiveAmplifier:
+        """An amplifier with its duplex stream opened (not started); a DeviceError when there is no usable device."""
+        input_info = require_device("input", options.input_device)
+        output_info = require_device("output", options.output_device)
+        rate = int(options.sample_rate or output_info["default_samplerate"])
+        in_channels = min(2, int(input_info["max_input_channels"]))
+        amp = cls(profile, rate, options.block_frames, in_channels)
+        amp.stream = open_stream(
+            "Stream", f"the audio devices at {rate} Hz, {options.block_frames} frames", samplerate=rate,
+            blocksize=options.block_frames, device=(options.input_device, options.output_device),
+            channels=(in_channels, 2), dtype="float32", latency="low", callback=amp.callback,
+        )
+        return amp
+
     def callback(self, indata: np.ndarray, outdata: np.ndarray, frames: int, stream_time, status) -> None:
         if status.input_overflow or status.output_underflow:
             self.dropouts += 1
         stereo = self._stereo[:frames]
         stereo[:, 0] = indata[:, 0]
         stereo[:, 1] = indata[:, self._right_channel]
+        self._input_meter.measure(stereo)
         outdata[:] = self.chain.process(stereo)
+        self._output_meter.measure(outdata)
         self.callbacks += 1
         if stream_time.inputBufferAdcTime > 0 and stream_time.outputBufferDacTime > 0:
             self.device_latency_s = stream_time.outputBufferDacTime - stream_time.inputBufferAdcTime
+
+    def start(self) -> None:
+        """Start amplifying in the background (returns at once)."""
+        start_stream(self.stream, "the audio devices")
+        self._started = True
+
+    def stop(self) -> None:
+        """Stop and close the stream (safe to call twice); the statistics stay readable."""
+        if self._started:
+            self._started = False
+            self.stream.stop()
+            self.stream.close()
+
+    @property
+    def running(self) -> bool:
+        """Started, and PortAudio has not given up on the stream (a device went away or the callback failed)."""
+        return self._started and bool(getattr(self.stream, "active", True))
 
     @property
     def processing_latency_ms(self) -> float:
         """The chain's algorithmic delay (filterbank, noise suppression)."""
         return 1000.0 * self.chain.latency_frames / self.sample_rate
 
-    def set(self, **adjustments) -> FittingProfile:
-        """Move sliders (control thread): the new settings are built here and swapped into the chain whole."""
-        profile = self.profile.with_adjustments(**adjustments)
+    def update(self, profile: FittingProfile) -> None:
+        """New settings (control thread): built into the chain's parameters here and swapped in whole."""
         self.chain.update(profile)
         self.profile = profile
+
+    def set(self, **adjustments) -> FittingProfile:
+        """Move sliders: the profile with these adjustments, swapped in."""
+        profile = self.profile.with_adjustments(**adjustments)
+        self.update(profile)
         return profile
 
-    def status(self) -> str:
+    def status(self) -> LiveStatus:
+        input_rms, input_peak = self._input_meter.read()
+        output_rms, output_peak = self._output_meter.read()
+        device_ms = round(1000 * self.device_latency_s, 2) if self.device_latency_s else None
+        return LiveStatus(self.running, self.sample_rate, round(self.processing_latency_ms, 2), device_ms,
+                          self.dropouts, self.callbacks, input_rms, input_peak, output_rms, output_peak)
+
+    def report(self) -> str:
+        """The status and the sliders as one line."""
         adj = self.profile.adjustments
         device = f"{1000 * self.device_latency_s:.1f} ms devices (measured) + " if self.device_latency_s else ""
         return (f"latency {device}{self.processing_latency_ms:.1f} ms processing; dropouts {self.dropouts} "
@@ -133,8 +214,8 @@ class LiveAmplifier:
                 return None
             if action == "set":
                 self.set(**value)
-                return self.status()
-            return self.status() if action == "status" else HELP
+                return self.report()
+            return self.report() if action == "status" else HELP
         except OpenhearError as exc:
             return f"error: {exc}"
 
@@ -145,30 +226,32 @@ def _lines(control: Iterable[str], into: queue.Queue) -> None:
     into.put(None)
 
 
-def control_loop(amp: LiveAmplifier, stream, control: Iterable[str], say: Callable[[str], None],
+def control_loop(amp: LiveAmplifier, control: Iterable[str], say: Callable[[str], None],
                  duration_s: float | None = None) -> None:
-    """Run the started-and-stopped stream (a context manager) while applying typed commands."""
+    """Start the amplifier, apply typed commands until quit, the duration or Ctrl-C, then stop it."""
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=_lines, args=(control, lines), daemon=True).start()
     deadline = None if duration_s is None else time.monotonic() + duration_s
-    with stream:
+    amp.start()
+    try:
         say(f"amplifying at {amp.sample_rate} Hz; processing latency {amp.processing_latency_ms:.1f} ms. {HELP}")
-        try:
-            _serve(amp, stream, lines, say, deadline)
-        except KeyboardInterrupt:
-            pass  # Ctrl-C is the normal way to stop: still report the statistics
-    say(amp.status())
+        _serve(amp, lines, say, deadline)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is the normal way to stop: still report the statistics
+    finally:
+        amp.stop()
+    say(amp.report())
 
 
-def _serve(amp: LiveAmplifier, stream, lines: queue.Queue, say: Callable[[str], None], deadline: float | None) -> None:
+def _serve(amp: LiveAmplifier, lines: queue.Queue, say: Callable[[str], None], deadline: float | None) -> None:
     control_open = True
     first_report = time.monotonic() + FIRST_REPORT_S
     while deadline is None or time.monotonic() < deadline:
-        if not getattr(stream, "active", True):
+        if not amp.running:
             raise DeviceError("the audio stream stopped (a device went away or processing failed)")
         if first_report and time.monotonic() >= first_report:
             first_report = 0.0
-            say(amp.status())  # by now the stream's time stamps give the measured device latency
+            say(amp.report())  # by now the stream's time stamps give the measured device latency
         wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
         if not control_open:
             time.sleep(wait)
@@ -189,17 +272,6 @@ def _serve(amp: LiveAmplifier, stream, lines: queue.Queue, say: Callable[[str], 
 def run_live(profile: FittingProfile, options: LiveOptions, control: Iterable[str],
              say: Callable[[str], None] = print) -> LiveAmplifier:
     """Amplify microphone to headphones until quit; a DeviceError when there is no usable device."""
-    sd = sounddevice()
-    input_info = require_device("input", options.input_device)
-    output_info = require_device("output", options.output_device)
-    rate = int(options.sample_rate or output_info["default_samplerate"])
-    in_channels = min(2, int(input_info["max_input_channels"]))
-    amp = LiveAmplifier(profile, rate, options.block_frames, in_channels)
-    try:
-        stream = sd.Stream(samplerate=rate, blocksize=options.block_frames,
-                           device=(options.input_device, options.output_device), channels=(in_channels, 2),
-                           dtype="float32", latency="low", callback=amp.callback)
-    except Exception as exc:  # PortAudioError and friends: the devices refused these settings
-        raise DeviceError(f"cannot open the audio devices at {rate} Hz, {options.block_frames} frames ({exc})") from None
-    control_loop(amp, stream, control, say, options.duration_s)
+    amp = LiveAmplifier.open(profile, options)
+    control_loop(amp, control, say, options.duration_s)
     return amp

@@ -101,7 +101,10 @@ def _audio(args: argparse.Namespace, source: str | None):
     from openhear.errors import AudioInputError
 
     if args.live:
-        return _microphone(device_arg(args.input_device), args.duration)
+        from openhear.audio.sources import Microphone
+
+        microphone = Microphone(device_arg(args.input_device), duration_s=args.duration)
+        return microphone.blocks(), microphone.elapsed_s
     if source == "-":
         blocks = iter_pcm_s16le(sys.stdin.buffer, args.rate, args.channels)
         first = next(blocks, None)
@@ -125,36 +128,6 @@ def _paced(blocks):
         yield block
 
 
-def _microphone(device, duration_s: float | None = None):
-    """Microphone blocks (20 ms) until `duration_s` (or Ctrl-C), and a wall clock that starts with them."""
-    import queue
-
-    from openhear.audio.block import AudioBlock
-    from openhear.audio.devices import require_device, sounddevice
-    from openhear.errors import DeviceError
-
-    rate = int(require_device("input", device)["default_samplerate"])
-    sd = sounddevice()
-    captured: queue.Queue = queue.Queue()
-    started = [time.monotonic()]
-    try:
-        stream = sd.InputStream(samplerate=rate, blocksize=rate // 50, device=device, channels=1, dtype="float32",
-                                callback=lambda indata, *_: captured.put(indata.copy()))
-    except Exception as exc:  # PortAudio errors are plain exceptions
-        raise DeviceError(f"cannot open the input device ({exc})") from None
-
-    def blocks():
-        frames = 0
-        with stream:
-            started[0] = time.monotonic()
-            while duration_s is None or frames < duration_s * rate:
-                samples = captured.get()
-                yield AudioBlock(samples, rate, frames / rate)
-                frames += samples.shape[0]
-
-    return blocks(), lambda: time.monotonic() - started[0]
-
-
 def _converse(args: argparse.Namespace, blocks, clock) -> int:
     from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
     from openhear.asr.whisper import load_transcriber
@@ -162,7 +135,7 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
     from openhear.relay.session import DEFAULT_DISCLOSURE, ConversationSession, RelayOptions
     from openhear.relay.store import TranscriptStore
     from openhear.tts.piper import load_voice
-    from openhear.tts.sinks import DeviceSink
+    from openhear.audio.sinks import DeviceSink
     from openhear.tts.text import TextError
 
     disclosure = "" if args.no_disclosure else (args.disclosure if args.disclosure is not None else DEFAULT_DISCLOSURE)

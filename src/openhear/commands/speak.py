@@ -85,13 +85,18 @@ def speak(args: argparse.Namespace, text) -> int:
 
 
 def _open_sink(args: argparse.Namespace, sample_rate: int):
-    from openhear.tts.sinks import DeviceSink, FileSink, RawSink
+    from openhear.audio.sinks import DeviceSink, FileSink, RawSink
+    from openhear.errors import DeviceError
+    from openhear.tts.speech import SYNTHETIC_SPEECH_METADATA
 
     if args.output:
-        return FileSink(args.output, sample_rate)
+        return FileSink(args.output, sample_rate, SYNTHETIC_SPEECH_METADATA)
     if args.raw:
         return RawSink(sys.stdout.buffer)
-    return DeviceSink(sample_rate, device_arg(args.output_device))
+    try:
+        return DeviceSink(sample_rate, device_arg(args.output_device))
+    except DeviceError as exc:
+        raise DeviceError(f"{exc}; use -o FILE.wav or --raw to write the speech instead") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,27 +1,18 @@
 """The live amplifier on this computer's own sound devices, started, watched and adjusted from the page.
 
 The audio never passes through the browser (far too slow for the ear): PortAudio runs the
-amplifier chain here (openhear.audio.duplex.LiveAmplifier) and the page only sends slider moves and
-reads the status. Slider moves are built into a new profile on the request's thread and swapped
-into the chain whole; they are also saved, so the next start uses them.
+amplifier chain here (openhear.audio.duplex.LiveAmplifier, the same one `openhear amplify --live`
+runs) and the page only sends slider moves and reads the status. Slider moves are built into a new
+profile on the request's thread and swapped into the chain whole; they are also saved, so the next
+start uses them.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 from pathlib import Path
 
-import numpy as np
-
 from openhear.errors import DeviceError, OpenhearError
-
-METER_FLOOR_DBFS = -80.0
-"""Level shown for silence."""
-
-
-def _dbfs(mean_square: float) -> float:
-    return max(METER_FLOOR_DBFS, 10 * math.log10(mean_square)) if mean_square > 0 else METER_FLOOR_DBFS
 
 
 class AmplifierControl:
@@ -30,9 +21,7 @@ class AmplifierControl:
     def __init__(self, profile_path: Path):
         self.profile_path = profile_path
         self._lock = threading.Lock()
-        self._amp = None
-        self._stream = None
-        self._levels = np.zeros(2)  # mean squares of the last block: input, output
+        self._amp = None  # the last started LiveAmplifier: its statistics stay shown after a stop
 
     def devices(self) -> dict:
         """Inputs and outputs PortAudio sees; `available` False (with the reason) when there are none."""
@@ -50,44 +39,24 @@ class AmplifierControl:
             return {"available": False, "message": message, "inputs": inputs, "outputs": outputs}
         return {"available": True, "message": "", "inputs": inputs, "outputs": outputs}
 
-    def _callback(self, indata, outdata, frames, stream_time, status) -> None:
-        self._amp.callback(indata, outdata, frames, stream_time, status)
-        left_in, left_out = indata[:, 0], outdata[:, 0]
-        self._levels[0] = np.dot(left_in, left_in) / frames
-        self._levels[1] = np.dot(left_out, left_out) / frames
-
     def start(self, input_device: int | None, output_device: int | None, block_frames: int) -> dict:
         """Opens the devices and starts amplifying with the saved profile."""
-        from openhear.audio.devices import require_device, sounddevice
-        from openhear.audio.duplex import LiveAmplifier
+        from openhear.audio.duplex import LiveAmplifier, LiveOptions
 
         with self._lock:
-            if self._stream is not None:
+            if self._amp is not None and self._amp.running:
                 raise OpenhearError("the amplifier is already running")
-            profile = self.profile()
-            sd = sounddevice()
-            input_info = require_device("input", input_device)
-            output_info = require_device("output", output_device)
-            rate = int(output_info["default_samplerate"])
-            in_channels = min(2, int(input_info["max_input_channels"]))
-            self._amp = LiveAmplifier(profile, rate, block_frames, in_channels)
-            try:
-                self._stream = sd.Stream(
-                    samplerate=rate, blocksize=block_frames, device=(input_device, output_device),
-                    channels=(in_channels, 2), dtype="float32", latency="low", callback=self._callback,
-                )
-                self._stream.start()
-            except Exception as exc:  # PortAudio reports refused settings as plain exceptions
-                self._stream = None
-                raise DeviceError(f"cannot open the audio devices at {rate} Hz, {block_frames} frames ({exc})") from None
+            if self._amp is not None:
+                self._amp.stop()  # one that PortAudio gave up on (a device went away)
+            amp = LiveAmplifier.open(self.profile(), LiveOptions(input_device, output_device, block_frames=block_frames))
+            amp.start()
+            self._amp = amp
         return self.status()
 
     def stop(self) -> dict:
         with self._lock:
-            if self._stream is not None:
-                self._stream.stop()
-                self._stream.close()
-            self._stream = None
+            if self._amp is not None:
+                self._amp.stop()
         return self.status()
 
     def profile(self):
@@ -103,7 +72,7 @@ class AmplifierControl:
         from openhear.fitting.profile import write_profile
 
         with self._lock:
-            if self._amp is not None and self._stream is not None:
+            if self._amp is not None and self._amp.running:
                 profile = self._amp.set(**adjustments)
             else:
                 profile = self.profile().with_adjustments(**adjustments)
@@ -111,9 +80,10 @@ class AmplifierControl:
         return self.status()
 
     def status(self) -> dict:
-        """Running state, delays, dropouts, levels and the sliders."""
-        running = self._stream is not None
+        """Running state, delays, dropouts, levels (the louder ear, and each ear) and the sliders."""
         amp = self._amp
+        live = amp.status() if amp is not None else None
+        running = bool(live and live.running)
         adjustments = None
         if amp is not None:
             adjustments = amp.profile.adjustments.__dict__
@@ -121,11 +91,14 @@ class AmplifierControl:
             adjustments = self.profile().adjustments.__dict__
         return {
             "running": running,
-            "processing_latency_ms": round(amp.processing_latency_ms, 2) if amp else None,
-            "device_latency_ms": round(1000 * amp.device_latency_s, 2) if amp and amp.device_latency_s else None,
-            "dropouts": amp.dropouts if amp else 0,
-            "blocks": amp.callbacks if amp else 0,
-            "input_level_dbfs": round(_dbfs(float(self._levels[0])), 1) if running else None,
-            "output_level_dbfs": round(_dbfs(float(self._levels[1])), 1) if running else None,
+            "processing_latency_ms": live.processing_latency_ms if live else None,
+            "device_latency_ms": live.device_latency_ms if live else None,
+            "dropouts": live.dropouts if live else 0,
+            "blocks": live.blocks if live else 0,
+            "input_level_dbfs": max(live.input_rms_dbfs) if running else None,
+            "output_level_dbfs": max(live.output_rms_dbfs) if running else None,
+            "levels": {"input_rms_dbfs": live.input_rms_dbfs, "input_peak_dbfs": live.input_peak_dbfs,
+                       "output_rms_dbfs": live.output_rms_dbfs, "output_peak_dbfs": live.output_peak_dbfs}
+            if running else None,
             "adjustments": adjustments,
         }
