@@ -48,13 +48,19 @@ def _check_complete_wav(path: Path) -> None:
 def _open(path: Path) -> sf.SoundFile:
     _check_input_path(path)
     _check_complete_wav(path)
+    return open_sound_file(str(path), str(path))
+
+
+def open_sound_file(source: str | BinaryIO, name: str) -> sf.SoundFile:
+    """A path or a file object (an upload) opened for reading by soundfile; unreadable or empty audio
+    is a one-line AudioInputError that calls it `name`."""
     try:
-        f = sf.SoundFile(str(path))
+        f = sf.SoundFile(source)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise AudioInputError(f"cannot read {path} as audio ({_short(exc)})") from None
+        raise AudioInputError(f"cannot read {name} as audio ({_short(exc)})") from None
     if f.frames == 0:
         f.close()
-        raise AudioInputError(f"{path} contains no audio (zero length)")
+        raise AudioInputError(f"{name} contains no audio (zero length)")
     return f
 
 
@@ -71,7 +77,12 @@ def audio_info(path: str | Path) -> tuple[int, int, float]:
 def iter_audio_file(path: str | Path, block_frames: int = DEFAULT_BLOCK_FRAMES) -> Iterator[AudioBlock]:
     """Yield an audio file as consecutive AudioBlocks at its own sample rate."""
     path = Path(path)
-    f = _open(path)
+    yield from iter_sound_file(_open(path), str(path), block_frames)
+
+
+def iter_sound_file(f: sf.SoundFile, name: str, block_frames: int = DEFAULT_BLOCK_FRAMES) -> Iterator[AudioBlock]:
+    """Yield an open soundfile (a path or an uploaded file object) as AudioBlocks, closing it at the end;
+    `name` is how errors call it."""
     with f:
         rate = f.samplerate
         start = 0
@@ -82,9 +93,9 @@ def iter_audio_file(path: str | Path, block_frames: int = DEFAULT_BLOCK_FRAMES) 
                 yield AudioBlock(np.ascontiguousarray(chunk), rate, start / rate)
                 start += chunk.shape[0]
         except (sf.LibsndfileError, RuntimeError) as exc:
-            raise AudioInputError(f"{path} is damaged after {start / rate:.1f} s ({_short(exc)})") from None
+            raise AudioInputError(f"{name} is damaged after {start / rate:.1f} s ({_short(exc)})") from None
         if start == 0:
-            raise AudioInputError(f"{path} contains no audio (zero length)")
+            raise AudioInputError(f"{name} contains no audio (zero length)")
 
 
 def read_audio(path: str | Path) -> AudioBlock:

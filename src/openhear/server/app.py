@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from openhear import __version__
 from openhear.relay.store import TRANSCRIPTS_FILE, TranscriptStore
 from openhear.server import (
+    openai_api,
     routes_amplifier,
     routes_captions,
     routes_conversations,
@@ -50,6 +51,7 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
     install_error_handlers(app)
     for module in (routes_page, routes_captions, routes_speech, routes_conversations, routes_fitting, routes_amplifier):
         app.include_router(module.router)
+    openai_api.install(app)
     app.mount("/static", StaticFiles(directory=routes_page.STATIC_DIR), name="static")
 
     @app.middleware("http")

@@ -144,6 +144,6 @@ async def send_json_error(send, status: int, message: str, kind: str = "invalid_
     await send({"type": "http.response.body", "body": body})
 
 
-def error_body(message: str, kind: str = "invalid_request_error") -> dict:
+def error_body(message: str, kind: str = "invalid_request_error", param: str | None = None, code: str | None = None) -> dict:
     """The one error shape of every HTTP answer (as OpenAI-style clients expect)."""
-    return {"error": {"message": message, "type": kind}}
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
