@@ -3,13 +3,15 @@
 Final captions ("them") and replies ("me") are committed to the TranscriptStore the moment they
 happen, so a crash loses nothing already shown as final; provisional captions are passed on for
 display and never stored. Times are seconds of conversation, on the caption input's clock (the
-audio heard so far) unless a live clock is given. See openhear.relay.echo for echo suppression.
+audio heard so far) unless a live clock is given. A caption stream that joins later (the web
+page's microphone) is attached with `listen` at the conversation time it starts. See
+openhear.relay.echo for echo suppression.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from openhear.asr.events import FinalCaption, ProvisionalCaption
 from openhear.audio.block import AudioBlock
@@ -52,22 +54,69 @@ class Reply:
     time is corrected to the real length of the speech.
     """
 
-    def __init__(self, session: ConversationSession, entry: Entry):
+    def __init__(self, session: ConversationSession, entry: Entry, speech: SpeechOptions):
         self._session = session
         self.entry = entry
         """The stored 'me' line."""
+        self.speech = speech
+        """Voice rate, volume and pauses for this reply."""
 
     def __iter__(self) -> Iterator[AudioBlock]:
         s = self._session
         if s.synthesizer is None:
             return
         duration_s = 0.0
-        for block in s.synthesizer.synthesize(self.entry.text, s.options.speech):
+        for block in s.synthesizer.synthesize(self.entry.text, self.speech):
             if s.options.suppress_echo:
                 s.echo.playing(s.now_s(), block.duration_s)
             duration_s = block.end_s
             yield AudioBlock(block.samples, block.sample_rate, self.entry.start_s + block.start_s)
         s.store.set_end(self.entry.id, self.entry.start_s + duration_s)
+
+
+class CaptionInput:
+    """One stream of the other person's audio, joined to the conversation at `start_s`.
+
+    Blocks and the captioner's events are on the stream's own clock (seconds from its first
+    sample); entries are stored, and events reported, on the conversation's clock. The echo gate
+    silences the stream's blocks by their conversation time.
+    """
+
+    def __init__(self, session: ConversationSession, captioner, start_s: float):
+        self.session = session
+        self.captioner = captioner
+        """A StreamingCaptioner (feed / flush) of its own."""
+        self.start_s = start_s
+        """Conversation time of the stream's first sample, seconds."""
+        self._heard_s = 0.0
+        self._restart_s = 0.0  # stream time where the captioner's clock began again after a flush
+
+    def hear(self, block: AudioBlock) -> Iterator[RelayEvent]:
+        """Caption one block (stream time); final captions are stored before they are yielded."""
+        s = self.session
+        self._heard_s = max(self._heard_s, block.end_s)
+        s._heard(self.start_s + block.end_s)
+        if s.options.suppress_echo:
+            gated = s.echo.apply(AudioBlock(block.samples, block.sample_rate, self.start_s + block.start_s))
+            block = AudioBlock(gated.samples, block.sample_rate, block.start_s)
+        for event in self.captioner.feed(block):
+            yield from self._handle(event)
+
+    def flush(self) -> Iterator[RelayEvent]:
+        """Commit what the captioner holds (a pause or the end); its clock then starts again here."""
+        for event in self.captioner.flush():
+            yield from self._handle(event)
+        self._restart_s = self._heard_s
+
+    def _handle(self, event) -> Iterator[RelayEvent]:
+        shift = self.start_s + self._restart_s
+        if isinstance(event, FinalCaption):
+            if event.text.strip():
+                s = self.session
+                start = shift + event.start_s
+                yield s.store.append(s.id, "them", start, max(shift + event.end_s, start), event.text.strip())
+        else:
+            yield replace(event, start_s=shift + event.start_s, end_s=shift + event.end_s) if shift else event
 
 
 class ConversationSession:
@@ -76,7 +125,7 @@ class ConversationSession:
     `hear` runs on one thread (it drives the captioner); `say` and iterating replies may run on
     others. `clock` gives the current conversation time in seconds; by default it is the end of
     the audio heard so far (right for files and scripted runs); a live session passes a wall clock
-    started with the microphone.
+    started with the microphone. Further caption streams join with `listen`.
     """
 
     def __init__(
@@ -86,19 +135,23 @@ class ConversationSession:
         synthesizer: Synthesizer | None,
         options: RelayOptions = RelayOptions(),
         clock: Callable[[], float] | None = None,
+        conversation_id: int | None = None,
     ):
+        """`captioner` (None: only streams attached with `listen`) feeds `hear`; `conversation_id`
+        continues a stored conversation instead of creating one (an unknown id is a TranscriptError)."""
         self.store = store
-        self.captioner = captioner
-        """A StreamingCaptioner (feed / flush) for the other person's speech."""
         self.synthesizer = synthesizer
         """The voice for replies; None stores replies without speaking them."""
         self.options = options
         self.echo = EchoGate(options.echo_tail_ms / 1000)
         """Silences the caption input while replies play."""
-        self.conversation = store.create_conversation(options.title)
+        self.conversation = (
+            store.create_conversation(options.title) if conversation_id is None else store.conversation(conversation_id)
+        )
         """The stored conversation."""
         self._heard_s = 0.0
         self._clock = clock or (lambda: self._heard_s)
+        self._input = CaptionInput(self, captioner, 0.0) if captioner is not None else None
 
     @property
     def id(self) -> int:
@@ -109,32 +162,28 @@ class ConversationSession:
         """Current conversation time, seconds."""
         return self._clock()
 
+    def _heard(self, until_s: float) -> None:
+        self._heard_s = max(self._heard_s, until_s)
+
     def start(self) -> Reply | None:
         """Begin: the disclosure notice as the first reply (None if disabled)."""
         return self.say(self.options.disclosure) if self.options.disclosure.strip() else None
 
-    def say(self, text: str) -> Reply:
-        """Store a typed reply now and return it, ready to be spoken; empty text is a TextError."""
+    def say(self, text: str, speech: SpeechOptions | None = None) -> Reply:
+        """Store a typed reply now and return it, ready to be spoken (with `speech`, else the session's
+        voice options); empty text is a TextError."""
         text = " ".join(clean_text(require_text(text)).split())
         now = self.now_s()
-        return Reply(self, self.store.append(self.id, "me", now, now, text))
+        return Reply(self, self.store.append(self.id, "me", now, now, text), speech or self.options.speech)
+
+    def listen(self, captioner, start_s: float | None = None) -> CaptionInput:
+        """A caption stream that joins at conversation time `start_s` (default: now), with its own captioner."""
+        return CaptionInput(self, captioner, self.now_s() if start_s is None else start_s)
 
     def hear(self, block: AudioBlock) -> Iterator[RelayEvent]:
         """Caption one block of the other person's audio; final captions are stored before they are yielded."""
-        self._heard_s = max(self._heard_s, block.end_s)
-        if self.options.suppress_echo:
-            block = self.echo.apply(block)
-        for event in self.captioner.feed(block):
-            yield from self._handle(event)
+        return self._input.hear(block)
 
     def close(self) -> Iterator[RelayEvent]:
         """End of the other person's audio: commit what the captioner still holds."""
-        for event in self.captioner.flush():
-            yield from self._handle(event)
-
-    def _handle(self, event) -> Iterator[RelayEvent]:
-        if isinstance(event, FinalCaption):
-            if event.text.strip():
-                yield self.store.append(self.id, "them", event.start_s, max(event.end_s, event.start_s), event.text.strip())
-        else:
-            yield event
+        return self._input.flush()

@@ -5,8 +5,12 @@ Protocol (client -> server):
   2. binary frames of mono 16-bit little-endian PCM at that rate, any length up to the message limit
   3. text  {"type": "flush"} to finalise what was heard so far (pause), {"type": "stop"} to end.
 Server -> client: {"type": "ready"}, {"type": "provisional" | "final", "text", "start_s", "end_s"}
-(seconds of audio received in this session), {"type": "end"} after a stop; {"type": "busy", ...}
-or {"type": "error", "message"} followed by a close.
+(seconds of audio received in this session; with a conversation_id, seconds of that conversation),
+{"type": "end"} after a stop; {"type": "busy", ...} or {"type": "error", "message"} followed by a close.
+
+With a conversation_id the stream is the other person's voice in that conversation: it joins the
+relay session (openhear.relay.session.CaptionInput) at the conversation's current time, which
+stores each final caption as "them" before it is sent and silences our own replies' echo.
 
 The receive loop only converts bytes to samples and queues them; a decoder task feeds the
 captioner one message at a time on a worker thread and sends each message's events at once, so a
@@ -30,6 +34,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from openhear.asr.events import FinalCaption
 from openhear.audio import AudioBlock
 from openhear.errors import OpenhearError
+from openhear.relay.store import Entry
 
 
 class CaptionStart(BaseModel):
@@ -56,8 +61,8 @@ class _Flush:
 
 
 def event_json(event, offset_s: float = 0.0) -> dict:
-    """A caption event as the JSON the page reads, its times moved by `offset_s`."""
-    kind = "final" if isinstance(event, FinalCaption) else "provisional"
+    """A caption event (or a stored 'them' entry) as the JSON the page reads, its times moved by `offset_s`."""
+    kind = "final" if isinstance(event, (FinalCaption, Entry)) else "provisional"
     return {
         "type": kind,
         "text": event.text,
@@ -86,8 +91,7 @@ class CaptionSession:
         self._captioned = 0
         self._stream_start_s = 0.0  # a flush restarts the captioner's clock: where its new stream begins
         self._busy: deque[tuple[float, float]] = deque()  # (finished at, seconds) of recent captioner calls
-        self.conversation_id: int | None = None
-        self.conversation_offset_s = 0.0
+        self.conversation = None  # the relay CaptionInput when the stream belongs to a conversation
         self.queue: asyncio.Queue = asyncio.Queue()
         self.sample_rate = 0
 
@@ -110,10 +114,10 @@ class CaptionSession:
         self.sample_rate = start.sample_rate  # the captioner resamples to Whisper's 16 kHz itself
         if start.conversation_id is not None:
             try:
-                self.conversation_offset_s = self.state.conversations.clock(start.conversation_id)
+                session = self.state.conversations.open(start.conversation_id, self.state.services.voice)
             except OpenhearError as exc:
                 raise ProtocolError(str(exc)) from None
-            self.conversation_id = start.conversation_id
+            self.conversation = session.listen(self.captioner)
         return start
 
     def _audio(self, data: bytes) -> None:
@@ -189,32 +193,26 @@ class CaptionSession:
         while True:
             item = await self.queue.get()
             if isinstance(item, _Flush):
-                await self._send(await self._timed(lambda: list(self.captioner.flush())))
+                await self._send(await self._timed(lambda: list(self._flush())))
                 self._stream_start_s = self._captioned / self.sample_rate
                 if item.stop:
                     return
                 continue
             block = AudioBlock.from_mono(item, self.sample_rate, self._captioned / self.sample_rate)
-            events = await self._timed(lambda: list(self.captioner.feed(block)))
+            events = await self._timed(lambda: list(self._feed(block)))
             self._captioned += item.size
             await self._send(events)
 
-    async def _send(self, events) -> None:
-        for event in events:
-            message = event_json(event, self._stream_start_s)
-            await self.ws.send_json(message)
-            if self.conversation_id is not None and message["type"] == "final" and message["text"]:
-                await self._store(message)
+    def _feed(self, block: AudioBlock):
+        return self.conversation.hear(block) if self.conversation else self.captioner.feed(block)
 
-    async def _store(self, final: dict) -> None:
-        """A final caption becomes the other person's ("them") line in the open conversation."""
-        offset = self.conversation_offset_s
-        await asyncio.get_running_loop().run_in_executor(
-            self.state.services.workers,
-            lambda: self.state.conversations.add(
-                self.conversation_id, "them", offset + final["start_s"], offset + final["end_s"], final["text"]
-            ),
-        )
+    def _flush(self):
+        return self.conversation.flush() if self.conversation else self.captioner.flush()
+
+    async def _send(self, events) -> None:
+        offset_s = 0.0 if self.conversation else self._stream_start_s  # a conversation's events are on its clock
+        for event in events:
+            await self.ws.send_json(event_json(event, offset_s))
 
 
 async def refuse(ws: WebSocket, event: dict, close_code: int) -> None:

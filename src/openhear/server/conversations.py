@@ -1,8 +1,10 @@
-"""Conversations the page holds: the relay's transcript store plus a clock for each open one.
+"""The conversations the page has open: one relay ConversationSession each, on a wall clock.
 
-Entry times are seconds from the start of the conversation; captions arrive in their own stream's
-seconds and replies at the moment they are spoken, so each open conversation keeps its start on
-the monotonic clock. A reopened conversation continues after its last entry.
+The page's typed replies go through the session's `say` (stored, then spoken; the echo gate is
+closed for the audio's length plus a tail, because the page plays the reply as soon as it
+arrives) and its caption streams join with `listen` at the conversation time they start, so
+their final captions are stored as "them" the moment they are made, and our own reply heard
+back by the microphone is not. A reopened conversation continues a second after its last entry.
 """
 
 from __future__ import annotations
@@ -10,7 +12,13 @@ from __future__ import annotations
 import threading
 import time
 
+from openhear.relay.session import DEFAULT_DISCLOSURE, ConversationSession, RelayOptions
 from openhear.relay.store import Conversation, TranscriptStore
+
+ECHO_TAIL_MS = 1000.0
+"""Caption input kept silent after a reply's audio ends, milliseconds: the CLI's tail plus the
+page's round trip (the gate opens when the reply is synthesized; the browser plays it once the
+whole WAV has arrived and been decoded)."""
 
 
 class OpenConversations:
@@ -18,33 +26,34 @@ class OpenConversations:
 
     def __init__(self, store: TranscriptStore):
         self.store = store
-        self._started: dict[int, float] = {}
+        self._open: dict[int, ConversationSession] = {}
         self._lock = threading.Lock()
 
-    def start(self, title: str = "") -> Conversation:
-        """A new conversation whose clock starts now."""
-        conversation = self.store.create_conversation(title)
-        with self._lock:
-            self._started[conversation.id] = time.monotonic()
-        return conversation
+    def _session(self, voice, title: str = "", disclosure: str = "", conversation_id: int | None = None, at_s: float = 0.0):
+        started = time.monotonic() - at_s
+        options = RelayOptions(disclosure=disclosure, echo_tail_ms=ECHO_TAIL_MS, title=title)
+        return ConversationSession(self.store, None, voice, options, lambda: time.monotonic() - started, conversation_id)
 
-    def clock(self, conversation_id: int) -> float:
-        """Seconds into the conversation now (an unknown id raises TranscriptError)."""
+    def start(self, voice, title: str = "", disclosure: bool = True) -> ConversationSession:
+        """A new conversation whose clock starts now; its `options.disclosure` is the notice the page speaks first."""
+        session = self._session(voice, title, DEFAULT_DISCLOSURE if disclosure else "")
         with self._lock:
-            started = self._started.get(conversation_id)
-        if started is None:
-            duration = self.store.conversation(conversation_id).duration_s
-            started = time.monotonic() - duration - 1.0
-            with self._lock:
-                started = self._started.setdefault(conversation_id, started)
-        return time.monotonic() - started
+            self._open[session.id] = session
+        return session
 
-    def add(self, conversation_id: int, speaker: str, start_s: float, end_s: float, text: str):
-        """Stores one line (committed before it returns)."""
-        return self.store.append(conversation_id, speaker, start_s, end_s, text)
+    def open(self, conversation_id: int, voice) -> ConversationSession:
+        """The open session of a conversation, reopening a stored one (an unknown id raises TranscriptError)."""
+        with self._lock:
+            session = self._open.get(conversation_id)
+            if session is None:
+                duration_s = self.store.conversation(conversation_id).duration_s
+                session = self._open[conversation_id] = self._session(
+                    voice, conversation_id=conversation_id, at_s=duration_s + 1.0
+                )
+        return session
 
     def forget(self, conversation_id: int) -> Conversation:
-        """Deletes a conversation and its clock."""
+        """Closes a conversation and deletes it with its lines."""
         with self._lock:
-            self._started.pop(conversation_id, None)
+            self._open.pop(conversation_id, None)
         return self.store.delete(conversation_id)

@@ -40,11 +40,9 @@ def list_conversations(state: AppState = Depends(app_state)) -> list[dict]:
 
 @router.post("/api/conversations", status_code=201)
 def start_conversation(request: StartRequest, state: AppState = Depends(app_state)) -> dict:
-    """Starts a conversation; with `disclosure`, the notice for the page to speak first."""
-    from openhear.relay.session import DEFAULT_DISCLOSURE
-
-    conversation = state.conversations.start(request.title)
-    return {"conversation": asdict(conversation), "notice": DEFAULT_DISCLOSURE if request.disclosure else None}
+    """Starts a conversation; with `disclosure`, the notice for the page to speak first (its reply, stored as spoken)."""
+    session = state.conversations.start(state.services.voice, request.title, request.disclosure)
+    return {"conversation": asdict(session.conversation), "notice": session.options.disclosure or None}
 
 
 @router.get("/api/conversations/{conversation_id}")

@@ -25,12 +25,19 @@ class SpeakRequest(BaseModel):
     """When set, the text is stored in that conversation as the user's ("me") reply."""
 
 
-def synthesize(state: AppState, text: str, speed: float) -> AudioBlock:
-    """All of `text` spoken, as one mono block (Piper is fast enough that a reply needs no streaming)."""
+def synthesize(state: AppState, text: str, speed: float, conversation_id: int | None = None) -> AudioBlock:
+    """All of `text` spoken, as one mono block (Piper is fast enough that a reply needs no streaming).
+
+    With `conversation_id` it is that conversation's reply: stored first, and the relay's echo
+    gate silences the conversation's caption input while the page plays it."""
     from openhear.tts.speech import SpeechOptions
 
     voice = state.services.require("speech", state.services.voice)
-    blocks = list(voice.synthesize(text, SpeechOptions(speed=speed)))
+    speech = SpeechOptions(speed=speed)
+    if conversation_id is None:
+        blocks = list(voice.synthesize(text, speech))
+    else:
+        blocks = list(state.conversations.open(conversation_id, voice).say(text, speech))
     samples = np.concatenate([b.samples for b in blocks]) if blocks else np.zeros((0, 1), np.float32)
     return AudioBlock(samples, voice.sample_rate)
 
@@ -40,14 +47,9 @@ async def speak(request: SpeakRequest, state: AppState = Depends(app_state)) -> 
     """The text as synthetic speech (WAV, tagged as synthetic)."""
     from openhear.tts.speech import SYNTHETIC_SPEECH_METADATA
 
-    started = state.conversations.clock(request.conversation_id) if request.conversation_id is not None else None
-    loop = asyncio.get_running_loop()
-    block = await loop.run_in_executor(state.services.workers, synthesize, state, request.text, request.speed)
-    if request.conversation_id is not None:
-        await loop.run_in_executor(
-            state.services.workers,
-            lambda: state.conversations.add(request.conversation_id, "me", started, started + block.duration_s, request.text),
-        )
+    block = await asyncio.get_running_loop().run_in_executor(
+        state.services.workers, synthesize, state, request.text, request.speed, request.conversation_id
+    )
     return wav_response(block, SYNTHETIC_SPEECH_METADATA, {"x-openhear-synthetic": "true"})
 
 
