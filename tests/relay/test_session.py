@@ -13,7 +13,7 @@ from openhear.audio.block import AudioBlock
 from openhear.audio.files import read_audio
 from openhear.audio.resample import resample
 from openhear.relay.session import DEFAULT_DISCLOSURE, ConversationSession, RelayOptions
-from openhear.relay.store import Entry, TranscriptStore
+from openhear.relay.store import Entry, TranscriptError, TranscriptStore
 from openhear.tts.text import TextError
 
 BLOCK_S = 0.1
@@ -153,3 +153,40 @@ def test_their_speech_after_our_reply_is_still_captioned(store, transcriber, voi
     session, _ = _echo_run(store, transcriber, voice, suppress_echo=True, then=_speech_16k(after))
     them = _them(store, session)
     assert len(them) >= 1 and wer(after.text, " ".join(e.text for e in them)) <= 0.2
+
+
+def test_a_caption_stream_that_joins_later_is_stored_on_the_conversation_clock(store, transcriber, voice, manifest):
+    utterance = next(u for u in manifest if u.id == "cmu_arctic_aew_a0003")
+    speech = _speech_16k(utterance)
+    session = ConversationSession(store, None, voice, RelayOptions(disclosure=""), clock=lambda: 12.0)
+    stream = session.listen(StreamingCaptioner(transcriber))  # the page's microphone, joining 12 s in
+    step = round(BLOCK_S * SAMPLE_RATE)
+    heard = 0
+    groups = []
+    for _ in range(2):  # the same words twice, with a pause (flush) between: the captioner's clock restarts
+        events = []
+        for i in range(0, speech.size, step):
+            events += stream.hear(AudioBlock.from_mono(speech[i : i + step], SAMPLE_RATE, (heard + i) / SAMPLE_RATE))
+        events += stream.flush()
+        groups.append((heard / SAMPLE_RATE, events))
+        heard += speech.size
+
+    for began_s, events in groups:
+        stored = [e for e in events if isinstance(e, Entry)]
+        assert wer(utterance.text, " ".join(e.text for e in stored)) <= 0.2
+        assert all(12.0 + began_s <= e.start_s <= e.end_s <= 12.0 + began_s + utterance.duration_s + 0.1 for e in stored)
+        shown = [e for e in events if isinstance(e, ProvisionalCaption) and e.text]
+        assert shown and all(e.start_s >= 12.0 + began_s for e in shown)
+    assert [e.speaker for e in store.get(session.id).entries] == ["them"] * sum(
+        isinstance(e, Entry) for _, events in groups for e in events
+    )
+
+
+def test_a_session_can_continue_a_stored_conversation(store):
+    first = ConversationSession(store, None, None, RelayOptions(disclosure=""), clock=lambda: 1.0)
+    first.say("Hello there.")
+    again = ConversationSession(store, None, None, RelayOptions(disclosure=""), lambda: 5.0, conversation_id=first.id)
+    again.say("I am back.")
+    assert [(e.text, e.start_s) for e in store.get(first.id).entries] == [("Hello there.", 1.0), ("I am back.", 5.0)]
+    with pytest.raises(TranscriptError):
+        ConversationSession(store, None, None, conversation_id=first.id + 1)

@@ -1,5 +1,6 @@
 """A conversation through the web app's real routes: the page's reply, heard back by its microphone,
-is not stored as "them"; the same words spoken after the reply has played are."""
+is not stored as "them"; the same words spoken after the reply has played are. A caption stream for
+an unknown conversation is refused."""
 
 from __future__ import annotations
 
@@ -100,3 +101,16 @@ def test_our_reply_heard_back_is_not_stored_as_them_but_their_speech_is(live_app
     # The page was shown exactly what was stored, on the conversation's clock.
     finals = [e for e in events if e["type"] == "final" and e["text"]]
     assert [(f["text"], f["start_s"]) for f in finals] == [(e["text"], round(e["start_s"], 3)) for e in them]
+
+
+def test_a_caption_stream_for_an_unknown_conversation_is_refused(live_app):
+    async def run():
+        async with connect(live_app.ws_url) as ws:
+            await ws.send(json.dumps({"type": "start", "sample_rate": RATE, "conversation_id": 999999}))
+            event = json.loads(await ws.recv())
+            await ws.wait_closed()
+            return event, ws.close_code
+
+    event, code = asyncio.run(run())
+    assert event["type"] == "error" and "999999" in event["message"] and "\n" not in event["message"]
+    assert code == 1008
