@@ -31,6 +31,7 @@ import os
 import platform
 import sys
 import time
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -120,12 +121,12 @@ def items(quick: bool) -> list[Item]:
     out = []
     for listener in listeners:
         for level in LEVELS_DB_SPL:
-            for u, utt in enumerate(utterances):
+            for utt in utterances:
                 out.append(Item(listener, level, "quiet", utt))
-                for n, noise in enumerate(noises):
+                for noise in noises:
                     for snr in SNRS_DB:
-                        out.append(Item(listener, level, f"{snr:+.0f} dB SNR".replace("+0", "0"), utt, noise, snr,
-                                        noise_seed=1000 * u + 10 * n + int(snr)))
+                        seed = zlib.crc32(f"{utt} {noise} {snr}".encode())  # the same segment in quick and full runs
+                        out.append(Item(listener, level, f"{snr:+.0f} dB SNR".replace("+0", "0"), utt, noise, snr, seed))
             out += [Item(listener, level, "VoiceBank-DEMAND", v) for v in voicebank]
     return out
 

@@ -133,3 +133,12 @@ def test_none_and_zero_strength_pass_through_without_delay(speech):
         s = make_suppressor(kind, strength, RATE)
         assert s.latency_frames == 0
         np.testing.assert_array_equal(s.process(speech[:1000]), speech[:1000])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("rms_dbfs", [-55.0, -15.0])
+def test_soft_and_loud_speech_in_quiet_pass(kind, rms_dbfs, speech):
+    # -55 dBFS is 45 dB SPL at the default calibration: the neural models must not take it for noise.
+    x = (speech[: 3 * RATE] * 10 ** (rms_dbfs / 20) / 0.05).astype(np.float32)
+    y, _ = run(kind, x)
+    assert abs(level_db(y) - level_db(x)) <= 2.0
