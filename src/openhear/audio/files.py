@@ -123,15 +123,16 @@ def iter_pcm_s16le(
         pending += data
         if len(pending) < want:
             continue
-        yield _pcm_block(pending, sample_rate, channels, start)
+        yield pcm_s16le_block(pending, sample_rate, channels, start)
         start += block_frames
         pending = b""
     usable = len(pending) - len(pending) % frame_bytes
     if usable:
-        yield _pcm_block(pending[:usable], sample_rate, channels, start)
+        yield pcm_s16le_block(pending[:usable], sample_rate, channels, start)
 
 
-def _pcm_block(data: bytes, sample_rate: int, channels: int, start_frame: int) -> AudioBlock:
+def pcm_s16le_block(data: bytes, sample_rate: int, channels: int, start_frame: int = 0) -> AudioBlock:
+    """Whole frames of signed 16-bit little-endian PCM as a float AudioBlock."""
     pcm = np.frombuffer(data, dtype="<i2").reshape(-1, channels)
     return AudioBlock(pcm.astype(np.float32) / 32768.0, sample_rate, start_frame / sample_rate)
 
