@@ -9,7 +9,8 @@ export class CaptionStream {
     this.paused = false;
   }
 
-  // In a conversation the browser's echo canceller keeps our own spoken replies out of the captions.
+  // In a conversation the server's echo gate keeps our own spoken replies out of the stored captions;
+  // the browser's echo canceller helps while the other person talks over a reply.
   async start(conversationId = null) {
     const inConversation = conversationId !== null;
     this.media = await navigator.mediaDevices.getUserMedia({
