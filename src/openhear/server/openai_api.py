@@ -126,7 +126,8 @@ async def transcriptions(request: Request, state: AppState = Depends(app_state))
         raise ApiError("a `file` field with the audio to transcribe is required", "file")
     fmt = str(form.get("response_format") or "json")
     if fmt not in TRANSCRIPTION_FORMATS:
-        raise ApiError(f"response_format {fmt!r} is not supported (choose from {', '.join(TRANSCRIPTION_FORMATS)})", "response_format")
+        choices = ", ".join(TRANSCRIPTION_FORMATS)
+        raise ApiError(f"response_format {fmt!r} is not supported (choose from {choices})", "response_format")
     language = str(form.get("language") or "") or None
     model_language = state.services.transcribers[0].language if state.services.transcribers else None
     if language and model_language and language.lower() != model_language:

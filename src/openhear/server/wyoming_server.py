@@ -47,7 +47,8 @@ def describe(services: Services, asr: bool, tts: bool) -> Info:
     info = Info()
     if asr:
         model = AsrModel(
-            name=ASR_MODEL, attribution=Attribution(name="OpenAI Whisper", url="https://github.com/openai/whisper"), installed=True, description="Whisper tiny.en (faster-whisper, int8 CPU)",
+            name=ASR_MODEL, attribution=Attribution(name="OpenAI Whisper", url="https://github.com/openai/whisper"),
+            installed=True, description="Whisper tiny.en (faster-whisper, int8 CPU)",
             version=None, languages=["en"],
         )
         info.asr = [AsrProgram(
@@ -98,7 +99,8 @@ class OpenhearEventHandler(AsyncEventHandler):
         except OpenhearError as exc:
             await self.write_event(Error(text=str(exc), code="bad-request").event())
         except (KeyError, TypeError, ValueError, AttributeError) as exc:  # malformed event data
-            await self.write_event(Error(text=f"malformed {event.type} event ({type(exc).__name__}: {exc})", code="bad-event").event())
+            message = f"malformed {event.type} event ({type(exc).__name__}: {exc})"
+            await self.write_event(Error(text=message, code="bad-event").event())
         return True
 
     async def _dispatch(self, event: Event) -> None:
@@ -179,8 +181,9 @@ class OpenhearEventHandler(AsyncEventHandler):
         await self.write_event(AudioStart(rate=rate, width=2, channels=1).event())
         for block in blocks:
             pcm = float_to_pcm16(block.samples[:, 0])
-            for i in range(0, len(pcm), 2 * SPEECH_CHUNK_FRAMES):
-                await self.write_event(AudioChunk(rate=rate, width=2, channels=1, audio=pcm[i : i + 2 * SPEECH_CHUNK_FRAMES]).event())
+            step = 2 * SPEECH_CHUNK_FRAMES
+            for i in range(0, len(pcm), step):
+                await self.write_event(AudioChunk(rate=rate, width=2, channels=1, audio=pcm[i : i + step]).event())
         await self.write_event(AudioStop().event())
 
     async def _run(self, work):
