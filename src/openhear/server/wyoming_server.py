@@ -5,7 +5,8 @@ One connection is one handler (rhasspy/wyoming-faster-whisper's shape):
 - `transcribe` (optional; its names and terms bias recognition), `audio-start`, `audio-chunk`...,
   `audio-stop` -> `transcript`. Chunks are fed to the streaming captioner as they arrive (any rate
   and channel count: it resamples once with soxr), so most decoding is done before the stop;
-- `synthesize` -> `audio-start`, `audio-chunk`..., `audio-stop` (16-bit mono at the voice's rate);
+- `synthesize` -> `audio-start`, `audio-chunk`..., `audio-stop` (16-bit mono at the voice's rate,
+  sent sentence by sentence as Piper speaks them);
 - `ping` -> `pong`.
 Any other event, or one that cannot be served (audio before audio-start, empty text, malformed
 data), is answered with an `error` event and the connection stays open.
@@ -176,10 +177,10 @@ class OpenhearEventHandler(AsyncEventHandler):
         if not request.text.strip():
             raise WyomingError("nothing to say: the text is empty", "empty-text")
         voice = self.services.voice
-        blocks = await self._run(lambda: list(voice.synthesize(request.text)))
+        sentences = voice.synthesize(request.text)
         rate = voice.sample_rate
         await self.write_event(AudioStart(rate=rate, width=2, channels=1).event())
-        for block in blocks:
+        while (block := await self._run(lambda: next(sentences, None))) is not None:  # each sentence as soon as it is spoken
             pcm = float_to_pcm16(block.samples[:, 0])
             step = 2 * SPEECH_CHUNK_FRAMES
             for i in range(0, len(pcm), step):
