@@ -79,7 +79,8 @@ class CaptionInput:
 
     Blocks and the captioner's events are on the stream's own clock (seconds from its first
     sample); entries are stored, and events reported, on the conversation's clock. The echo gate
-    silences the stream's blocks by their conversation time.
+    silences the stream's blocks by their conversation time, so the stream must be one unbroken
+    recording from `start_s` (a live microphone): audio left out would put what follows early.
     """
 
     def __init__(self, session: ConversationSession, captioner, start_s: float):
