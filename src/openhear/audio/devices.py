@@ -18,6 +18,11 @@ def sounddevice() -> ModuleType:
     return sd
 
 
+def device_arg(value: str | None) -> int | str | None:
+    """A device as the user gave it (command line): its number as an int, else its name; None for the default."""
+    return int(value) if value is not None and value.isdigit() else value
+
+
 def list_devices() -> list[dict]:
     """Every audio device PortAudio sees: index, name, input and output channels, default rate."""
     sd = sounddevice()

@@ -33,10 +33,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=run)
 
 
-def _device(value: str | None) -> int | str | None:
-    return int(value) if value is not None and value.isdigit() else value
-
-
 def run(args: argparse.Namespace) -> int:
     if args.live == bool(args.input):
         raise UsageError("give an input file with -o OUT, or --live (not both)")
@@ -72,9 +68,10 @@ def run(args: argparse.Namespace) -> int:
 def _live(args: argparse.Namespace, profile) -> int:
     import sys
 
+    from openhear.audio.devices import device_arg
     from openhear.audio.duplex import LiveOptions, run_live
 
-    options = LiveOptions(_device(args.input_device), _device(args.output_device), args.rate, args.block,
+    options = LiveOptions(device_arg(args.input_device), device_arg(args.output_device), args.rate, args.block,
                           args.duration)
     run_live(profile, options, sys.stdin, say=lambda text: print(text, flush=True))
     return 0

@@ -14,7 +14,7 @@ import argparse
 import sys
 import time
 
-from openhear.commands.speak import add_voice_arguments, device_arg, speech_options
+from openhear.commands.speak import add_voice_arguments, speech_options
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -101,6 +101,7 @@ def _audio(args: argparse.Namespace, source: str | None):
     from openhear.errors import AudioInputError
 
     if args.live:
+        from openhear.audio.devices import device_arg
         from openhear.audio.sources import Microphone
 
         microphone = Microphone(device_arg(args.input_device), duration_s=args.duration)
@@ -135,6 +136,7 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
     from openhear.relay.session import DEFAULT_DISCLOSURE, ConversationSession, RelayOptions
     from openhear.relay.store import TranscriptStore
     from openhear.tts.piper import load_voice
+    from openhear.audio.devices import device_arg
     from openhear.audio.sinks import DeviceSink
     from openhear.tts.text import TextError
 

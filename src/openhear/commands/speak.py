@@ -46,11 +46,6 @@ def speech_options(args: argparse.Namespace):
     return SpeechOptions(speed=args.speed, volume=args.volume, pause_ms=args.pause_ms)
 
 
-def device_arg(value: str | None) -> int | str | None:
-    """A device given on the command line: its number, or its name."""
-    return int(value) if value is not None and value.isdigit() else value
-
-
 def print_voice_info(synthesizer) -> None:
     rate = synthesizer.sample_rate
     print(f"voice: {synthesizer.name}")
@@ -68,7 +63,7 @@ def speak(args: argparse.Namespace, text) -> int:
     if args.info:
         print_voice_info(synthesizer)
         return 0
-    from openhear.tts.sinks import made_ahead
+    from openhear.tts.ahead import made_ahead
 
     sink = None
     try:
@@ -85,6 +80,7 @@ def speak(args: argparse.Namespace, text) -> int:
 
 
 def _open_sink(args: argparse.Namespace, sample_rate: int):
+    from openhear.audio.devices import device_arg
     from openhear.audio.sinks import DeviceSink, FileSink, RawSink
     from openhear.errors import DeviceError
     from openhear.tts.speech import SYNTHETIC_SPEECH_METADATA

@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from openhear.audio.block import AudioBlock
 from openhear.relay.session import Reply
-from openhear.tts.sinks import made_ahead
+from openhear.tts.ahead import made_ahead
 from openhear.tts.text import TextError
 
 _TIMED = re.compile(r"^\[\s*(\d+(?:\.\d*)?)\s*\]\s*(.*)$")
@@ -102,7 +102,7 @@ class ReplyReader:
 class ReplyPlayer:
     """Speaks replies in order on a sink, on its own thread; `close` waits until all have played.
 
-    Synthesis runs a sentence or two ahead of the sink (see openhear.tts.sinks.made_ahead), so
+    Synthesis runs a sentence or two ahead of the sink (see openhear.tts.ahead.made_ahead), so
     sentences follow each other without a gap for synthesis.
     """
 

@@ -1,5 +1,6 @@
-"""Synthesis kept ahead of playback. The sinks themselves (file, raw PCM, sound card) are in
-openhear.audio.sinks; a speech file carries `SYNTHETIC_SPEECH_METADATA` as its tags.
+"""Synthesis kept ahead of playback, so a sound card never waits for the next sentence.
+
+The sinks themselves (file, raw PCM, sound card) are in openhear.audio.sinks.
 """
 
 from __future__ import annotations

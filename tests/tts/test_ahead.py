@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from openhear.tts.sinks import made_ahead
+from openhear.tts.ahead import made_ahead
 
 
 def test_items_arrive_in_order():
