@@ -232,38 +232,11 @@ def _chain(first, rest):
 
 
 def _live(args: argparse.Namespace, vocabulary: list[str]) -> int:
-    from openhear.audio.devices import require_device
+    from openhear.audio.devices import device_arg
+    from openhear.audio.sources import Microphone
 
-    device = int(args.device) if args.device and args.device.isdigit() else args.device
-    info = require_device("input", device)
+    microphone = Microphone(device_arg(args.device))
     captioner = _load(args, vocabulary, live=True)
     if not args.quiet:
-        print(f"openhear: captioning {info['name']} (Ctrl-C to stop)", file=sys.stderr)
-    return _stream(args, captioner, _microphone(device, int(info["default_samplerate"])))
-
-
-def _microphone(device, rate: int):
-    """AudioBlocks from the input device until Ctrl-C (the callback only copies into a queue)."""
-    import queue
-
-    from openhear.audio.block import AudioBlock
-    from openhear.audio.devices import sounddevice
-    from openhear.errors import DeviceError
-
-    sd = sounddevice()
-    blocks: queue.Queue = queue.Queue()
-    frames = 0
-
-    def callback(indata, _frames, _time, _status) -> None:
-        blocks.put(indata.copy())
-
-    try:
-        stream = sd.InputStream(samplerate=rate, blocksize=rate // 50, device=device, channels=1,
-                                dtype="float32", callback=callback)
-    except Exception as exc:  # PortAudio errors are plain exceptions
-        raise DeviceError(f"cannot open the input device ({exc})") from None
-    with stream:
-        while True:
-            samples = blocks.get()
-            yield AudioBlock(samples, rate, frames / rate)
-            frames += samples.shape[0]
+        print(f"openhear: captioning {microphone.name} (Ctrl-C to stop)", file=sys.stderr)
+    return _stream(args, captioner, microphone.blocks())
