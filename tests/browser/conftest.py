@@ -21,8 +21,10 @@ def mic_speech(manifest):
     return next(u for u in manifest if u.id == MIC_UTTERANCE)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(mic_speech):
+    """Package scope: Playwright's sync API runs an event loop in this thread while it lives, so it
+    must stop before the tests that follow call asyncio.run."""
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: run `scripts/setup.sh --test` (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
