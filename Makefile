@@ -1,5 +1,5 @@
 # The set-up commands of the README: each installs what it needs, then runs.
-.PHONY: demo captions-demo test bench
+.PHONY: demo captions-demo test
 SAMPLE := src/openhear/samples/speech_librispeech_2412-153948-0000.wav
 
 demo:
