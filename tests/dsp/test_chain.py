@@ -33,7 +33,7 @@ def test_random_block_sizes_give_the_same_output_as_one_block(long_speech, n3):
     parts, i = [], 0
     while i < len(x):
         n = int(rng.integers(1, 1024))
-        parts.append(chunked.process(stereo[i: i + n]))
+        parts.append(chunked.process(stereo[i: i + n]).copy())  # the output is valid until the next call
         i += n
     got = np.concatenate(parts)
     assert np.max(np.abs(expected)) > 0.01
@@ -104,9 +104,9 @@ def test_slider_change_glides_instead_of_jumping(n3):
     x = tone(1000, 65.0, 1.0, RATE)
     ear = EarChain(EarSettings.from_profile(n3, "left"))
     ear.prepare(RATE, 512)
-    first = np.concatenate([ear.process(x[i: i + 512]) for i in range(0, RATE // 2, 512)])
+    first = np.concatenate([ear.process(x[i: i + 512]).copy() for i in range(0, RATE // 2, 512)])
     ear.update(EarSettings.from_profile(n3.with_adjustments(boost_db=12), "left"))
-    second = np.concatenate([ear.process(x[i: i + 512]) for i in range(RATE // 2 - RATE // 2 % 512 + 512, RATE, 512)])
+    second = np.concatenate([ear.process(x[i: i + 512]).copy() for i in range(RATE // 2 - RATE // 2 % 512 + 512, RATE, 512)])
     ms = RATE // 1000
     env = np.array([np.sqrt(np.mean(second[i: i + ms] ** 2)) for i in range(0, len(second) - ms, ms)])
     before = np.sqrt(np.mean(first[-RATE // 10:] ** 2))

@@ -21,7 +21,7 @@ def test_unchanged_spectra_give_the_input_delayed_by_latency(sample_rate):
         i += len(block)
         y = fb.synthesize(fb.analyze(block), len(block))
         assert len(y) == len(block)
-        out.append(y)
+        out.append(y.copy())  # the output is valid until the next call
     y = np.concatenate(out)
     delay = fb.latency_frames
     assert np.max(np.abs(y[delay:] - x[:-delay])) < 1e-5

@@ -85,7 +85,7 @@ def test_limiter_releases_with_its_time_constant_and_streams_exactly():
     parts, i = [], 0
     while i < len(signal):
         n = int(rng.integers(1, 3000))
-        parts.append(chunked.process(signal[i: i + n]))
+        parts.append(chunked.process(signal[i: i + n]).copy())  # the output is valid until the next call
         i += n
     np.testing.assert_allclose(np.concatenate(parts), expected, rtol=1e-5, atol=1e-7)
     assert np.max(np.abs(expected)) <= 0.5

@@ -22,14 +22,17 @@ Threads: `EarSettings` (from a profile, sample-rate independent) is built on any
 compiles it for the prepared rate on the calling (control) thread and hands the result over as one
 reference; `process` (the audio thread) picks it up at the start of its next block. `set_noise`
 hands over a prepared suppressor the same way. Nothing in `process` computes coefficients, locks,
-logs or touches files; its only allocations are numpy's per-block temporaries.
+logs or touches files, and without a noise suppressor it allocates nothing: every work buffer is
+made in `prepare` for `max_block_frames` (a larger block reallocates once, which is not for the audio
+thread), and the returned block is a view of a buffer of the chain, valid until the next `process`
+(callers that keep outputs copy them). The noise suppressors (`dsp.noise`) still allocate per block.
 
 API for callers (the CLI, the live runner, the web app, the noise suppressors, the benchmarks)::
 
     from openhear.dsp.chain import StereoChain, EarChain, EarSettings, amplify_array
     chain = StereoChain.from_profile(profile)           # noise suppressor from profile.adjustments
     chain.prepare(sample_rate, max_block_frames)        # allocates; creates and prepares suppressors
-    out = chain.process(block)                          # block: float32 (frames, 2) -> (frames, 2)
+    out = chain.process(block)                          # float32 (frames, 2) -> (frames, 2), valid until next call
     chain.update(profile.with_adjustments(boost_db=6))  # control thread; swapped at the next block
     chain.latency_frames                                # algorithmic delay in samples
 
@@ -90,6 +93,8 @@ class EarSettings:
 class _Compiled:
     settings: EarSettings
     tables: WdrcTables
+    gain_matrix: np.ndarray
+    """`tables.gain_matrix` in float64, the precision the band gains are spread over bins in."""
 
 
 class EarChain:
@@ -112,7 +117,9 @@ class EarChain:
 
     def prepare(self, sample_rate: int, max_block_frames: int) -> None:
         self._filterbank = DftFilterbank(sample_rate)
-        self._compressor = BandCompressor(len(self._settings.curves.centers_hz))
+        self._allocate(max_block_frames)
+        self._compressor = BandCompressor(len(self._settings.curves.centers_hz), self._filterbank.max_frames,
+                                          self._filterbank.n_bins)
         self._active = self._compile(self._settings)
         self._next = self._active
         hop_s = self._filterbank.hop / sample_rate
@@ -123,8 +130,22 @@ class EarChain:
         self._limiter.prepare(sample_rate, max_block_frames)
         self.reset()
 
+    def _allocate(self, max_block_frames: int) -> None:
+        """Work buffers for blocks of up to `max_block_frames` (the filterbank's and the chain's own)."""
+        fb = self._filterbank
+        fb.prepare(max_block_frames)
+        n_bands = len(self._settings.curves.centers_hz)
+        self._max_block = max_block_frames
+        self._steps = np.arange(1.0, fb.max_frames + 1.0)[:, None]
+        self._weights = np.zeros((fb.max_frames, 1))
+        self._gains_db = np.zeros((fb.max_frames, n_bands))
+        self._previous_gains_db = np.zeros((fb.max_frames, n_bands))
+        self._bin_gains64 = np.zeros((fb.max_frames, fb.n_bins))
+        self._bin_gains32 = np.zeros((fb.max_frames, fb.n_bins), np.float32)
+
     def _compile(self, settings: EarSettings) -> _Compiled:
-        return _Compiled(settings, WdrcTables.compile(settings.curves, self._filterbank))
+        tables = WdrcTables.compile(settings.curves, self._filterbank)
+        return _Compiled(settings, tables, tables.gain_matrix.astype(np.float64))
 
     def reset(self) -> None:
         self._filterbank.reset()
@@ -168,28 +189,45 @@ class EarChain:
         x = np.asarray(block, np.float32)
         if self._noise is not None:
             x = self._noise.process(x)
+        if len(x) > self._max_block:  # larger than prepared: allocates once (not for the audio thread)
+            self._allocate(len(x))
         spectra = self._filterbank.analyze(x)
         if spectra.shape[0]:
-            spectra *= self._bin_gains(spectra)
+            gains = self._bin_gains(spectra)
+            spectra.real *= gains  # as multiplying by the real gains, without a complex temporary
+            spectra.imag *= gains
         return self._limiter.process(self._filterbank.synthesize(spectra, len(x)))
+
+    def _ramp_weights(self, done: int, length: int, n_frames: int) -> np.ndarray:
+        """min((done + 1 .. done + n_frames) / length, 1) as a (frames, 1) column in a work buffer."""
+        w = np.add(self._steps[:n_frames], done, out=self._weights[:n_frames])
+        w /= length
+        return np.minimum(w, 1.0, out=w)
 
     def _bin_gains(self, spectra: np.ndarray) -> np.ndarray:
         active = self._active
         tables = active.tables
         n_frames = spectra.shape[0]
         levels = self._compressor.levels_db(spectra, tables, active.settings.db_spl_at_0dbfs)
-        gains_db = tables.curves.gains_db(levels)
-        steps = np.arange(1, n_frames + 1)[:, None]
+        gains_db = tables.curves.gains_db(levels, out=self._gains_db[:n_frames])
         if self._previous is not None:
-            w = np.minimum((self._crossfade_done + steps) / self._crossfade_frames, 1.0)
-            gains_db = w * gains_db + (1.0 - w) * self._previous.tables.curves.gains_db(levels)
+            previous = self._previous.tables.curves.gains_db(levels, out=self._previous_gains_db[:n_frames])
+            w = self._ramp_weights(self._crossfade_done, self._crossfade_frames, n_frames)
+            gains_db *= w
+            previous *= np.subtract(1.0, w, out=w)
+            gains_db += previous
             self._crossfade_done += n_frames
             if self._crossfade_done >= self._crossfade_frames:
                 self._previous = None
         if self._ramp_done < self._ramp_frames:
-            gains_db = gains_db * np.minimum((self._ramp_done + steps) / self._ramp_frames, 1.0)
+            gains_db *= self._ramp_weights(self._ramp_done, self._ramp_frames, n_frames)
             self._ramp_done += n_frames
-        return (10.0 ** (gains_db / 20.0) @ tables.gain_matrix).astype(np.float32)
+        gains_db /= 20.0
+        linear = np.power(10.0, gains_db, out=gains_db)
+        bin_gains = np.matmul(linear, active.gain_matrix, out=self._bin_gains64[:n_frames])
+        out = self._bin_gains32[:n_frames]
+        out[:] = bin_gains
+        return out
 
 
 def _noise_for(adjustments: Adjustments) -> Processor | None:
@@ -210,6 +248,7 @@ class StereoChain:
         self._noise_choice = noise_choice
         self._sample_rate = 0
         self._max_block_frames = 0
+        self._out = np.zeros((0, 2), np.float32)
 
     @classmethod
     def from_profile(cls, profile: FittingProfile) -> StereoChain:
@@ -224,6 +263,7 @@ class StereoChain:
 
     def prepare(self, sample_rate: int, max_block_frames: int) -> None:
         self._sample_rate, self._max_block_frames = sample_rate, max_block_frames
+        self._out = np.zeros((max_block_frames, 2), np.float32)
         self.left.prepare(sample_rate, max_block_frames)
         self.right.prepare(sample_rate, max_block_frames)
 
@@ -232,8 +272,11 @@ class StereoChain:
         self.right.reset()
 
     def process(self, block: np.ndarray) -> np.ndarray:
-        """float32 (frames, 2) in, (frames, 2) out."""
-        out = np.empty((block.shape[0], 2), np.float32)
+        """float32 (frames, 2) in, (frames, 2) out: a view of a buffer of the chain, valid until the next call."""
+        n = block.shape[0]
+        if n > len(self._out):  # larger than prepared: allocates once (not for the audio thread)
+            self._out = np.zeros((n, 2), np.float32)
+        out = self._out[:n]
         out[:, 0] = self.left.process(block[:, 0])
         out[:, 1] = self.right.process(block[:, 1])
         return out
@@ -267,7 +310,7 @@ def as_stereo(samples: np.ndarray) -> np.ndarray:
 def run_aligned(chain: StereoChain, blocks: Iterable[np.ndarray], max_block_frames: int) -> Iterator[np.ndarray]:
     """Stream (frames, 2) blocks through a prepared chain, yielding output aligned with the input:
     the first `latency_frames` output samples are dropped and the tail is flushed with silence, so
-    exactly as many frames come out as went in."""
+    exactly as many frames come out as went in. Each yielded block is valid until the next is asked for."""
     skip = chain.latency_frames
     for block in blocks:
         for start in range(0, len(block), max_block_frames):
@@ -294,5 +337,9 @@ def amplify_array(samples: np.ndarray, sample_rate: int, profile: FittingProfile
     chain = StereoChain.from_profile(profile)
     chain.prepare(sample_rate, block_frames)
     blocks = (x[i: i + block_frames] for i in range(0, len(x), block_frames))
-    parts = list(run_aligned(chain, blocks, block_frames))
-    return np.concatenate(parts) if parts else np.zeros((0, 2), np.float32)
+    out = np.empty((len(x), 2), np.float32)
+    done = 0
+    for y in run_aligned(chain, blocks, block_frames):
+        out[done: done + len(y)] = y
+        done += len(y)
+    return out

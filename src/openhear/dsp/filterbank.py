@@ -12,7 +12,7 @@ sizes (streaming equals whole-file processing).
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+from numpy.fft import _pocketfft_umath as pocketfft
 
 FRAME_MS = 4.0
 """Analysis frame length; the algorithmic delay is one frame less one sample."""
@@ -39,39 +39,83 @@ class DftFilterbank:
         """Mean square of the analysis window (scales |X|^2 into mean-square signal power)."""
         # sqrt-Hann twice is a Hann window; Hann windows a quarter frame apart sum to 2.
         self._synthesis = (window / 2.0).astype(np.float32)
+        self._inverse_scale = np.reciprocal(np.float32(self.frame_length))  # as np.fft.irfft scales
+        self.prepare(0)
         self.reset()
+
+    def prepare(self, max_block_frames: int) -> None:
+        """Allocate the work buffers for blocks of up to `max_block_frames` samples."""
+        self.max_frames = (max_block_frames + self.hop - 1) // self.hop
+        """The most frames one block of `max_block_frames` can complete."""
+        self._max_block = max_block_frames
+        self._input = np.zeros(self.frame_length - 1 + max_block_frames, np.float32)
+        # numpy buffers a ufunc whose operands are broadcast or strided, so the windows are tiled to
+        # one row per frame and every operation below runs on contiguous rows of the same shape.
+        self._analysis_rows = np.tile(self._analysis, (self.max_frames, 1))
+        self._synthesis_rows = np.tile(self._synthesis, (self.max_frames, 1))
+        self._windowed = np.zeros((self.max_frames, self.frame_length), np.float32)
+        self._windowed64 = np.zeros((self.max_frames, self.frame_length))
+        self._spectra64 = np.zeros((self.max_frames, self.n_bins), np.complex128)
+        self._spectra = np.zeros((self.max_frames, self.n_bins), np.complex64)
+        self._frames = np.zeros((self.max_frames, self.frame_length), np.float32)
+        self._acc = np.zeros((self.max_frames + HOPS_PER_FRAME - 1) * self.hop, np.float32)
+        self._out = np.zeros(self.hop - 1 + self.max_frames * self.hop, np.float32)
 
     def reset(self) -> None:
         """Forget all input and output held inside."""
-        self._history = np.zeros(self.frame_length - self.hop, np.float32)
+        self._history = np.zeros(self.frame_length - 1, np.float32)
+        self._history_len = self.frame_length - self.hop
         self._tail = np.zeros(self.frame_length - self.hop, np.float32)
         self._pending = np.zeros(self.hop - 1, np.float32)
+        self._pending_len = self.hop - 1
 
     def analyze(self, block: np.ndarray) -> np.ndarray:
-        """Spectra (frames, bins) of every frame this block completes (possibly none)."""
-        buf = np.concatenate([self._history, np.asarray(block, np.float32)])
-        n_frames = (len(buf) - (self.frame_length - self.hop)) // self.hop
-        self._history = buf[n_frames * self.hop:]
+        """Spectra (frames, bins) of every frame this block completes (possibly none): a view of a
+        buffer of this filterbank, valid until the next call. No allocation for prepared block sizes."""
+        n = len(block)
+        if n > self._max_block:  # larger than prepared: allocates once (not for the audio thread)
+            self.prepare(n)
+        h = self._history_len
+        buf = self._input
+        buf[:h] = self._history[:h]
+        buf[h: h + n] = block
+        total = h + n
+        n_frames = (total - (self.frame_length - self.hop)) // self.hop
+        self._history_len = total - n_frames * self.hop
+        self._history[: self._history_len] = buf[n_frames * self.hop: total]
+        spectra = self._spectra[:n_frames]
         if n_frames == 0:
-            return np.zeros((0, self.n_bins), np.complex64)
-        step = buf.strides[0]
-        frames = as_strided(buf, (n_frames, self.frame_length), (self.hop * step, step), writeable=False)
-        frames = frames * self._analysis
-        return np.fft.rfft(frames, axis=1)
+            return spectra
+        windowed = self._windowed[:n_frames]
+        for f in range(n_frames):
+            windowed[f] = buf[f * self.hop: f * self.hop + self.frame_length]
+        windowed *= self._analysis_rows[:n_frames]
+        # numpy's FFT ufuncs (which np.fft calls) write straight into `out`. np.fft.rfft transforms
+        # float32 frames in float64 (its scale is the int 1), so the frames go through float64 here too.
+        windowed64 = self._windowed64[:n_frames]
+        windowed64[:] = windowed
+        spectra[:] = pocketfft.rfft_n_even(windowed64, 1.0, out=self._spectra64[:n_frames])  # N is even
+        return spectra
 
     def synthesize(self, spectra: np.ndarray, n_out: int) -> np.ndarray:
-        """Overlap-add the (changed) spectra from the last `analyze` and return `n_out` samples."""
+        """Overlap-add the (changed) spectra from the last `analyze` and return `n_out` samples (a view
+        of a buffer of this filterbank, valid until the next call)."""
         n_frames = spectra.shape[0]
+        p = self._pending_len
+        out = self._out
+        out[:p] = self._pending[:p]
         if n_frames:
-            frames = np.fft.irfft(spectra, n=self.frame_length, axis=1).astype(np.float32) * self._synthesis
+            frames = pocketfft.irfft(spectra, self._inverse_scale, out=self._frames[:n_frames])
+            frames *= self._synthesis_rows[:n_frames]
             hop = self.hop
-            acc = np.zeros((n_frames + HOPS_PER_FRAME - 1) * hop, np.float32)
+            acc = self._acc[: (n_frames + HOPS_PER_FRAME - 1) * hop]
             acc[: len(self._tail)] = self._tail
-            for q in range(HOPS_PER_FRAME):
-                acc[q * hop: (q + n_frames) * hop] += frames[:, q * hop: (q + 1) * hop].reshape(-1)
-            self._tail = acc[n_frames * hop:]
-            out = np.concatenate([self._pending, acc[: n_frames * hop]])
-        else:
-            out = self._pending
-        self._pending = out[n_out:]
+            acc[len(self._tail):] = 0.0
+            for f in range(n_frames - 1, -1, -1):  # latest frame first: each sample sums its frames in hop order
+                acc[f * hop: f * hop + self.frame_length] += frames[f]
+            self._tail[:] = acc[n_frames * hop:]
+            out[p: p + n_frames * hop] = acc[: n_frames * hop]
+        total = p + n_frames * self.hop
+        self._pending_len = total - n_out
+        self._pending[: self._pending_len] = out[n_out: total]
         return out[:n_out]

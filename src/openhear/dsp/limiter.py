@@ -31,6 +31,14 @@ class PeakLimiter:
         self._growth_powers = np.ones(_SEGMENT)
         self._decay = 1.0
         self._held = 0.0
+        self._allocate(0)
+
+    def _allocate(self, max_block_frames: int) -> None:
+        self._max_block = max_block_frames
+        self._out = np.zeros(max_block_frames, np.float32)
+        self._need = np.zeros(_SEGMENT, np.float32)
+        self._work = np.zeros(_SEGMENT)
+        self._held_seg = np.zeros(_SEGMENT)
 
     def prepare(self, sample_rate: int, max_block_frames: int) -> None:
         decay = np.exp(-1.0 / (self.release_ms / 1000.0 * sample_rate))
@@ -38,6 +46,7 @@ class PeakLimiter:
         self._decay_powers = decay ** k
         self._growth_powers = decay ** (-k)
         self._decay = decay
+        self._allocate(max_block_frames)
         self.reset()
 
     def reset(self) -> None:
@@ -50,6 +59,8 @@ class PeakLimiter:
         self.ceiling = float(ceiling)
 
     def process(self, block: np.ndarray) -> np.ndarray:
+        """The limited block: the input itself when nothing needs limiting, else a view of a buffer of
+        this limiter, valid until the next call. No allocation for prepared block sizes."""
         ceiling = self.ceiling
         x = np.asarray(block, np.float32)
         if self._held < 1.0 and len(x) and max(x.max(), -x.min()) <= ceiling:
@@ -57,14 +68,22 @@ class PeakLimiter:
             # later gain (a new peak above the ceiling outweighs it), so it may simply be dropped.
             self._held = 0.0
             return x
-        y = np.empty_like(x)
+        if len(x) > self._max_block:  # larger than prepared: allocates once (not for the audio thread)
+            self._allocate(len(x))
+        y = self._out[: len(x)]
         for start in range(0, len(x), _SEGMENT):
             seg = x[start: start + _SEGMENT]
             m = len(seg)
-            need = np.abs(seg) / ceiling
-            held = np.maximum(np.maximum.accumulate(need * self._growth_powers[:m]), self._held * self._decay)
+            need = np.divide(np.abs(seg, out=self._need[:m]), ceiling, out=self._need[:m])
+            work = self._work[:m]
+            work[:] = need
+            work *= self._growth_powers[:m]
+            held = np.maximum.accumulate(work, out=self._held_seg[:m])
+            np.maximum(held, self._held * self._decay, out=held)
             held *= self._decay_powers[:m]
             self._held = float(held[-1])
-            y[start: start + m] = seg / np.maximum(held, 1.0)
+            work[:] = seg
+            np.divide(work, np.maximum(held, 1.0, out=held), out=work)
+            y[start: start + m] = work
         np.minimum(y, ceiling, out=y)  # guards only against rounding
         return np.maximum(y, -ceiling, out=y)

@@ -68,10 +68,12 @@ class WdrcCurves:
             value.setflags(write=False)
         return curves
 
-    def gains_db(self, level_db: np.ndarray) -> np.ndarray:
-        """Static gain (dB) for band levels shaped (..., bands)."""
-        above = np.maximum(level_db - self.threshold_db, 0.0)
-        return np.minimum(self.gain_at_threshold_db + self.slope * above, MAX_GAIN_DB)
+    def gains_db(self, level_db: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Static gain (dB) for band levels shaped (..., bands), written into `out` when given."""
+        above = np.subtract(level_db, self.threshold_db, out=out)
+        np.maximum(above, 0.0, out=above)
+        gain = np.add(np.multiply(above, self.slope, out=above), self.gain_at_threshold_db, out=above)
+        return np.minimum(gain, MAX_GAIN_DB, out=gain)
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,9 +121,23 @@ class WdrcTables:
 class BandCompressor:
     """Detector state of one ear's bands; turns frame spectra into band levels."""
 
-    def __init__(self, n_bands: int):
+    def __init__(self, n_bands: int, max_frames: int = 0, n_bins: int = 0):
         self._n_bands = n_bands
+        self._n_bins = n_bins
+        self._allocate(max_frames)
         self.reset()
+
+    def _allocate(self, max_frames: int) -> None:
+        """Work buffers for blocks of up to `max_frames` filterbank frames."""
+        self._max_frames = max_frames
+        self._power = np.zeros((max_frames, self._n_bands), np.float32)
+        self._power64 = np.zeros((max_frames, self._n_bands))
+        self._level = np.zeros((max_frames, self._n_bands))
+        self._fall = np.zeros((max_frames, self._n_bands))
+        self._held = np.zeros((max_frames, self._n_bands))
+        self._steps = np.arange(1.0, max_frames + 1.0)[:, None]
+        self._state = np.zeros(self._n_bands)
+        self._squares = np.zeros((2, max_frames, self._n_bins), np.float32)
 
     def reset(self) -> None:
         """Silence before the stream: the detector starts from no signal."""
@@ -129,24 +145,40 @@ class BandCompressor:
         self._held_db = np.full(self._n_bands, -200.0)
 
     def levels_db(self, spectra: np.ndarray, tables: WdrcTables, db_spl_at_0dbfs: float) -> np.ndarray:
-        """Detected band input level (dB SPL) for each frame, shaped (frames, bands); needs >= 1 frame."""
+        """Detected band input level (dB SPL) for each frame, shaped (frames, bands); needs >= 1 frame.
+        The result is a view of a buffer of this compressor, valid until the next call. Blocks of up to
+        `_LOOP_FRAMES` frames (live blocks) allocate nothing; longer ones filter with lfilter."""
         n_frames = spectra.shape[0]
-        power = (spectra.real ** 2 + spectra.imag ** 2) @ tables.power_matrix
-        smoothed = np.empty((n_frames, self._n_bands))
+        if n_frames > self._max_frames or spectra.shape[1] != self._n_bins:
+            self._n_bins = spectra.shape[1]  # not as prepared: allocates once (not for the audio thread)
+            self._allocate(max(n_frames, self._max_frames))
+        squares = np.square(spectra.real, out=self._squares[0, :n_frames])
+        squares += np.square(spectra.imag, out=self._squares[1, :n_frames])
+        power = np.matmul(squares, tables.power_matrix, out=self._power[:n_frames])
+        smoothed = self._level[:n_frames]
         if n_frames <= _LOOP_FRAMES:  # live blocks: a few frames, cheaper than lfilter's set-up
-            state = self._smoothed
+            power64 = self._power64[:n_frames]
+            power64[:] = power
+            state, rest = self._smoothed, self._state
             for f in range(n_frames):
-                state = tables.attack_coef * state + (1.0 - tables.attack_coef) * power[f]
+                np.multiply(tables.attack_coef, state, out=state)
+                np.subtract(1.0, tables.attack_coef, out=rest)
+                state += np.multiply(rest, power64[f], out=rest)
                 smoothed[f] = state
-            self._smoothed = state
         else:
             for coef, bands in tables.attack_groups:
                 smoothed[:, bands], _ = lfilter(
                     [1.0 - coef], [1.0, -coef], power[:, bands], axis=0, zi=coef * self._smoothed[bands][None, :]
                 )
-            self._smoothed = smoothed[-1].copy()
-        level = 10.0 * np.log10(np.maximum(smoothed, _FLOOR_POWER)) + db_spl_at_0dbfs
-        fall = np.arange(1, n_frames + 1)[:, None] * tables.release_db_per_frame
-        held = np.maximum(np.maximum.accumulate(level + fall, axis=0), self._held_db) - fall
-        self._held_db = held[-1].copy()
+            self._smoothed[:] = smoothed[-1]
+        level = np.maximum(smoothed, _FLOOR_POWER, out=smoothed)
+        np.log10(level, out=level)
+        level *= 10.0
+        level += db_spl_at_0dbfs
+        fall = np.multiply(self._steps[:n_frames], tables.release_db_per_frame, out=self._fall[:n_frames])
+        level += fall
+        held = np.maximum.accumulate(level, axis=0, out=self._held[:n_frames])
+        np.maximum(held, self._held_db, out=held)
+        held -= fall
+        self._held_db[:] = held[-1]
         return held

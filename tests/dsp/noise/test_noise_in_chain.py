@@ -23,7 +23,7 @@ def test_chain_reports_the_suppressor_delay_and_the_signal_arrives_then(kind, lo
     chain = StereoChain.from_profile(profile)
     chain.prepare(RATE, 1024)
     stereo = np.repeat(x[:, None], 2, axis=1)
-    y = np.concatenate([chain.process(stereo[i : i + 1024]) for i in range(0, len(x), 1024)])[:, 0]
+    y = np.concatenate([chain.process(stereo[i : i + 1024]).copy() for i in range(0, len(x), 1024)])[:, 0]
     n = 1 << int(np.ceil(np.log2(2 * len(x))))
     xc = np.fft.irfft(np.fft.rfft(y, n) * np.conj(np.fft.rfft(x, n)), n)
     assert int(np.argmax(xc[: RATE // 10])) == chain.latency_frames

@@ -1,0 +1,61 @@
+"""The low-latency chain allocates no buffers per block once prepared (the audio thread's rule).
+
+numpy reports its data allocations to tracemalloc, so a per-block temporary of even one 48-sample
+block (192 bytes) would make the traced growth and peak scale with the number of blocks. What
+remains is a few small Python objects (frames, floats, array views), freed at once.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from openhear.dsp.chain import StereoChain
+from openhear.fitting.audiogram import preset
+from openhear.fitting.profile import fit_listener
+
+RATE = 48000
+MAX_BLOCK_FRAMES = 192  # 4 ms: the largest live block (DESIGN: 1 to 3 ms)
+SMALL_BYTES = 4096  # room for Python objects of one call (views, floats), not for a block's buffers
+
+
+def _level_jumps(n_blocks: int, frames: int) -> np.ndarray:
+    """Noise whose level jumps every 10 blocks between -60 dBFS and peaks far above the limiter's ceiling."""
+    rng = np.random.default_rng(11)
+    levels = np.repeat(rng.choice([0.001, 0.05, 3.0], n_blocks // 10 + 1), 10 * frames)
+    x = rng.standard_normal((n_blocks * frames, 2)) * levels[: n_blocks * frames, None]
+    return x.astype(np.float32)
+
+
+def _traced_growth_and_peak(chain: StereoChain, x: np.ndarray, frames: int) -> tuple[int, int]:
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        for i in range(0, len(x), frames):
+            chain.process(x[i: i + frames])
+        after, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return after - before, peak - before
+
+
+@pytest.mark.parametrize("frames", [48, MAX_BLOCK_FRAMES])
+def test_prepared_stereo_chain_allocates_nothing_per_block(frames):
+    chain = StereoChain.from_profile(fit_listener(preset("N3")).with_adjustments(boost_db=10))
+    chain.prepare(RATE, MAX_BLOCK_FRAMES)
+    warm_up = _level_jumps(40, frames)
+    for i in range(0, len(warm_up), frames):  # first calls of every code path (ramp, limiter, compressor)
+        chain.process(warm_up[i: i + frames])
+    results = {}
+    for n_blocks in (50, 200):
+        x = _level_jumps(n_blocks, frames)
+        results[n_blocks] = _traced_growth_and_peak(chain, x, frames)
+        peak = max(float(np.abs(chain.process(x[i: i + frames])).max()) for i in range(0, len(x), frames))
+        assert peak == pytest.approx(chain.left._limiter.ceiling, rel=1e-3)  # the same signal makes the limiter work
+    for growth, peak in results.values():
+        assert growth <= SMALL_BYTES
+        assert peak <= SMALL_BYTES
+    assert results[200][1] <= results[50][1] + 512  # the peak does not grow with the number of blocks
