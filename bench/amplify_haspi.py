@@ -1,6 +1,7 @@
 """Does openhear make speech more intelligible for a listener with hearing loss? HASPI v2 says.
 
     .venv/bin/python bench/amplify_haspi.py [--quick] [--processes N]
+        [--listeners N2 N4 ...] [--utterances ID ...] [--noises ID ...] [--voicebank ID ...]
 
 For Bisgaard standard listeners (the same audiogram on both ears, so one ear is scored), the
 transcribed clean speech of ../shared/data/speech-dev is presented at 55 and 65 dB SPL, in quiet and
@@ -112,12 +113,16 @@ def signals(item: Item) -> tuple[np.ndarray, np.ndarray]:
     return clean, clean + at_level(segment, item.level_db_spl - item.snr_db)
 
 
-def items(quick: bool) -> list[Item]:
+def items(quick: bool, **chosen) -> list[Item]:
+    """The items of the full or quick set; a non-empty `chosen` list (listeners, utterances, noises,
+    voicebank) replaces that part of the set."""
     rows = manifest()
-    listeners = QUICK["listeners"] if quick else LISTENERS
-    utterances = QUICK["utterances"] if quick else [k for k, r in rows.items() if r.get("text")]
-    noises = QUICK["noises"] if quick else NOISES
-    voicebank = QUICK["voicebank"] if quick else [k for k, r in rows.items() if r["kind"] == "noisy"]
+    listeners = chosen.get("listeners") or (QUICK["listeners"] if quick else LISTENERS)
+    utterances = chosen.get("utterances") or (
+        QUICK["utterances"] if quick else [k for k, r in rows.items() if r.get("text")])
+    noises = chosen.get("noises") or (QUICK["noises"] if quick else NOISES)
+    voicebank = chosen.get("voicebank") or (
+        QUICK["voicebank"] if quick else [k for k, r in rows.items() if r["kind"] == "noisy"])
     out = []
     for listener in listeners:
         for level in LEVELS_DB_SPL:
@@ -173,8 +178,16 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="the stated subset (a few minutes)")
     p.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
+    for part in ("listeners", "utterances", "noises", "voicebank"):
+        p.add_argument(f"--{part}", nargs="+", metavar="ID", help=f"replace the set's {part} with these")
     args = p.parse_args(argv)
-    work = items(args.quick)
+    unknown = set(args.utterances or []) | set(args.noises or []) | set(args.voicebank or [])
+    unknown -= set(manifest())
+    unknown |= set(args.listeners or []) - set(LISTENERS)
+    if unknown:
+        p.error(f"unknown listener or dev recording: {', '.join(sorted(unknown))}")
+    work = items(args.quick, listeners=args.listeners, utterances=args.utterances, noises=args.noises,
+                 voicebank=args.voicebank)
     audio_s = sum(len(signals(i)[0]) for i in work) / FS
     print(f"{len(work)} items, {audio_s:.0f} s of audio per system, {len(SYSTEMS)} systems, "
           f"{args.processes} processes", flush=True)

@@ -93,7 +93,9 @@ def _run_chain(x: np.ndarray, listener: str, fs: int, noise: tuple[str, float] |
     ear = _ear_chain(listener, noise)
     ear.prepare(fs, CHAIN_BLOCK_FRAMES)
     x = np.asarray(x, np.float32)
-    y = np.concatenate([ear.process(x[i : i + CHAIN_BLOCK_FRAMES]) for i in range(0, len(x), CHAIN_BLOCK_FRAMES)])
+    # copied: a processor's output block may be a buffer it reuses on the next call
+    blocks = range(0, len(x), CHAIN_BLOCK_FRAMES)
+    y = np.concatenate([ear.process(x[i : i + CHAIN_BLOCK_FRAMES]).copy() for i in blocks])
     return y.astype(np.float64), ear.latency_frames
 
 

@@ -9,6 +9,7 @@ from openhear.fitting.audiogram import Audiogram, preset
 from openhear.fitting.prescription import (
     BAND_CENTERS_HZ,
     MAX_RATIO,
+    SPEECH_PEAKS_ABOVE_LTASS_DB,
     nal_r_gains_db,
     prescribe_ear,
     speech_band_levels_db_spl,
@@ -57,3 +58,17 @@ def test_prescribed_gain_applies_at_65_and_compresses_around_it():
     # 15 dB more input gives 15 * (1 - 1/ratio) dB less gain in every compressing band
     ratios = np.array([b.ratio for b in fitting.bands])
     assert g65 - g80 == pytest.approx(15 * (1 - 1 / ratios), abs=1e-6)
+
+
+@pytest.mark.parametrize("name", ["N2", "N4", "S3"])
+def test_speech_peaks_get_nal_r_and_the_long_term_level_more_as_the_loss_grows(name):
+    """NAL-R is anchored 12 dB above each band's share of 65 dB SPL speech (the speech peaks)."""
+    ear = preset(name).left
+    fitting = prescribe_ear(ear)
+    nal_r = nal_r_gains_db(ear, fitting.centers_hz)
+    assert fitting.gains_db_for_speech(65.0 + SPEECH_PEAKS_ABOVE_LTASS_DB) == pytest.approx(nal_r, abs=0.02)
+    extra = fitting.gains_db_for_speech(65.0) - nal_r
+    ratios = np.array([b.ratio for b in fitting.bands])
+    assert extra == pytest.approx(SPEECH_PEAKS_ABOVE_LTASS_DB * (1 - 1 / ratios), abs=0.02)
+    losses = ear.levels_at(fitting.centers_hz)
+    assert np.all(extra[losses <= 20] < 0.02) and np.all(extra[losses >= 60] > 3.0)

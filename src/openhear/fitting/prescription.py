@@ -10,11 +10,22 @@ X for severe losses: when H500 + H1000 + H2000 exceeds 180 dB, X = 9 + 0.116 (su
 pyclarity's NAL-R does. (NAL-RP's extra low-frequency tilt for H2000 >= 95 dB HL is not applied.)
 
 NAL-R is a linear rule; openhear applies it through compression fitted around it, band by band
-(`BAND_CENTERS_HZ`), so that the prescribed gain is exactly the gain for a band input level equal to
-that band's share of 65 dB SPL speech (the Byrne et al. 1994 long-term average speech spectrum):
+(`BAND_CENTERS_HZ`), anchored at the peaks of 65 dB SPL speech: a band input at the band's share of
+65 dB SPL speech (the Byrne et al. 1994 long-term average speech spectrum, LTASS) plus 12 dB, the
+speech peak level of the articulation index (French and Steinberg 1947; ANSI S3.5-1969), gets
+exactly NAL-R's gain. So the loud parts of average speech, which carry most of its power, get the
+gain a linear NAL-R aid gives them, and everything softer gets more. At the long-term band level of
+65 dB SPL speech (`BandFitting.reference_db_spl`) the prescribed gain is therefore
 
-- threshold_db = reference band level - 20 dB: speech from about 45 dB SPL upwards is compressed,
-  softer sound gets the (constant) gain of the threshold, so soft speech is lifted most;
+    G65(f) = NAL-R(f) + 12 (1 - 1/ratio)      (0 to 6 dB above NAL-R, growing with the loss)
+
+(Anchoring NAL-R at the long-term level instead gave the peaks 12 (1 - 1/ratio) dB less than
+NAL-R, and HASPI v2 put that fitting 0.01 to 0.03 below the linear Clarity baseline at 65 dB SPL in
+quiet.) Around it:
+
+- threshold_db = long-term band level of 65 dB SPL speech - 20 dB: speech from about 45 dB SPL
+  upwards is compressed, softer sound gets the (constant) gain of the threshold, so soft speech is
+  lifted most;
 - ratio = 1 + max(0, H - 20) / 100, at most 2: loudness recruitment grows with the loss, but high
   ratios flatten the speech envelope and lift noise in the gaps (Souza 2002);
 - attack_ms = 10, release_ms = 200: moderate, not syllabic, speed (detector time constants, see
@@ -55,7 +66,10 @@ LTASS_DB_SPL = np.array([38.6, 43.5, 54.4, 57.7, 56.8, 60.2, 60.3, 59.0, 62.1, 6
                       48.7, 48.1, 46.8, 45.6, 44.5, 44.3, 43.7, 43.4, 41.3, 40.7])
 LTASS_OVERALL_DB_SPL = 70.0
 
+SPEECH_PEAKS_ABOVE_LTASS_DB = 12.0
+"""Speech peaks above the long-term band level (articulation index): where NAL-R's gain is anchored."""
 THRESHOLD_BELOW_REFERENCE_DB = 20.0
+"""Compression threshold below the long-term band level of 65 dB SPL speech."""
 MAX_RATIO = 2.0
 RATIO_PER_DB_LOSS = 1.0 / 100.0
 RATIO_LOSS_FLOOR_DB_HL = 20.0
@@ -173,17 +187,19 @@ def wdrc_ratio(loss_db_hl: float) -> float:
 
 
 def prescribe_ear(audiogram: Audiogram, centers_hz=BAND_CENTERS_HZ) -> EarFitting:
-    """NAL-R(P) gains with the WDRC rule above, one band per centre frequency."""
-    gains = nal_r_gains_db(audiogram, centers_hz)
-    references = speech_band_levels_db_spl(centers_hz)
+    """NAL-R(P) gains for the peaks of 65 dB SPL speech with the WDRC rule above, one band per centre frequency."""
     losses = audiogram.levels_at(centers_hz)
+    ratios = np.array([wdrc_ratio(h) for h in losses])
+    gains = np.minimum(nal_r_gains_db(audiogram, centers_hz) + SPEECH_PEAKS_ABOVE_LTASS_DB * (1 - 1 / ratios),
+                       MAX_GAIN_DB)
+    references = speech_band_levels_db_spl(centers_hz)
     return EarFitting(tuple(
         BandFitting(
             center_hz=float(f), gain_db=round(float(g), 2), reference_db_spl=round(float(ref), 2),
-            threshold_db=round(float(ref - THRESHOLD_BELOW_REFERENCE_DB), 2), ratio=round(wdrc_ratio(h), 3),
+            threshold_db=round(float(ref - THRESHOLD_BELOW_REFERENCE_DB), 2), ratio=round(float(r), 3),
             attack_ms=ATTACK_MS, release_ms=RELEASE_MS,
         )
-        for f, g, ref, h in zip(centers_hz, gains, references, losses)
+        for f, g, ref, r in zip(centers_hz, gains, references, ratios)
     ))
 
 
