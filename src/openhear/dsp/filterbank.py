@@ -58,6 +58,7 @@ class DftFilterbank:
         self._spectra64 = np.zeros((self.max_frames, self.n_bins), np.complex128)
         self._spectra = np.zeros((self.max_frames, self.n_bins), np.complex64)
         self._frames = np.zeros((self.max_frames, self.frame_length), np.float32)
+        self._hop_rows = np.zeros(self.max_frames * self.hop, np.float32)
         self._acc = np.zeros((self.max_frames + HOPS_PER_FRAME - 1) * self.hop, np.float32)
         self._out = np.zeros(self.hop - 1 + self.max_frames * self.hop, np.float32)
 
@@ -86,9 +87,10 @@ class DftFilterbank:
         spectra = self._spectra[:n_frames]
         if n_frames == 0:
             return spectra
+        hop = self.hop
         windowed = self._windowed[:n_frames]
-        for f in range(n_frames):
-            windowed[f] = buf[f * self.hop: f * self.hop + self.frame_length]
+        for q in range(HOPS_PER_FRAME):  # hop q of every frame (copies, unlike ufuncs, need no buffer)
+            windowed[:, q * hop: (q + 1) * hop] = buf[q * hop: (q + n_frames) * hop].reshape(n_frames, hop)
         windowed *= self._analysis_rows[:n_frames]
         # numpy's FFT ufuncs (which np.fft calls) write straight into `out`. np.fft.rfft transforms
         # float32 frames in float64 (its scale is the int 1), so the frames go through float64 here too.
@@ -111,8 +113,10 @@ class DftFilterbank:
             acc = self._acc[: (n_frames + HOPS_PER_FRAME - 1) * hop]
             acc[: len(self._tail)] = self._tail
             acc[len(self._tail):] = 0.0
-            for f in range(n_frames - 1, -1, -1):  # latest frame first: each sample sums its frames in hop order
-                acc[f * hop: f * hop + self.frame_length] += frames[f]
+            hop_q = self._hop_rows[: n_frames * hop]
+            for q in range(HOPS_PER_FRAME):  # hop q of every frame, gathered into one contiguous row first
+                hop_q.reshape(n_frames, hop)[:] = frames[:, q * hop: (q + 1) * hop]
+                acc[q * hop: (q + n_frames) * hop] += hop_q
             self._tail[:] = acc[n_frames * hop:]
             out[p: p + n_frames * hop] = acc[: n_frames * hop]
         total = p + n_frames * self.hop
