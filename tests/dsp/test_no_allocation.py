@@ -1,8 +1,9 @@
 """The low-latency chain allocates no buffers per block once prepared (the audio thread's rule).
 
-numpy reports its data allocations to tracemalloc, so a per-block temporary of even one 48-sample
-block (192 bytes) would make the traced growth and peak scale with the number of blocks. What
-remains is a few small Python objects (frames, floats, array views), freed at once.
+numpy reports its data allocations to tracemalloc (so do its ufuncs' iterator buffers for
+broadcasting operands), so per-block temporaries show in the traced peak, and anything kept per block
+in the traced growth, which must not depend on the number of blocks. What remains is a few small
+Python objects (frames, floats, array views), freed at once, whatever the block size.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from openhear.fitting.audiogram import preset
 from openhear.fitting.profile import fit_listener
 
 RATE = 48000
-MAX_BLOCK_FRAMES = 192  # 4 ms: the largest live block (DESIGN: 1 to 3 ms)
+MAX_BLOCK_FRAMES = 768  # 16 ms: above every live block size (DESIGN: 1 to 3 ms)
 SMALL_BYTES = 4096  # room for Python objects of one call (views, floats), not for a block's buffers
 
 
@@ -58,4 +59,5 @@ def test_prepared_stereo_chain_allocates_nothing_per_block(frames):
     for growth, peak in results.values():
         assert growth <= SMALL_BYTES
         assert peak <= SMALL_BYTES
-    assert results[200][1] <= results[50][1] + 512  # the peak does not grow with the number of blocks
+    assert results[200][0] <= results[50][0] + 512  # nothing accumulates with the number of blocks
+    assert results[200][1] <= results[50][1] + 512

@@ -53,7 +53,7 @@ import numpy as np
 from openhear.dsp.filterbank import DftFilterbank
 from openhear.dsp.limiter import PeakLimiter
 from openhear.dsp.processor import Processor
-from openhear.dsp.wdrc import BandCompressor, WdrcCurves, WdrcTables
+from openhear.dsp.wdrc import BandCompressor, WdrcCurves, WdrcRows, WdrcTables
 from openhear.fitting.profile import MAX_OUTPUT_LIMIT_DB_SPL, Adjustments, FittingProfile
 
 START_RAMP_MS = 20.0
@@ -95,6 +95,8 @@ class _Compiled:
     tables: WdrcTables
     gain_matrix: np.ndarray
     """`tables.gain_matrix` in float64, the precision the band gains are spread over bins in."""
+    rows: WdrcRows
+    """The tables' per-band constants repeated for the largest block's frames."""
 
 
 class EarChain:
@@ -138,6 +140,7 @@ class EarChain:
         self._max_block = max_block_frames
         self._steps = np.arange(1.0, fb.max_frames + 1.0)[:, None]
         self._weights = np.zeros((fb.max_frames, 1))
+        self._band_weights = np.zeros((fb.max_frames, n_bands))
         self._gains_db = np.zeros((fb.max_frames, n_bands))
         self._previous_gains_db = np.zeros((fb.max_frames, n_bands))
         self._bin_gains64 = np.zeros((fb.max_frames, fb.n_bins))
@@ -145,7 +148,7 @@ class EarChain:
 
     def _compile(self, settings: EarSettings) -> _Compiled:
         tables = WdrcTables.compile(settings.curves, self._filterbank)
-        return _Compiled(settings, tables, tables.gain_matrix.astype(np.float64))
+        return _Compiled(settings, tables, tables.gain_matrix.astype(np.float64), tables.rows(self._filterbank.max_frames))
 
     def reset(self) -> None:
         self._filterbank.reset()
@@ -189,8 +192,11 @@ class EarChain:
         x = np.asarray(block, np.float32)
         if self._noise is not None:
             x = self._noise.process(x)
-        if len(x) > self._max_block:  # larger than prepared: allocates once (not for the audio thread)
+        if len(x) > self._max_block:  # larger than prepared: reallocates and recompiles (not for the audio thread)
             self._allocate(len(x))
+            self._active = self._next = self._compile(self._active.settings)
+            if self._previous is not None:
+                self._previous = self._compile(self._previous.settings)
         spectra = self._filterbank.analyze(x)
         if spectra.shape[0]:
             gains = self._bin_gains(spectra)
@@ -199,19 +205,23 @@ class EarChain:
         return self._limiter.process(self._filterbank.synthesize(spectra, len(x)))
 
     def _ramp_weights(self, done: int, length: int, n_frames: int) -> np.ndarray:
-        """min((done + 1 .. done + n_frames) / length, 1) as a (frames, 1) column in a work buffer."""
+        """min((done + 1 .. done + n_frames) / length, 1) for each frame, repeated over the bands."""
         w = np.add(self._steps[:n_frames], done, out=self._weights[:n_frames])
         w /= length
-        return np.minimum(w, 1.0, out=w)
+        np.minimum(w, 1.0, out=w)
+        rows = self._band_weights[:n_frames]
+        rows[:] = w  # a copy, which (unlike a broadcasting ufunc) needs no buffer
+        return rows
 
     def _bin_gains(self, spectra: np.ndarray) -> np.ndarray:
         active = self._active
         tables = active.tables
         n_frames = spectra.shape[0]
-        levels = self._compressor.levels_db(spectra, tables, active.settings.db_spl_at_0dbfs)
-        gains_db = tables.curves.gains_db(levels, out=self._gains_db[:n_frames])
+        levels = self._compressor.levels_db(spectra, tables, active.settings.db_spl_at_0dbfs, active.rows)
+        gains_db = tables.curves.gains_db(levels, self._gains_db[:n_frames], active.rows)
         if self._previous is not None:
-            previous = self._previous.tables.curves.gains_db(levels, out=self._previous_gains_db[:n_frames])
+            previous = self._previous.tables.curves.gains_db(levels, self._previous_gains_db[:n_frames],
+                                                             self._previous.rows)
             w = self._ramp_weights(self._crossfade_done, self._crossfade_frames, n_frames)
             gains_db *= w
             previous *= np.subtract(1.0, w, out=w)

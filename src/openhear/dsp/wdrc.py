@@ -28,7 +28,9 @@ from openhear.fitting.prescription import MAX_GAIN_DB, EarFitting, band_edges_hz
 
 _LOG10_E_DB = 10.0 * np.log10(np.e)
 _FLOOR_POWER = 1e-20
-_LOOP_FRAMES = 4
+_LOOP_FRAMES = 16
+"""Blocks of up to this many frames (16 ms: every live block size) smooth frame by frame, allocating
+nothing; longer (file) blocks use lfilter, which gives the same numbers faster but allocates."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,12 +70,30 @@ class WdrcCurves:
             value.setflags(write=False)
         return curves
 
-    def gains_db(self, level_db: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """Static gain (dB) for band levels shaped (..., bands), written into `out` when given."""
-        above = np.subtract(level_db, self.threshold_db, out=out)
+    def gains_db(self, level_db: np.ndarray, out: np.ndarray | None = None, rows: WdrcRows | None = None) -> np.ndarray:
+        """Static gain (dB) for band levels shaped (..., bands), written into `out` when given; with
+        `rows` (these curves repeated per frame) for (frames, bands) levels, without broadcasting."""
+        if rows is None:
+            threshold, slope, gain_at_threshold = self.threshold_db, self.slope, self.gain_at_threshold_db
+        else:
+            n = len(level_db)
+            threshold, slope, gain_at_threshold = rows.threshold_db[:n], rows.slope[:n], rows.gain_at_threshold_db[:n]
+        above = np.subtract(level_db, threshold, out=out)
         np.maximum(above, 0.0, out=above)
-        gain = np.add(np.multiply(above, self.slope, out=above), self.gain_at_threshold_db, out=above)
+        gain = np.add(np.multiply(above, slope, out=above), gain_at_threshold, out=above)
         return np.minimum(gain, MAX_GAIN_DB, out=gain)
+
+
+@dataclass(frozen=True, eq=False)
+class WdrcRows:
+    """Per-band constants of `WdrcTables` repeated for every frame of the largest block: numpy allocates
+    an iterator buffer for each ufunc that broadcasts, so per-block arithmetic runs on equal shapes."""
+
+    threshold_db: np.ndarray
+    slope: np.ndarray
+    gain_at_threshold_db: np.ndarray
+    release_fall_db: np.ndarray
+    """Row k: how far the held level may fall in k + 1 frames."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,6 +137,12 @@ class WdrcTables:
             value.setflags(write=False)
         return cls(curves, power, gain, coef, groups, release)
 
+    def rows(self, max_frames: int) -> WdrcRows:
+        """The per-band constants repeated for blocks of up to `max_frames` frames."""
+        c = self.curves
+        tiled = (np.tile(v, (max_frames, 1)) for v in (c.threshold_db, c.slope, c.gain_at_threshold_db))
+        return WdrcRows(*tiled, np.arange(1, max_frames + 1)[:, None] * self.release_db_per_frame)
+
 
 class BandCompressor:
     """Detector state of one ear's bands; turns frame spectra into band levels."""
@@ -144,7 +170,8 @@ class BandCompressor:
         self._smoothed = np.zeros(self._n_bands)
         self._held_db = np.full(self._n_bands, -200.0)
 
-    def levels_db(self, spectra: np.ndarray, tables: WdrcTables, db_spl_at_0dbfs: float) -> np.ndarray:
+    def levels_db(self, spectra: np.ndarray, tables: WdrcTables, db_spl_at_0dbfs: float,
+                  rows: WdrcRows | None = None) -> np.ndarray:
         """Detected band input level (dB SPL) for each frame, shaped (frames, bands); needs >= 1 frame.
         The result is a view of a buffer of this compressor, valid until the next call. Blocks of up to
         `_LOOP_FRAMES` frames (live blocks) allocate nothing; longer ones filter with lfilter."""
@@ -156,7 +183,7 @@ class BandCompressor:
         squares += np.square(spectra.imag, out=self._squares[1, :n_frames])
         power = np.matmul(squares, tables.power_matrix, out=self._power[:n_frames])
         smoothed = self._level[:n_frames]
-        if n_frames <= _LOOP_FRAMES:  # live blocks: a few frames, cheaper than lfilter's set-up
+        if n_frames <= _LOOP_FRAMES:  # live blocks
             power64 = self._power64[:n_frames]
             power64[:] = power
             state, rest = self._smoothed, self._state
@@ -175,10 +202,13 @@ class BandCompressor:
         np.log10(level, out=level)
         level *= 10.0
         level += db_spl_at_0dbfs
-        fall = np.multiply(self._steps[:n_frames], tables.release_db_per_frame, out=self._fall[:n_frames])
+        if rows is None:
+            fall = np.multiply(self._steps[:n_frames], tables.release_db_per_frame, out=self._fall[:n_frames])
+        else:
+            fall = rows.release_fall_db[:n_frames]
         level += fall
+        np.maximum(level[0], self._held_db, out=level[0])  # the held level before the block
         held = np.maximum.accumulate(level, axis=0, out=self._held[:n_frames])
-        np.maximum(held, self._held_db, out=held)
         held -= fall
         self._held_db[:] = held[-1]
         return held
