@@ -89,7 +89,11 @@ def render(cues: Sequence[Cue], fmt: str) -> str:
 
 def write(cues: Sequence[Cue], fmt: str, path: str | Path) -> None:
     """Write the cues to `path` in `fmt`; an unwritable path is a one-line OpenhearError."""
-    text = render(cues, fmt)
+    save_document(render(cues, fmt), path)
+
+
+def save_document(text: str, path: str | Path) -> None:
+    """Write a rendered caption document as UTF-8; an unwritable path is a one-line OpenhearError."""
     try:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:

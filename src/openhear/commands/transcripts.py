@@ -61,18 +61,14 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from openhear.errors import OpenhearError
+    from openhear.captions.writers import save_document
 
     with _store() as store:
         document = store.export(args.id, args.format)
     if not args.output or args.output == "-":
         sys.stdout.write(document)
-        return 0
-    try:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(document)
-    except OSError as exc:
-        raise OpenhearError(f"cannot write {args.output} ({exc.strerror or exc})") from None
+    else:
+        save_document(document, args.output)
     return 0
 
 
