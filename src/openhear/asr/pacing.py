@@ -44,6 +44,19 @@ class CpuClock(VirtualClock):
         return time.process_time() + self._skipped
 
 
+def paced_blocks(
+    blocks: Iterable[AudioBlock], clock: WallClock | VirtualClock | None = None, start: float | None = None
+) -> Iterator[AudioBlock]:
+    """Yield each block when its last sample would have been recorded, counting from `start` on `clock`."""
+    clock = clock or WallClock()
+    start = clock.now() if start is None else start
+    for block in blocks:
+        wait = start + block.end_s - clock.now()
+        if wait > 0:
+            clock.sleep(wait)
+        yield block
+
+
 def paced_events(
     captioner: StreamingCaptioner, blocks: Iterable[AudioBlock], clock: WallClock | VirtualClock | None = None
 ) -> Iterator[tuple[float, CaptionEvent]]:
@@ -54,10 +67,7 @@ def paced_events(
     """
     clock = clock or WallClock()
     start = clock.now()
-    for block in blocks:
-        wait = start + block.end_s - clock.now()
-        if wait > 0:
-            clock.sleep(wait)
+    for block in paced_blocks(blocks, clock, start):
         for event in captioner.feed(block):
             yield clock.now() - start, event
     for event in captioner.flush():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -223,12 +224,7 @@ def _stdin(args: argparse.Namespace, vocabulary: list[str]) -> int:
 
         raise AudioInputError("no audio on stdin")
     captioner = _load(args, vocabulary, live=True)
-    return _stream(args, captioner, _chain(first, blocks))
-
-
-def _chain(first, rest):
-    yield first
-    yield from rest
+    return _stream(args, captioner, itertools.chain([first], blocks))
 
 
 def _live(args: argparse.Namespace, vocabulary: list[str]) -> int:

@@ -11,8 +11,8 @@ Every final caption and reply is saved as it happens (see `openhear transcripts`
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
-import time
 
 from openhear.commands.speak import add_voice_arguments, speech_options
 
@@ -111,22 +111,12 @@ def _audio(args: argparse.Namespace, source: str | None):
         first = next(blocks, None)
         if first is None:
             raise AudioInputError("no audio on stdin")
-        return _chain(first, blocks), None
+        return itertools.chain([first], blocks), None
+    from openhear.asr.pacing import paced_blocks
+
     audio_info(source)
     blocks = iter_audio_file(source, block_frames=1600)
-    return (_paced(blocks) if args.realtime else blocks), None
-
-
-def _chain(first, rest):
-    yield first
-    yield from rest
-
-
-def _paced(blocks):
-    start = time.monotonic()
-    for block in blocks:
-        time.sleep(max(0.0, start + block.end_s - time.monotonic()))
-        yield block
+    return (paced_blocks(blocks) if args.realtime else blocks), None
 
 
 def _converse(args: argparse.Namespace, blocks, clock) -> int:
@@ -165,7 +155,7 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
                 player.speak(reply)
 
         first = next(iter(blocks), None)  # opens the microphone, so the clock runs before the notice is spoken
-        blocks = _chain(first, blocks) if first is not None else iter(())
+        blocks = itertools.chain([first], blocks) if first is not None else iter(())
         if disclosure.strip():
             send(disclosure)
         reader = None
