@@ -49,9 +49,10 @@ def _traced_growth_and_peak(chain: StereoChain, x: np.ndarray, frames: int) -> t
     return after - before, peak - before
 
 
-def _measure(frames: int) -> dict[int, tuple[int, int]]:
+def _measure(frames: int, noise: str) -> dict[int, tuple[int, int]]:
     """Traced (growth, peak) bytes for 50 and 200 blocks of `frames`, after prepare and warm-up."""
-    chain = StereoChain.from_profile(fit_listener(preset("N3")).with_adjustments(boost_db=10))
+    profile = fit_listener(preset("N3")).with_adjustments(boost_db=10, noise_suppression=noise)
+    chain = StereoChain.from_profile(profile)
     chain.prepare(RATE, MAX_BLOCK_FRAMES)
     warm_up = _level_jumps(40, frames)
     for i in range(0, len(warm_up), frames):  # first calls of every code path (ramp, limiter, compressor)
@@ -66,9 +67,11 @@ def _measure(frames: int) -> dict[int, tuple[int, int]]:
     return results
 
 
+@pytest.mark.parametrize("noise", ["none", "spectral"])
 @pytest.mark.parametrize("frames", [48, MAX_BLOCK_FRAMES])
-def test_prepared_stereo_chain_allocates_nothing_per_block(frames):
-    run = subprocess.run([sys.executable, __file__, str(frames)], capture_output=True, text=True, timeout=120)
+def test_prepared_stereo_chain_allocates_nothing_per_block(frames, noise):
+    """The low-latency chain, alone and with the spectral suppressor (the one suppressor it may use live)."""
+    run = subprocess.run([sys.executable, __file__, str(frames), noise], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     results = {int(k): v for k, v in json.loads(run.stdout).items()}
     for growth, peak in results.values():
@@ -79,4 +82,4 @@ def test_prepared_stereo_chain_allocates_nothing_per_block(frames):
 
 
 if __name__ == "__main__":
-    print(json.dumps(_measure(int(sys.argv[1]))))
+    print(json.dumps(_measure(int(sys.argv[1]), sys.argv[2])))

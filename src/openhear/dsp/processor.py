@@ -22,7 +22,8 @@ class Processor(Protocol):
         """Allocate buffers and state for this rate and the largest block that will be passed."""
 
     def process(self, block: np.ndarray) -> np.ndarray:
-        """Process a 1-D float32 block (any length up to max_block_frames); returns the output block."""
+        """Process a 1-D float32 block (any length up to max_block_frames); returns the output block,
+        which may be a buffer of the processor that the next call overwrites (copy it to keep it)."""
 
     def reset(self) -> None:
         """Clear internal state (filters, envelopes, buffers) as if the stream started anew."""

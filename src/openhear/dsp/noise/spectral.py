@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.fft import _pocketfft_umath as pocketfft
+from numpy.lib.stride_tricks import sliding_window_view
 
 ANALYSIS_MS = 16.0
 FILTER_HALF_MS = 1.0
@@ -70,7 +72,11 @@ class SpectralDesign:
 
 
 class SpectralSuppressor:
-    """Minimum-statistics Wiener suppressor with a gain floor (a Processor)."""
+    """Minimum-statistics Wiener suppressor with a gain floor (a Processor).
+
+    After `prepare`, `process` allocates nothing (every step writes into buffers made there), so it
+    may run on the audio thread: the input history is a mirrored ring (each sample is written twice,
+    so the latest samples are always one contiguous slice) and the two FIRs are swapped buffers."""
 
     def __init__(self, atten_lim_db: float):
         self.gain_floor = float(10.0 ** (-atten_lim_db / 20.0))
@@ -88,82 +94,136 @@ class SpectralSuppressor:
         self.sample_rate = sample_rate
         self.latency_frames = d.half
         taps = 2 * d.half + 1
-        self._window = np.hanning(d.nfft + 2)[1:-1].astype(np.float32)
+        bins = d.nfft // 2 + 1
+        self._span = d.nfft + taps - 1
+        self._window = np.hanning(d.nfft + 2)[1:-1]
         self._taper = np.hanning(taps + 2)[1:-1]
         self._ramp = (np.arange(1, d.hop + 1) / d.hop).astype(np.float32)
-        self._history = np.zeros(d.nfft + taps - 1, np.float32)  # latest input samples, oldest first
-        self._bins = d.nfft // 2 + 1
+        self._ring = np.zeros(2 * self._span, np.float32)
+        """The latest `_span` input samples, oldest first, are `_ring[_write : _write + _span]`."""
+        self._ring_windows = sliding_window_view(self._ring, taps)
+        self._out = np.zeros(max_block_frames, np.float32)
+        self._old_part = np.zeros(d.hop, np.float32)
+        self._firs = (np.zeros(taps, np.float32), np.zeros(taps, np.float32))
+        """Time-reversed FIRs (so that filtering is a matrix product): the current and the previous."""
+        self._windowed = np.zeros(d.nfft)
+        self._spectrum = np.zeros(bins, np.complex128)
+        self._power = np.zeros(bins)
+        self._squares = np.zeros(bins)
+        self._scratch64 = np.zeros(bins)
+        self._noise = np.zeros(bins)
+        self._xi = np.zeros(bins)
+        self._gain = np.zeros(bins)
+        self._gain_complex = np.zeros(bins, np.complex128)
+        self._impulse = np.zeros(d.nfft)
+        self._fir64 = np.zeros(taps)
+        self._smoothed = np.zeros(bins)
+        self._sub_min = np.zeros(bins)
+        self._sub_mins = np.zeros((MINIMUM_SUBWINDOWS, bins))
+        self._prev_clean = np.zeros(bins)
         self.reset()
 
     def reset(self) -> None:
-        d = self._design
-        taps = 2 * d.half + 1
-        self._history[:] = 0.0
+        half = self._design.half
+        self._ring[:] = 0.0
+        self._write = 0
         self._since_update = 0
         self._frames_seen = 0
-        self._smoothed = np.zeros(self._bins)
-        self._sub_min = np.full(self._bins, np.inf)
-        self._sub_mins = np.full((MINIMUM_SUBWINDOWS, self._bins), np.inf)
+        self._smoothed[:] = 0.0
+        self._sub_min[:] = np.inf
+        self._sub_mins[:] = np.inf
+        self._sub_next = 0
         self._sub_count = 0
-        self._prev_clean = np.zeros(self._bins)
-        identity = np.zeros(taps, np.float32)
-        identity[d.half] = 1.0
-        self._fir_old = identity
-        self._fir_new = identity.copy()
+        self._prev_clean[:] = 0.0
+        for fir in self._firs:
+            fir[:] = 0.0
+            fir[half] = 1.0
+        self._fir_old, self._fir_new = self._firs
 
     def process(self, block: np.ndarray) -> np.ndarray:
+        """The filtered block: a view of a buffer of this suppressor, valid until the next call."""
         x = np.asarray(block, np.float32)
-        out = np.empty(len(x), np.float32)
+        if len(x) > len(self._out):
+            self._out = np.zeros(len(x), np.float32)  # larger than prepared: allocates once (not for the audio thread)
+        out = self._out[: len(x)]
         hop, done = self._design.hop, 0
         while done < len(x):
             n = min(len(x) - done, hop - self._since_update)
-            out[done : done + n] = self._filter(x[done : done + n])
+            self._filter(x[done : done + n], out[done : done + n])
             done += n
             self._since_update += n
             if self._since_update == hop:
-                self._fir_old = self._fir_new
-                self._fir_new = self._update_fir()
+                self._fir_old, self._fir_new = self._fir_new, self._fir_old
+                self._update_fir(self._fir_new)
                 self._since_update = 0
         return out
 
-    def _filter(self, seg: np.ndarray) -> np.ndarray:
-        """Filter new samples, crossfading from the old FIR to the new one across the hop."""
-        taps = len(self._fir_new)
-        h = self._history
-        h[: -len(seg)] = h[len(seg) :]
-        h[-len(seg) :] = seg
-        span = h[-(len(seg) + taps - 1) :]
-        new = np.convolve(span, self._fir_new, "valid")
-        if self._fir_old is self._fir_new:
-            return new
-        old = np.convolve(span, self._fir_old, "valid")
-        r = self._ramp[self._since_update : self._since_update + len(seg)]
-        return old + r * (new - old)
+    def _latest(self, n: int) -> np.ndarray:
+        """The latest `n` input samples (n <= `_span`), oldest first: a view."""
+        end = self._write + self._span
+        return self._ring[end - n : end]
 
-    def _update_fir(self) -> np.ndarray:
-        """New gains from the latest analysis window, as a linear-phase FIR."""
+    def _filter(self, seg: np.ndarray, out: np.ndarray) -> None:
+        """Filter new samples into `out`, crossfading from the old FIR to the new one across the hop."""
+        n, span, w = len(seg), self._span, self._write
+        first = min(n, span - w)
+        self._ring[w : w + first] = seg[:first]
+        self._ring[w + span : w + span + first] = seg[:first]
+        self._ring[: n - first] = seg[first:]
+        self._ring[span : span + n - first] = seg[first:]
+        self._write = (w + n) % span
+        start = self._write + self._span - (n + len(self._fir_new) - 1)
+        windows = self._ring_windows[start : start + n]  # row k: the input under output sample k
+        np.matmul(windows, self._fir_new, out=out)
+        old = np.matmul(windows, self._fir_old, out=self._old_part[:n])
+        out -= old
+        out *= self._ramp[self._since_update : self._since_update + n]
+        out += old
+
+    def _update_fir(self, fir: np.ndarray) -> None:
+        """New gains from the latest analysis window, written to `fir` as a time-reversed linear-phase FIR."""
         d = self._design
-        spectrum = np.fft.rfft(self._history[-d.nfft :] * self._window)
-        power = spectrum.real**2 + spectrum.imag**2
+        windowed = self._windowed
+        windowed[:] = self._latest(d.nfft)  # float64 throughout: numpy's float32 FFT allocates a work buffer
+        windowed *= self._window
+        pocketfft.rfft_n_even(windowed, 1.0, out=self._spectrum)  # nfft is a power of two
+        power = np.square(self._spectrum.real, out=self._power)
+        power += np.square(self._spectrum.imag, out=self._squares)
         self._frames_seen += 1
         a = d.smoothing if self._frames_seen > 1 else 0.0
-        self._smoothed = a * self._smoothed + (1.0 - a) * power
-        noise = self._track_minimum(self._smoothed) * NOISE_BIAS + 1e-20
-        gamma = power / noise
-        xi = d.dd_alpha * self._prev_clean / noise + (1.0 - d.dd_alpha) * np.maximum(gamma - 1.0, 0.0)
-        gain = np.maximum(xi / (1.0 + xi), self.gain_floor)
-        self._prev_clean = gain**2 * power
-        impulse = np.fft.irfft(gain, d.nfft)
-        fir = np.concatenate([impulse[-d.half :], impulse[: d.half + 1]]) * self._taper
-        return fir.astype(np.float32)
+        self._smoothed *= a
+        self._smoothed += np.multiply(power, 1.0 - a, out=self._squares)
+        noise = self._track_minimum(self._smoothed)
+        noise *= NOISE_BIAS
+        noise += 1e-20
+        xi, scratch = self._xi, self._scratch64
+        np.divide(power, noise, out=scratch)  # gamma, the a-posteriori SNR
+        scratch -= 1.0
+        np.maximum(scratch, 0.0, out=scratch)
+        scratch *= 1.0 - d.dd_alpha
+        np.multiply(self._prev_clean, d.dd_alpha, out=xi)
+        xi /= noise
+        xi += scratch
+        gain = np.divide(xi, np.add(xi, 1.0, out=scratch), out=self._gain)
+        np.maximum(gain, self.gain_floor, out=gain)
+        np.square(gain, out=self._prev_clean)
+        self._prev_clean *= power
+        self._gain_complex.real = gain
+        impulse = pocketfft.irfft(self._gain_complex, 1.0 / d.nfft, out=self._impulse)
+        fir64 = self._fir64
+        fir64[: d.half] = impulse[-d.half :]
+        fir64[d.half :] = impulse[: d.half + 1]
+        fir64 *= self._taper
+        fir[:] = fir64[::-1]
 
     def _track_minimum(self, smoothed: np.ndarray) -> np.ndarray:
-        """Minimum of the smoothed power over the last MINIMUM_WINDOW_S, in O(bins) per hop."""
+        """Minimum of the smoothed power over the last MINIMUM_WINDOW_S, in O(bins) per hop (a buffer)."""
         np.minimum(self._sub_min, smoothed, out=self._sub_min)
         self._sub_count += 1
         if self._sub_count == self._design.subwindow_hops:
-            self._sub_mins[:-1] = self._sub_mins[1:]
-            self._sub_mins[-1] = self._sub_min
-            self._sub_min = np.full(self._bins, np.inf)
+            self._sub_mins[self._sub_next] = self._sub_min
+            self._sub_next = (self._sub_next + 1) % MINIMUM_SUBWINDOWS
+            self._sub_min[:] = np.inf
             self._sub_count = 0
-        return np.minimum(self._sub_mins.min(axis=0), self._sub_min)
+        np.min(self._sub_mins, axis=0, out=self._noise)
+        return np.minimum(self._noise, self._sub_min, out=self._noise)
