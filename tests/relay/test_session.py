@@ -107,7 +107,10 @@ def test_disclosure_is_spoken_first_and_stored(store, transcriber, voice):
     audio = list(reply)
     assert store.get(session.id).entries[0].text == DEFAULT_DISCLOSURE
     heard = transcriber.text(resample(np.concatenate([b.mono() for b in audio]), voice.sample_rate, SAMPLE_RATE))
-    assert wer(DEFAULT_DISCLOSURE, heard) <= 0.1
+    # Piper samples noise as it speaks (VITS), so each run sounds a little different: tiny.en hears
+    # 2 of 25 words wrong most times and 5 now and then ("them as text" as "the mistext"). Any other
+    # sentence, or silence, scores near 1.
+    assert wer(DEFAULT_DISCLOSURE, heard) <= 0.3
 
 
 def test_disclosure_can_be_turned_off(store, transcriber, voice):
