@@ -83,20 +83,22 @@ class DeepFilterNetState:
         self._lib.df_set_post_filter_beta(self._state, float(post_filter_beta))
         self._gain = np.float32(10.0 ** (INPUT_GAIN_DB / 20.0))
         self._scaled = np.zeros(self.frame_length, np.float32)
+        self._enhanced = np.zeros(self.frame_length, np.float32)
+        # made once: each ctypes cast keeps a reference in the array's ctypes object, so casting per
+        # frame would grow memory on the audio thread
+        self._scaled_ptr = self._scaled.ctypes.data_as(_FLOAT_P)
+        self._enhanced_ptr = self._enhanced.ctypes.data_as(_FLOAT_P)
         self.last_snr_db = 0.0
         """The model's local SNR estimate for the last frame (dB)."""
 
     def process_frame(self, frame: np.ndarray, out: np.ndarray) -> None:
         if frame.dtype != np.float32 or out.dtype != np.float32 or len(frame) != self.frame_length or len(out) != self.frame_length:
             raise ValueError(f"DeepFilterNet frames are {self.frame_length} float32 samples")
-        if not (frame.flags.c_contiguous and out.flags.c_contiguous):
-            raise ValueError("DeepFilterNet frames must be contiguous")
         if self._state is None:
             raise RuntimeError("DeepFilterNet state used after close()")
         np.multiply(frame, self._gain, out=self._scaled)
-        self.last_snr_db = self._lib.df_process_frame(
-            self._state, self._scaled.ctypes.data_as(_FLOAT_P), out.ctypes.data_as(_FLOAT_P))
-        out /= self._gain
+        self.last_snr_db = self._lib.df_process_frame(self._state, self._scaled_ptr, self._enhanced_ptr)
+        np.divide(self._enhanced, self._gain, out=out)
 
     def close(self) -> None:
         if self._state is not None:

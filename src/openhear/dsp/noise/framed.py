@@ -69,7 +69,12 @@ class _Fifo:
         return self._buf[start : start + n]
 
     def pop(self, n: int) -> None:
-        self._buf[: self.size - n] = self._buf[n : self.size]
+        if n == 0:
+            return
+        # moved in steps of n samples: no step overlaps itself, so numpy needs no temporary copy
+        for start in range(0, self.size - n, n):
+            stop = min(start + n, self.size - n)
+            self._buf[start:stop] = self._buf[start + n : stop + n]
         self.size -= n
 
     def clear(self, fill: int = 0) -> None:
@@ -78,7 +83,10 @@ class _Fifo:
 
 
 class FramedSuppressor:
-    """A Processor around a `FrameModel`: any block size, any sample rate, constant reported delay."""
+    """A Processor around a `FrameModel`: any block size, any sample rate, constant reported delay.
+
+    At the model's own rate (48 kHz) `process` allocates no buffers after `prepare` (the model's native
+    library aside); at other rates soxr returns a new array for each resampled block."""
 
     def __init__(self, open_model, model_rate: int, frame_length: int, model_delay_frames: int):
         """`open_model()` returns a fresh `FrameModel` state (called on prepare and on reset)."""
@@ -106,6 +114,7 @@ class FramedSuppressor:
         self._in = _Fifo(model_block + self._frame_length)
         self._out = _Fifo(self._prefill + max_block_frames + math.ceil((model_block + self._frame_length) / ratio) + 8)
         self._processed = np.zeros(model_block + self._frame_length, np.float32)
+        self._block_out = np.zeros(max_block_frames, np.float32)
         self.reset()
 
     def reset(self) -> None:
@@ -133,7 +142,8 @@ class FramedSuppressor:
         self._out.push(done if self._down is None else self._down.resample_chunk(done))
         if self._out.size < len(x):
             raise RuntimeError("noise suppressor FIFO underrun: resampler held back more than its measured worst case")
-        y = self._out.peek(len(x)).copy()
+        y = self._block_out[: len(x)]
+        y[:] = self._out.peek(len(x))
         self._out.pop(len(x))
         return y
 

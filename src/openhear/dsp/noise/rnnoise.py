@@ -47,6 +47,8 @@ class RnnoiseState:
         self._dry_gain = np.float32(10.0 ** (-atten_lim_db / 20.0))
         self._scaled = np.zeros(FRAME_LENGTH, np.float32)
         self._dry = np.zeros(DELAY_FRAMES, np.float32)
+        self._dry_part = np.zeros(FRAME_LENGTH, np.float32)
+        self._scaled_ptr = self._scaled.ctypes.data_as(_FLOAT_P)  # made once: a cast per frame grows memory
         self.last_speech_probability = 0.0
         """RNNoise's voice-activity probability for the last frame."""
 
@@ -54,10 +56,10 @@ class RnnoiseState:
         if self._state is None:
             raise RuntimeError("RNNoise state used after close()")
         np.multiply(frame, _INT16_SCALE, out=self._scaled)
-        ptr = self._scaled.ctypes.data_as(_FLOAT_P)
+        ptr = self._scaled_ptr
         self.last_speech_probability = self._rn.lib.rnnoise_process_frame(self._state, ptr, ptr)
         np.multiply(self._scaled, (1.0 - self._dry_gain) / _INT16_SCALE, out=out)
-        out += self._dry_gain * self._dry[:FRAME_LENGTH]
+        out += np.multiply(self._dry[:FRAME_LENGTH], self._dry_gain, out=self._dry_part)
         self._dry[:-FRAME_LENGTH] = self._dry[FRAME_LENGTH:]
         self._dry[-FRAME_LENGTH:] = frame
 
