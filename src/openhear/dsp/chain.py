@@ -22,10 +22,11 @@ Threads: `EarSettings` (from a profile, sample-rate independent) is built on any
 compiles it for the prepared rate on the calling (control) thread and hands the result over as one
 reference; `process` (the audio thread) picks it up at the start of its next block. `set_noise`
 hands over a prepared suppressor the same way. Nothing in `process` computes coefficients, locks,
-logs or touches files, and without a noise suppressor it allocates nothing: every work buffer is
-made in `prepare` for `max_block_frames` (a larger block reallocates once, which is not for the audio
-thread), and the returned block is a view of a buffer of the chain, valid until the next `process`
-(callers that keep outputs copy them). The noise suppressors (`dsp.noise`) still allocate per block.
+logs or touches files, and it allocates nothing: every work buffer is made in `prepare` for
+`max_block_frames` (a larger block reallocates once, which is not for the audio thread), and the
+returned block is a view of a buffer of the chain, valid until the next `process` (callers that keep
+outputs copy them). So do the noise suppressors (`dsp.noise`), except that the neural ones resample
+with soxr, which returns new arrays, at rates other than their own 48 kHz.
 
 API for callers (the CLI, the live runner, the web app, the noise suppressors, the benchmarks)::
 
