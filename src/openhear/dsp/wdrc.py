@@ -107,6 +107,8 @@ class WdrcTables:
     """(bands, bins): spreads band gains over bins, linear in log frequency between centres."""
     attack_coef: np.ndarray
     """One-pole smoothing coefficient per frame, per band."""
+    attack_complement: np.ndarray
+    """1 - attack_coef: the weight of each new frame's power."""
     attack_groups: tuple[tuple[float, np.ndarray], ...]
     """(coefficient, band indices) for each distinct attack time (to filter bands sharing one at once)."""
     release_db_per_frame: np.ndarray
@@ -133,9 +135,10 @@ class WdrcTables:
         coef = np.exp(-frame_s / (curves.attack_ms / 1000.0))
         groups = tuple((float(c), np.flatnonzero(coef == c)) for c in np.unique(coef))
         release = _LOG10_E_DB * frame_s / (curves.release_ms / 1000.0)
-        for value in (power, gain, coef, release):
+        complement = 1.0 - coef
+        for value in (power, gain, coef, complement, release):
             value.setflags(write=False)
-        return cls(curves, power, gain, coef, groups, release)
+        return cls(curves, power, gain, coef, complement, groups, release)
 
     def rows(self, max_frames: int) -> WdrcRows:
         """The per-band constants repeated for blocks of up to `max_frames` frames."""
@@ -186,11 +189,10 @@ class BandCompressor:
         if n_frames <= _LOOP_FRAMES:  # live blocks
             power64 = self._power64[:n_frames]
             power64[:] = power
-            state, rest = self._smoothed, self._state
+            state, new = self._smoothed, self._state
             for f in range(n_frames):
                 np.multiply(tables.attack_coef, state, out=state)
-                np.subtract(1.0, tables.attack_coef, out=rest)
-                state += np.multiply(rest, power64[f], out=rest)
+                state += np.multiply(tables.attack_complement, power64[f], out=new)
                 smoothed[f] = state
         else:
             for coef, bands in tables.attack_groups:
