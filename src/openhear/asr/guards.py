@@ -27,11 +27,12 @@ def anomaly(word: Word) -> float:
 def drop_invented_tail(words: Sequence[Word]) -> list[Word]:
     """The words without what looks invented: everything from a burst of three mostly unaligned
     words on, or a trailing run of suspect words that together score `_INVENTED`."""
+    scores = [anomaly(w) for w in words]
     for i in range(len(words) - 2):
-        if anomaly(words[i]) >= _SUSPECT and sum(anomaly(w) for w in words[i : i + 3]) >= _BURST:
+        if scores[i] >= _SUSPECT and sum(scores[i : i + 3]) >= _BURST:
             return list(words[:i])
     n, total = len(words), 0.0
-    while n and anomaly(words[n - 1]) >= _SUSPECT:
+    while n and scores[n - 1] >= _SUSPECT:
         n -= 1
-        total += anomaly(words[n])
+        total += scores[n]
     return list(words[:n]) if total >= _INVENTED else list(words)
