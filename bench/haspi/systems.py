@@ -19,7 +19,7 @@ COMPRESSOR = dict(threshold=0.35, attenuation=0.1, attack=50, release=1000, rms_
 """The Clarity recipe compressor settings."""
 REFERENCE_DFN_STRENGTH = 0.5
 """DeepFilterNet3 strength of the reference front end: a 12 dB attenuation limit."""
-OPENHEAR_NOISE = ("deepfilternet", 0.5)
+OPENHEAR_NOISE = ("deepfilternet", REFERENCE_DFN_STRENGTH)
 """The noise suppressor (and strength) of the "openhear + noise suppression" system."""
 CHAIN_BLOCK_FRAMES = 1024
 
@@ -144,7 +144,7 @@ def throughput_table(fs: int = 48000, seconds: float = 10.0) -> str:
 
     makers = {
         "openhear low-latency chain (N3)": lambda: _ear_chain("N3", None),
-        "openhear chain + DeepFilterNet3": lambda: _ear_chain("N3", ("deepfilternet", 0.5)),
+        "openhear chain + DeepFilterNet3": lambda: _ear_chain("N3", OPENHEAR_NOISE),
         "openhear chain + spectral suppression": lambda: _ear_chain("N3", ("spectral", 0.5)),
         "DeepFilterNet3 alone": lambda: make_suppressor("deepfilternet", 0.5),
     }
