@@ -29,7 +29,8 @@ class StereoMeter:
 
     def __init__(self, sample_rate: int, block_frames: int, max_frames: int, channels: int = 2):
         blocks_per_s = sample_rate / block_frames
-        self._rms_keep = np.float32(math.exp(-1000.0 / (RMS_TIME_MS * blocks_per_s)))
+        self._rms_gain = 1 - np.float32(math.exp(-1000.0 / (RMS_TIME_MS * blocks_per_s)))
+        """Weight of each new block's mean square (made here, not on the audio thread)."""
         self._peak_keep = np.float32(10 ** (-PEAK_FALL_DB_PER_S / 20 / blocks_per_s))
         self._scratch = np.zeros((max_frames, channels), np.float32)
         self._block = np.zeros(channels, np.float32)
@@ -45,7 +46,7 @@ class StereoMeter:
         np.multiply(samples, samples, out=scratch)
         np.mean(scratch, axis=0, out=block)
         np.subtract(block, self.mean_square, out=block)
-        np.multiply(block, 1 - self._rms_keep, out=block)
+        np.multiply(block, self._rms_gain, out=block)
         np.add(self.mean_square, block, out=self.mean_square)
         np.abs(samples, out=scratch)
         np.max(scratch, axis=0, out=block)
