@@ -53,11 +53,6 @@ def test_unknown_format_is_a_usage_error(transcript):
         export_transcript(transcript, "docx")
 
 
-def test_the_store_exports_by_id(transcript):
-    with TranscriptStore() as store:
-        assert store.export(transcript.conversation.id, "vtt") == export_transcript(transcript, "vtt")
-
-
 def test_fragments_of_one_turn_are_joined_into_sentences():
     with TranscriptStore() as store:
         c = store.create_conversation()

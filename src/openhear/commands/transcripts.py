@@ -62,9 +62,10 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from openhear.captions.writers import save_document
+    from openhear.relay.export import export_transcript
 
     with _store() as store:
-        document = store.export(args.id, args.format)
+        document = export_transcript(store.get(args.id), args.format)
     if not args.output or args.output == "-":
         sys.stdout.write(document)
     else:

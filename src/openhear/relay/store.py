@@ -147,12 +147,6 @@ class TranscriptStore(Database):
         )
         return Transcript(conversation, tuple(Entry(*row) for row in rows))
 
-    def export(self, conversation_id: str | int, fmt: str) -> str:
-        """A conversation as a document: txt, srt, vtt (<v Them>/<v Me> voices) or json (see openhear.relay.export)."""
-        from openhear.relay.export import export_transcript
-
-        return export_transcript(self.get(conversation_id), fmt)
-
     def delete(self, conversation_id: str | int) -> Conversation:
         """Delete a conversation and its entries; returns what was deleted."""
         conversation = self.conversation(conversation_id)
