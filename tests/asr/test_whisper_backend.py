@@ -32,7 +32,7 @@ def test_offline_wer_on_the_transcribed_utterances(transcriber, transcribed, spe
 
 def test_words_carry_times_within_the_audio(transcriber, long_speech, speech_by_id):
     audio = speech_by_id[long_speech.id]
-    words = transcriber.transcribe(audio)
+    words = transcriber.transcribe(audio, short_window=None)
     assert len(words) >= 30
     assert all(0 <= w.start_s <= w.end_s <= audio.size / 16000 + 0.1 for w in words)
     assert [w.start_s for w in words] == sorted(w.start_s for w in words)
@@ -41,5 +41,5 @@ def test_words_carry_times_within_the_audio(transcriber, long_speech, speech_by_
 def test_vocabulary_biases_recognition_towards_a_name(transcriber, manifest, speech_by_id):
     audio = speech_by_id["cmu_arctic_aew_a0002"]  # "... apologized Whittemore."
     assert "Whittemore" not in transcriber.text(audio)
-    biased = "".join(w.text for w in transcriber.transcribe(audio, vocabulary=["Whittemore"], short_window=False))
+    biased = "".join(w.text for w in transcriber.transcribe(audio, vocabulary=["Whittemore"]))
     assert "Whittemore" in biased

@@ -90,7 +90,7 @@ class WhisperTranscriber:
         vocabulary: Sequence[str] | None = None,
         beam_size: int = 5,
         fallback: bool = True,
-        short_window: bool | None = None,
+        short_window: bool | None = False,
         one_window: bool = False,
     ) -> list[Word]:
         """Words heard in `audio` (float32, 16 kHz mono), with times in seconds from its start.
@@ -99,7 +99,7 @@ class WhisperTranscriber:
         `vocabulary` (default: the transcriber's) is given to Whisper as hotwords. `fallback` lets
         Whisper re-decode at higher temperatures when its output looks like a repetition loop
         (each retry costs a decoder pass; streaming interim decodes skip it). `short_window`
-        (default: when the audio is short enough) encodes a 15 s window instead of 30 s.
+        encodes a 15 s window instead of 30 s (None: when the audio is short enough).
         `one_window` stops after Whisper's first window: when its text does not end on a timestamp,
         faster-whisper decodes the audio after the last word again in a second window (a second
         encoder pass, measured to double the cost of a prompted 4 s decode); a streaming update
@@ -132,7 +132,7 @@ class WhisperTranscriber:
 
     def text(self, audio: np.ndarray, beam_size: int = 5) -> str:
         """The whole transcript of `audio` as one string (offline: plain Whisper, 30 s windows)."""
-        return "".join(w.text for w in self.transcribe(audio, beam_size=beam_size, short_window=False)).strip()
+        return "".join(w.text for w in self.transcribe(audio, beam_size=beam_size)).strip()
 
 
 def load_transcriber(
