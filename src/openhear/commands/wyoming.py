@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
-    from urllib.parse import urlparse
+
+    from wyoming.server import AsyncTcpServer
 
     from openhear.paths import data_dir
     from openhear.server.security import is_loopback
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     server = server_for(args.uri)
     asr, tts = args.only in (None, "asr"), args.only in (None, "tts")
-    host = urlparse(args.uri).hostname
+    host = server.host if isinstance(server, AsyncTcpServer) else None  # unix and stdio are local
     if host is not None and not is_loopback(host):
         print(f"openhear: warning: Wyoming has no authentication; anyone who can reach {host} can use this server",
               file=sys.stderr)
