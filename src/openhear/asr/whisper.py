@@ -25,6 +25,8 @@ from openhear.errors import ModelError
 
 SAMPLE_RATE = 16000
 """Whisper hears 16 kHz mono."""
+BUNDLED_MODEL_NAME = "whisper-tiny.en"
+"""The name the bundled model is offered under (OpenAI-compatible API, Wyoming)."""
 
 SHORT_WINDOW_FRAMES = 1500
 """Mel frames (10 ms each) the encoder hears for short audio: 15 s."""

@@ -11,15 +11,13 @@ so clients that hard-code `whisper-1`, `tts-1` or `alloy` still work. Errors com
 from __future__ import annotations
 
 import asyncio
-import io
 
-import numpy as np
-import soundfile as sf
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
+from openhear.asr.whisper import BUNDLED_MODEL_NAME
 from openhear.audio import AudioBlock
 from openhear.errors import AudioInputError, OpenhearError
 from openhear.server.security import error_body
@@ -27,7 +25,6 @@ from openhear.server.state import AppState, app_state
 
 router = APIRouter(prefix="/v1")
 
-TRANSCRIPTION_MODEL = "whisper-tiny.en"
 """The id /v1/models lists for the bundled Whisper model."""
 TRANSCRIPTION_FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
 SPEECH_FORMATS = {
@@ -65,7 +62,7 @@ def install(app: FastAPI) -> None:
 @router.get("/models")
 def list_models(state: AppState = Depends(app_state)) -> dict:
     """The models this server has loaded (any name is accepted in requests)."""
-    ids = ([TRANSCRIPTION_MODEL] if state.services.transcribers else []) + (
+    ids = ([BUNDLED_MODEL_NAME] if state.services.transcribers else []) + (
         [state.services.voice.name] if state.services.voice is not None else []
     )
     return {"object": "list", "data": [{"id": i, "object": "model", "created": 0, "owned_by": "openhear"} for i in ids]}
@@ -74,8 +71,6 @@ def list_models(state: AppState = Depends(app_state)) -> dict:
 async def _form(request: Request):
     try:
         return await request.form()
-    except OpenhearError:
-        raise
     except Exception as exc:  # starlette raises its own MultiPartException / HTTPException for broken bodies
         raise ApiError(f"the request body is not valid multipart form data ({exc})") from None
 
@@ -162,25 +157,19 @@ def _encode(block: AudioBlock, fmt: str) -> bytes:
     """The speech in `fmt`: a tagged file for wav/flac, untagged mp3, or raw 24 kHz s16le for pcm."""
     from openhear.audio.files import float_to_pcm16
     from openhear.audio.resample import resample
+    from openhear.server.audio_response import encode_audio
     from openhear.tts.speech import SYNTHETIC_SPEECH_METADATA
 
     if fmt == "pcm":
         return float_to_pcm16(resample(block.samples[:, 0], block.sample_rate, PCM_RATE))
     file_format, subtype, _ = SPEECH_FORMATS[fmt]
-    buffer = io.BytesIO()
-    with sf.SoundFile(buffer, "w", block.sample_rate, 1, format=file_format, subtype=subtype) as f:
-        if fmt != "mp3":  # libsndfile writes no text tags into MPEG streams
-            for key, value in SYNTHETIC_SPEECH_METADATA.items():
-                setattr(f, key, value)
-        f.write(np.clip(block.samples, -1.0, 1.0))
-    return buffer.getvalue()
+    # libsndfile writes no text tags into MPEG streams
+    return encode_audio(block, file_format, subtype, None if fmt == "mp3" else SYNTHETIC_SPEECH_METADATA)
 
 
 async def _speech_request(request: Request) -> SpeechRequest:
     try:
         body = await request.json()
-    except OpenhearError:
-        raise
     except Exception:
         raise ApiError("the request body must be JSON") from None
     try:

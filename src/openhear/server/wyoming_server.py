@@ -30,12 +30,12 @@ from wyoming.server import AsyncEventHandler, AsyncServer, HandlerFactory
 from wyoming.tts import Synthesize
 
 from openhear import __version__
+from openhear.asr.whisper import BUNDLED_MODEL_NAME
 from openhear.errors import OpenhearError, UsageError
 from openhear.server.services import Services
 
 log = logging.getLogger("openhear.wyoming")
 
-ASR_MODEL = "whisper-tiny.en"
 """The name `info` gives the bundled Whisper model."""
 SPEECH_CHUNK_FRAMES = 1024
 """Samples per audio-chunk event of synthesised speech (as wyoming-piper sends them)."""
@@ -48,7 +48,7 @@ def describe(services: Services, asr: bool, tts: bool) -> Info:
     info = Info()
     if asr:
         model = AsrModel(
-            name=ASR_MODEL, attribution=Attribution(name="OpenAI Whisper", url="https://github.com/openai/whisper"),
+            name=BUNDLED_MODEL_NAME, attribution=Attribution(name="OpenAI Whisper", url="https://github.com/openai/whisper"),
             installed=True, description="Whisper tiny.en (faster-whisper, int8 CPU)",
             version=None, languages=["en"],
         )
