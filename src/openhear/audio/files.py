@@ -6,6 +6,7 @@ whole-file convenience built on the same reader.
 
 from __future__ import annotations
 
+import itertools
 import os
 import struct
 from collections.abc import Iterator, Mapping
@@ -129,6 +130,16 @@ def iter_pcm_s16le(
     usable = len(pending) - len(pending) % frame_bytes
     if usable:
         yield pcm_s16le_block(pending[:usable], sample_rate, channels, start)
+
+
+def stdin_pcm_blocks(stream: BinaryIO, sample_rate: int, channels: int = 1) -> Iterator[AudioBlock]:
+    """`iter_pcm_s16le` with its first block read at once, so that bad options or an empty stream fail
+    here (before a model loads) with a one-line error, not at the first iteration."""
+    blocks = iter_pcm_s16le(stream, sample_rate, channels)
+    first = next(blocks, None)
+    if first is None:
+        raise AudioInputError("no audio on stdin")
+    return itertools.chain([first], blocks)
 
 
 def pcm_s16le_block(data: bytes, sample_rate: int, channels: int, start_frame: int = 0) -> AudioBlock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import sys
 from pathlib import Path
@@ -213,18 +212,13 @@ def _stream(args: argparse.Namespace, captioner, blocks) -> int:
 
 
 def _stdin(args: argparse.Namespace, vocabulary: list[str]) -> int:
-    from openhear.audio.files import iter_pcm_s16le
+    from openhear.audio.files import stdin_pcm_blocks
 
     rate = _int_option("--rate", args.rate)
     channels = _int_option("--channels", args.channels)
-    blocks = iter_pcm_s16le(sys.stdin.buffer, rate, channels)
-    first = next(blocks, None)  # validates --rate and --channels before the model loads
-    if first is None:
-        from openhear.errors import AudioInputError
-
-        raise AudioInputError("no audio on stdin")
+    blocks = stdin_pcm_blocks(sys.stdin.buffer, rate, channels)  # validates --rate and --channels before the model loads
     captioner = _load(args, vocabulary, live=True)
-    return _stream(args, captioner, itertools.chain([first], blocks))
+    return _stream(args, captioner, blocks)
 
 
 def _live(args: argparse.Namespace, vocabulary: list[str]) -> int:

@@ -97,8 +97,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _audio(args: argparse.Namespace, source: str | None):
     """(blocks, clock): the caption input, validated before any model loads, and the conversation clock."""
-    from openhear.audio.files import audio_info, iter_audio_file, iter_pcm_s16le
-    from openhear.errors import AudioInputError
+    from openhear.audio.files import audio_info, iter_audio_file, stdin_pcm_blocks
 
     if args.live:
         from openhear.audio.devices import device_arg
@@ -107,11 +106,7 @@ def _audio(args: argparse.Namespace, source: str | None):
         microphone = Microphone(device_arg(args.input_device), duration_s=args.duration)
         return microphone.blocks(), microphone.elapsed_s
     if source == "-":
-        blocks = iter_pcm_s16le(sys.stdin.buffer, args.rate, args.channels)
-        first = next(blocks, None)
-        if first is None:
-            raise AudioInputError("no audio on stdin")
-        return itertools.chain([first], blocks), None
+        return stdin_pcm_blocks(sys.stdin.buffer, args.rate, args.channels), None
     from openhear.asr.pacing import paced_blocks
 
     audio_info(source)
