@@ -116,3 +116,16 @@ def test_captions_export_as_valid_srt_and_webvtt(live_app, tmp_path):
     got_vtt = httpx.post(f"{live_app.url}/api/captions/export", json={"format": "vtt", "cues": cues})
     (tmp_path / "c.vtt").write_text(got_vtt.text)
     assert [c.text for c in webvtt.read(str(tmp_path / "c.vtt"))] == ["Hello there.", "How are you?"]
+
+
+@pytest.mark.parametrize("path", ["/api/captions/export", "/v1/audio/transcriptions", "/v1/audio/speech"])
+def test_a_body_streamed_past_the_limit_is_answered_413(token_server, path):
+    def chunks():  # no Content-Length: the server finds out while reading
+        for _ in range(8):
+            yield b"x" * 512
+
+    headers = {"authorization": f"Bearer {TOKEN}", "content-type": "application/json"}
+    if path == "/v1/audio/transcriptions":
+        headers["content-type"] = "multipart/form-data; boundary=b"
+    big = httpx.post(f"{token_server.url}{path}", content=chunks(), headers=headers)
+    assert big.status_code == 413 and "too large" in one_line_error(big)

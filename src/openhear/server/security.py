@@ -109,28 +109,43 @@ class GuardMiddleware:
                 return
             return await send_json_error(send, status, message)
         if scope["type"] == "http":
-            receive = self._bounded(receive)
+            return await self._bounded(scope, receive, send)
         await self.app(scope, receive, send)
 
-    def _bounded(self, receive):
-        """Wraps `receive` so a body streamed past the limit (no Content-Length) is cut off."""
+    async def _bounded(self, scope, receive, send):
+        """Runs the app with a body streamed past the limit (no Content-Length) cut off and answered 413.
+
+        Route code that reads the body may catch the cut-off as a broken body (FastAPI's own parser and
+        the form readers do), so whatever the app answers after it is replaced by the 413."""
         seen = 0
         limit = self.options.max_upload_bytes
+        message_413 = f"request body too large (limit {limit // (1024 * 1024)} MiB)"
+        cut_off = started = replaced = False
 
         async def bounded_receive():
-            nonlocal seen
+            nonlocal seen, cut_off
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise BodyTooLarge(f"request body too large (limit {limit // (1024 * 1024)} MiB)")
+                    cut_off = True
+                    raise BodyTooLarge(message_413)
             return message
 
-        return bounded_receive
+        async def answer(message):
+            nonlocal started, replaced
+            if message["type"] == "http.response.start" and cut_off and not started:
+                replaced = True
+                await send_json_error(send, 413, message_413)
+            if not replaced:
+                await send(message)
+            started = True
+
+        await self.app(scope, bounded_receive, answer)
 
 
 class BodyTooLarge(Exception):
-    """A request body grew past the upload limit while being read (answered 413 by the app)."""
+    """A request body grew past the upload limit while being read (answered 413 by `GuardMiddleware`)."""
 
 
 async def send_json_error(send, status: int, message: str, kind: str = "invalid_request_error") -> None:
