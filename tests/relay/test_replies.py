@@ -99,3 +99,56 @@ def test_player_speaks_replies_in_order_and_synthesizes_while_playing(voice):
     assert [b.start_s for b in sink.played[:3]] == sorted(b.start_s for b in sink.played[:3])
     assert entries[0].end_s == pytest.approx(sum(b.duration_s for b in sink.played[:3]), abs=0.01)
     assert all(sink.next_ready_while_playing)  # no sentence waited for its synthesis after the previous one
+
+
+class FailingOnceSink:
+    """A sound card stand-in whose first write fails (a device glitch); later writes are kept."""
+
+    def __init__(self):
+        self.played, self.writes = [], 0
+
+    def write(self, block):
+        self.writes += 1
+        if self.writes == 1:
+            raise OSError("device unavailable")
+        self.played.append(block)
+
+    def close(self):
+        pass
+
+
+class TextFailingVoice:
+    """The real voice, except that it cannot say one word (as a synthesis error would)."""
+
+    def __init__(self, voice, word):
+        self._voice, self._word = voice, word
+        self.sample_rate = voice.sample_rate
+
+    def synthesize(self, text, options):
+        if self._word in text:
+            raise TextError(f"cannot say {self._word!r}")
+        yield from self._voice.synthesize(text, options)
+
+
+def test_a_failed_reply_is_reported_and_the_later_ones_are_still_spoken(voice):
+    errors = []
+    with TranscriptStore() as store:
+        session = ConversationSession(store, captioner=None, synthesizer=TextFailingVoice(voice, "zebra"),
+                                      options=RelayOptions(disclosure=""))
+        sink = FailingOnceSink()
+        player = ReplyPlayer(sink, on_error=errors.append)
+        for text in ("First reply. It has two sentences.", "A zebra.", "Third reply."):
+            player.speak(session.say(text))
+        player.close()
+    assert [type(e) for e in errors] == [OSError, TextError]
+    # the sink's failure cut the first reply short; the second could not be made; the third played whole
+    assert len(sink.played) == 1 and sink.played[0].duration_s > 0.3
+
+
+def test_without_a_callback_close_raises_the_first_failure(voice):
+    with TranscriptStore() as store:
+        session = ConversationSession(store, captioner=None, synthesizer=voice, options=RelayOptions(disclosure=""))
+        player = ReplyPlayer(FailingOnceSink())
+        player.speak(session.say("Hello."))
+        with pytest.raises(OSError, match="device unavailable"):
+            player.close()

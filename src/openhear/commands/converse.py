@@ -134,7 +134,7 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
     sink = DeviceSink(voice.sample_rate, device_arg(args.output_device)) if play else None
     captioner = StreamingCaptioner(load_transcriber(args.model), LIVE_OPTIONS)
     printer = Printer(args.quiet)
-    player = ReplyPlayer(sink) if play else None
+    player = ReplyPlayer(sink, on_error=lambda exc: printer.status(f"a reply was not spoken: {exc}", warning=True)) if play else None
     with store:
         session = ConversationSession(store, captioner, voice, options, clock)
         printer.status(f"conversation {session.id} started" + ("; type a reply and press Enter" if args.live else ""))

@@ -103,12 +103,16 @@ class ReplyPlayer:
     """Speaks replies in order on a sink, on its own thread; `close` waits until all have played.
 
     Synthesis runs a sentence or two ahead of the sink (see openhear.tts.ahead.made_ahead), so
-    sentences follow each other without a gap for synthesis.
+    sentences follow each other without a gap for synthesis. A reply that fails (its synthesis, or
+    the sink while playing it) is cut short and reported; the replies after it are still spoken.
     """
 
-    def __init__(self, sink, ahead_blocks: int = 2):
+    def __init__(self, sink, ahead_blocks: int = 2, on_error: Callable[[BaseException], None] | None = None):
+        """`on_error`, if given, is called on the player's thread for each failed reply; without it
+        `close` raises the first failure."""
         self._sink = sink
         self._ahead = ahead_blocks
+        self._on_error = on_error
         self._replies: queue.Queue = queue.Queue()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._play, daemon=True, name="openhear-play")
@@ -118,19 +122,36 @@ class ReplyPlayer:
         """Queue a reply; it is synthesized and played after those before it."""
         self._replies.put(reply)
 
-    def _blocks(self) -> Iterator[AudioBlock]:
+    def _blocks(self) -> Iterator[tuple[int, AudioBlock]]:
+        """(reply number, block) for every reply queued; a reply whose synthesis fails ends there."""
+        number = 0
         while (reply := self._replies.get()) is not None:
-            yield from reply
+            number += 1
+            try:
+                for block in reply:
+                    yield number, block
+            except Exception as exc:
+                self._failed(exc)
 
     def _play(self) -> None:
-        try:
-            for block in made_ahead(self._blocks(), self._ahead):
+        failed = 0  # the reply the sink failed on: its other blocks are dropped
+        for number, block in made_ahead(self._blocks(), self._ahead):
+            if number == failed:
+                continue
+            try:
                 self._sink.write(block)
-        except BaseException as exc:  # reported by close()
+            except Exception as exc:
+                failed = number
+                self._failed(exc)
+
+    def _failed(self, exc: BaseException) -> None:
+        if self._on_error is not None:
+            self._on_error(exc)
+        elif self._error is None:
             self._error = exc
 
     def close(self) -> None:
-        """Play what is queued, release the sink, and re-raise a playback error."""
+        """Play what is queued, release the sink, and (without `on_error`) raise the first failure."""
         self._replies.put(None)
         self._thread.join()
         self._sink.close()
