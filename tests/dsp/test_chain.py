@@ -98,7 +98,9 @@ def test_gain_ramps_in_at_start(n3):
     assert steady > 12.0  # the fitting amplifies a 1 kHz tone at 65 dB SPL by about 16 dB
     assert gain_db[0] < 4.0  # once the tone is through the 4 ms filterbank: near unity gain, no blast
     assert np.all(np.abs(np.diff(gain_db[:100])) < 1.5)  # rises smoothly (< 1.5 dB per ms), no step
-    assert gain_db[30] == pytest.approx(steady, abs=0.5)  # in full after the 20 ms ramp
+    # in full after the 20 ms ramp; until the compressor's 50 ms attack has caught up with the tone
+    # it gives a little more (within 1 dB), never less
+    assert 0.0 <= gain_db[30] - steady < 1.0
 
 
 def test_slider_change_glides_instead_of_jumping(n3):
