@@ -54,6 +54,7 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(live_app):
         ("GET", "/api/conversations/999999", {}, 404),
         ("GET", "/api/conversations/abc", {}, 422),
         ("DELETE", "/api/phrases/999999", {}, 404),
+        ("DELETE", "/api/conversations/999999", {}, 404),
         ("POST", "/api/phrases", {"json": {"name": "123", "text": "digits only"}}, 400),
         ("POST", "/api/speak", {"json": {"text": ""}}, 422),
         ("POST", "/api/speak", {"json": {"text": "hi", "speed": 9}}, 422),

@@ -62,5 +62,7 @@ def export_conversation(conversation_id: int, format: DocumentFormat = "txt", st
 @router.delete("/api/conversations/{conversation_id}")
 def delete_conversation(conversation_id: int, state: AppState = Depends(app_state)) -> dict:
     """Deletes a conversation and its lines for good."""
-    stored(state, conversation_id)
-    return asdict(state.conversations.forget(conversation_id))
+    try:
+        return asdict(state.conversations.forget(conversation_id))
+    except TranscriptError as exc:
+        raise HTTPException(404, str(exc)) from None
