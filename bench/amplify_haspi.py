@@ -19,7 +19,7 @@ openhear with noise suppression.
 --quick: listeners N3 and S2 at both levels, two CMU ARCTIC utterances (aew a0001 and a0003) in quiet
 and with the dishes noise, and one VoiceBank-DEMAND file (p287_002): 28 items, 102 s of audio per
 system, about 4 minutes of wall time on two idle cores (HASPI costs about 0.5 s per second of audio).
-The full run (every listener, level, transcribed utterance and both noises: 610 items; 66 minutes
+The full run (every listener, level, transcribed utterance and both noises: 610 items; 67 minutes
 on two processes) is the default.
 """
 

@@ -146,7 +146,7 @@ def throughput_table(fs: int = 48000, seconds: float = 10.0) -> str:
         "openhear low-latency chain (N3)": lambda: _ear_chain("N3", None),
         "openhear chain + DeepFilterNet3": lambda: _ear_chain("N3", OPENHEAR_NOISE),
         "openhear chain + spectral suppression": lambda: _ear_chain("N3", ("spectral", 0.5)),
-        "DeepFilterNet3 alone": lambda: make_suppressor("deepfilternet", 0.5),
+        "DeepFilterNet3 alone": lambda: make_suppressor(*OPENHEAR_NOISE),
     }
     rows = [(label, block, _times_real_time(make, fs, seconds, block))
             for label, make in makers.items() for block in (48, 1024)]

@@ -25,7 +25,6 @@ from openhear.server.state import AppState, app_state
 
 router = APIRouter(prefix="/v1")
 
-"""The id /v1/models lists for the bundled Whisper model."""
 TRANSCRIPTION_FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
 SPEECH_FORMATS = {
     "mp3": ("MP3", "MPEG_LAYER_III", "audio/mpeg"),

@@ -36,7 +36,6 @@ from openhear.server.services import Services
 
 log = logging.getLogger("openhear.wyoming")
 
-"""The name `info` gives the bundled Whisper model."""
 SPEECH_CHUNK_FRAMES = 1024
 """Samples per audio-chunk event of synthesised speech (as wyoming-piper sends them)."""
 _OPENHEAR = Attribution(name="openhear", url="")
