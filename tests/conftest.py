@@ -1,4 +1,5 @@
-"""Shared fixtures: the real speech copied into tests/data/speech, and an isolated data directory."""
+"""Shared fixtures: the real speech copied into tests/data/speech, an isolated data directory, and a
+stand-in sound card."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from standin_sounddevice import StandInCard
 
 SPEECH_DIR = Path(__file__).parent / "data" / "speech"
 
@@ -73,6 +75,19 @@ def isolated_data_dir(tmp_path, monkeypatch):
     d = tmp_path / "openhear-data"
     monkeypatch.setenv("OPENHEAR_DATA_DIR", str(d))
     return d
+
+
+@pytest.fixture
+def standin_card(monkeypatch):
+    """Returns install(*args, make=StandInCard, **kwargs): `make(*args, **kwargs)` installed as the
+    sounddevice module for this test (see tests/standin_sounddevice.py)."""
+
+    def install(*args, make: type[StandInCard] = StandInCard, **kwargs) -> StandInCard:
+        card = make(*args, **kwargs)
+        monkeypatch.setattr("openhear.audio.devices.sounddevice", lambda: card)
+        return card
+
+    return install
 
 
 @pytest.fixture

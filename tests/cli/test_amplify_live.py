@@ -1,19 +1,20 @@
 """The live runner: its audio callback, typed slider commands, dropouts, latency, and the no-device error.
 
-This machine has no sound card, so the callback is driven directly with PortAudio-shaped arguments
-(the runner's own logic is under test; the chain inside is the real one)."""
+This machine has no sound card, so the callback is driven directly with PortAudio-shaped arguments,
+or by the stand-in duplex stream's thread (tests/standin_sounddevice.py); the runner's own logic is
+under test, the chain inside is the real one."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from standin_sounddevice import DuplexStream
 
 from openhear.audio.duplex import LiveAmplifier, control_loop, parse_command
 from openhear.dsp.testsignals import tone
@@ -69,44 +70,9 @@ def test_dropouts_are_counted():
     assert amp.dropouts == 5 and amp.callbacks == 9
 
 
-class _Stream:
-    """Stands in for sounddevice.Stream: once started, a thread calls the callback with a stereo input
-    (`left`, `right` as 1-D signals, looped) as PortAudio's audio thread would, until stopped."""
-
-    def __init__(self, callback=None, left=None, right=None):
-        self.callback, self.left, self.right = callback, left, right
-        self.started = self.closed = False
-        self.active = False
-        self._thread = None
-
-    def start(self):
-        self.started = self.active = True
-        if self.callback is not None:
-            self._thread = threading.Thread(target=self._run, daemon=True)
-            self._thread.start()
-
-    def _run(self):
-        i = 0
-        while self.active:
-            at = i % (len(self.left) - BLOCK)
-            indata = np.stack([self.left[at: at + BLOCK], self.right[at: at + BLOCK]], axis=1)
-            stamps = SimpleNamespace(inputBufferAdcTime=1.0, outputBufferDacTime=1.004)
-            self.callback(indata, np.zeros((BLOCK, 2), np.float32), BLOCK, stamps, _status())
-            i += BLOCK
-            time.sleep(0.0005)
-
-    def stop(self):
-        self.active = False
-        if self._thread is not None:
-            self._thread.join()
-
-    def close(self):
-        self.closed = True
-
-
 def _amp(stream=None, audiogram="N2") -> LiveAmplifier:
     amp = LiveAmplifier(fit_listener(preset(audiogram)), RATE, BLOCK, input_channels=2)
-    amp.stream = stream or _Stream()
+    amp.stream = stream or DuplexStream(blocksize=BLOCK)
     return amp
 
 
@@ -138,7 +104,7 @@ def test_start_returns_at_once_and_status_meters_each_ear():
     left = tone(1000, 60.0, 0.5, RATE)
     right = (left * 10 ** (-20 / 20)).astype(np.float32)  # the right microphone 20 dB quieter
     amp = _amp(audiogram="N3")
-    amp.stream = _Stream(amp.callback, left, right)
+    amp.stream = DuplexStream(amp.callback, BLOCK, np.stack([left, right], axis=1))
     amp.start()
     assert amp.running
     while amp.callbacks < RATE // BLOCK:  # a second of audio through the real chain

@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 import pytest
+from standin_sounddevice import InputStream, StandInCard
 
 from openhear.asr.wer import wer
 from openhear.audio.files import read_audio
@@ -26,83 +27,43 @@ RATE = 16000
 REPLY = "Could you help me carry these bags to the car?"
 
 
-class StandInSoundcard:
-    """Enough of the sounddevice module for one microphone and one output, with acoustic loopback."""
+class Room(StandInCard):
+    """The stand-in card in an open-air room: its microphone hears `speech` from `lead_s` on, plus
+    half of whatever its output played, paced in real time; a write blocks as a buffer draining."""
 
     def __init__(self, speech: np.ndarray, lead_s: float, total_s: float):
-        self.mic = np.zeros(round(total_s * RATE), np.float32)
-        self.mic[round(lead_s * RATE) : round(lead_s * RATE) + speech.size] = speech
-        self.room = np.zeros(0, np.float32)  # played audio not yet heard back
+        mic = np.zeros(round(total_s * RATE), np.float32)
+        mic[round(lead_s * RATE) : round(lead_s * RATE) + speech.size] = speech
+        super().__init__(mic, RATE, output_channels=1, realtime=True)
+        self.echo = np.zeros(0, np.float32)  # played audio not yet heard back
         self.played_s = 0.0
-        self.heard_s = 0.0  # microphone time delivered so far
         self.lock = threading.Lock()
 
-    def query_devices(self, device=None, kind=None):
-        if device is not None:
-            raise ValueError("no such device")
-        return {"name": "stand-in", "max_input_channels": 1, "max_output_channels": 1, "default_samplerate": float(RATE)}
+    @property
+    def heard_s(self) -> float:
+        """Microphone time delivered so far."""
+        mics = [s for s in self.streams if isinstance(s, InputStream)]
+        return mics[-1].blocks * mics[-1].blocksize / RATE if mics else 0.0
 
-    def InputStream(self, samplerate, blocksize, device, channels, dtype, callback):  # noqa: N802 (sounddevice's name)
-        return _Input(self, blocksize, callback)
+    def microphone(self, at, frames):
+        chunk = super().microphone(at, frames).copy()
+        with self.lock:
+            echo, self.echo = self.echo[:frames], self.echo[frames:]
+        chunk[: echo.size] += 0.5 * echo
+        return chunk
 
-    def OutputStream(self, samplerate, channels, dtype, device):  # noqa: N802
-        return _Output(self, samplerate)
-
-
-class _Input:
-    def __init__(self, card, blocksize, callback):
-        self.card, self.blocksize, self.callback = card, blocksize, callback
-        self.stopped = threading.Event()
-
-    def start(self):
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def stop(self):
-        self.stopped.set()
-
-    def close(self):
-        pass
-
-    def _run(self):
-        start = time.monotonic()
-        for i in range(0, self.card.mic.size - self.blocksize + 1, self.blocksize):
-            if self.stopped.is_set():
-                return
-            time.sleep(max(0.0, start + i / RATE - time.monotonic()))
-            chunk = self.card.mic[i : i + self.blocksize].copy()
-            with self.card.lock:
-                echo, self.card.room = self.card.room[: self.blocksize], self.card.room[self.blocksize :]
-            chunk[: echo.size] += 0.5 * echo
-            self.callback(chunk.reshape(-1, 1), self.blocksize, None, None)
-            self.card.heard_s = (i + self.blocksize) / RATE
+    def speaker(self, samples, rate):
+        heard = resample(samples[:, 0], rate, RATE)
+        with self.lock:
+            self.echo = np.concatenate([self.echo, heard])
+            self.played_s += samples.shape[0] / rate
+        time.sleep(0.8 * samples.shape[0] / rate)  # a blocking write returns as the buffer drains
 
 
-class _Output:
-    def __init__(self, card, rate):
-        self.card, self.rate = card, rate
-
-    def start(self):
-        pass
-
-    def write(self, samples):
-        heard = resample(samples[:, 0], self.rate, RATE)
-        with self.card.lock:
-            self.card.room = np.concatenate([self.card.room, heard])
-            self.card.played_s += samples.shape[0] / self.rate
-        time.sleep(0.8 * samples.shape[0] / self.rate)  # a blocking write returns as the buffer drains
-
-    def stop(self):
-        pass
-
-    def close(self):
-        pass
-
-
-def test_live_conversation_with_a_typed_reply_and_its_echo(monkeypatch, manifest):
+def test_live_conversation_with_a_typed_reply_and_its_echo(monkeypatch, manifest, standin_card):
     speech = next(u for u in manifest if u.id == "cmu_arctic_aew_a0003")
     audio = read_audio(speech.path)
-    card = StandInSoundcard(resample(audio.mono(), audio.sample_rate, RATE), lead_s=0.5, total_s=9.0)
-    monkeypatch.setattr("openhear.audio.devices.sounddevice", lambda: card)
+    card = standin_card(resample(audio.mono(), audio.sample_rate, RATE), lead_s=0.5, total_s=9.0, make=Room)
     read_end, write_end = os.pipe()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(os.fdopen(read_end, "rb")))
 

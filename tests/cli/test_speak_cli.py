@@ -135,42 +135,11 @@ def test_one_megabyte_on_stdin_streams_without_reading_it_all():
     assert rss < 400_000_000  # the voice and one sentence at a time (about 260 MB here), nothing per megabyte
 
 
-class StandInOutput:
-    """Enough of sounddevice for one output device that records what it is given."""
-
-    def __init__(self):
-        self.written = []
-        self.rate = None
-        self.stopped = False
-
-    def query_devices(self, device=None, kind=None):
-        return {"name": "stand-in", "max_input_channels": 0, "max_output_channels": 2, "default_samplerate": 48000.0}
-
-    def OutputStream(self, samplerate, channels, dtype, device):  # noqa: N802 (sounddevice's name)
-        self.rate = samplerate
-        card = self
-
-        class Stream:
-            def start(self):
-                pass
-
-            def write(self, samples):
-                card.written.append(samples.copy())
-
-            def stop(self):
-                card.stopped = True
-
-            def close(self):
-                pass
-
-        return Stream()
-
-
-def test_speak_plays_sentence_by_sentence_on_the_output_device(monkeypatch):
-    card = StandInOutput()
-    monkeypatch.setattr("openhear.audio.devices.sounddevice", lambda: card)
+def test_speak_plays_sentence_by_sentence_on_the_output_device(standin_card):
+    card = standin_card(rate=48000, input_channels=0)
     assert main(["speak", "Good morning. How are you today?"]) == 0
-    assert card.rate == 22050 and card.stopped
-    assert len(card.written) == 2  # one write per sentence: the first plays while the second is made
-    assert all(w.dtype == np.float32 and w.shape[1] == 1 for w in card.written)
-    assert sum(w.shape[0] for w in card.written) / 22050 > 1.5
+    (stream,) = card.streams
+    assert stream.rate == 22050 and stream.stopped
+    assert len(stream.written) == 2  # one write per sentence: the first plays while the second is made
+    assert all(w.dtype == np.float32 and w.shape[1] == 1 for w in stream.written)
+    assert sum(w.shape[0] for w in stream.written) / 22050 > 1.5

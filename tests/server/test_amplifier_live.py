@@ -1,12 +1,11 @@
 """The amplifier API driving the shared LiveAmplifier on a stand-in duplex sound card (none here):
-start, status with levels per ear, a live slider move, stop. The stand-in's thread calls the
-amplifier's callback as PortAudio's audio thread would; the chain inside is the real one."""
+start, status with levels per ear, a live slider move, stop. The stand-in's thread
+(tests/standin_sounddevice.py) calls the amplifier's callback as PortAudio's audio thread would;
+the chain inside is the real one."""
 
 from __future__ import annotations
 
-import threading
 import time
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -17,56 +16,13 @@ from openhear.server import ServerOptions, create_app
 from openhear.server.services import Services
 
 RATE = 48000
-DEVICE = {"name": "stand-in", "max_input_channels": 2, "max_output_channels": 2, "default_samplerate": float(RATE)}
-
-
-class _Card:
-    def __init__(self):
-        self.streams: list[_Duplex] = []
-
-    def query_devices(self, device=None, kind=None):
-        return [DEVICE] if kind is None and device is None else DEVICE
-
-    def Stream(self, samplerate, blocksize, device, channels, dtype, latency, callback):  # noqa: N802 (sounddevice's name)
-        self.streams.append(_Duplex(blocksize, callback))
-        return self.streams[-1]
-
-
-class _Duplex:
-    def __init__(self, blocksize, callback):
-        self.blocksize, self.callback = blocksize, callback
-        left = tone(1000, 60.0, 0.5, RATE)
-        self.input = np.stack([left, 0.1 * left], axis=1).astype(np.float32)  # the right ear 20 dB quieter
-        self.active = self.closed = False
-        self.blocks = 0
-
-    def start(self):
-        self.active = True
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        status = SimpleNamespace(input_overflow=False, output_underflow=False)
-        stamps = SimpleNamespace(inputBufferAdcTime=2.0, outputBufferDacTime=2.005)
-        outdata = np.zeros((self.blocksize, 2), np.float32)
-        while self.active:
-            at = (self.blocks * self.blocksize) % (len(self.input) - self.blocksize)
-            self.callback(self.input[at: at + self.blocksize], outdata, self.blocksize, stamps, status)
-            self.blocks += 1
-            time.sleep(0.0002)
-
-    def stop(self):
-        self.active = False
-        self._thread.join()
-
-    def close(self):
-        self.closed = True
 
 
 @pytest.fixture
-def client(tmp_path, monkeypatch):
-    card = _Card()
-    monkeypatch.setattr("openhear.audio.devices.sounddevice", lambda: card)
+def client(tmp_path, standin_card):
+    left = tone(1000, 60.0, 0.5, RATE)
+    stereo = np.stack([left, 0.1 * left], axis=1).astype(np.float32)  # the right ear 20 dB quieter
+    card = standin_card(stereo, RATE, input_channels=2, device_latency_s=0.005)
     app = create_app(ServerOptions(), Services(data_dir=tmp_path / "data"))
     with TestClient(app, base_url="http://127.0.0.1") as c:
         c.card = card
