@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from openhear.asr.wer import word_errors
@@ -43,3 +44,12 @@ def test_vocabulary_biases_recognition_towards_a_name(transcriber, manifest, spe
     assert "Whittemore" not in transcriber.text(audio)
     biased = "".join(w.text for w in transcriber.transcribe(audio, vocabulary=["Whittemore"]))
     assert "Whittemore" in biased
+
+
+def test_first_window_only_stops_before_a_second_window(transcriber, long_speech, speech_by_id):
+    """35 s of speech needs two 30 s windows; `first_window_only` keeps only the first one's words."""
+    audio = np.concatenate([speech_by_id[long_speech.id]] * 3)
+    whole = transcriber.transcribe(audio, beam_size=1, fallback=False)
+    first = transcriber.transcribe(audio, beam_size=1, fallback=False, first_window_only=True)
+    assert max(w.end_s for w in whole) > 30.0
+    assert len(first) >= 30 and max(w.end_s for w in first) <= 30.0

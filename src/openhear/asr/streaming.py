@@ -254,7 +254,7 @@ class StreamingCaptioner:
         return text or None
 
     def _decode(
-        self, beam_size: int, fallback: bool, end_frame: int | None = None, one_window: bool = True
+        self, beam_size: int, fallback: bool, end_frame: int | None = None, first_window_only: bool = True
     ) -> list[Word]:
         """Decode the buffer (up to `end_frame`), by default in Whisper's first window only."""
         offset = self._buffer_start * FRAME_S
@@ -268,7 +268,7 @@ class StreamingCaptioner:
             beam_size=beam_size,
             fallback=fallback,
             short_window=None if self.options.short_window else False,
-            one_window=one_window,
+            first_window_only=first_window_only,
         )
         self.decodes += 1
         self._decoded_to = self._buffer_start + len(frames)
@@ -287,7 +287,7 @@ class StreamingCaptioner:
         end = self._last_speech + self._speech_pad
         words = self._decode(self.options.beam_size, fallback=True, end_frame=end)
         if words and words[-1].end_s < self._last_speech * FRAME_S - _UNHEARD_S:
-            words = self._decode(self.options.beam_size, fallback=True, end_frame=end, one_window=False)
+            words = self._decode(self.options.beam_size, fallback=True, end_frame=end, first_window_only=False)
         yield from self._emit(self._agreement.commit_all(words), [])
 
     def _interim(self) -> Iterator[CaptionEvent]:

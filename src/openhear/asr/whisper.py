@@ -46,17 +46,20 @@ class _WindowLimit(Exception):
 
 def _windowed_model_class():
     """faster-whisper's WhisperModel whose encoder hears the first `window_frames` of each window
-    and encodes at most `max_windows` windows per transcription (None: no limit)."""
+    and, with `first_window_only`, stops the transcription before a second window."""
     from faster_whisper import WhisperModel
 
     class WindowedWhisperModel(WhisperModel):
         window_frames = FULL_WINDOW_FRAMES
-        max_windows: int | None = None
+        """Mel frames of each window the encoder hears (SHORT_WINDOW_FRAMES or FULL_WINDOW_FRAMES)."""
+        first_window_only = False
+        """Raise _WindowLimit instead of encoding a second window (saves that encoder pass)."""
         windows = 0
+        """Windows encoded so far in this transcription (reset by each transcribe call)."""
 
         def encode(self, features: np.ndarray):
             self.windows += 1
-            if self.max_windows is not None and self.windows > self.max_windows:
+            if self.first_window_only and self.windows > 1:
                 raise _WindowLimit
             return super().encode(features[..., : self.window_frames])
 
@@ -93,7 +96,7 @@ class WhisperTranscriber:
         beam_size: int = 5,
         fallback: bool = True,
         short_window: bool | None = False,
-        one_window: bool = False,
+        first_window_only: bool = False,
     ) -> list[Word]:
         """Words heard in `audio` (float32, 16 kHz mono), with times in seconds from its start.
 
@@ -102,16 +105,16 @@ class WhisperTranscriber:
         Whisper re-decode at higher temperatures when its output looks like a repetition loop
         (each retry costs a decoder pass; streaming interim decodes skip it). `short_window`
         encodes a 15 s window instead of 30 s (None: when the audio is short enough).
-        `one_window` stops after Whisper's first window: when its text does not end on a timestamp,
-        faster-whisper decodes the audio after the last word again in a second window (a second
-        encoder pass, measured to double the cost of a prompted 4 s decode); a streaming update
-        re-decodes that audio next time anyway.
+        `first_window_only` stops after Whisper's first window: when its text does not end on a
+        timestamp, faster-whisper decodes the audio after the last word again in a second window
+        (a second encoder pass, measured to double the cost of a prompted 4 s decode); a streaming
+        update re-decodes that audio next time anyway.
         """
         vocab = self.vocabulary if vocabulary is None else tuple(vocabulary)
         short = audio.size <= SHORT_AUDIO_S * SAMPLE_RATE if short_window is None else short_window
         with self._lock:
             self._model.window_frames = SHORT_WINDOW_FRAMES if short else FULL_WINDOW_FRAMES
-            self._model.max_windows = 1 if one_window else None
+            self._model.first_window_only = first_window_only
             self._model.windows = 0
             segments, _ = self._model.transcribe(
                 np.ascontiguousarray(audio, dtype=np.float32),
