@@ -12,7 +12,8 @@ sizes (streaming equals whole-file processing).
 from __future__ import annotations
 
 import numpy as np
-from numpy.fft import _pocketfft_umath as pocketfft
+
+from openhear.dsp.fft import irfft_rows, rfft_rows
 
 FRAME_MS = 4.0
 """Analysis frame length; the algorithmic delay is one frame less one sample."""
@@ -39,7 +40,6 @@ class DftFilterbank:
         """Mean square of the analysis window (scales |X|^2 into mean-square signal power)."""
         # sqrt-Hann twice is a Hann window; Hann windows a quarter frame apart sum to 2.
         self._synthesis = (window / 2.0).astype(np.float32)
-        self._inverse_scale = np.reciprocal(np.float32(self.frame_length))  # as np.fft.irfft scales
         self.prepare(0)
         self.reset()
 
@@ -92,11 +92,10 @@ class DftFilterbank:
         for q in range(HOPS_PER_FRAME):  # hop q of every frame (copies, unlike ufuncs, need no buffer)
             windowed[:, q * hop: (q + 1) * hop] = buf[q * hop: (q + n_frames) * hop].reshape(n_frames, hop)
         windowed *= self._analysis_rows[:n_frames]
-        # numpy's FFT ufuncs (which np.fft calls) write straight into `out`. np.fft.rfft transforms
-        # float32 frames in float64 (its scale is the int 1), so the frames go through float64 here too.
+        # transformed in float64, as np.fft.rfft does with float32 frames
         windowed64 = self._windowed64[:n_frames]
         windowed64[:] = windowed
-        spectra[:] = pocketfft.rfft_n_even(windowed64, 1.0, out=self._spectra64[:n_frames])  # N is even
+        spectra[:] = rfft_rows(windowed64, self._spectra64[:n_frames])
         return spectra
 
     def synthesize(self, spectra: np.ndarray, n_out: int) -> np.ndarray:
@@ -107,7 +106,7 @@ class DftFilterbank:
         out = self._out
         out[:p] = self._pending[:p]
         if n_frames:
-            frames = pocketfft.irfft(spectra, self._inverse_scale, out=self._frames[:n_frames])
+            frames = irfft_rows(spectra, self.frame_length, self._frames[:n_frames])  # in float32
             frames *= self._synthesis_rows[:n_frames]
             hop = self.hop
             acc = self._acc[: (n_frames + HOPS_PER_FRAME - 1) * hop]

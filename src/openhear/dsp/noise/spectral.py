@@ -24,8 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.fft import _pocketfft_umath as pocketfft
 from numpy.lib.stride_tricks import sliding_window_view
+
+from openhear.dsp.fft import irfft_rows, rfft_rows
 
 ANALYSIS_MS = 16.0
 FILTER_HALF_MS = 1.0
@@ -186,7 +187,7 @@ class SpectralSuppressor:
         windowed = self._windowed
         windowed[:] = self._latest(d.nfft)  # float64 throughout: numpy's float32 FFT allocates a work buffer
         windowed *= self._window
-        pocketfft.rfft_n_even(windowed, 1.0, out=self._spectrum)  # nfft is a power of two
+        rfft_rows(windowed, self._spectrum)
         power = np.square(self._spectrum.real, out=self._power)
         power += np.square(self._spectrum.imag, out=self._squares)
         self._frames_seen += 1
@@ -209,7 +210,7 @@ class SpectralSuppressor:
         np.square(gain, out=self._prev_clean)
         self._prev_clean *= power
         self._gain_complex.real = gain
-        impulse = pocketfft.irfft(self._gain_complex, 1.0 / d.nfft, out=self._impulse)
+        impulse = irfft_rows(self._gain_complex, d.nfft, self._impulse)
         fir64 = self._fir64
         fir64[: d.half] = impulse[-d.half :]
         fir64[d.half :] = impulse[: d.half + 1]
