@@ -30,13 +30,16 @@ def with_pauses(parts: list[np.ndarray], gap_s: float) -> tuple[np.ndarray, list
     return np.concatenate([x for p in parts for x in (p, gap)]), spans
 
 
-def feed_chunks(captioner: StreamingCaptioner, audio: np.ndarray, sizes, rate: int = RATE) -> list[CaptionEvent]:
-    """Feed `audio` cut into blocks of the given sizes (cycled), then flush; every event."""
+def feed_chunks(
+    captioner: StreamingCaptioner, audio: np.ndarray, sizes, rate: int = RATE, start_frame: int = 0
+) -> list[CaptionEvent]:
+    """Feed `audio` (starting `start_frame` into the recording) cut into blocks of the given sizes
+    (cycled), then flush; every event."""
     events, i, k = [], 0, 0
     while i < audio.shape[0]:
         n = sizes[k % len(sizes)]
         samples = audio[i : i + n]
-        events += captioner.feed(AudioBlock(samples.reshape(samples.shape[0], -1), rate, i / rate))
+        events += captioner.feed(AudioBlock(samples.reshape(samples.shape[0], -1), rate, (start_frame + i) / rate))
         i, k = i + n, k + 1
     return events + list(captioner.flush())
 

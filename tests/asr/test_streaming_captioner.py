@@ -147,6 +147,23 @@ def test_reset_drops_the_stream_and_flush_leaves_it_ready(transcriber, manifest)
         assert final_text(events) == fresh and "forget" in fresh.lower()
 
 
+def test_captions_after_a_flush_continue_the_recordings_clock(transcriber, speech_by_id):
+    """A pause (flush) half-way through a recording: the speech fed after it is timed where it lies
+    in the recording, not from 0, so callers need no offsets of their own."""
+    speech = speech_by_id["cmu_arctic_aew_a0001"]
+    first_part = np.concatenate([speech, np.zeros(RATE, np.float32)])  # the words, then 1 s of silence
+    captioner = StreamingCaptioner(transcriber, FILE_OPTIONS)
+    first = finals(feed_chunks(captioner, first_part, [1600]))
+    second = finals(feed_chunks(captioner, speech, [1600], start_frame=first_part.size))  # the same words again
+    offset_s = first_part.size / RATE
+    assert first and first[-1].end_s <= speech.size / RATE + 0.1
+    assert second[0].start_s >= offset_s
+    assert [e.text for e in second] == [e.text for e in first]
+    assert [t for e in second for w in e.words for t in (w.start_s, w.end_s)] == pytest.approx(
+        [offset_s + t for e in first for w in e.words for t in (w.start_s, w.end_s)], abs=1e-9
+    )
+
+
 def test_a_format_change_mid_stream_is_an_error(transcriber):
     captioner = StreamingCaptioner(transcriber)
     list(captioner.feed(AudioBlock.from_mono(np.zeros(1600, np.float32), 16000)))

@@ -166,7 +166,7 @@ def test_a_caption_stream_that_joins_later_is_stored_on_the_conversation_clock(s
     step = round(BLOCK_S * SAMPLE_RATE)
     heard = 0
     groups = []
-    for _ in range(2):  # the same words twice, with a pause (flush) between: the captioner's clock restarts
+    for _ in range(2):  # the same words twice, with a pause (flush) between: the second copy is timed after the first
         events = []
         for i in range(0, speech.size, step):
             events += stream.hear(AudioBlock.from_mono(speech[i : i + step], SAMPLE_RATE, (heard + i) / SAMPLE_RATE))

@@ -107,6 +107,12 @@ class StreamingCaptioner:
     Lifecycle: `feed` blocks as they come, `flush` at the end of the stream (it commits everything
     and leaves the captioner ready for a new stream), `reset` to drop a stream half-way. Not
     thread-safe: one captioner per stream (the transcriber they use may be shared).
+
+    Clock: event times are on the blocks' clock. A stream (what is fed after a flush or reset)
+    starts at its first block's `start_s` and from there counts the samples fed, so blocks must
+    follow on without gaps. A caller that pauses with `flush` and feeds on (a web page's pause, a
+    relay stream) thus gets one timeline with no offsets of its own to keep; one that starts again
+    from 0 (a new recording) gets times from 0.
     """
 
     def __init__(
@@ -142,6 +148,7 @@ class StreamingCaptioner:
         self._last_speech = 0  # frame index just after the latest speech frame
         self._decoded_to = 0  # frame index just after the audio of the latest decode
         self._wall_origin: float | None = None  # clock time at which the stream's time 0 was recorded
+        self._start_s = 0.0  # the stream's time 0 on the blocks' clock: its first block's start_s
         self._speech_frames = 0
         self._silence_frames = 0
         self._in_speech = False
@@ -164,6 +171,7 @@ class StreamingCaptioner:
         list), so a block is consumed even if its events are ignored."""
         if self._wall_origin is None:
             self._wall_origin = self._clock() - block.duration_s
+            self._start_s = block.start_s
         return iter(list(self._consume(self._to_16k(block))))
 
     def flush(self) -> Iterator[CaptionEvent]:
@@ -310,17 +318,23 @@ class StreamingCaptioner:
             self._keep_last(len(self._buffer) - (int(cut / FRAME_S) - self._buffer_start))
 
     def _emit(self, committed: list[Word], pending: list[Word]) -> Iterator[CaptionEvent]:
+        """Events for newly committed and pending words (stream time inside, the blocks' clock out)."""
         if committed:
             self._committed.extend(committed)
-            yield FinalCaption(_text(committed), committed[0].start_s, committed[-1].end_s, tuple(committed))
+            words = self._on_blocks_clock(committed)
+            yield FinalCaption(_text(committed), words[0].start_s, words[-1].end_s, words)
         text = _text(pending)
         if text != self._provisional:
             self._provisional = text
             if pending:
-                yield ProvisionalCaption(text, pending[0].start_s, pending[-1].end_s, tuple(pending))
+                words = self._on_blocks_clock(pending)
+                yield ProvisionalCaption(text, words[0].start_s, words[-1].end_s, words)
             else:
-                end = self._agreement.committed_end_s
+                end = self._start_s + self._agreement.committed_end_s
                 yield ProvisionalCaption("", end, end)
+
+    def _on_blocks_clock(self, words: list[Word]) -> tuple[Word, ...]:
+        return tuple(Word(w.text, self._start_s + w.start_s, self._start_s + w.end_s, w.probability) for w in words)
 
 
 FILE_OPTIONS = CaptionOptions(update_interval_s=5.0)

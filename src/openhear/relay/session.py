@@ -11,7 +11,7 @@ openhear.relay.echo for echo suppression.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from openhear.asr.events import FinalCaption, ProvisionalCaption
 from openhear.audio.block import AudioBlock
@@ -77,10 +77,11 @@ class Reply:
 class CaptionInput:
     """One stream of the other person's audio, joined to the conversation at `start_s`.
 
-    Blocks and the captioner's events are on the stream's own clock (seconds from its first
-    sample); entries are stored, and events reported, on the conversation's clock. The echo gate
-    silences the stream's blocks by their conversation time, so the stream must be one unbroken
-    recording from `start_s` (a live microphone): audio left out would put what follows early.
+    Blocks come on the stream's own clock (seconds from its first sample) and go to the captioner
+    and the echo gate on the conversation's, so the captioner's events, the entries stored and the
+    events reported are all conversation time (after a flush too: the captioner carries on from
+    the next block's time). The stream must be one unbroken recording from `start_s` (a live
+    microphone): audio left out would put what follows early.
     """
 
     def __init__(self, session: ConversationSession, captioner, start_s: float):
@@ -89,35 +90,29 @@ class CaptionInput:
         """A StreamingCaptioner (feed / flush) of its own."""
         self.start_s = start_s
         """Conversation time of the stream's first sample, seconds."""
-        self._heard_s = 0.0
-        self._restart_s = 0.0  # stream time where the captioner's clock began again after a flush
 
     def hear(self, block: AudioBlock) -> Iterator[RelayEvent]:
         """Caption one block (stream time); final captions are stored before they are yielded."""
         s = self.session
-        self._heard_s = max(self._heard_s, block.end_s)
         s._heard(self.start_s + block.end_s)
+        block = AudioBlock(block.samples, block.sample_rate, self.start_s + block.start_s)
         if s.options.suppress_echo:
-            gated = s.echo.apply(AudioBlock(block.samples, block.sample_rate, self.start_s + block.start_s))
-            block = AudioBlock(gated.samples, block.sample_rate, block.start_s)
+            block = s.echo.apply(block)
         for event in self.captioner.feed(block):
             yield from self._handle(event)
 
     def flush(self) -> Iterator[RelayEvent]:
-        """Commit what the captioner holds (a pause or the end); its clock then starts again here."""
+        """Commit what the captioner holds (a pause or the end)."""
         for event in self.captioner.flush():
             yield from self._handle(event)
-        self._restart_s = self._heard_s
 
     def _handle(self, event) -> Iterator[RelayEvent]:
-        shift = self.start_s + self._restart_s
         if isinstance(event, FinalCaption):
             if event.text.strip():
                 s = self.session
-                start = shift + event.start_s
-                yield s.store.append(s.id, "them", start, max(shift + event.end_s, start), event.text.strip())
+                yield s.store.append(s.id, "them", event.start_s, max(event.end_s, event.start_s), event.text.strip())
         else:
-            yield replace(event, start_s=shift + event.start_s, end_s=shift + event.end_s) if shift else event
+            yield event
 
 
 class ConversationSession:

@@ -60,15 +60,10 @@ class _Flush:
     """True when the client ended the session (flush, then close)."""
 
 
-def event_json(event, offset_s: float = 0.0) -> dict:
-    """A caption event (or a stored 'them' entry) as the JSON the page reads, its times moved by `offset_s`."""
+def event_json(event) -> dict:
+    """A caption event (or a stored 'them' entry) as the JSON the page reads."""
     kind = "final" if isinstance(event, (FinalCaption, Entry)) else "provisional"
-    return {
-        "type": kind,
-        "text": event.text,
-        "start_s": round(offset_s + event.start_s, 3),
-        "end_s": round(offset_s + event.end_s, 3),
-    }
+    return {"type": kind, "text": event.text, "start_s": round(event.start_s, 3), "end_s": round(event.end_s, 3)}
 
 
 def pcm16_to_float(data: bytes) -> np.ndarray:
@@ -89,7 +84,6 @@ class CaptionSession:
         self.state = state
         self._received = 0
         self._captioned = 0
-        self._stream_start_s = 0.0  # a flush restarts the captioner's clock: where its new stream begins
         self._busy: deque[tuple[float, float]] = deque()  # (finished at, seconds) of recent captioner calls
         self.conversation = None  # the relay CaptionInput when the stream belongs to a conversation
         self.queue: asyncio.Queue = asyncio.Queue()
@@ -194,7 +188,6 @@ class CaptionSession:
             item = await self.queue.get()
             if isinstance(item, _Flush):
                 await self._send(await self._timed(lambda: list(self._flush())))
-                self._stream_start_s = self._captioned / self.sample_rate
                 if item.stop:
                     return
                 continue
@@ -210,9 +203,8 @@ class CaptionSession:
         return self.conversation.flush() if self.conversation else self.captioner.flush()
 
     async def _send(self, events) -> None:
-        offset_s = 0.0 if self.conversation else self._stream_start_s  # a conversation's events are on its clock
         for event in events:
-            await self.ws.send_json(event_json(event, offset_s))
+            await self.ws.send_json(event_json(event))
 
 
 async def refuse(ws: WebSocket, event: dict, close_code: int) -> None:
