@@ -14,7 +14,9 @@ level1=100. Levels are plain RMS over the utterance.
 
 Systems: unprocessed; the Clarity baseline (NAL-R nfir 220, the recipe compressor, tanh soft clip);
 DeepFilterNet3 limited to 12 dB followed by the baseline (reference); openhear's low-latency chain;
-openhear with noise suppression.
+openhear with noise suppression. A second table gives, per cell, the item-by-item differences the
+issue's targets are judged by (openhear and openhear + DFN3 against the baseline, openhear + DFN3
+against DFN3 + baseline) with 95 % confidence intervals of their means.
 
 --quick: listeners N3 and S2 at both levels, two CMU ARCTIC utterances (aew a0001 and a0003) in quiet
 and with the dishes noise, and one VoiceBank-DEMAND file (p287_002): 28 items, 102 s of audio per
@@ -155,22 +157,56 @@ def score(item: Item) -> tuple[Item, dict[str, float], dict[str, int]]:
     return item, scores, misalignment
 
 
-def table(results, systems: list[str]) -> str:
-    cells: dict[tuple, dict[str, list[float]]] = {}
+CONDITION_ORDER = {"quiet": 0, "+5 dB SNR": 1, "0 dB SNR": 2, "VoiceBank-DEMAND": 3}
+PAIRS = (("openhear", "Clarity baseline"), ("openhear + DFN3 12 dB", "Clarity baseline"),
+         ("openhear + DFN3 12 dB", "DFN3 12 dB + baseline"))
+"""(system, reference) pairs whose per-item differences the targets are judged by."""
+
+
+def cells(results, systems: list[str]) -> dict[tuple, dict[str, np.ndarray]]:
+    """Scores per (listener or "all", level, condition) cell and system, in the tables' row order; the
+    items of a cell are in the same order for every system, so differences pair item by item."""
+    grouped: dict[tuple, dict[str, list[float]]] = {}
     for item, scores, _ in results:
-        for level_key in ((item.listener, item.level_db_spl, item.condition), ("all", item.level_db_spl, item.condition)):
-            cell = cells.setdefault(level_key, {s: [] for s in systems})
+        for key in ((item.listener, item.level_db_spl, item.condition), ("all", item.level_db_spl, item.condition)):
+            cell = grouped.setdefault(key, {s: [] for s in systems})
             for s in systems:
                 cell[s].append(scores[s])
-    order = {"quiet": 0, "+5 dB SNR": 1, "0 dB SNR": 2, "VoiceBank-DEMAND": 3}
-    keys = sorted(cells, key=lambda k: (k[0] == "all", k[0], k[1], order[k[2]]))
+    keys = sorted(grouped, key=lambda k: (k[0] == "all", k[0], k[1], CONDITION_ORDER[k[2]]))
+    return {k: {s: np.array(v) for s, v in grouped[k].items()} for k in keys}
+
+
+def _row_head(key: tuple, n: int) -> str:
+    return f"| {key[0]} | {key[1]:.0f} dB SPL | {key[2]} | {n} | "
+
+
+def table(results, systems: list[str]) -> str:
+    """Mean HASPI per cell and system, the best of each row in bold."""
     head = ["listener", "level", "condition", "n"] + systems
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for k in keys:
-        c = cells[k]
-        best = max(np.mean(c[s]) for s in systems)
-        vals = [f"**{np.mean(c[s]):.3f}**" if np.mean(c[s]) == best else f"{np.mean(c[s]):.3f}" for s in systems]
-        lines.append(f"| {k[0]} | {k[1]:.0f} dB SPL | {k[2]} | {len(c[systems[0]])} | " + " | ".join(vals) + " |")
+    for key, c in cells(results, systems).items():
+        best = max(c[s].mean() for s in systems)
+        vals = [f"**{c[s].mean():.3f}**" if c[s].mean() == best else f"{c[s].mean():.3f}" for s in systems]
+        lines.append(_row_head(key, len(c[systems[0]])) + " | ".join(vals) + " |")
+    return "\n".join(lines)
+
+
+def paired_table(results, pairs=PAIRS) -> str:
+    """Per cell, the mean item-by-item difference of each pair with its 95 % confidence interval (t);
+    "below" marks an interval wholly under 0, "above" one wholly over it."""
+    from scipy.stats import t
+
+    systems = sorted({s for pair in pairs for s in pair})
+    head = ["listener", "level", "condition", "n"] + [f"{a} vs {b}" for a, b in pairs]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key, c in cells(results, systems).items():
+        vals = []
+        for a, b in pairs:
+            d = c[a] - c[b]
+            half = t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.inf
+            verdict = " below" if d.mean() + half < 0 else " above" if d.mean() - half > 0 else ""
+            vals.append(f"{d.mean():+.3f} ({d.mean() - half:+.3f} to {d.mean() + half:+.3f}){verdict}")
+        lines.append(_row_head(key, len(c[systems[0]])) + " | ".join(vals) + " |")
     return "\n".join(lines)
 
 
@@ -202,6 +238,8 @@ def main(argv=None) -> int:
     print(f"\nMean HASPI v2 per cell ({time.time() - t0:.0f} s; "
           f"{platform.machine()}, {os.cpu_count()} cores; bold: best in the row)\n")
     print(table(results, systems))
+    print("\nDifferences the targets are judged by (per item, paired; mean and 95 % confidence interval)\n")
+    print(paired_table(results))
     worst = {s: max((abs(m[s]) for _, _, m in results if s in m), default=0) for s in systems}
     print("\nLargest misalignment left after removing the reported delay (quiet items, cross-correlation, samples): "
           + ", ".join(f"{s} {v}" for s, v in worst.items()))
