@@ -176,17 +176,22 @@ def cells(results, systems: list[str]) -> dict[tuple, dict[str, np.ndarray]]:
     return {k: {s: np.array(v) for s, v in grouped[k].items()} for k in keys}
 
 
+def _table_head(columns: list[str]) -> list[str]:
+    """The markdown header lines of a per-cell table with these value columns."""
+    head = ["listener", "level", "condition", "n"] + columns
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+
 def _row_head(key: tuple, n: int) -> str:
     return f"| {key[0]} | {key[1]:.0f} dB SPL | {key[2]} | {n} | "
 
 
 def table(results, systems: list[str]) -> str:
     """Mean HASPI per cell and system, the best of each row in bold."""
-    head = ["listener", "level", "condition", "n"] + systems
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = _table_head(systems)
     for key, c in cells(results, systems).items():
-        best = max(c[s].mean() for s in systems)
-        vals = [f"**{c[s].mean():.3f}**" if c[s].mean() == best else f"{c[s].mean():.3f}" for s in systems]
+        means = [c[s].mean() for s in systems]
+        vals = [f"**{m:.3f}**" if m == max(means) else f"{m:.3f}" for m in means]
         lines.append(_row_head(key, len(c[systems[0]])) + " | ".join(vals) + " |")
     return "\n".join(lines)
 
@@ -197,8 +202,7 @@ def paired_table(results, pairs=PAIRS) -> str:
     from scipy.stats import t
 
     systems = sorted({s for pair in pairs for s in pair})
-    head = ["listener", "level", "condition", "n"] + [f"{a} vs {b}" for a, b in pairs]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = _table_head([f"{a} vs {b}" for a, b in pairs])
     for key, c in cells(results, systems).items():
         vals = []
         for a, b in pairs:
