@@ -42,9 +42,14 @@ def test_pause_is_inserted_before_every_sentence_but_the_first(voice):
 
 def test_speed_changes_the_duration(voice):
     text = "The bus was late again this morning."
-    slow = sum(b.duration_s for b in voice.synthesize(text, SpeechOptions(speed=0.5)))
-    fast = sum(b.duration_s for b in voice.synthesize(text, SpeechOptions(speed=2.0)))
-    assert 0.15 < fast / slow < 0.4  # 0.25 expected; Piper's durations vary a little from run to run
+
+    def duration_s(speed: float) -> float:
+        """Mean over 3 syntheses: Piper draws its phoneme durations at random (a few per cent a run)."""
+        return np.mean([sum(b.duration_s for b in voice.synthesize(text, SpeechOptions(speed=speed))) for _ in range(3)])
+
+    # about 0.36 rather than 0.25: Piper rounds every phoneme up to whole frames, so 4x faster
+    # speech is less than 4x shorter
+    assert 0.15 < duration_s(2.0) / duration_s(0.5) < 0.4
 
 
 def test_volume_scales_the_peak(voice):
