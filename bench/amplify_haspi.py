@@ -36,7 +36,7 @@ import sys
 import time
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -81,11 +81,15 @@ class Item:
 
 
 def manifest() -> dict[str, dict]:
-    rows = [json.loads(line) for line in (DEV / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (DEV / "manifest.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     return {r["id"]: r for r in rows}
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(audio_id: str) -> np.ndarray:
     """A dev recording at 44.1 kHz, float64."""
     import soxr
@@ -121,10 +125,12 @@ def items(quick: bool, **chosen) -> list[Item]:
     rows = manifest()
     listeners = chosen.get("listeners") or (QUICK["listeners"] if quick else LISTENERS)
     utterances = chosen.get("utterances") or (
-        QUICK["utterances"] if quick else [k for k, r in rows.items() if r.get("text")])
+        QUICK["utterances"] if quick else [k for k, r in rows.items() if r.get("text")]
+    )
     noises = chosen.get("noises") or (QUICK["noises"] if quick else NOISES)
     voicebank = chosen.get("voicebank") or (
-        QUICK["voicebank"] if quick else [k for k, r in rows.items() if r["kind"] == "noisy"])
+        QUICK["voicebank"] if quick else [k for k, r in rows.items() if r["kind"] == "noisy"]
+    )
     out = []
     for listener in listeners:
         for level in LEVELS_DB_SPL:
@@ -132,8 +138,20 @@ def items(quick: bool, **chosen) -> list[Item]:
                 out.append(Item(listener, level, "quiet", utt))
                 for noise in noises:
                     for snr in SNRS_DB:
-                        seed = zlib.crc32(f"{utt} {noise} {snr}".encode())  # the same segment in quick and full runs
-                        out.append(Item(listener, level, f"{snr:+.0f} dB SNR".replace("+0", "0"), utt, noise, snr, seed))
+                        seed = zlib.crc32(
+                            f"{utt} {noise} {snr}".encode()
+                        )  # the same segment in quick and full runs
+                        out.append(
+                            Item(
+                                listener,
+                                level,
+                                f"{snr:+.0f} dB SNR".replace("+0", "0"),
+                                utt,
+                                noise,
+                                snr,
+                                seed,
+                            )
+                        )
             out += [Item(listener, level, "VoiceBank-DEMAND", v) for v in voicebank]
     return out
 
@@ -141,7 +159,6 @@ def items(quick: bool, **chosen) -> list[Item]:
 def score(item: Item) -> tuple[Item, dict[str, float], dict[str, int]]:
     """HASPI of every system for one item, and the alignment error (samples) measured in quiet."""
     from clarity.evaluator.haspi import haspi_v2
-
     from haspi.systems import clarity_audiogram, lag_samples
 
     clean, mixture = signals(item)
@@ -158,8 +175,11 @@ def score(item: Item) -> tuple[Item, dict[str, float], dict[str, int]]:
 
 
 CONDITION_ORDER = {"quiet": 0, "+5 dB SNR": 1, "0 dB SNR": 2, "VoiceBank-DEMAND": 3}
-PAIRS = (("openhear", "Clarity baseline"), ("openhear + DFN3 12 dB", "Clarity baseline"),
-         ("openhear + DFN3 12 dB", "DFN3 12 dB + baseline"))
+PAIRS = (
+    ("openhear", "Clarity baseline"),
+    ("openhear + DFN3 12 dB", "Clarity baseline"),
+    ("openhear + DFN3 12 dB", "DFN3 12 dB + baseline"),
+)
 """(system, reference) pairs whose per-item differences the targets are judged by."""
 
 
@@ -168,7 +188,10 @@ def cells(results, systems: list[str]) -> dict[tuple, dict[str, np.ndarray]]:
     items of a cell are in the same order for every system, so differences pair item by item."""
     grouped: dict[tuple, dict[str, list[float]]] = {}
     for item, scores, _ in results:
-        for key in ((item.listener, item.level_db_spl, item.condition), ("all", item.level_db_spl, item.condition)):
+        for key in (
+            (item.listener, item.level_db_spl, item.condition),
+            ("all", item.level_db_spl, item.condition),
+        ):
             cell = grouped.setdefault(key, {s: [] for s in systems})
             for s in systems:
                 cell[s].append(scores[s])
@@ -207,9 +230,13 @@ def paired_table(results, pairs=PAIRS) -> str:
         vals = []
         for a, b in pairs:
             d = c[a] - c[b]
-            half = t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.inf
+            half = (
+                t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.inf
+            )
             verdict = " below" if d.mean() + half < 0 else " above" if d.mean() - half > 0 else ""
-            vals.append(f"{d.mean():+.3f} ({d.mean() - half:+.3f} to {d.mean() + half:+.3f}){verdict}")
+            vals.append(
+                f"{d.mean():+.3f} ({d.mean() - half:+.3f} to {d.mean() + half:+.3f}){verdict}"
+            )
         lines.append(_row_head(key, len(c[systems[0]])) + " | ".join(vals) + " |")
     return "\n".join(lines)
 
@@ -219,34 +246,52 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="the stated subset (a few minutes)")
     p.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
     for part in ("listeners", "utterances", "noises", "voicebank"):
-        p.add_argument(f"--{part}", nargs="+", metavar="ID", help=f"replace the set's {part} with these")
+        p.add_argument(
+            f"--{part}", nargs="+", metavar="ID", help=f"replace the set's {part} with these"
+        )
     args = p.parse_args(argv)
     unknown = set(args.utterances or []) | set(args.noises or []) | set(args.voicebank or [])
     unknown -= set(manifest())
     unknown |= set(args.listeners or []) - set(LISTENERS)
     if unknown:
         p.error(f"unknown listener or dev recording: {', '.join(sorted(unknown))}")
-    work = items(args.quick, listeners=args.listeners, utterances=args.utterances, noises=args.noises,
-                 voicebank=args.voicebank)
+    work = items(
+        args.quick,
+        listeners=args.listeners,
+        utterances=args.utterances,
+        noises=args.noises,
+        voicebank=args.voicebank,
+    )
     audio_s = sum(len(signals(i)[0]) for i in work) / FS
-    print(f"{len(work)} items, {audio_s:.0f} s of audio per system, {len(SYSTEMS)} systems, "
-          f"{args.processes} processes", flush=True)
+    print(
+        f"{len(work)} items, {audio_s:.0f} s of audio per system, {len(SYSTEMS)} systems, "
+        f"{args.processes} processes",
+        flush=True,
+    )
     t0 = time.time()
     results = []
-    with multiprocessing.get_context("fork").Pool(args.processes, initializer=os.nice, initargs=(5,)) as pool:
+    with multiprocessing.get_context("fork").Pool(
+        args.processes, initializer=os.nice, initargs=(5,)
+    ) as pool:
         for k, r in enumerate(pool.imap_unordered(score, work), 1):
             results.append(r)
             if k % max(1, len(work) // 10) == 0:
                 print(f"  {k}/{len(work)} items, {time.time() - t0:.0f} s", flush=True)
     systems = list(SYSTEMS)
-    print(f"\nMean HASPI v2 per cell ({time.time() - t0:.0f} s; "
-          f"{platform.machine()}, {os.cpu_count()} cores; bold: best in the row)\n")
+    print(
+        f"\nMean HASPI v2 per cell ({time.time() - t0:.0f} s; "
+        f"{platform.machine()}, {os.cpu_count()} cores; bold: best in the row)\n"
+    )
     print(table(results, systems))
-    print("\nDifferences the targets are judged by (per item, paired; mean and 95 % confidence interval)\n")
+    print(
+        "\nDifferences the targets are judged by (per item, paired; mean and 95 % confidence interval)\n"
+    )
     print(paired_table(results))
     worst = {s: max((abs(m[s]) for _, _, m in results if s in m), default=0) for s in systems}
-    print("\nLargest misalignment left after removing the reported delay (quiet items, cross-correlation, samples): "
-          + ", ".join(f"{s} {v}" for s, v in worst.items()))
+    print(
+        "\nLargest misalignment left after removing the reported delay (quiet items, cross-correlation, samples): "
+        + ", ".join(f"{s} {v}" for s, v in worst.items())
+    )
     print("\n" + throughput_table())
     return 0
 

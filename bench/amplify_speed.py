@@ -49,7 +49,11 @@ ROWS = {"low-latency chain (N3)": low_latency_chain}
 
 def speech(seconds: float, rate: int) -> np.ndarray:
     """Clean dev speech, joined until `seconds` long, at `rate`, 65 dB SPL RMS."""
-    rows = [json.loads(line) for line in (SPEECH_DEV / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (SPEECH_DEV / "manifest.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     parts, total = [], 0
     for row in (r for r in rows if r.get("kind") == "clean"):
         x, fs = sf.read(SPEECH_DEV / row["audio"], dtype="float32")
@@ -69,7 +73,7 @@ def times_real_time(make, x: np.ndarray, rate: int, block: int, repeats: int = 3
         proc.prepare(rate, block)
         start = time.process_time()
         for i in range(0, len(x) - block + 1, block):
-            proc.process(x[i: i + block])
+            proc.process(x[i : i + block])
         speeds.append(len(x) / rate / (time.process_time() - start))
     return statistics.median(speeds)
 
@@ -81,13 +85,17 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     seconds = 10.0 if args.quick else 60.0
-    print(f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, pinned to one; "
-          f"{seconds:.0f} s of speech per run, median of 3\n")
+    print(
+        f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, pinned to one; "
+        f"{seconds:.0f} s of speech per run, median of 3\n"
+    )
     print("| processor (one ear) | rate | block | x real time |")
     print("|---|---|---|---|")
     for rate in RATES:
         x = speech(seconds, rate)
-        blocks = [(f"{ms:g} ms ({round(ms * rate / 1000)})", round(ms * rate / 1000)) for ms in BLOCKS_MS]
+        blocks = [
+            (f"{ms:g} ms ({round(ms * rate / 1000)})", round(ms * rate / 1000)) for ms in BLOCKS_MS
+        ]
         blocks.append((f"{FILE_BLOCK_FRAMES} (file)", FILE_BLOCK_FRAMES))
         for label, make in ROWS.items():
             for block_label, block in blocks:

@@ -67,13 +67,19 @@ def dev_set() -> tuple[Path, list[Utterance]]:
     folder = ROOT.parent / "shared" / "data" / "speech-dev"
     if not (folder / "manifest.jsonl").is_file():
         folder = ROOT / "tests" / "data" / "speech"
-    rows = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (folder / "manifest.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     out = []
     for r in rows:
         if not r.get("text"):
             continue
         block = read_audio(folder / r["audio"])
-        out.append(Utterance(r["id"], r["text"], resample(block.mono(), block.sample_rate, SAMPLE_RATE)))
+        out.append(
+            Utterance(r["id"], r["text"], resample(block.mono(), block.sample_rate, SAMPLE_RATE))
+        )
     return folder, out
 
 
@@ -125,8 +131,13 @@ def timed(fn):
 
 def heard_in(u: Utterance, events) -> str:
     """The final words whose middle falls within the utterance (give or take half a second)."""
-    return "".join(w.text for e in events if isinstance(e, FinalCaption) for w in e.words
-                   if u.start_s - 0.5 <= (w.start_s + w.end_s) / 2 < u.end_s + 0.5)
+    return "".join(
+        w.text
+        for e in events
+        if isinstance(e, FinalCaption)
+        for w in e.words
+        if u.start_s - 0.5 <= (w.start_s + w.end_s) / 2 < u.end_s + 0.5
+    )
 
 
 def pooled(pairs) -> float:
@@ -142,14 +153,30 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="only the first 4 utterances")
     clocks = ap.add_mutually_exclusive_group()
-    clocks.add_argument("--virtual", action="store_true", help="virtual clock: skip waiting, count compute (wall) time")
-    clocks.add_argument("--cpu-clock", action="store_true",
-                        help="virtual clock counting this process's CPU time: a dedicated core, no other load")
-    ap.add_argument("--gap", type=float, default=1.0, help="silence between utterances, seconds (default 1)")
-    ap.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
-                    help="override a CaptionOptions field of LIVE_OPTIONS, e.g. update_interval_s=0.4")
+    clocks.add_argument(
+        "--virtual",
+        action="store_true",
+        help="virtual clock: skip waiting, count compute (wall) time",
+    )
+    clocks.add_argument(
+        "--cpu-clock",
+        action="store_true",
+        help="virtual clock counting this process's CPU time: a dedicated core, no other load",
+    )
+    ap.add_argument(
+        "--gap", type=float, default=1.0, help="silence between utterances, seconds (default 1)"
+    )
+    ap.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a CaptionOptions field of LIVE_OPTIONS, e.g. update_interval_s=0.4",
+    )
     args = ap.parse_args()
-    options = dataclasses.replace(LIVE_OPTIONS, **{k: float(v) for k, v in (o.split("=", 1) for o in args.option)})
+    options = dataclasses.replace(
+        LIVE_OPTIONS, **{k: float(v) for k, v in (o.split("=", 1) for o in args.option)}
+    )
 
     folder, utterances = dev_set()
     if args.quick:
@@ -157,14 +184,20 @@ def main() -> int:
     transcriber = load_transcriber()
     speech_s = sum(u.audio.size for u in utterances) / SAMPLE_RATE
 
-    offline, offline_wall, offline_cpu = timed(lambda: [word_errors(u.text, transcriber.text(u.audio)) for u in utterances])
+    offline, offline_wall, offline_cpu = timed(
+        lambda: [word_errors(u.text, transcriber.text(u.audio)) for u in utterances]
+    )
 
     stream = conversation(utterances, args.gap)
     stream_s = stream.size / SAMPLE_RATE
     # as `openhear caption FILE` does: FILE_OPTIONS, as fast as it can
-    file_events, file_wall, file_cpu = timed(lambda: list(caption_blocks(blocks(stream, 1.0), transcriber, FILE_OPTIONS)))
+    file_events, file_wall, file_cpu = timed(
+        lambda: list(caption_blocks(blocks(stream, 1.0), transcriber, FILE_OPTIONS))
+    )
     file_wer = pooled([word_errors(u.text, heard_in(u, file_events)) for u in utterances])
-    clock = CountingClock(CpuClock() if args.cpu_clock else VirtualClock() if args.virtual else WallClock())
+    clock = CountingClock(
+        CpuClock() if args.cpu_clock else VirtualClock() if args.virtual else WallClock()
+    )
     clock_name = "CPU-time virtual" if args.cpu_clock else "virtual" if args.virtual else "wall"
     captioner = StreamingCaptioner(transcriber, options, clock=clock.now)
     finals: list[tuple[float, FinalCaption]] = []
@@ -191,24 +224,60 @@ def main() -> int:
     rows = [
         ("offline WER (%)", f"{wer_off:.2f}", "", ""),
         ("streaming WER (%)", f"{wer_str:.2f}", "", ""),
-        ("streaming WER - offline WER (points)", f"{wer_str - wer_off:+.2f}", "<= +1.0", wer_str - wer_off <= 1.0),
-        ("final latency median (s)", f"{percentile(final_lat, 50):.2f}", "<= 1.0", percentile(final_lat, 50) <= 1.0),
-        ("final latency p95 (s)", f"{percentile(final_lat, 95):.2f}", "<= 2.0", percentile(final_lat, 95) <= 2.0),
-        ("provisional latency median (s)", f"{percentile(prov_lat, 50):.2f}", "<= 0.5", percentile(prov_lat, 50) <= 0.5),
+        (
+            "streaming WER - offline WER (points)",
+            f"{wer_str - wer_off:+.2f}",
+            "<= +1.0",
+            wer_str - wer_off <= 1.0,
+        ),
+        (
+            "final latency median (s)",
+            f"{percentile(final_lat, 50):.2f}",
+            "<= 1.0",
+            percentile(final_lat, 50) <= 1.0,
+        ),
+        (
+            "final latency p95 (s)",
+            f"{percentile(final_lat, 95):.2f}",
+            "<= 2.0",
+            percentile(final_lat, 95) <= 2.0,
+        ),
+        (
+            "provisional latency median (s)",
+            f"{percentile(prov_lat, 50):.2f}",
+            "<= 0.5",
+            percentile(prov_lat, 50) <= 0.5,
+        ),
         ("provisional latency p95 (s)", f"{percentile(prov_lat, 95):.2f}", "", ""),
-        ("real-time factor, live streaming (compute s / audio s)", f"{rtf:.3f}", "<= 0.15", rtf <= 0.15),
+        (
+            "real-time factor, live streaming (compute s / audio s)",
+            f"{rtf:.3f}",
+            "<= 0.15",
+            rtf <= 0.15,
+        ),
         ("CPU seconds per audio second, streaming", f"{cpu / stream_s:.3f}", "", ""),
         ("real-time factor, offline whole utterances", f"{offline_rtf:.3f}", "", ""),
         ("file captioning (FILE_OPTIONS): WER (%)", f"{file_wer:.2f}", "", ""),
-        ("file captioning (FILE_OPTIONS): real-time factor", f"{file_rtf:.3f}", "<= 0.15", file_rtf <= 0.15),
+        (
+            "file captioning (FILE_OPTIONS): real-time factor",
+            f"{file_rtf:.3f}",
+            "<= 0.15",
+            file_rtf <= 0.15,
+        ),
         ("Whisper decodes per audio second", f"{captioner.decodes / stream_s:.2f}", "", ""),
         ("peak RSS (MiB)", f"{rss_mib:.0f}", "<= 1024", rss_mib <= 1024),
     ]
-    print(f"captions benchmark: {len(utterances)} utterances from {folder.relative_to(ROOT.parent)}, "
-          f"{speech_s:.1f} s of speech in a {stream_s:.1f} s stream ({args.gap:g} s pauses), "
-          f"{clock_name} clock, {len(words)} final words")
-    print(f"options: {', '.join(f'{k}={v}' for k, v in dataclasses.asdict(options).items() if k != 'vocabulary')}")
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}")
+    print(
+        f"captions benchmark: {len(utterances)} utterances from {folder.relative_to(ROOT.parent)}, "
+        f"{speech_s:.1f} s of speech in a {stream_s:.1f} s stream ({args.gap:g} s pauses), "
+        f"{clock_name} clock, {len(words)} final words"
+    )
+    print(
+        f"options: {', '.join(f'{k}={v}' for k, v in dataclasses.asdict(options).items() if k != 'vocabulary')}"
+    )
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}"
+    )
     print()
     print("| metric | measured | target | met |")
     print("|---|---|---|---|")

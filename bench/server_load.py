@@ -40,17 +40,28 @@ def load_utterances() -> list[tuple[str, np.ndarray]]:
     import soundfile as sf
     import soxr
 
-    for base in (ROOT.parent / "shared" / "data" / "speech-dev", ROOT / "tests" / "data" / "speech"):
+    for base in (
+        ROOT.parent / "shared" / "data" / "speech-dev",
+        ROOT / "tests" / "data" / "speech",
+    ):
         if (base / "manifest.jsonl").exists():
             break
-    rows = [json.loads(line) for line in (base / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (base / "manifest.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     out = []
     for row in rows:
         if not row.get("text"):
             continue
         audio, rate = sf.read(base / row["audio"], dtype="float32", always_2d=True)
-        out.append((row["text"], soxr.resample(audio.mean(axis=1), rate, CLIENT_RATE).astype(np.float32)))
-    print(f"speech: {len(out)} transcribed utterances from {base.relative_to(ROOT.parent) if base.is_relative_to(ROOT.parent) else base}")
+        out.append(
+            (row["text"], soxr.resample(audio.mean(axis=1), rate, CLIENT_RATE).astype(np.float32))
+        )
+    print(
+        f"speech: {len(out)} transcribed utterances from {base.relative_to(ROOT.parent) if base.is_relative_to(ROOT.parent) else base}"
+    )
     return out
 
 
@@ -119,18 +130,22 @@ async def poll_health(url: str, stop: asyncio.Event) -> list[float]:
     return times
 
 
-async def run_level(url: str, utterances, sessions: int, seconds: float, gap_s: float, stagger_s: float) -> dict:
+async def run_level(
+    url: str, utterances, sessions: int, seconds: float, gap_s: float, stagger_s: float
+) -> dict:
     ws_url = url.replace("http://", "ws://") + "/ws/captions"
     lists = [playlist(utterances, c, seconds, gap_s) for c in range(sessions)]
     stop = asyncio.Event()
     poller = asyncio.create_task(poll_health(url, stop))
-    results = await asyncio.gather(*(client(ws_url, audio, c * stagger_s) for c, (audio, _) in enumerate(lists)))
+    results = await asyncio.gather(
+        *(client(ws_url, audio, c * stagger_s) for c, (audio, _) in enumerate(lists))
+    )
     stop.set()
     health = await poller
     from openhear.asr.wer import word_errors
 
     errors = words = 0
-    for (_, texts), result in zip(lists, results):
+    for (_, texts), result in zip(lists, results, strict=False):
         if "refused" not in result:
             e, n = word_errors(" ".join(texts), " ".join(result["finals"]))
             errors, words = errors + e, words + n
@@ -168,12 +183,22 @@ def main() -> int:
     from openhear.server import ServerOptions
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="about 15 s of speech per client instead of 40")
+    parser.add_argument(
+        "--quick", action="store_true", help="about 15 s of speech per client instead of 40"
+    )
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 4])
-    parser.add_argument("--gap", type=float, default=1.0, help="silence between utterances, seconds")
-    parser.add_argument("--stagger", type=float, default=5.0, help="seconds between the clients' starts")
-    parser.add_argument("--update-interval", type=float, default=ServerOptions().caption_update_interval_s,
-                        help="seconds of speech between re-decodes in each session (the server's setting)")
+    parser.add_argument(
+        "--gap", type=float, default=1.0, help="silence between utterances, seconds"
+    )
+    parser.add_argument(
+        "--stagger", type=float, default=5.0, help="seconds between the clients' starts"
+    )
+    parser.add_argument(
+        "--update-interval",
+        type=float,
+        default=ServerOptions().caption_update_interval_s,
+        help="seconds of speech between re-decodes in each session (the server's setting)",
+    )
     args = parser.parse_args()
 
     from openhear.server import create_app
@@ -186,25 +211,36 @@ def main() -> int:
     services = load_services(Path(tempfile.mkdtemp(prefix="openhear-bench-")))
     server = BackgroundServer(create_app(options, services), options)
     try:
-        rows = [asyncio.run(run_level(server.url, utterances, n, seconds, args.gap, args.stagger)) for n in args.sessions]
+        rows = [
+            asyncio.run(run_level(server.url, utterances, n, seconds, args.gap, args.stagger))
+            for n in args.sessions
+        ]
         refusal, refusal_s = asyncio.run(over_the_limit(server.url, options.max_caption_sessions))
     finally:
         server.stop()
 
     cpu = f"{os.cpu_count()}-core {platform.machine()}"
-    print(f"\nmachine: {cpu}, {len(services.transcribers)} Whisper tiny.en transcribers (int8, 1 thread each), "
-          f"re-decode every {args.update_interval:g} s of speech; "
-          f"~{seconds:.0f} s of speech per client at real-time pace, 48 kHz 16-bit PCM in 100 ms messages, "
-          f"clients starting {args.stagger:g} s apart; a client the server refuses counts as not admitted\n")
-    print("| sessions asked | admitted | finals | final latency median | p95 | WER | health median | p95 | max |")
+    print(
+        f"\nmachine: {cpu}, {len(services.transcribers)} Whisper tiny.en transcribers (int8, 1 thread each), "
+        f"re-decode every {args.update_interval:g} s of speech; "
+        f"~{seconds:.0f} s of speech per client at real-time pace, 48 kHz 16-bit PCM in 100 ms messages, "
+        f"clients starting {args.stagger:g} s apart; a client the server refuses counts as not admitted\n"
+    )
+    print(
+        "| sessions asked | admitted | finals | final latency median | p95 | WER | health median | p95 | max |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['sessions']} | {r['admitted']} | {r['finals']} | {r['lat_median_s']:.2f} s | {r['lat_p95_s']:.2f} s | "
-              f"{100 * r['wer']:.1f} % | {r['health_median_ms']:.1f} ms | {r['health_p95_ms']:.1f} ms | "
-              f"{r['health_max_ms']:.1f} ms |")
-    print(f"\nsession {options.max_caption_sessions + 1} (limit {options.max_caption_sessions}): "
-          f"answered {refusal['type']!r} in {1000 * refusal_s:.0f} ms: {refusal.get('message', '')} "
-          f"(active {refusal.get('active')}, limit {refusal.get('limit')})")
+        print(
+            f"| {r['sessions']} | {r['admitted']} | {r['finals']} | {r['lat_median_s']:.2f} s | {r['lat_p95_s']:.2f} s | "
+            f"{100 * r['wer']:.1f} % | {r['health_median_ms']:.1f} ms | {r['health_p95_ms']:.1f} ms | "
+            f"{r['health_max_ms']:.1f} ms |"
+        )
+    print(
+        f"\nsession {options.max_caption_sessions + 1} (limit {options.max_caption_sessions}): "
+        f"answered {refusal['type']!r} in {1000 * refusal_s:.0f} ms: {refusal.get('message', '')} "
+        f"(active {refusal.get('active')}, limit {refusal.get('limit')})"
+    )
     return 0
 
 

@@ -79,17 +79,25 @@ def measure_synthesis(voice, sentences: list[str]) -> dict:
         total_cpu += time.process_time() - c
         audio_s += sum(b.duration_s for b in blocks)
         audio.append(np.concatenate([b.mono() for b in blocks]))
-    return {"first": first, "first_cpu": first_cpu, "rtf": total_s / audio_s, "rtf_cpu": total_cpu / audio_s,
-            "audio": audio, "audio_s": audio_s}
+    return {
+        "first": first,
+        "first_cpu": first_cpu,
+        "rtf": total_s / audio_s,
+        "rtf_cpu": total_cpu / audio_s,
+        "audio": audio,
+        "audio_s": audio_s,
+    }
 
 
-def round_trip_wer(voice, transcriber, sentences: list[str], audio: list[np.ndarray]) -> tuple[int, int]:
+def round_trip_wer(
+    voice, transcriber, sentences: list[str], audio: list[np.ndarray]
+) -> tuple[int, int]:
     from openhear.asr.wer import word_errors
     from openhear.asr.whisper import SAMPLE_RATE
     from openhear.audio.resample import resample
 
     errors = words = 0
-    for text, samples in zip(sentences, audio):
+    for text, samples in zip(sentences, audio, strict=False):
         heard = transcriber.text(resample(samples, voice.sample_rate, SAMPLE_RATE))
         e, n = word_errors(text, heard)
         errors, words = errors + e, words + n
@@ -131,8 +139,13 @@ def measure_relay(voice, transcriber, replies: list[str]) -> list[float]:
     sink = FirstSampleSink()
     with TranscriptStore() as store:
         started = time.monotonic()
-        session = ConversationSession(store, StreamingCaptioner(transcriber), voice, RelayOptions(disclosure=""),
-                                      clock=lambda: time.monotonic() - started)
+        session = ConversationSession(
+            store,
+            StreamingCaptioner(transcriber),
+            voice,
+            RelayOptions(disclosure=""),
+            clock=lambda: time.monotonic() - started,
+        )
         player = ReplyPlayer(sink)
         stop = threading.Event()
 
@@ -165,7 +178,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="12 sentences and 4 relay replies")
     args = parser.parse_args()
-    os.environ.setdefault("OPENHEAR_DATA_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "openhear-bench-speech"))
+    os.environ.setdefault(
+        "OPENHEAR_DATA_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "openhear-bench-speech")
+    )
 
     from openhear.asr.whisper import load_transcriber
 
@@ -175,26 +190,52 @@ def main() -> int:
     transcriber = load_transcriber()
     errors, words = round_trip_wer(voice, transcriber, sentences, synth["audio"])
     dev = [] if args.quick else dev_transcripts()
-    dev_errors, dev_words = round_trip_wer(voice, transcriber, dev, measure_synthesis(voice, dev)["audio"]) if dev else (0, 0)
+    dev_errors, dev_words = (
+        round_trip_wer(voice, transcriber, dev, measure_synthesis(voice, dev)["audio"])
+        if dev
+        else (0, 0)
+    )
     relay = measure_relay(voice, transcriber, sentences[:4] if args.quick else sentences[:10])
 
     rows = [
         ("voice load (bundled en_US-joe-medium, median of 3)", f"{load_s:.2f} s", "<= 1 s"),
-        (f"first audio, one-sentence reply, wall clock (median / p95, n={len(synth['first'])})", _ms(synth["first"]),
-         "median <= 100 ms"),
+        (
+            f"first audio, one-sentence reply, wall clock (median / p95, n={len(synth['first'])})",
+            _ms(synth["first"]),
+            "median <= 100 ms",
+        ),
         ("first audio, one-sentence reply, CPU time (median / p95)", _ms(synth["first_cpu"]), "-"),
-        (f"real-time factor, wall clock / CPU time ({synth['audio_s']:.0f} s of speech)",
-         f"{synth['rtf']:.3f} / {synth['rtf_cpu']:.3f}", "<= 0.05"),
-        (f"round-trip WER, everyday sentences ({len(sentences)} sentences, {words} words)",
-         f"{100 * errors / max(words, 1):.1f} % ({errors} errors)", "<= 2 %"),
+        (
+            f"real-time factor, wall clock / CPU time ({synth['audio_s']:.0f} s of speech)",
+            f"{synth['rtf']:.3f} / {synth['rtf_cpu']:.3f}",
+            "<= 0.05",
+        ),
+        (
+            f"round-trip WER, everyday sentences ({len(sentences)} sentences, {words} words)",
+            f"{100 * errors / max(words, 1):.1f} % ({errors} errors)",
+            "<= 2 %",
+        ),
     ]
     if dev:
-        rows.append((f"round-trip WER, dev transcripts ({len(dev)}, {dev_words} words)",
-                     f"{100 * dev_errors / max(dev_words, 1):.1f} % ({dev_errors} errors)", "-"))
-    rows.append((f"relay: typed Enter to first audio sample, captioner busy (median / p95, n={len(relay)})", _ms(relay), "-"))
+        rows.append(
+            (
+                f"round-trip WER, dev transcripts ({len(dev)}, {dev_words} words)",
+                f"{100 * dev_errors / max(dev_words, 1):.1f} % ({dev_errors} errors)",
+                "-",
+            )
+        )
+    rows.append(
+        (
+            f"relay: typed Enter to first audio sample, captioner busy (median / p95, n={len(relay)})",
+            _ms(relay),
+            "-",
+        )
+    )
     load = os.getloadavg()[0]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {load:.1f} at the end{' (--quick)' if args.quick else ''}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {load:.1f} at the end{' (--quick)' if args.quick else ''}"
+    )
     width = max(len(r[0]) for r in rows)
     print(f"| {'measure'.ljust(width)} | value | target |")
     print(f"|{'-' * (width + 2)}|---|---|")

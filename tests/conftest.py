@@ -26,8 +26,15 @@ class Utterance:
 
 def load_manifest() -> list[Utterance]:
     """Every recording bundled for tests (real speech; see tests/data/speech/SOURCES.md)."""
-    rows = [json.loads(line) for line in (SPEECH_DIR / "manifest.jsonl").read_text().splitlines() if line.strip()]
-    return [Utterance(r["id"], SPEECH_DIR / r["audio"], r["text"], r["duration_s"], r["kind"]) for r in rows]
+    rows = [
+        json.loads(line)
+        for line in (SPEECH_DIR / "manifest.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
+    return [
+        Utterance(r["id"], SPEECH_DIR / r["audio"], r["text"], r["duration_s"], r["kind"])
+        for r in rows
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -102,8 +109,13 @@ def make_read_only():
 
     def make(d: Path) -> Path:
         d.mkdir(parents=True, exist_ok=True)
-        if root and (not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(d)], capture_output=True).returncode):
-            pytest.skip("running as root on a filesystem without `chattr +i`: cannot make a read-only directory")
+        if root and (
+            not shutil.which("chattr")
+            or subprocess.run(["chattr", "+i", str(d)], capture_output=True).returncode
+        ):
+            pytest.skip(
+                "running as root on a filesystem without `chattr +i`: cannot make a read-only directory"
+            )
         made.append(d)
         if not root:
             d.chmod(0o555)

@@ -21,12 +21,24 @@ class StandInCard:
     (else as fast as the consumer takes blocks); `device_latency_s` is the input-to-output time the
     duplex stream's time stamps report."""
 
-    def __init__(self, signal: np.ndarray | None = None, rate: int = 16000, *, input_channels: int = 1,
-                 output_channels: int = 2, realtime: bool = False, device_latency_s: float = 0.004):
+    def __init__(
+        self,
+        signal: np.ndarray | None = None,
+        rate: int = 16000,
+        *,
+        input_channels: int = 1,
+        output_channels: int = 2,
+        realtime: bool = False,
+        device_latency_s: float = 0.004,
+    ):
         self.signal = np.zeros(0, np.float32) if signal is None else signal
         self.rate = rate
-        self.info = {"name": "stand-in", "max_input_channels": input_channels,
-                     "max_output_channels": output_channels, "default_samplerate": float(rate)}
+        self.info = {
+            "name": "stand-in",
+            "max_input_channels": input_channels,
+            "max_output_channels": output_channels,
+            "default_samplerate": float(rate),
+        }
         self.realtime = realtime
         self.device_latency_s = device_latency_s
         self.streams: list = []
@@ -51,7 +63,7 @@ class StandInCard:
 
     def microphone(self, at: int, frames: int) -> np.ndarray:
         """What the microphone hears from frame `at` on: the signal (a room adds what it plays)."""
-        return self.signal[at: at + frames]
+        return self.signal[at : at + frames]
 
     def speaker(self, samples: np.ndarray, rate: int) -> None:
         """Called with each block written to an output stream; the bare card only records it there."""
@@ -111,7 +123,9 @@ class InputStream(_CallbackStream):
             return False
         if self.card.realtime:
             time.sleep(max(0.0, self._started_s + at / self.samplerate - time.monotonic()))
-        self.callback(self.card.microphone(at, self.blocksize).reshape(-1, 1), self.blocksize, None, None)
+        self.callback(
+            self.card.microphone(at, self.blocksize).reshape(-1, 1), self.blocksize, None, None
+        )
         return True
 
 
@@ -119,16 +133,25 @@ class DuplexStream(_CallbackStream):
     """Stands in for sounddevice.Stream: calls the callback with blocks of the stereo `signal`
     (frames x 2, looped) and a fresh output buffer, until stopped."""
 
-    def __init__(self, callback=None, blocksize: int = 64, signal: np.ndarray | None = None,
-                 device_latency_s: float = 0.004):
+    def __init__(
+        self,
+        callback=None,
+        blocksize: int = 64,
+        signal: np.ndarray | None = None,
+        device_latency_s: float = 0.004,
+    ):
         super().__init__(callback, blocksize)
         self.signal, self.device_latency_s = signal, device_latency_s
 
     def _serve(self, block):
         at = (block * self.blocksize) % (len(self.signal) - self.blocksize)
-        stamps = SimpleNamespace(inputBufferAdcTime=1.0, outputBufferDacTime=1.0 + self.device_latency_s)
+        stamps = SimpleNamespace(
+            inputBufferAdcTime=1.0, outputBufferDacTime=1.0 + self.device_latency_s
+        )
         outdata = np.zeros((self.blocksize, 2), np.float32)
-        self.callback(self.signal[at: at + self.blocksize], outdata, self.blocksize, stamps, NO_DROPOUTS)
+        self.callback(
+            self.signal[at : at + self.blocksize], outdata, self.blocksize, stamps, NO_DROPOUTS
+        )
         time.sleep(0.0005)
         return True
 

@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import json
 import time
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-AUDIOGRAMS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "audiograms" / "bisgaard_2010.json"
+AUDIOGRAMS = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared"
+    / "data"
+    / "audiograms"
+    / "bisgaard_2010.json"
+)
 NALR_TAPS = 220
 """The Clarity recipe's NAL-R FIR order; its linear phase delays by NALR_TAPS // 2 samples."""
 COMPRESSOR = dict(threshold=0.35, attenuation=0.1, attack=50, release=1000, rms_buffer_size=0.064)
@@ -24,21 +30,23 @@ OPENHEAR_NOISE = ("deepfilternet", REFERENCE_DFN_STRENGTH)
 CHAIN_BLOCK_FRAMES = 1024
 
 
-@lru_cache(maxsize=None)
+@cache
 def clarity_audiogram(name: str):
     """The Bisgaard preset as pyclarity's Audiogram (the same on both ears)."""
     from clarity.utils.audiogram import Audiogram
 
     data = json.loads(AUDIOGRAMS.read_text())
-    return Audiogram(levels=np.array(data["audiograms"][name]["levels_db_hl"], float),
-                     frequencies=np.array(data["frequencies_hz"], float))
+    return Audiogram(
+        levels=np.array(data["audiograms"][name]["levels_db_hl"], float),
+        frequencies=np.array(data["frequencies_hz"], float),
+    )
 
 
 def unprocessed(x: np.ndarray, listener: str, fs: int) -> tuple[np.ndarray, int]:
     return x, 0
 
 
-@lru_cache(maxsize=None)
+@cache
 def _nalr_fir(listener: str, fs: int) -> np.ndarray:
     from clarity.enhancer.nalr import NALR
 
@@ -72,7 +80,7 @@ def dfn_then_baseline(x: np.ndarray, listener: str, fs: int) -> tuple[np.ndarray
     return y, d1 + d2
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ear_settings(listener: str):
     from openhear.dsp.chain import EarSettings
     from openhear.fitting.audiogram import preset
@@ -88,7 +96,9 @@ def _ear_chain(listener: str, noise: tuple[str, float] | None):
     return EarChain(_ear_settings(listener), make_suppressor(*noise) if noise else None)
 
 
-def _run_chain(x: np.ndarray, listener: str, fs: int, noise: tuple[str, float] | None) -> tuple[np.ndarray, int]:
+def _run_chain(
+    x: np.ndarray, listener: str, fs: int, noise: tuple[str, float] | None
+) -> tuple[np.ndarray, int]:
     """openhear's ear chain (default calibration: RMS 1.0 = 100 dB SPL, as Clarity), streamed in blocks."""
     ear = _ear_chain(listener, noise)
     ear.prepare(fs, CHAIN_BLOCK_FRAMES)
@@ -104,7 +114,9 @@ def openhear_low_latency(x: np.ndarray, listener: str, fs: int) -> tuple[np.ndar
     return _run_chain(x, listener, fs, None)
 
 
-def openhear_with_noise_suppression(x: np.ndarray, listener: str, fs: int) -> tuple[np.ndarray, int]:
+def openhear_with_noise_suppression(
+    x: np.ndarray, listener: str, fs: int
+) -> tuple[np.ndarray, int]:
     """The same fitting with the noise suppressor `OPENHEAR_NOISE` in the chain's noise slot."""
     return _run_chain(x, listener, fs, OPENHEAR_NOISE)
 
@@ -148,8 +160,11 @@ def throughput_table(fs: int = 48000, seconds: float = 10.0) -> str:
         "openhear chain + spectral suppression": lambda: _ear_chain("N3", ("spectral", 0.5)),
         "DeepFilterNet3 alone": lambda: make_suppressor(*OPENHEAR_NOISE),
     }
-    rows = [(label, block, _times_real_time(make, fs, seconds, block))
-            for label, make in makers.items() for block in (48, 1024)]
+    rows = [
+        (label, block, _times_real_time(make, fs, seconds, block))
+        for label, make in makers.items()
+        for block in (48, 1024)
+    ]
     lines = ["| processor (one ear, 48 kHz) | block | x real time (CPU time) |", "|---|---|---|"]
     lines += [f"| {label} | {block} | {rtf:.0f} |" for label, block, rtf in rows]
     return "\n".join(lines)

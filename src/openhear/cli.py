@@ -26,8 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every command module found in openhear.commands."""
     common = argparse.ArgumentParser(add_help=False)
     verbosity = common.add_mutually_exclusive_group()
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="print only results and errors")
-    verbosity.add_argument("-v", "--verbose", action="store_true", help="print progress details and timings")
+    verbosity.add_argument(
+        "-q", "--quiet", action="store_true", help="print only results and errors"
+    )
+    verbosity.add_argument(
+        "-v", "--verbose", action="store_true", help="print progress details and timings"
+    )
 
     parser = argparse.ArgumentParser(
         prog="openhear",
@@ -72,5 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # last resort: still one line, with the traceback only on --verbose
         if getattr(args, "verbose", False):
             traceback.print_exc()
-        print(f"openhear: internal error: {type(exc).__name__}: {exc} (run with --verbose for details)", file=sys.stderr)
+        print(
+            f"openhear: internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
+            file=sys.stderr,
+        )
         return 1

@@ -20,7 +20,9 @@ def speech_16k(utterance) -> np.ndarray:
     return resample(block.mono(), block.sample_rate, RATE)
 
 
-def with_pauses(parts: list[np.ndarray], gap_s: float) -> tuple[np.ndarray, list[tuple[float, float]]]:
+def with_pauses(
+    parts: list[np.ndarray], gap_s: float
+) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """The parts one after another, `gap_s` of digital silence after each; also each part's (start, end)."""
     gap = np.zeros(round(gap_s * RATE), np.float32)
     spans, t = [], 0.0
@@ -39,7 +41,9 @@ def feed_chunks(
     while i < audio.shape[0]:
         n = sizes[k % len(sizes)]
         samples = audio[i : i + n]
-        events += captioner.feed(AudioBlock(samples.reshape(samples.shape[0], -1), rate, (start_frame + i) / rate))
+        events += captioner.feed(
+            AudioBlock(samples.reshape(samples.shape[0], -1), rate, (start_frame + i) / rate)
+        )
         i, k = i + n, k + 1
     return events + list(captioner.flush())
 
@@ -51,7 +55,10 @@ def finals(events) -> list[FinalCaption]:
 def words_between(events, start_s: float, end_s: float) -> str:
     """Final text whose words' middles fall in [start_s - 0.5, end_s + 0.5)."""
     return "".join(
-        w.text for e in finals(events) for w in e.words if start_s - 0.5 <= (w.start_s + w.end_s) / 2 < end_s + 0.5
+        w.text
+        for e in finals(events)
+        for w in e.words
+        if start_s - 0.5 <= (w.start_s + w.end_s) / 2 < end_s + 0.5
     )
 
 

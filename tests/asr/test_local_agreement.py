@@ -26,9 +26,12 @@ def test_committed_words_are_never_committed_again():
     la.update(hyp(("one", 0.0), ("two", 0.4)))
     assert texts(la.update(hyp(("one", 0.0), ("two", 0.4), ("three", 0.8)))) == ["one", "two"]
     # the buffer still holds "one two": they come back in the next hypothesis, shifted a little
-    assert texts(la.update(hyp(("one", 0.02), ("two", 0.45), ("three", 0.8), ("four", 1.2)))) == ["three"]
-    assert texts(la.commit_all(hyp(("one", 0.0), ("two", 0.4), ("three", 0.8), ("four", 1.2), ("five", 1.6)))) == [
-        "four", "five"]
+    assert texts(la.update(hyp(("one", 0.02), ("two", 0.45), ("three", 0.8), ("four", 1.2)))) == [
+        "three"
+    ]
+    assert texts(
+        la.commit_all(hyp(("one", 0.0), ("two", 0.4), ("three", 0.8), ("four", 1.2), ("five", 1.6)))
+    ) == ["four", "five"]
     assert la.pending == []
 
 

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from openhear.asr.events import FinalCaption, ProvisionalCaption
+from openhear.asr.events import ProvisionalCaption
 from openhear.asr.streaming import (
     FILE_OPTIONS,
     LIVE_OPTIONS,
@@ -42,7 +42,10 @@ def live_run(transcriber, transcribed, speech_by_id):
     captioner = StreamingCaptioner(transcriber, dataclasses.replace(LIVE_OPTIONS, max_lag_s=None))
     events = feed_chunks(captioner, audio, [320, 1600, 77, 4000])
     offline = [word_errors(u.text, transcriber.text(speech_by_id[u.id])) for u in utterances]
-    streaming = [word_errors(u.text, words_between(events, *span)) for u, span in zip(utterances, spans)]
+    streaming = [
+        word_errors(u.text, words_between(events, *span))
+        for u, span in zip(utterances, spans, strict=False)
+    ]
     return events, pooled_wer(offline), pooled_wer(streaming)
 
 
@@ -66,11 +69,16 @@ def test_live_policy_emits_provisional_then_append_only_finals(live_run):
 def test_file_options_on_all_transcribed_utterances(transcriber, transcribed, speech_by_id):
     audio, spans = with_pauses([speech_by_id[u.id] for u in transcribed], 1.0)
     events = feed_chunks(StreamingCaptioner(transcriber, FILE_OPTIONS), audio, [16000])
-    errors = [word_errors(u.text, words_between(events, *span)) for u, span in zip(transcribed, spans)]
+    errors = [
+        word_errors(u.text, words_between(events, *span))
+        for u, span in zip(transcribed, spans, strict=False)
+    ]
     assert pooled_wer(errors) <= 0.08  # measured 2.8 %; offline 6.3 %
 
 
-def test_random_chunks_give_exactly_the_captions_of_one_block(transcriber, long_speech, speech_by_id):
+def test_random_chunks_give_exactly_the_captions_of_one_block(
+    transcriber, long_speech, speech_by_id
+):
     audio = speech_by_id[long_speech.id]
     options = CaptionOptions(update_interval_s=2.0)
     whole = finals(feed_chunks(StreamingCaptioner(transcriber, options), audio, [audio.size]))
@@ -86,12 +94,18 @@ def test_any_rate_and_channel_count_is_resampled_once(transcriber, manifest):
 
     from openhear.audio.files import read_audio
 
-    u = next(m for m in manifest if m.id == "cmu_arctic_aew_a0003")  # "For the twentieth time that evening ..."
+    u = next(
+        m for m in manifest if m.id == "cmu_arctic_aew_a0003"
+    )  # "For the twentieth time that evening ..."
     mono = read_audio(u.path).mono()
     x = soxr.resample(mono, 16000, 44100)
     stereo = np.stack([x, 0.5 * x], axis=1).astype(np.float32)
-    whole = feed_chunks(StreamingCaptioner(transcriber, FILE_OPTIONS), stereo, [stereo.shape[0]], rate=44100)
-    chunked = feed_chunks(StreamingCaptioner(transcriber, FILE_OPTIONS), stereo, [441, 5000, 999], rate=44100)
+    whole = feed_chunks(
+        StreamingCaptioner(transcriber, FILE_OPTIONS), stereo, [stereo.shape[0]], rate=44100
+    )
+    chunked = feed_chunks(
+        StreamingCaptioner(transcriber, FILE_OPTIONS), stereo, [441, 5000, 999], rate=44100
+    )
     assert final_text(chunked) == final_text(whole)
     errors, n = word_errors(u.text, final_text(whole))
     assert errors / n <= 0.1
@@ -106,8 +120,11 @@ def hum(seconds: float) -> np.ndarray:
 def test_silence_hum_and_noise_produce_no_captions_at_all(transcriber, noise_clip, kind):
     from .conftest import speech_16k
 
-    audio = {"silence": lambda: np.zeros(10 * RATE, np.float32), "hum": lambda: hum(10.0),
-             "kitchen_noise": lambda: speech_16k(noise_clip)}[kind]()
+    audio = {
+        "silence": lambda: np.zeros(10 * RATE, np.float32),
+        "hum": lambda: hum(10.0),
+        "kitchen_noise": lambda: speech_16k(noise_clip),
+    }[kind]()
     captioner = StreamingCaptioner(transcriber, CaptionOptions())
     events = feed_chunks(captioner, audio, [1600])
     assert events == [] and captioner.decodes == 0  # Whisper never hears it, so no "Thank you."
@@ -115,8 +132,12 @@ def test_silence_hum_and_noise_produce_no_captions_at_all(transcriber, noise_cli
 
 def test_memory_and_work_stay_bounded_on_long_input(transcriber, long_speech, speech_by_id):
     """Continuous speech with no pause long enough to end an utterance, then long silences."""
-    talk = np.concatenate([speech_by_id[long_speech.id], speech_by_id["librispeech_dev-clean_2412-153948-0001"]])
-    options = CaptionOptions(update_interval_s=5.0, endpoint_silence_s=2.0, trim_after_s=8.0, max_buffer_s=12.0)
+    talk = np.concatenate(
+        [speech_by_id[long_speech.id], speech_by_id["librispeech_dev-clean_2412-153948-0001"]]
+    )
+    options = CaptionOptions(
+        update_interval_s=5.0, endpoint_silence_s=2.0, trim_after_s=8.0, max_buffer_s=12.0
+    )
     captioner = StreamingCaptioner(transcriber, options)
     most_buffered, events = 0.0, []
     for _ in range(2):
@@ -128,8 +149,14 @@ def test_memory_and_work_stay_bounded_on_long_input(transcriber, long_speech, sp
     events += captioner.flush()
     assert most_buffered <= options.max_buffer_s + options.update_interval_s
     assert captioner.decodes <= 2 * (talk.size / RATE / options.update_interval_s + 6)
-    reference = " ".join([long_speech.text, "IT WILL BE SEEN THAT I DID NOT SUCCEED IN MY DESIGN AND THAT HOWEVER MUCH I "
-                          "MAY HAVE MET WITH THAT WAS NEW AND STRANGE I HAVE BEEN UNABLE TO REAP ANY PECUNIARY ADVANTAGE"] * 2)
+    reference = " ".join(
+        [
+            long_speech.text,
+            "IT WILL BE SEEN THAT I DID NOT SUCCEED IN MY DESIGN AND THAT HOWEVER MUCH I "
+            "MAY HAVE MET WITH THAT WAS NEW AND STRANGE I HAVE BEEN UNABLE TO REAP ANY PECUNIARY ADVANTAGE",
+        ]
+        * 2
+    )
     errors, n = word_errors(reference, final_text(events))
     assert errors / n <= 0.12, final_text(events)
 
@@ -143,7 +170,9 @@ def test_reset_drops_the_stream_and_flush_leaves_it_ready(transcriber, manifest)
     from openhear.audio.files import iter_audio_file
 
     for _ in range(2):  # flush ends one stream and leaves the captioner ready for the next
-        events = [e for b in iter_audio_file(path) for e in captioner.feed(b)] + list(captioner.flush())
+        events = [e for b in iter_audio_file(path) for e in captioner.feed(b)] + list(
+            captioner.flush()
+        )
         assert final_text(events) == fresh and "forget" in fresh.lower()
 
 
@@ -151,10 +180,14 @@ def test_captions_after_a_flush_continue_the_recordings_clock(transcriber, speec
     """A pause (flush) half-way through a recording: the speech fed after it is timed where it lies
     in the recording, not from 0, so callers need no offsets of their own."""
     speech = speech_by_id["cmu_arctic_aew_a0001"]
-    first_part = np.concatenate([speech, np.zeros(RATE, np.float32)])  # the words, then 1 s of silence
+    first_part = np.concatenate(
+        [speech, np.zeros(RATE, np.float32)]
+    )  # the words, then 1 s of silence
     captioner = StreamingCaptioner(transcriber, FILE_OPTIONS)
     first = finals(feed_chunks(captioner, first_part, [1600]))
-    second = finals(feed_chunks(captioner, speech, [1600], start_frame=first_part.size))  # the same words again
+    second = finals(
+        feed_chunks(captioner, speech, [1600], start_frame=first_part.size)
+    )  # the same words again
     offset_s = first_part.size / RATE
     assert first and first[-1].end_s <= speech.size / RATE + 0.1
     assert second[0].start_s >= offset_s
@@ -187,13 +220,19 @@ def test_options_are_validated():
 
 def test_a_lagging_live_stream_skips_interim_decodes_but_loses_no_words(transcriber, manifest):
     """A clock running 10 s ahead per look: the captioner is always behind, so it only decodes at pauses."""
-    u = next(m for m in manifest if m.id == "cmu_arctic_unknown-spk_a0010")  # "I'm playing a single hand ..."
+    u = next(
+        m for m in manifest if m.id == "cmu_arctic_unknown-spk_a0010"
+    )  # "I'm playing a single hand ..."
     ticks = iter(range(0, 10**6, 10))
     captioner = StreamingCaptioner(transcriber, LIVE_OPTIONS, clock=lambda: float(next(ticks)))
     from openhear.audio.files import iter_audio_file
 
-    events = [e for b in iter_audio_file(u.path, 320) for e in captioner.feed(b)] + list(captioner.flush())
-    assert not [e for e in events if isinstance(e, ProvisionalCaption) and e.text]  # no interim decode ran
+    events = [e for b in iter_audio_file(u.path, 320) for e in captioner.feed(b)] + list(
+        captioner.flush()
+    )
+    assert not [
+        e for e in events if isinstance(e, ProvisionalCaption) and e.text
+    ]  # no interim decode ran
     assert 1 <= captioner.decodes <= 3
     errors, n = word_errors(u.text, final_text(events))
     assert errors / n <= 0.2

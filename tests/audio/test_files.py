@@ -52,7 +52,9 @@ def test_zero_length_wav(tmp_path):
 def test_pcm_stream_round_trip():
     rng = np.random.default_rng(0)
     pcm = (rng.standard_normal((4321, 2)) * 3000).astype("<i2")
-    blocks = list(iter_pcm_s16le(io.BytesIO(pcm.tobytes() + b"\x01"), 44100, channels=2, block_frames=1000))
+    blocks = list(
+        iter_pcm_s16le(io.BytesIO(pcm.tobytes() + b"\x01"), 44100, channels=2, block_frames=1000)
+    )
     got = np.concatenate([b.samples for b in blocks])
     assert np.array_equal((got * 32768).round().astype("<i2"), pcm)
     assert all(b.sample_rate == 44100 for b in blocks)

@@ -16,7 +16,7 @@ RATE, BLOCK = 48000, 64
 
 def _feed(meter: StereoMeter, x: np.ndarray, block: int = BLOCK) -> None:
     for i in range(0, len(x) - block + 1, block):
-        meter.measure(x[i: i + block])
+        meter.measure(x[i : i + block])
 
 
 def _stereo(left: np.ndarray, right: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ RATE = 22050
 def _blocks():
     t = np.arange(RATE) / RATE
     x = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-    return x, [AudioBlock.from_mono(x[i: i + 1000], RATE, i / RATE) for i in range(0, RATE, 1000)]
+    return x, [AudioBlock.from_mono(x[i : i + 1000], RATE, i / RATE) for i in range(0, RATE, 1000)]
 
 
 def test_file_sink_writes_the_blocks_in_order_with_tags(tmp_path):

@@ -52,7 +52,9 @@ def test_a_consumer_that_stops_early_closes_the_stream(standin_card):
 
 
 def test_a_stream_that_dies_is_a_device_error(standin_card):
-    standin_card(_ramp(0.1), RATE)  # the stand-in stream goes inactive after its signal, as a lost device does
+    standin_card(
+        _ramp(0.1), RATE
+    )  # the stand-in stream goes inactive after its signal, as a lost device does
     with pytest.raises(DeviceError, match="stopped"):
         list(Microphone().blocks())
 
@@ -65,7 +67,11 @@ def test_no_input_device_is_a_one_line_device_error():
 
 
 def test_converse_live_without_a_microphone_is_a_one_line_error():
-    result = subprocess.run([sys.executable, "-m", "openhear", "converse", "--live", "--input-device", "no such mic"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "openhear", "converse", "--live", "--input-device", "no such mic"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "device" in result.stderr, result.stderr

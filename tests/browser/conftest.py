@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from server.live import live_app  # noqa: F401  (the session's one live app, shared with tests/server)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,16 +25,24 @@ def browser(mic_speech):
     """Package scope: Playwright's sync API runs an event loop in this thread while it lives, so it
     must stop before the tests that follow call asyncio.run."""
     if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: run `scripts/setup.sh --test` (apt-get install chromium)")
+        pytest.fail(
+            "Debian's chromium is missing: run `scripts/setup.sh --test` (apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
                 f"--use-file-for-fake-audio-capture={mic_speech.path}%noloop",
                 "--autoplay-policy=no-user-gesture-required",
             ],
@@ -45,10 +52,12 @@ def browser(mic_speech):
 
 
 @pytest.fixture
-def page(browser, live_app):
+def page(browser, live_app):  # noqa: F811 (the imported fixture, requested by name)
     """A fresh page (own storage) on the live app, ready to use."""
     # bypass_csp: Playwright and axe-core inject scripts, which the page's strict policy would refuse.
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True, bypass_csp=True)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, accept_downloads=True, bypass_csp=True
+    )
     context.grant_permissions(["microphone"], origin=live_app.url)
     page = context.new_page()
     errors = []
@@ -76,5 +85,3 @@ def show(page, view: str) -> None:
     """Switches the page to a view the way a user does: through its link."""
     page.click(f'.views a[data-view="{view}"]')
     page.wait_for_selector(f"#view-{view}:not([hidden])")
-
-

@@ -55,7 +55,9 @@ def test_axe_finds_no_serious_or_critical_violations_in_any_theme(page, artifact
             for v in result:
                 if v["impact"] in ("serious", "critical"):
                     targets = [n["target"] for n in v["nodes"]][:3]
-                    problems.append(f"{theme}/{view}: {v['id']} ({v['impact']}): {v['help']} at {targets}")
+                    problems.append(
+                        f"{theme}/{view}: {v['id']} ({v['impact']}): {v['help']} at {targets}"
+                    )
             if theme != "light":
                 page.screenshot(path=artifacts / f"{view}-{theme}.png", full_page=True)
     assert not problems, "\n".join(problems)

@@ -22,14 +22,25 @@ def test_captions_show_the_words_of_real_speech(page, mic_speech, artifacts):
     text = ""
     while time.monotonic() < deadline:
         seen_provisional |= bool(page.text_content("#cap-provisional"))
-        if not scrolled_back and page.evaluate("(b => b.scrollHeight > b.clientHeight + 50)(document.getElementById('caption-box'))"):
-            page.evaluate("document.getElementById('caption-box').scrollTop = 0")  # the reader scrolls back
+        if not scrolled_back and page.evaluate(
+            "(b => b.scrollHeight > b.clientHeight + 50)(document.getElementById('caption-box'))"
+        ):
+            page.evaluate(
+                "document.getElementById('caption-box').scrollTop = 0"
+            )  # the reader scrolls back
             scrolled_back = True
         if scrolled_back and not jump_offered and page.is_visible("#cap-jump"):
             jump_offered = True
-            assert page.evaluate("document.getElementById('caption-box').scrollTop") == 0  # not pulled down
+            assert (
+                page.evaluate("document.getElementById('caption-box').scrollTop") == 0
+            )  # not pulled down
             page.click("#cap-jump")
-            assert page.evaluate("(b => b.scrollHeight - b.scrollTop - b.clientHeight)(document.getElementById('caption-box'))") < 10
+            assert (
+                page.evaluate(
+                    "(b => b.scrollHeight - b.scrollTop - b.clientHeight)(document.getElementById('caption-box'))"
+                )
+                < 10
+            )
         text = page.inner_text("#cap-finals")
         if wer(mic_speech.text, text) <= 0.25 and jump_offered:
             break
@@ -37,7 +48,9 @@ def test_captions_show_the_words_of_real_speech(page, mic_speech, artifacts):
     page.screenshot(path=artifacts / "captions.png")
     assert wer(mic_speech.text, text) <= 0.25, text
     assert seen_provisional, "no provisional line was shown while speech went on"
-    assert jump_offered, "scrolling back did not stop auto-scroll and offer the jump to the newest line"
+    assert jump_offered, (
+        "scrolling back did not stop auto-scroll and offer the jump to the newest line"
+    )
     assert page.get_attribute("#cap-finals", "aria-live") == "polite"
     # Export what was captioned as WebVTT, written by the server's caption writers.
     page.select_option("#cap-format", "vtt")

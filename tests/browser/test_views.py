@@ -15,7 +15,9 @@ def test_a_typed_reply_is_heard_in_the_page_and_stored(page, live_app, artifacts
     show(page, "conversation")
     page.click("#conv-start")
     page.wait_for_selector("#conv-end:not([disabled])")
-    page.wait_for_function("Number(document.body.dataset.speechPlayed || 0) >= 1", timeout=30000)  # the notice
+    page.wait_for_function(
+        "Number(document.body.dataset.speechPlayed || 0) >= 1", timeout=30000
+    )  # the notice
     page.fill("#reply-text", "Could you say that again a little slower, please?")
     page.press("#reply-text", "Enter")
     page.wait_for_function("Number(document.body.dataset.speechPlayed) >= 2", timeout=30000)
@@ -59,14 +61,23 @@ def test_an_audiogram_entered_on_the_chart_changes_the_prescribed_gains(page, ar
     point.focus()
     for _ in range(4):
         page.keyboard.press("ArrowDown")  # 20 dB more loss at 2 kHz
-    page.wait_for_function("(b) => document.querySelector('#gains table tbody').innerText !== b", arg=before)
-    assert int(page.get_attribute('#audiogram [aria-label="Left ear, 2000 Hz"]', "aria-valuenow")) == level + 20
+    page.wait_for_function(
+        "(b) => document.querySelector('#gains table tbody').innerText !== b", arg=before
+    )
+    assert (
+        int(page.get_attribute('#audiogram [aria-label="Left ear, 2000 Hz"]', "aria-valuenow"))
+        == level + 20
+    )
     after = gains_text(page)
-    left_before = [r for r in before.splitlines() if r.startswith("Left ear, average")][0].split("\t")
+    left_before = [r for r in before.splitlines() if r.startswith("Left ear, average")][0].split(
+        "\t"
+    )
     left_after = [r for r in after.splitlines() if r.startswith("Left ear, average")][0].split("\t")
     assert float(left_after[6]) > float(left_before[6])  # more gain at 2 kHz
     right_rows = [r for r in before.splitlines() if r.startswith("Right")]
-    assert right_rows == [r for r in after.splitlines() if r.startswith("Right")]  # the other ear untouched
+    assert right_rows == [
+        r for r in after.splitlines() if r.startswith("Right")
+    ]  # the other ear untouched
     # A click on the chart sets the right ear too, once that ear is chosen.
     page.check('input[name="ear"][value="right"]')
     page.screenshot(path=artifacts / "profile.png", full_page=True)
@@ -81,7 +92,9 @@ def test_phrases_are_added_spoken_and_removed(page, artifacts):
     say.wait_for()
     played = int(page.evaluate("document.body.dataset.speechPlayed || 0"))
     say.click()
-    page.wait_for_function(f"Number(document.body.dataset.speechPlayed || 0) > {played}", timeout=30000)
+    page.wait_for_function(
+        f"Number(document.body.dataset.speechPlayed || 0) > {played}", timeout=30000
+    )
     page.screenshot(path=artifacts / "speak.png", full_page=True)
     page.click('button[aria-label="Remove phrase repeat"]')
     page.wait_for_selector("#phrases >> text=No saved phrases yet.")
@@ -107,5 +120,8 @@ def test_text_size_and_theme_are_remembered(page, artifacts):
     page.wait_for_selector("html[data-ready=true]")
     assert page.get_attribute("html", "data-theme") == "contrast"
     assert page.input_value("#text-size") == "300"
-    assert page.evaluate("getComputedStyle(document.getElementById('caption-box')).fontSize") == "76.8px"  # 1.6 x 16 x 3
+    assert (
+        page.evaluate("getComputedStyle(document.getElementById('caption-box')).fontSize")
+        == "76.8px"
+    )  # 1.6 x 16 x 3
     page.screenshot(path=artifacts / "captions-300pct-contrast.png")

@@ -19,15 +19,20 @@ from openhear.errors import OpenhearError, UsageError
 @pytest.fixture(scope="module")
 def real_cues(transcriber, long_speech):
     """Cues from captioning a real recording."""
-    return cues_from_finals(e for e in caption_file(long_speech.path, transcriber) if isinstance(e, FinalCaption))
+    return cues_from_finals(
+        e for e in caption_file(long_speech.path, transcriber) if isinstance(e, FinalCaption)
+    )
 
 
 def test_srt_parses_and_matches_the_cues(real_cues):
     parsed = list(srt.parse(render(real_cues, "srt")))
     assert [p.index for p in parsed] == list(range(1, len(real_cues) + 1))
     assert [p.content for p in parsed] == [c.text for c in real_cues]
-    for p, c in zip(parsed, real_cues):
-        assert abs(p.start.total_seconds() - c.start_s) < 0.001 and abs(p.end.total_seconds() - c.end_s) < 0.001
+    for p, c in zip(parsed, real_cues, strict=False):
+        assert (
+            abs(p.start.total_seconds() - c.start_s) < 0.001
+            and abs(p.end.total_seconds() - c.end_s) < 0.001
+        )
     assert "-->" in render(real_cues, "srt") and "," in render(real_cues, "srt").splitlines()[1]
 
 
@@ -41,7 +46,7 @@ def test_vtt_parses_and_matches_the_cues(real_cues):
     assert text.startswith("WEBVTT\n")
     parsed = webvtt.from_buffer(io.StringIO(text))
     assert [c.text for c in parsed] == [c.text for c in real_cues]
-    for p, c in zip(parsed, real_cues):
+    for p, c in zip(parsed, real_cues, strict=False):
         assert abs(seconds(p.start) - c.start_s) < 0.001 and abs(seconds(p.end) - c.end_s) < 0.001
     assert "." in text.splitlines()[2].split(" --> ")[0]
 
@@ -61,11 +66,20 @@ def test_json_holds_segments_and_words_with_times(real_cues):
     assert len(doc["segments"]) == len(real_cues)
     words = [w for s in doc["segments"] for w in s["words"]]
     assert len(words) >= 30
-    assert all(s["start"] <= w["start"] <= w["end"] <= s["end"] for s in doc["segments"] for w in s["words"])
+    assert all(
+        s["start"] <= w["start"] <= w["end"] <= s["end"]
+        for s in doc["segments"]
+        for w in s["words"]
+    )
 
 
 def test_cues_split_at_sentences_pauses_and_length():
-    words = [Word(" One", 0.0, 0.2), Word(" two.", 0.3, 0.5), Word(" Three", 0.6, 0.8), Word(" four", 3.0, 3.2)]
+    words = [
+        Word(" One", 0.0, 0.2),
+        Word(" two.", 0.3, 0.5),
+        Word(" Three", 0.6, 0.8),
+        Word(" four", 3.0, 3.2),
+    ]
     words += [Word(" word", 3.3 + i * 0.3, 3.5 + i * 0.3) for i in range(30)]
     cues = cues_from_finals([FinalCaption("x", 0.0, 12.5, tuple(words))])
     assert [c.text for c in cues[:3]] == ["One two.", "Three", cues[2].text]
@@ -76,7 +90,13 @@ def test_cues_split_at_sentences_pauses_and_length():
 def test_from_final_keeps_times_and_words():
     final = FinalCaption("Hi there.", 1.0, 2.0, (Word(" Hi", 1.0, 1.3), Word(" there.", 1.4, 2.0)))
     cue = Cue.from_final(final, speaker="Caller")
-    assert (cue.start_s, cue.end_s, cue.text, cue.speaker, cue.words) == (1.0, 2.0, "Hi there.", "Caller", final.words)
+    assert (cue.start_s, cue.end_s, cue.text, cue.speaker, cue.words) == (
+        1.0,
+        2.0,
+        "Hi there.",
+        "Caller",
+        final.words,
+    )
 
 
 def test_unknown_format_and_unwritable_path_are_one_line_errors(tmp_path):

@@ -40,4 +40,7 @@ def test_timed_lines_for_realtime_runs():
     console = ConsoleCaptions(out, interactive=False, timestamps=True)
     console.show(EVENTS[0], emitted_s=0.84)
     console.show(EVENTS[1], emitted_s=1.2)
-    assert out.getvalue() == "[0.840s] provisional 0.00-0.50 for the two\n[1.200s] final 0.00-0.60 For the\n"
+    assert (
+        out.getvalue()
+        == "[0.840s] provisional 0.00-0.50 for the two\n[1.200s] final 0.00-0.60 For the\n"
+    )

@@ -27,16 +27,22 @@ OPENHEAR = str(Path(sys.executable).with_name("openhear"))
 
 
 def _status(**flags):
-    return SimpleNamespace(input_overflow=flags.get("input_overflow", False),
-                           output_underflow=flags.get("output_underflow", False))
+    return SimpleNamespace(
+        input_overflow=flags.get("input_overflow", False),
+        output_underflow=flags.get("output_underflow", False),
+    )
 
 
 def _run(amp: LiveAmplifier, x: np.ndarray, status=None) -> np.ndarray:
     out = []
     for i in range(0, len(x) - BLOCK + 1, BLOCK):
         outdata = np.zeros((BLOCK, 2), np.float32)
-        stamps = SimpleNamespace(inputBufferAdcTime=10.0 + i / RATE, outputBufferDacTime=10.006 + i / RATE)
-        indata = np.repeat(x[i: i + BLOCK, None], 2, axis=1)  # a stereo microphone (mono uses column 0)
+        stamps = SimpleNamespace(
+            inputBufferAdcTime=10.0 + i / RATE, outputBufferDacTime=10.006 + i / RATE
+        )
+        indata = np.repeat(
+            x[i : i + BLOCK, None], 2, axis=1
+        )  # a stereo microphone (mono uses column 0)
         amp.callback(indata, outdata, BLOCK, stamps, status or _status())
         out.append(outdata)
     return np.concatenate(out)
@@ -49,10 +55,10 @@ def _db(y):
 def test_callback_amplifies_and_sliders_apply_while_running():
     amp = LiveAmplifier(fit_listener(preset("N3")), RATE, BLOCK, input_channels=1)
     x = tone(2000, 55.0, 0.5, RATE)
-    before = _run(amp, x)[-RATE // 5:]
+    before = _run(amp, x)[-RATE // 5 :]
     reply = amp.command("boost 6")
     assert "boost 6 dB" in reply
-    after = _run(amp, x)[-RATE // 5:]
+    after = _run(amp, x)[-RATE // 5 :]
     assert _db(after[:, 0]) - _db(before[:, 0]) == pytest.approx(6.0, abs=0.5)
     assert amp.command("balance 4") and amp.profile.adjustments.balance_db == 4
     assert amp.command("boost loud").startswith("error:") and amp.profile.adjustments.boost_db == 6
@@ -80,7 +86,9 @@ def test_control_loop_applies_commands_until_quit():
     amp, said = _amp(), []
     control_loop(amp, iter(["tone 3\n", "nonsense\n", "quit\n", "boost 9\n"]), said.append)
     assert amp.stream.started and amp.stream.closed and not amp.running
-    assert amp.profile.adjustments.tone_db == 3 and amp.profile.adjustments.boost_db == 0  # stopped at quit
+    assert (
+        amp.profile.adjustments.tone_db == 3 and amp.profile.adjustments.boost_db == 0
+    )  # stopped at quit
     assert any("unknown command" in s for s in said) and "dropouts 0" in said[-1]
 
 
@@ -114,7 +122,9 @@ def test_start_returns_at_once_and_status_meters_each_ear():
     expected_left = float(_db(left))
     assert status.input_rms_dbfs[0] == pytest.approx(expected_left, abs=0.5)
     assert status.input_rms_dbfs[0] - status.input_rms_dbfs[1] == pytest.approx(20.0, abs=0.5)
-    assert status.input_peak_dbfs[0] == pytest.approx(expected_left + 3.0, abs=0.5)  # a sine's crest factor
+    assert status.input_peak_dbfs[0] == pytest.approx(
+        expected_left + 3.0, abs=0.5
+    )  # a sine's crest factor
     assert status.output_rms_dbfs[0] > status.input_rms_dbfs[0]  # amplified for the N3 loss
     before = status.output_rms_dbfs[0]
     louder = amp.profile.with_adjustments(boost_db=6)
@@ -122,7 +132,9 @@ def test_start_returns_at_once_and_status_meters_each_ear():
     settled = amp.callbacks + RATE // BLOCK
     while amp.callbacks < settled:
         time.sleep(0.01)
-    assert amp.profile is louder and amp.status().output_rms_dbfs[0] - before == pytest.approx(6.0, abs=1.0)
+    assert amp.profile is louder and amp.status().output_rms_dbfs[0] - before == pytest.approx(
+        6.0, abs=1.0
+    )
     amp.stop()
     amp.stop()  # twice is harmless
     assert not amp.running and not amp.status().running and amp.stream.closed
@@ -136,8 +148,22 @@ def test_parse_command():
 
 
 def test_live_without_a_device_is_a_one_line_error():
-    result = subprocess.run([OPENHEAR, "amplify", "--live", "--audiogram", "N3", "--input-device", "no such mic",
-                             "--duration", "1"], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            OPENHEAR,
+            "amplify",
+            "--live",
+            "--audiogram",
+            "N3",
+            "--input-device",
+            "no such mic",
+            "--duration",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "device" in result.stderr, result.stderr
 
@@ -147,7 +173,9 @@ def test_choosing_a_noise_suppressor_live_swaps_it_in_and_reports_its_delay():
     x = tone(1000, 60.0, 0.3, RATE)
     _run(amp, x)
     plain = amp.processing_latency_ms
-    assert "noise spectral 0.5" in amp.command("noise spectral")  # strength defaults to 0.5 when off
+    assert "noise spectral 0.5" in amp.command(
+        "noise spectral"
+    )  # strength defaults to 0.5 when off
     y = _run(amp, x)
     assert amp.processing_latency_ms > plain
-    assert np.all(np.isfinite(y)) and _db(y[-RATE // 10:, 0]) > _db(x) - 20
+    assert np.all(np.isfinite(y)) and _db(y[-RATE // 10 :, 0]) > _db(x) - 20

@@ -14,13 +14,33 @@ def _high_band_db(x, rate):
     return 10 * np.log10(p[(f > 2000) & (f < 5000)].sum() + 1e-20)
 
 
-def test_simulated_loss_removes_highs_and_amplification_restores_them(long_speech, tmp_path, capsys):
+def test_simulated_loss_removes_highs_and_amplification_restores_them(
+    long_speech, tmp_path, capsys
+):
     x, rate = sf.read(long_speech.path, dtype="float32")
     clip = tmp_path / "clip.wav"
-    sf.write(clip, x[int(0.5 * rate): int(1.5 * rate)], rate)
+    sf.write(clip, x[int(0.5 * rate) : int(1.5 * rate)], rate)
     heard, amplified, aided = tmp_path / "heard.wav", tmp_path / "amp.wav", tmp_path / "aided.wav"
-    assert main(["simulate", str(clip), "-o", str(heard), "--audiogram", "N3", "--input-level", "65"]) == 0
-    assert main(["amplify", str(clip), "-o", str(amplified), "--audiogram", "N3", "--input-level", "65", "-q"]) == 0
+    assert (
+        main(["simulate", str(clip), "-o", str(heard), "--audiogram", "N3", "--input-level", "65"])
+        == 0
+    )
+    assert (
+        main(
+            [
+                "amplify",
+                str(clip),
+                "-o",
+                str(amplified),
+                "--audiogram",
+                "N3",
+                "--input-level",
+                "65",
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert main(["simulate", str(amplified), "-o", str(aided), "--audiogram", "N3", "-q"]) == 0
     assert "as heard by N3" in capsys.readouterr().out
 
@@ -36,6 +56,11 @@ def test_simulated_loss_removes_highs_and_amplification_restores_them(long_speec
 
 
 def test_bad_audiogram_is_a_one_line_error(long_speech, tmp_path, capsys):
-    assert main(["simulate", str(long_speech.path), "-o", str(tmp_path / "o.wav"), "--audiogram", "Q1"]) == 1
+    assert (
+        main(
+            ["simulate", str(long_speech.path), "-o", str(tmp_path / "o.wav"), "--audiogram", "Q1"]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such audiogram file or preset" in err

@@ -42,7 +42,9 @@ def test_vocabulary_option_spells_a_name_as_given(capsys, manifest):
     path = utterance(manifest, "cmu_arctic_aew_a0002").path  # "... apologized Whittemore."
     code, plain, _ = run(capsys, str(path))
     assert code == 0 and "Whittemore" not in plain
-    code, biased, _ = run(capsys, str(path), "--vocabulary", "Ramipril,Whittemore", "--vocabulary", "Okafor")
+    code, biased, _ = run(
+        capsys, str(path), "--vocabulary", "Ramipril,Whittemore", "--vocabulary", "Okafor"
+    )
     assert code == 0 and "Whittemore" in biased
 
 
@@ -73,7 +75,9 @@ def test_realtime_prints_each_event_with_its_emission_time(capsys, manifest):
     finals = [line for line in lines if "] final " in line]
     assert finals and all(line.startswith("[") for line in lines)
     emitted = [float(line[1:].split("s]")[0]) for line in lines]
-    assert emitted == sorted(emitted) and emitted[-1] >= u.duration_s - 0.1  # paced: not before the audio ends
+    assert (
+        emitted == sorted(emitted) and emitted[-1] >= u.duration_s - 0.1
+    )  # paced: not before the audio ends
     assert wer(u.text, " ".join(line.split(maxsplit=3)[-1] for line in finals)) <= 0.34
 
 
@@ -82,8 +86,12 @@ def test_stdin_pcm_prints_finals_as_plain_lines(manifest):
     audio, rate = sf.read(u.path, dtype="float32")
     stereo = np.stack([audio, audio], axis=1)
     pcm = (np.clip(stereo, -1, 1) * 32767).astype("<i2").tobytes()
-    proc = subprocess.run([OPENHEAR, "caption", "-", "--rate", str(rate), "--channels", "2"], input=pcm,
-                          capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [OPENHEAR, "caption", "-", "--rate", str(rate), "--channels", "2"],
+        input=pcm,
+        capture_output=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.decode()
     assert "\033" not in out and "\r" not in out  # piped: no in-place provisional line
@@ -108,7 +116,9 @@ def make_bad_input(tmp_path: Path, kind: str, long_speech) -> Path:
     return path
 
 
-@pytest.mark.parametrize("kind", ["missing", "directory", "empty", "text_named_wav", "truncated", "zero_length"])
+@pytest.mark.parametrize(
+    "kind", ["missing", "directory", "empty", "text_named_wav", "truncated", "zero_length"]
+)
 def test_bad_input_files_are_one_line_errors(capsys, tmp_path, long_speech, kind):
     code, out, err = run(capsys, make_bad_input(tmp_path, kind, long_speech))
     assert code == 1 and out == ""
@@ -127,8 +137,16 @@ def test_bad_input_files_are_one_line_errors(capsys, tmp_path, long_speech, kind
         ["--realtime", "-"],
         ["--vocabulary-file", "/nonexistent/names.txt"],
     ],
-    ids=["unknown-format", "bad-model", "output-dir-missing", "output-under-a-file", "no-such-input-device",
-         "nothing-to-caption", "realtime-stdin", "missing-vocabulary-file"],
+    ids=[
+        "unknown-format",
+        "bad-model",
+        "output-dir-missing",
+        "output-under-a-file",
+        "no-such-input-device",
+        "nothing-to-caption",
+        "realtime-stdin",
+        "missing-vocabulary-file",
+    ],
 )
 def test_bad_options_are_one_line_errors(capsys, tmp_path, long_speech, args):
     (tmp_path / "file").write_text("x")
@@ -149,8 +167,12 @@ def test_unwritable_output_file_is_a_one_line_error(capsys, tmp_path, long_speec
 
 @pytest.mark.parametrize("rate", ["0", "abc", "5"])
 def test_wrong_rate_for_stdin_is_a_one_line_error(rate):
-    proc = subprocess.run([OPENHEAR, "caption", "-", "--rate", rate], input=b"\x00" * 3200, capture_output=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [OPENHEAR, "caption", "-", "--rate", rate],
+        input=b"\x00" * 3200,
+        capture_output=True,
+        timeout=60,
+    )
     err = proc.stderr.decode()
     assert proc.returncode in (1, 2) and "Traceback" not in err and err.count("\n") == 1, err
     assert "--rate" in err
@@ -158,14 +180,28 @@ def test_wrong_rate_for_stdin_is_a_one_line_error(rate):
 
 @pytest.mark.parametrize("kind", ["missing", "truncated"])
 def test_bad_input_in_a_real_process(tmp_path, long_speech, kind):
-    proc = subprocess.run([OPENHEAR, "caption", str(make_bad_input(tmp_path, kind, long_speech))],
-                          capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [OPENHEAR, "caption", str(make_bad_input(tmp_path, kind, long_speech))],
+        capture_output=True,
+        timeout=60,
+    )
     err = proc.stderr.decode()
-    assert proc.returncode == 1 and proc.stdout == b"" and err.count("\n") == 1 and "Traceback" not in err
+    assert (
+        proc.returncode == 1
+        and proc.stdout == b""
+        and err.count("\n") == 1
+        and "Traceback" not in err
+    )
 
 
 def test_bad_model_in_a_real_process(tmp_path, long_speech):
-    proc = subprocess.run([OPENHEAR, "caption", str(long_speech.path), "--model", str(tmp_path)],
-                          capture_output=True, timeout=60, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    proc = subprocess.run(
+        [OPENHEAR, "caption", str(long_speech.path), "--model", str(tmp_path)],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     err = proc.stderr.decode()
-    assert proc.returncode == 1 and err.startswith("openhear: error: ") and err.count("\n") == 1, err
+    assert proc.returncode == 1 and err.startswith("openhear: error: ") and err.count("\n") == 1, (
+        err
+    )

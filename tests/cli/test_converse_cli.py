@@ -58,7 +58,10 @@ def test_kill_9_mid_conversation_loses_nothing_shown_as_final(manifest, isolated
     pcm = float_to_pcm16(resample(block.mono(), block.sample_rate, 16000))
     proc = subprocess.Popen(
         [OPENHEAR, "converse", "-", "--rate", "16000", "--no-disclosure"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=os.environ.copy(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
     )
 
     def talk():  # the other person speaks at real-time pace, 0.1 s at a time
@@ -86,7 +89,10 @@ def test_kill_9_mid_conversation_loses_nothing_shown_as_final(manifest, isolated
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
     conn = sqlite3.connect(isolated_data_dir / "transcripts.sqlite3")
-    stored = [row[0] for row in conn.execute("SELECT text FROM entries WHERE speaker = 'them' ORDER BY id")]
+    stored = [
+        row[0]
+        for row in conn.execute("SELECT text FROM entries WHERE speaker = 'them' ORDER BY id")
+    ]
     conn.close()
     assert stored[: len(shown)] == shown
     with TranscriptStore() as store:  # and the store still opens cleanly afterwards
@@ -100,9 +106,21 @@ def test_kill_9_mid_conversation_loses_nothing_shown_as_final(manifest, isolated
         (["converse", "--live", "x.wav"], "say what to caption", 2),
         (["converse", "-", "--realtime"], "--realtime paces a FILE", 2),
         (["converse", "--input", "/nonexistent.wav"], "no such file", 1),
-        (["converse", "--input", "{speech}", "--replies", "/nonexistent.txt"], "cannot read replies", 1),
-        (["converse", "--input", "{speech}", "--play", "--output-device", "9999"], "no audio output device", 1),
-        (["converse", "--input", "{speech}", "--voice", "/nonexistent.onnx", "--play"], "voice model not found", 1),
+        (
+            ["converse", "--input", "{speech}", "--replies", "/nonexistent.txt"],
+            "cannot read replies",
+            1,
+        ),
+        (
+            ["converse", "--input", "{speech}", "--play", "--output-device", "9999"],
+            "no audio output device",
+            1,
+        ),
+        (
+            ["converse", "--input", "{speech}", "--voice", "/nonexistent.onnx", "--play"],
+            "voice model not found",
+            1,
+        ),
         (["converse", "--live", "--input-device", "9999"], "no audio input device", 1),
     ],
 )
@@ -118,11 +136,17 @@ def test_empty_stdin_audio_is_a_one_line_error(capsys, monkeypatch):
     _one_line_error(capsys, ["converse", "-"], "no audio on stdin")
 
 
-def test_invalid_utf8_replies_stop_with_one_line_error_and_keep_the_transcript(capsys, tmp_path, manifest):
+def test_invalid_utf8_replies_stop_with_one_line_error_and_keep_the_transcript(
+    capsys, tmp_path, manifest
+):
     replies = tmp_path / "replies.txt"
     replies.write_bytes(b"[0.2] Hello there.\n[0.5] caf\xe9\n")
     speech = str(_utterance(manifest, "cmu_arctic_axb_a0005").path)
-    _one_line_error(capsys, ["converse", "--input", speech, "--replies", str(replies), "--no-disclosure"], "not valid UTF-8")
+    _one_line_error(
+        capsys,
+        ["converse", "--input", speech, "--replies", str(replies), "--no-disclosure"],
+        "not valid UTF-8",
+    )
     with TranscriptStore() as store:
         (c,) = store.list_conversations()
         assert [e.text for e in store.get(c.id).entries if e.speaker == "me"] == ["Hello there."]
@@ -137,7 +161,9 @@ def test_corrupt_store_is_refused_before_anything_runs(capsys, isolated_data_dir
     assert db.read_bytes() == np.arange(4096, dtype=np.uint8).tobytes()
 
 
-def test_read_only_data_directory_is_a_one_line_error(capsys, tmp_path, monkeypatch, make_read_only, manifest):
+def test_read_only_data_directory_is_a_one_line_error(
+    capsys, tmp_path, monkeypatch, make_read_only, manifest
+):
     monkeypatch.setenv("OPENHEAR_DATA_DIR", str(make_read_only(tmp_path / "locked") / "data"))
     speech = str(_utterance(manifest, "cmu_arctic_axb_a0005").path)
     _one_line_error(capsys, ["converse", "--input", speech], "read-only")

@@ -63,7 +63,9 @@ class Room(StandInCard):
 def test_live_conversation_with_a_typed_reply_and_its_echo(monkeypatch, manifest, standin_card):
     speech = next(u for u in manifest if u.id == "cmu_arctic_aew_a0003")
     audio = read_audio(speech.path)
-    card = standin_card(resample(audio.mono(), audio.sample_rate, RATE), lead_s=0.5, total_s=9.0, make=Room)
+    card = standin_card(
+        resample(audio.mono(), audio.sample_rate, RATE), lead_s=0.5, total_s=9.0, make=Room
+    )
     read_end, write_end = os.pipe()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(os.fdopen(read_end, "rb")))
 
@@ -85,5 +87,7 @@ def test_live_conversation_with_a_typed_reply_and_its_echo(monkeypatch, manifest
     assert me.text == REPLY
     assert card.played_s == pytest.approx(me.end_s - me.start_s, abs=0.05)
     assert card.played_s > 2.0
-    assert wer(speech.text, " ".join(e.text for e in them)) <= 0.2  # their words, and nothing of our echo
+    assert (
+        wer(speech.text, " ".join(e.text for e in them)) <= 0.2
+    )  # their words, and nothing of our echo
     assert all(e.start_s < me.start_s for e in them)

@@ -19,13 +19,30 @@ def _fails(capsys, argv, match, code=1):
 
 def test_fit_preset_writes_profile_and_chart(tmp_path, capsys):
     profile_path, chart = tmp_path / "p.json", tmp_path / "chart.png"
-    assert main(["fit", "--audiogram", "N4", "-o", str(profile_path), "--plot", str(chart), "--boost", "2"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                "--audiogram",
+                "N4",
+                "-o",
+                str(profile_path),
+                "--plot",
+                str(chart),
+                "--boost",
+                "2",
+            ]
+        )
+        == 0
+    )
     profile = read_profile(profile_path)
     assert profile.listener == preset("N4")
     assert profile.adjustments.boost_db == 2
     assert len(profile.left.bands) >= 8
     image = mpimg.imread(chart)
-    assert image.shape[0] > 300 and image.shape[1] > 2 * image.shape[0] * 0.9  # two charts side by side
+    assert (
+        image.shape[0] > 300 and image.shape[1] > 2 * image.shape[0] * 0.9
+    )  # two charts side by side
     red = (image[..., 0] > 0.7) & (image[..., 1] < 0.3) & (image[..., 2] < 0.3)
     blue = (image[..., 2] > 0.6) & (image[..., 0] < 0.3)
     assert red.sum() > 100 and blue.sum() > 100  # right ear in red, left in blue
@@ -34,7 +51,9 @@ def test_fit_preset_writes_profile_and_chart(tmp_path, capsys):
 
 def test_fit_from_csv_keeps_each_ear(tmp_path):
     csv = tmp_path / "mine.csv"
-    csv.write_text("frequency,left,right\n250,10,30\n500,15,35\n1000,20,45\n2000,30,55\n4000,40,65\n8000,50,70\n")
+    csv.write_text(
+        "frequency,left,right\n250,10,30\n500,15,35\n1000,20,45\n2000,30,55\n4000,40,65\n8000,50,70\n"
+    )
     assert main(["fit", "--audiogram", str(csv), "-o", str(tmp_path / "p.json"), "-q"]) == 0
     profile = read_profile(tmp_path / "p.json")
     left = np.array([b.gain_db for b in profile.left.bands])
@@ -42,12 +61,15 @@ def test_fit_from_csv_keeps_each_ear(tmp_path):
     assert np.all(right >= left) and np.any(right > left + 5)
 
 
-@pytest.mark.parametrize("content, match", [
-    ("", "is empty"),
-    ("frequency,left,right\n500,10,10\n250,10,10\n4000,10,10\n", "must ascend"),
-    ("frequency,left,right\n250,10,10\n500,10,200\n4000,10,10\n", "outside -10 to 120 dB HL"),
-    ("frequency,left\n250,10\n4000,10\n", "right"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ("", "is empty"),
+        ("frequency,left,right\n500,10,10\n250,10,10\n4000,10,10\n", "must ascend"),
+        ("frequency,left,right\n250,10,10\n500,10,200\n4000,10,10\n", "outside -10 to 120 dB HL"),
+        ("frequency,left\n250,10\n4000,10\n", "right"),
+    ],
+)
 def test_bad_audiograms(tmp_path, capsys, content, match):
     path = tmp_path / "bad.csv"
     path.write_text(content)
@@ -57,9 +79,15 @@ def test_bad_audiograms(tmp_path, capsys, content, match):
 
 def test_bad_options(tmp_path, capsys):
     out = str(tmp_path / "p.json")
-    _fails(capsys, ["fit", "--audiogram", "N3", "-o", out, "--max-output", "120"], "max_output_db_spl")
+    _fails(
+        capsys, ["fit", "--audiogram", "N3", "-o", out, "--max-output", "120"], "max_output_db_spl"
+    )
     _fails(capsys, ["fit", "--audiogram", "X7", "-o", out], "no such audiogram file or preset")
-    _fails(capsys, ["fit", "--audiogram", "N3", "-o", str(tmp_path / "missing" / "p.json")], "cannot write")
+    _fails(
+        capsys,
+        ["fit", "--audiogram", "N3", "-o", str(tmp_path / "missing" / "p.json")],
+        "cannot write",
+    )
     with pytest.raises(SystemExit) as info:
         main(["fit", "--audiogram", "N3"])
     assert info.value.code == 2

@@ -20,7 +20,10 @@ def test_add_list_speak_remove(capsys, tmp_path):
     assert main(["phrases", "add", "thanks", "Thank you very much."]) == 0
     assert main(["phrases", "list"]) == 0
     out = capsys.readouterr().out
-    assert "1  deaf: I am deaf. Please write it down." in out and "2  thanks: Thank you very much." in out
+    assert (
+        "1  deaf: I am deaf. Please write it down." in out
+        and "2  thanks: Thank you very much." in out
+    )
     for key in ("deaf", "2"):
         wav = tmp_path / f"{key}.wav"
         assert main(["phrases", "speak", key, "-o", str(wav)]) == 0
@@ -66,7 +69,9 @@ def test_phrasebook_from_a_newer_version_is_reported_and_never_wiped(capsys, iso
     assert db.read_bytes() == before
 
 
-def test_read_only_data_directory_is_a_one_line_error(capsys, tmp_path, monkeypatch, make_read_only):
+def test_read_only_data_directory_is_a_one_line_error(
+    capsys, tmp_path, monkeypatch, make_read_only
+):
     locked = make_read_only(tmp_path / "locked")
     monkeypatch.setenv("OPENHEAR_DATA_DIR", str(locked / "data"))
     _one_line_error(capsys, ["phrases", "add", "hi", "Hello."], "read-only")

@@ -56,7 +56,9 @@ def test_stdin_speaks_each_line(tmp_path, monkeypatch):
     audio, rate = sf.read(out)
     quiet = np.abs(audio) < 1e-3
     longest_gap = max(len(run) for run in "".join("1" if q else "0" for q in quiet).split("0"))
-    assert longest_gap / rate > 0.6  # the two lines were spoken as two utterances with the pause between
+    assert (
+        longest_gap / rate > 0.6
+    )  # the two lines were spoken as two utterances with the pause between
 
 
 @pytest.mark.parametrize("text", ["Привет, как дела?", "你好", "Thanks 😀🎉"])
@@ -109,7 +111,9 @@ def test_one_megabyte_on_stdin_streams_without_reading_it_all():
     psutil = pytest.importorskip("psutil")
     megabyte = b"Please remember to water the plants while I am away.\n" * 20_000
     written = []
-    proc = subprocess.Popen([OPENHEAR, "speak", "-", "--raw"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [OPENHEAR, "speak", "-", "--raw"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
 
     def feed():
         try:
@@ -132,7 +136,9 @@ def test_one_megabyte_on_stdin_streams_without_reading_it_all():
         writer.join(timeout=10)
     assert len(speech) == 22050 * 40
     assert consumed < len(megabyte) / 4  # speech began long before the input was read
-    assert rss < 400_000_000  # the voice and one sentence at a time (about 260 MB here), nothing per megabyte
+    assert (
+        rss < 400_000_000
+    )  # the voice and one sentence at a time (about 260 MB here), nothing per megabyte
 
 
 def test_speak_plays_sentence_by_sentence_on_the_output_device(standin_card):
@@ -140,6 +146,8 @@ def test_speak_plays_sentence_by_sentence_on_the_output_device(standin_card):
     assert main(["speak", "Good morning. How are you today?"]) == 0
     (stream,) = card.streams
     assert stream.rate == 22050 and stream.stopped
-    assert len(stream.written) == 2  # one write per sentence: the first plays while the second is made
+    assert (
+        len(stream.written) == 2
+    )  # one write per sentence: the first plays while the second is made
     assert all(w.dtype == np.float32 and w.shape[1] == 1 for w in stream.written)
     assert sum(w.shape[0] for w in stream.written) / 22050 > 1.5

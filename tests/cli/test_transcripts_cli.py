@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import sqlite3
 
@@ -43,10 +42,16 @@ def test_export_every_format(capsys, tmp_path, conversation_id):
     cid = str(conversation_id)
     assert main(["transcripts", "export", cid, "-f", "vtt", "-o", str(tmp_path / "t.vtt")]) == 0
     vtt = webvtt.read(str(tmp_path / "t.vtt"))
-    assert [(c.voice, c.text) for c in vtt.captions] == [("Them", "What can I get you?"), ("Me", "A loaf of bread, please.")]
+    assert [(c.voice, c.text) for c in vtt.captions] == [
+        ("Them", "What can I get you?"),
+        ("Me", "A loaf of bread, please."),
+    ]
     assert main(["transcripts", "export", cid, "-f", "srt"]) == 0
     subs = list(srt.parse(capsys.readouterr().out))
-    assert [s.content for s in subs] == ["Them: What can I get you?", "Me: A loaf of bread, please."]
+    assert [s.content for s in subs] == [
+        "Them: What can I get you?",
+        "Me: A loaf of bread, please.",
+    ]
     assert main(["transcripts", "export", cid, "-f", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["segments"][1]["speaker"] == "Me"
     assert main(["transcripts", "export", cid]) == 0
@@ -61,7 +66,9 @@ def test_rm(capsys, conversation_id):
 
 @pytest.mark.parametrize("action", [["show"], ["export"], ["rm"], ["export", "-f", "vtt"]])
 @pytest.mark.parametrize("bad_id", ["999", "abc"])
-def test_unknown_id_is_a_one_line_error_and_nothing_changes(capsys, conversation_id, action, bad_id):
+def test_unknown_id_is_a_one_line_error_and_nothing_changes(
+    capsys, conversation_id, action, bad_id
+):
     argv = ["transcripts", action[0], bad_id, *action[1:]]
     _one_line_error(capsys, argv, "transcript")
     with TranscriptStore() as store:
@@ -69,7 +76,11 @@ def test_unknown_id_is_a_one_line_error_and_nothing_changes(capsys, conversation
 
 
 def test_export_to_an_unwritable_path_is_a_one_line_error(capsys, conversation_id):
-    _one_line_error(capsys, ["transcripts", "export", str(conversation_id), "-o", "/nonexistent/x.txt"], "cannot write")
+    _one_line_error(
+        capsys,
+        ["transcripts", "export", str(conversation_id), "-o", "/nonexistent/x.txt"],
+        "cannot write",
+    )
 
 
 def test_corrupt_store_is_reported_and_never_wiped(capsys, isolated_data_dir):
@@ -83,7 +94,9 @@ def test_corrupt_store_is_reported_and_never_wiped(capsys, isolated_data_dir):
     assert db.read_bytes() == b"SQLite format 3\x00" + b"\xff" * 5000
 
 
-def test_store_from_a_newer_version_is_reported_and_never_wiped(capsys, isolated_data_dir, conversation_id):
+def test_store_from_a_newer_version_is_reported_and_never_wiped(
+    capsys, isolated_data_dir, conversation_id
+):
     db = isolated_data_dir / "transcripts.sqlite3"
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA user_version=3")
@@ -93,6 +106,8 @@ def test_store_from_a_newer_version_is_reported_and_never_wiped(capsys, isolated
     assert db.read_bytes() == before
 
 
-def test_read_only_data_directory_is_a_one_line_error(capsys, conversation_id, isolated_data_dir, make_read_only):
+def test_read_only_data_directory_is_a_one_line_error(
+    capsys, conversation_id, isolated_data_dir, make_read_only
+):
     make_read_only(isolated_data_dir)
     _one_line_error(capsys, ["transcripts", "list"], "read-only")

@@ -33,7 +33,9 @@ def test_random_block_sizes_give_the_same_output_as_one_block(long_speech, n3):
     parts, i = [], 0
     while i < len(x):
         n = int(rng.integers(1, 1024))
-        parts.append(chunked.process(stereo[i: i + n]).copy())  # the output is valid until the next call
+        parts.append(
+            chunked.process(stereo[i : i + n]).copy()
+        )  # the output is valid until the next call
         i += n
     got = np.concatenate(parts)
     assert np.max(np.abs(expected)) > 0.01
@@ -45,7 +47,7 @@ def test_flat_fitting_is_flat_within_1_db_from_250_hz_to_8_khz():
     for freq in (250, 400, 630, 1000, 1600, 2500, 4000, 6300, 8000):
         x = tone(freq, 60.0, 0.4, RATE)
         y = amplify_array(x, RATE, flat)[:, 0]
-        gain = level_db_spl(y[RATE // 5:]) - level_db_spl(x[RATE // 5:])
+        gain = level_db_spl(y[RATE // 5 :]) - level_db_spl(x[RATE // 5 :])
         assert abs(gain - 10.0) <= 1.0, (freq, gain)
 
 
@@ -56,8 +58,8 @@ def test_nal_r_fitting_matches_its_targets_within_3_db(name):
     profile = fit_listener(preset(name)).with_adjustments(max_output_db_spl=111)
     x = speech_shaped_noise(65.0, 3.0, RATE, seed=1)
     y = amplify_array(x, RATE, profile)[:, 0]
-    f, px = welch(x[RATE // 2:], RATE, nperseg=8192)
-    _, py = welch(y[RATE // 2:], RATE, nperseg=8192)
+    f, px = welch(x[RATE // 2 :], RATE, nperseg=8192)
+    _, py = welch(y[RATE // 2 :], RATE, nperseg=8192)
     for band in profile.left.bands:
         near = (f > band.center_hz * 0.95) & (f < band.center_hz * 1.05)
         measured = 10 * np.log10(py[near].sum() / px[near].sum())
@@ -82,7 +84,7 @@ def test_compression_narrows_a_40_db_input_range(n3):
     outs = []
     for level in (40.0, 80.0):
         x = tone(2000, level, 0.5, RATE)
-        outs.append(level_db_spl(amplify_array(x, RATE, n3)[RATE // 4:, 0]))
+        outs.append(level_db_spl(amplify_array(x, RATE, n3)[RATE // 4 :, 0]))
     ratio = n3.left.bands[5].ratio
     assert outs[1] - outs[0] == pytest.approx(40.0 / ratio, abs=2.0)
 
@@ -93,10 +95,14 @@ def test_gain_ramps_in_at_start(n3):
     ear.prepare(RATE, 4096)
     y = ear.process(x)
     ms = RATE // 1000
-    gain_db = np.array([level_db_spl(y[i: i + ms]) for i in range(5 * ms, len(y) - ms, ms)]) - level_db_spl(x)
+    gain_db = np.array(
+        [level_db_spl(y[i : i + ms]) for i in range(5 * ms, len(y) - ms, ms)]
+    ) - level_db_spl(x)
     steady = gain_db[-50:].mean()
     assert steady > 12.0  # the fitting amplifies a 1 kHz tone at 65 dB SPL by about 16 dB
-    assert gain_db[0] < 4.0  # once the tone is through the 4 ms filterbank: near unity gain, no blast
+    assert (
+        gain_db[0] < 4.0
+    )  # once the tone is through the 4 ms filterbank: near unity gain, no blast
     assert np.all(np.abs(np.diff(gain_db[:100])) < 1.5)  # rises smoothly (< 1.5 dB per ms), no step
     # in full after the 20 ms ramp; until the compressor's 50 ms attack has caught up with the tone
     # it gives a little more (within 1 dB), never less
@@ -107,12 +113,19 @@ def test_slider_change_glides_instead_of_jumping(n3):
     x = tone(1000, 65.0, 1.0, RATE)
     ear = EarChain(EarSettings.from_profile(n3, "left"))
     ear.prepare(RATE, 512)
-    first = np.concatenate([ear.process(x[i: i + 512]).copy() for i in range(0, RATE // 2, 512)])
+    first = np.concatenate([ear.process(x[i : i + 512]).copy() for i in range(0, RATE // 2, 512)])
     ear.update(EarSettings.from_profile(n3.with_adjustments(boost_db=12), "left"))
-    second = np.concatenate([ear.process(x[i: i + 512]).copy() for i in range(RATE // 2 - RATE // 2 % 512 + 512, RATE, 512)])
+    second = np.concatenate(
+        [
+            ear.process(x[i : i + 512]).copy()
+            for i in range(RATE // 2 - RATE // 2 % 512 + 512, RATE, 512)
+        ]
+    )
     ms = RATE // 1000
-    env = np.array([np.sqrt(np.mean(second[i: i + ms] ** 2)) for i in range(0, len(second) - ms, ms)])
-    before = np.sqrt(np.mean(first[-RATE // 10:] ** 2))
+    env = np.array(
+        [np.sqrt(np.mean(second[i : i + ms] ** 2)) for i in range(0, len(second) - ms, ms)]
+    )
+    before = np.sqrt(np.mean(first[-RATE // 10 :] ** 2))
     assert env[-20:].mean() / before == pytest.approx(10 ** (12 / 20), rel=0.1)
     assert np.max(np.diff(20 * np.log10(env))) < 1.5  # < 1.5 dB per ms: a glide, not a click
 
@@ -131,7 +144,7 @@ class _Delay:
 
     def process(self, block):
         joined = np.concatenate([self._buf, block])
-        self._buf = joined[len(block):]
+        self._buf = joined[len(block) :]
         return joined[: len(block)]
 
 

@@ -18,7 +18,9 @@ def path(request, monkeypatch):
 
 
 @pytest.mark.parametrize("n", [192, 191, 1024])
-@pytest.mark.parametrize("real, complex_", [(np.float64, np.complex128), (np.float32, np.complex64)])
+@pytest.mark.parametrize(
+    "real, complex_", [(np.float64, np.complex128), (np.float32, np.complex64)]
+)
 @pytest.mark.parametrize("shape", [(), (16,)])
 def test_forward_and_inverse_equal_np_fft(path, n, real, complex_, shape):
     rng = np.random.default_rng(n)

@@ -17,7 +17,7 @@ def test_unchanged_spectra_give_the_input_delayed_by_latency(sample_rate):
     x = rng.standard_normal(sample_rate // 2).astype(np.float32)
     out, i = [], 0
     while i < len(x):
-        block = x[i: i + int(rng.integers(1, 500))]
+        block = x[i : i + int(rng.integers(1, 500))]
         i += len(block)
         y = fb.synthesize(fb.analyze(block), len(block))
         assert len(y) == len(block)

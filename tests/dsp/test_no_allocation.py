@@ -42,7 +42,7 @@ def _traced_growth_and_peak(chain: StereoChain, x: np.ndarray, frames: int) -> t
         tracemalloc.reset_peak()
         before, _ = tracemalloc.get_traced_memory()
         for i in range(0, len(x), frames):
-            chain.process(x[i: i + frames])
+            chain.process(x[i : i + frames])
         after, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -54,14 +54,20 @@ def _measure(frames: int, noise: str) -> dict[int, tuple[int, int]]:
     profile = fit_listener(preset("N3")).with_adjustments(boost_db=10, noise_suppression=noise)
     chain = StereoChain.from_profile(profile)
     chain.prepare(RATE, MAX_BLOCK_FRAMES)
-    warm_up = _level_jumps(max(40, RATE // 5 // frames), frames)  # at least 200 ms: past the neural suppressors' delay
-    for i in range(0, len(warm_up), frames):  # first calls of every code path (ramp, limiter, compressor)
-        chain.process(warm_up[i: i + frames])
+    warm_up = _level_jumps(
+        max(40, RATE // 5 // frames), frames
+    )  # at least 200 ms: past the neural suppressors' delay
+    for i in range(
+        0, len(warm_up), frames
+    ):  # first calls of every code path (ramp, limiter, compressor)
+        chain.process(warm_up[i : i + frames])
     results = {}
     for n_blocks in (50, 200):
         x = _level_jumps(n_blocks, frames)
         results[n_blocks] = _traced_growth_and_peak(chain, x, frames)
-        peak = max(float(np.abs(chain.process(x[i: i + frames])).max()) for i in range(0, len(x), frames))
+        peak = max(
+            float(np.abs(chain.process(x[i : i + frames])).max()) for i in range(0, len(x), frames)
+        )
         # the same signal makes the limiter work
         assert abs(peak - chain.left._limiter.ceiling) <= 1e-3 * chain.left._limiter.ceiling, peak
     return results
@@ -72,7 +78,9 @@ def _measure(frames: int, noise: str) -> dict[int, tuple[int, int]]:
 def test_prepared_stereo_chain_allocates_nothing_per_block(frames, noise):
     """The chain alone, with the spectral suppressor (the low-latency choice), and with the neural ones
     at their own rate (48 kHz; what their native libraries allocate is not traced)."""
-    run = subprocess.run([sys.executable, __file__, str(frames), noise], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, __file__, str(frames), noise], capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stderr
     results = {int(k): v for k, v in json.loads(run.stdout).items()}
     for growth, peak in results.values():

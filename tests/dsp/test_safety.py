@@ -21,12 +21,21 @@ def _hostile_signals() -> dict[str, np.ndarray]:
     n = RATE
     impulses = np.zeros(n, np.float32)
     impulses[:: RATE // 10] = 1.0
-    impulses[RATE // 2 + 1:: RATE // 7] = -1.0
-    square = np.where(np.sin(2 * np.pi * 300 * np.arange(n) / RATE) >= 0, 1.0, -1.0).astype(np.float32)
+    impulses[RATE // 2 + 1 :: RATE // 7] = -1.0
+    square = np.where(np.sin(2 * np.pi * 300 * np.arange(n) / RATE) >= 0, 1.0, -1.0).astype(
+        np.float32
+    )
     quiet = speech_shaped_noise(45.0, 0.5, RATE, seed=2)
-    jumps = np.concatenate([quiet, quiet * 100.0, quiet, quiet * 100.0]).astype(np.float32)  # +40 dB steps
+    jumps = np.concatenate([quiet, quiet * 100.0, quiet, quiet * 100.0]).astype(
+        np.float32
+    )  # +40 dB steps
     tone_jump = np.concatenate([tone(3000, 40.0, 0.5, RATE), tone(3000, 80.0, 0.5, RATE)])
-    return {"impulses": impulses, "full-scale square": square, "40 dB jumps": jumps, "tone jump": tone_jump}
+    return {
+        "impulses": impulses,
+        "full-scale square": square,
+        "40 dB jumps": jumps,
+        "tone jump": tone_jump,
+    }
 
 
 @pytest.mark.parametrize("ceiling_db", [80.0, 100.0, 111.0])
@@ -73,10 +82,14 @@ def test_limiter_releases_with_its_time_constant_and_streams_exactly():
     for ms in (5, 10, 20):
         n = ms * RATE // 1000
         assert y[n] / x[n] == pytest.approx(np.exp(n / (0.05 * RATE)) / 2, rel=1e-3)
-    assert np.all(y[RATE * 40 // 1000:] == x[RATE * 40 // 1000:])  # 2 e^(-t/50 ms) < 1 after 35 ms
+    assert np.all(
+        y[RATE * 40 // 1000 :] == x[RATE * 40 // 1000 :]
+    )  # 2 e^(-t/50 ms) < 1 after 35 ms
 
     rng = np.random.default_rng(5)
-    signal = (rng.standard_normal(RATE) * np.repeat(rng.uniform(0.05, 0.6, 50), RATE // 50)).astype(np.float32)
+    signal = (rng.standard_normal(RATE) * np.repeat(rng.uniform(0.05, 0.6, 50), RATE // 50)).astype(
+        np.float32
+    )
     whole = PeakLimiter(0.5)
     whole.prepare(RATE, RATE)
     expected = whole.process(signal)
@@ -85,7 +98,9 @@ def test_limiter_releases_with_its_time_constant_and_streams_exactly():
     parts, i = [], 0
     while i < len(signal):
         n = int(rng.integers(1, 3000))
-        parts.append(chunked.process(signal[i: i + n]).copy())  # the output is valid until the next call
+        parts.append(
+            chunked.process(signal[i : i + n]).copy()
+        )  # the output is valid until the next call
         i += n
     np.testing.assert_allclose(np.concatenate(parts), expected, rtol=1e-5, atol=1e-7)
     assert np.max(np.abs(expected)) <= 0.5
@@ -105,6 +120,8 @@ def test_thd_plus_n_at_70_db_spl_is_at_most_5_percent(freq):
     profile = fit_listener(preset("N3"))
     x = tone(freq, 70.0, 1.0, RATE)
     y = amplify_array(x, RATE, profile)[:, 0]
-    steady = y[RATE // 2:]
-    assert np.sqrt(np.mean(steady**2)) > 2 * amplitude_for_rms_db(70.0)  # amplified, below the ceiling
+    steady = y[RATE // 2 :]
+    assert np.sqrt(np.mean(steady**2)) > 2 * amplitude_for_rms_db(
+        70.0
+    )  # amplified, below the ceiling
     assert _thd_plus_n(steady, freq) <= 0.05

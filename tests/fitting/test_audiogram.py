@@ -8,9 +8,17 @@ from pathlib import Path
 import pytest
 
 from openhear.errors import OpenhearError
-from openhear.fitting.audiogram import PRESET_NAMES, Audiogram, listener_to_dict, load_listener, preset
+from openhear.fitting.audiogram import (
+    PRESET_NAMES,
+    Audiogram,
+    listener_to_dict,
+    load_listener,
+    preset,
+)
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "audiograms" / "bisgaard_2010.json"
+SHARED = (
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "audiograms" / "bisgaard_2010.json"
+)
 FREQS = [250, 500, 1000, 2000, 4000, 8000]
 
 
@@ -37,8 +45,12 @@ def test_own_json_round_trip(tmp_path):
 
 
 def test_clarity_listener_and_listeners_file(tmp_path):
-    one = {"name": "L0001", "audiogram_cfs": FREQS, "audiogram_levels_l": [10, 20, 30, 40, 50, 60],
-           "audiogram_levels_r": [15, 25, 35, 45, 55, 65]}
+    one = {
+        "name": "L0001",
+        "audiogram_cfs": FREQS,
+        "audiogram_levels_l": [10, 20, 30, 40, 50, 60],
+        "audiogram_levels_r": [15, 25, 35, 45, 55, 65],
+    }
     (tmp_path / "one.json").write_text(json.dumps(one))
     (tmp_path / "many.json").write_text(json.dumps({"L0001": one}))
     for name in ("one.json", "many.json"):
@@ -50,7 +62,10 @@ def test_clarity_listener_and_listeners_file(tmp_path):
 
 def test_csv(tmp_path):
     path = tmp_path / "a.csv"
-    path.write_text("frequency,left,right\n" + "\n".join(f"{f},{i * 10},{i * 10 + 5}" for i, f in enumerate(FREQS)))
+    path.write_text(
+        "frequency,left,right\n"
+        + "\n".join(f"{f},{i * 10},{i * 10 + 5}" for i, f in enumerate(FREQS))
+    )
     listener = load_listener(path)
     assert listener.left.frequencies_hz == tuple(float(f) for f in FREQS)
     assert listener.right.levels_db_hl[-1] == 55
@@ -71,21 +86,48 @@ def _clarity(**overrides):
     "name, text, message",
     [
         ("missing_ear.json", _clarity(audiogram_levels_r=None), "no right ear"),
-        ("missing_ear_own.json", json.dumps({"left": {"frequencies_hz": FREQS, "levels_db_hl": [0] * 6}}),
-         "no right ear"),
-        ("unsorted.json", _clarity(audiogram_cfs=[250, 1000, 500, 2000, 4000, 8000]), "must ascend"),
-        ("duplicate.json", _clarity(audiogram_cfs=[250, 500, 500, 2000, 4000, 8000]), "appears twice"),
-        ("loud.json", _clarity(audiogram_levels_l=[10, 10, 130, 10, 10, 10]), "outside -10 to 120 dB HL"),
-        ("quiet.json", _clarity(audiogram_levels_l=[10, -20, 10, 10, 10, 10]), "outside -10 to 120 dB HL"),
+        (
+            "missing_ear_own.json",
+            json.dumps({"left": {"frequencies_hz": FREQS, "levels_db_hl": [0] * 6}}),
+            "no right ear",
+        ),
+        (
+            "unsorted.json",
+            _clarity(audiogram_cfs=[250, 1000, 500, 2000, 4000, 8000]),
+            "must ascend",
+        ),
+        (
+            "duplicate.json",
+            _clarity(audiogram_cfs=[250, 500, 500, 2000, 4000, 8000]),
+            "appears twice",
+        ),
+        (
+            "loud.json",
+            _clarity(audiogram_levels_l=[10, 10, 130, 10, 10, 10]),
+            "outside -10 to 120 dB HL",
+        ),
+        (
+            "quiet.json",
+            _clarity(audiogram_levels_l=[10, -20, 10, 10, 10, 10]),
+            "outside -10 to 120 dB HL",
+        ),
         ("text.json", _clarity(audiogram_levels_l=[10, "x", 10, 10, 10, 10]), "must be numbers"),
-        ("short.json", _clarity(audiogram_cfs=[250, 500, 1000, 2000, 3000, 3500]), "must reach at least 500 to 4000"),
+        (
+            "short.json",
+            _clarity(audiogram_cfs=[250, 500, 1000, 2000, 3000, 3500]),
+            "must reach at least 500 to 4000",
+        ),
         ("length.json", _clarity(audiogram_levels_l=[10] * 5), "6 frequencies but 5 thresholds"),
         ("empty.json", "", "is empty"),
         ("blank.csv", "  \n\n", "is empty"),
-        ("broken.json", "{\"left\": [", "not valid JSON"),
+        ("broken.json", '{"left": [', "not valid JSON"),
         ("other.json", json.dumps({"hello": 1}), "not an audiogram"),
-        ("nonnumeric.csv", "frequency,left,right\n500,10,10\n1000,ten,10\n4000,10,10\n", "is not a number"),
-        ("noright.csv", "frequency,left\n500,10\n4000,10\n", "needs a \"right\" column"),
+        (
+            "nonnumeric.csv",
+            "frequency,left,right\n500,10,10\n1000,ten,10\n4000,10,10\n",
+            "is not a number",
+        ),
+        ("noright.csv", "frequency,left\n500,10\n4000,10\n", 'needs a "right" column'),
         ("gap.csv", "frequency,left,right\n500,10,\n4000,10,10\n", "has no right value"),
     ],
 )
@@ -98,7 +140,9 @@ def test_bad_audiograms_are_one_line_errors(tmp_path, name, text, message):
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("source, message", [("N9", "no such audiogram file or preset"), ("/", "is a directory")])
+@pytest.mark.parametrize(
+    "source, message", [("N9", "no such audiogram file or preset"), ("/", "is a directory")]
+)
 def test_unknown_preset_or_path(source, message):
     with pytest.raises(OpenhearError, match=message):
         load_listener(source)

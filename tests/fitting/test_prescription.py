@@ -53,7 +53,9 @@ def test_prescribed_gain_applies_at_65_and_compresses_around_it():
     fitting = prescribe_ear(preset("N4").left)
     assert len(fitting.bands) >= 8
     g50, g65, g80 = (fitting.gains_db_for_speech(level) for level in (50, 65, 80))
-    assert g65 == pytest.approx([b.gain_db for b in fitting.bands], abs=0.01)  # levels stored to 0.01 dB
+    assert g65 == pytest.approx(
+        [b.gain_db for b in fitting.bands], abs=0.01
+    )  # levels stored to 0.01 dB
     assert np.all(g50 > g65) and np.all(g65 > g80)
     # 15 dB more input gives 15 * (1 - 1/ratio) dB less gain in every compressing band
     ratios = np.array([b.ratio for b in fitting.bands])
@@ -66,7 +68,9 @@ def test_speech_peaks_get_nal_r_and_the_long_term_level_more_as_the_loss_grows(n
     ear = preset(name).left
     fitting = prescribe_ear(ear)
     nal_r = nal_r_gains_db(ear, fitting.centers_hz)
-    assert fitting.gains_db_for_speech(65.0 + SPEECH_PEAKS_ABOVE_LTASS_DB) == pytest.approx(nal_r, abs=0.02)
+    assert fitting.gains_db_for_speech(65.0 + SPEECH_PEAKS_ABOVE_LTASS_DB) == pytest.approx(
+        nal_r, abs=0.02
+    )
     extra = fitting.gains_db_for_speech(65.0) - nal_r
     ratios = np.array([b.ratio for b in fitting.bands])
     assert extra == pytest.approx(SPEECH_PEAKS_ABOVE_LTASS_DB * (1 - 1 / ratios), abs=0.02)

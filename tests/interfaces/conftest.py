@@ -15,7 +15,9 @@ from openhear.server.services import Services
 @pytest.fixture(scope="session")
 def services(tmp_path_factory, transcriber, voice) -> Services:
     """The models loaded once for every interface test (HTTP and Wyoming)."""
-    return Services(data_dir=tmp_path_factory.mktemp("interfaces-data"), transcribers=[transcriber], voice=voice)
+    return Services(
+        data_dir=tmp_path_factory.mktemp("interfaces-data"), transcribers=[transcriber], voice=voice
+    )
 
 
 @pytest.fixture
@@ -24,8 +26,12 @@ def openai_client(services):
 
     def make(options: ServerOptions = ServerOptions(), api_key: str = "none") -> openai.AsyncOpenAI:
         app = create_app(options, services)
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost")
-        return openai.AsyncOpenAI(api_key=api_key, base_url="http://localhost/v1", http_client=http, max_retries=0)
+        http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        )
+        return openai.AsyncOpenAI(
+            api_key=api_key, base_url="http://localhost/v1", http_client=http, max_retries=0
+        )
 
     return make
 

@@ -66,7 +66,9 @@ async def _send_audio(client, samples: np.ndarray, rate: int, chunk_frames: int 
     await client.write_event(AudioStart(rate=rate, width=2, channels=1).event())
     pcm = float_to_pcm16(samples)
     for i in range(0, len(pcm), 2 * chunk_frames):
-        await client.write_event(AudioChunk(rate=rate, width=2, channels=1, audio=pcm[i : i + 2 * chunk_frames]).event())
+        await client.write_event(
+            AudioChunk(rate=rate, width=2, channels=1, audio=pcm[i : i + 2 * chunk_frames]).event()
+        )
     await client.write_event(AudioStop().event())
 
 
@@ -76,7 +78,10 @@ def test_describe_names_both_programs(services):
         return Info.from_event((await _until(client, "info"))[-1])
 
     info = talk(services, script)
-    assert info.asr[0].models[0].languages == ["en"] and info.tts[0].voices[0].name == "en_US-joe-medium"
+    assert (
+        info.asr[0].models[0].languages == ["en"]
+        and info.tts[0].voices[0].name == "en_US-joe-medium"
+    )
     only_tts = talk(services, script, asr=False)
     assert not only_tts.asr and only_tts.tts
 
@@ -100,7 +105,9 @@ def test_real_speech_in_transcript_out(services, long_speech, transcribed):
 
 def test_text_in_speech_out(services):
     async def script(client):
-        await client.write_event(Synthesize(text="The kettle is boiling. Come and get your tea.").event())
+        await client.write_event(
+            Synthesize(text="The kettle is boiling. Come and get your tea.").event()
+        )
         return await _until(client, "audio-stop")
 
     events = talk(services, script)
@@ -128,15 +135,24 @@ def test_bad_events_get_error_events_and_the_connection_lives_on(services):
             await client.write_event(event)
             errors.append(Error.from_event((await _until(client, "error"))[-1]))
         await client.write_event(AudioStart(rate=16000, width=7, channels=1).event())
-        await client.write_event(AudioChunk(rate=16000, width=7, channels=1, audio=b"\0" * 70).event())
+        await client.write_event(
+            AudioChunk(rate=16000, width=7, channels=1, audio=b"\0" * 70).event()
+        )
         errors.append(Error.from_event((await _until(client, "error"))[-1]))
         await client.write_event(Describe().event())
         await _until(client, "info")
         return errors
 
     codes = [e.code for e in talk(services, script)]
-    assert codes == ["no-audio-start", "no-audio-start", "empty-text", "bad-event", "unsupported-event",
-                     "unsupported-language", "bad-audio-format"]
+    assert codes == [
+        "no-audio-start",
+        "no-audio-start",
+        "empty-text",
+        "bad-event",
+        "unsupported-event",
+        "unsupported-language",
+        "bad-audio-format",
+    ]
 
     async def asr_on_tts_server(client):
         await client.write_event(AudioStart(rate=16000, width=2, channels=1).event())
@@ -154,8 +170,16 @@ def test_command_serves_until_ctrl_c(tmp_path):
     """The real `openhear wyoming` process: it listens, answers, and Ctrl+C stops it cleanly."""
     port = _free_port()
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "openhear"), "wyoming", "--only", "tts", "--uri", f"tcp://127.0.0.1:{port}"],
-        stderr=subprocess.PIPE, text=True,
+        [
+            str(Path(sys.executable).parent / "openhear"),
+            "wyoming",
+            "--only",
+            "tts",
+            "--uri",
+            f"tcp://127.0.0.1:{port}",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert "text-to-speech at" in proc.stderr.readline()

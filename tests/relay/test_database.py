@@ -24,7 +24,9 @@ def test_new_database_is_created_in_wal_mode_at_our_version(tmp_path):
 def test_migrations_run_once_and_in_order(tmp_path):
     path = tmp_path / "db.sqlite3"
     open_database(path, [_v1], "test db").close()
-    conn = open_database(path, [_v1, lambda c: c.execute("ALTER TABLE t ADD COLUMN y TEXT")], "test db")
+    conn = open_database(
+        path, [_v1, lambda c: c.execute("ALTER TABLE t ADD COLUMN y TEXT")], "test db"
+    )
     assert [row[1] for row in conn.execute("PRAGMA table_info(t)")] == ["x", "y"]
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
 
@@ -43,7 +45,7 @@ def test_a_damaged_sqlite_file_is_refused_and_left_untouched(tmp_path):
     path = tmp_path / "db.sqlite3"
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE t (x TEXT)")
-    conn.executemany("INSERT INTO t VALUES (?)", [("row %d" % i * 20,) for i in range(500)])
+    conn.executemany("INSERT INTO t VALUES (?)", [(f"row {i}" * 20,) for i in range(500)])
     conn.commit()
     conn.close()
     data = bytearray(path.read_bytes())
@@ -71,7 +73,9 @@ def test_a_read_only_data_directory_is_a_clear_error(tmp_path, make_read_only):
         open_database(ro / "data" / "db.sqlite3", [_v1], "test db")
 
 
-def test_an_existing_database_in_a_directory_made_read_only_is_a_clear_error(tmp_path, make_read_only):
+def test_an_existing_database_in_a_directory_made_read_only_is_a_clear_error(
+    tmp_path, make_read_only
+):
     path = tmp_path / "ro" / "db.sqlite3"
     open_database(path, [_v1], "test db").close()
     before = path.read_bytes()

@@ -42,10 +42,16 @@ def test_srt_parses_with_srt_and_labels_speakers(transcript):
 
 
 def test_txt_and_json(transcript):
-    assert export_transcript(transcript, "txt").splitlines()[0] == "Them: Hello, how can I help you?"
+    assert (
+        export_transcript(transcript, "txt").splitlines()[0] == "Them: Hello, how can I help you?"
+    )
     doc = json.loads(export_transcript(transcript, "json"))
     assert doc["conversation"]["title"] == "pharmacy"
-    assert [(s["speaker"], s["start"]) for s in doc["segments"]] == [("Them", 0.52), ("Me", 3.0), ("Them", 6.0)]
+    assert [(s["speaker"], s["start"]) for s in doc["segments"]] == [
+        ("Them", 0.52),
+        ("Me", 3.0),
+        ("Them", 6.0),
+    ]
 
 
 def test_unknown_format_is_a_usage_error(transcript):
@@ -56,9 +62,19 @@ def test_unknown_format_is_a_usage_error(transcript):
 def test_fragments_of_one_turn_are_joined_into_sentences():
     with TranscriptStore() as store:
         c = store.create_conversation()
-        for start, text in [(0.2, "If"), (0.7, "the reader will"), (1.3, "excuse me."), (2.3, "I will say")]:
+        for start, text in [
+            (0.2, "If"),
+            (0.7, "the reader will"),
+            (1.3, "excuse me."),
+            (2.3, "I will say"),
+        ]:
             store.append(c.id, "them", start, start + 0.5, text)
         store.append(c.id, "me", 3.0, 4.0, "Pardon?")
         store.append(c.id, "them", 4.5, 5.0, "nothing.")
         text = export_transcript(store.get(c.id), "txt")
-    assert text.splitlines() == ["Them: If the reader will excuse me.", "Them: I will say", "Me: Pardon?", "Them: nothing."]
+    assert text.splitlines() == [
+        "Them: If the reader will excuse me.",
+        "Them: I will say",
+        "Me: Pardon?",
+        "Them: nothing.",
+    ]

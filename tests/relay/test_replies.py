@@ -7,7 +7,13 @@ import time
 
 import pytest
 
-from openhear.relay.replies import ReplyPlayer, ReplyReader, TypedReply, parse_reply_line, read_replies
+from openhear.relay.replies import (
+    ReplyPlayer,
+    ReplyReader,
+    TypedReply,
+    parse_reply_line,
+    read_replies,
+)
 from openhear.relay.session import ConversationSession, RelayOptions
 from openhear.relay.store import TranscriptStore
 from openhear.tts.text import TextError
@@ -86,10 +92,14 @@ class PlayingSink:
 def test_player_speaks_replies_in_order_and_synthesizes_while_playing(voice):
     counting = CountingVoice(voice)
     with TranscriptStore() as store:
-        session = ConversationSession(store, captioner=None, synthesizer=counting, options=RelayOptions(disclosure=""))
+        session = ConversationSession(
+            store, captioner=None, synthesizer=counting, options=RelayOptions(disclosure="")
+        )
         sink = PlayingSink(counting, total=4)
         player = ReplyPlayer(sink)
-        first = session.say("Good morning. I would like a cup of tea with milk. And a glass of water, please.")
+        first = session.say(
+            "Good morning. I would like a cup of tea with milk. And a glass of water, please."
+        )
         second = session.say("Thank you.")
         player.speak(first)
         player.speak(second)
@@ -98,7 +108,9 @@ def test_player_speaks_replies_in_order_and_synthesizes_while_playing(voice):
     assert len(sink.played) == 4
     assert [b.start_s for b in sink.played[:3]] == sorted(b.start_s for b in sink.played[:3])
     assert entries[0].end_s == pytest.approx(sum(b.duration_s for b in sink.played[:3]), abs=0.01)
-    assert all(sink.next_ready_while_playing)  # no sentence waited for its synthesis after the previous one
+    assert all(
+        sink.next_ready_while_playing
+    )  # no sentence waited for its synthesis after the previous one
 
 
 class FailingOnceSink:
@@ -133,8 +145,12 @@ class TextFailingVoice:
 def test_a_failed_reply_is_reported_and_the_later_ones_are_still_spoken(voice):
     errors = []
     with TranscriptStore() as store:
-        session = ConversationSession(store, captioner=None, synthesizer=TextFailingVoice(voice, "zebra"),
-                                      options=RelayOptions(disclosure=""))
+        session = ConversationSession(
+            store,
+            captioner=None,
+            synthesizer=TextFailingVoice(voice, "zebra"),
+            options=RelayOptions(disclosure=""),
+        )
         sink = FailingOnceSink()
         player = ReplyPlayer(sink, on_error=errors.append)
         for text in ("First reply. It has two sentences.", "A zebra.", "Third reply."):
@@ -147,7 +163,9 @@ def test_a_failed_reply_is_reported_and_the_later_ones_are_still_spoken(voice):
 
 def test_without_a_callback_close_raises_the_first_failure(voice):
     with TranscriptStore() as store:
-        session = ConversationSession(store, captioner=None, synthesizer=voice, options=RelayOptions(disclosure=""))
+        session = ConversationSession(
+            store, captioner=None, synthesizer=voice, options=RelayOptions(disclosure="")
+        )
         player = ReplyPlayer(FailingOnceSink())
         player.speak(session.say("Hello."))
         with pytest.raises(OSError, match="device unavailable"):

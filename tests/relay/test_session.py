@@ -28,7 +28,9 @@ def store():
 
 def _session(store, transcriber, voice, **options) -> ConversationSession:
     options.setdefault("disclosure", "")
-    return ConversationSession(store, StreamingCaptioner(transcriber), voice, RelayOptions(**options))
+    return ConversationSession(
+        store, StreamingCaptioner(transcriber), voice, RelayOptions(**options)
+    )
 
 
 class Mic:
@@ -43,7 +45,9 @@ class Mic:
         step = round(BLOCK_S * SAMPLE_RATE)
         for i in range(0, samples.size, step):
             chunk = samples[i : i + step]
-            self.events += self.session.hear(AudioBlock.from_mono(chunk, SAMPLE_RATE, self.frames / SAMPLE_RATE))
+            self.events += self.session.hear(
+                AudioBlock.from_mono(chunk, SAMPLE_RATE, self.frames / SAMPLE_RATE)
+            )
             self.frames += chunk.size
 
     def silence(self, seconds: float) -> None:
@@ -62,14 +66,21 @@ def _speech_16k(utterance) -> np.ndarray:
 def _echo_of(blocks) -> np.ndarray:
     """Our reply as the microphone hears it: 16 kHz, 6 dB quieter, 80 ms late (device and room)."""
     audio = np.concatenate([b.mono() for b in blocks])
-    return np.concatenate([np.zeros(round(0.08 * SAMPLE_RATE), np.float32), 0.5 * resample(audio, blocks[0].sample_rate, SAMPLE_RATE)])
+    return np.concatenate(
+        [
+            np.zeros(round(0.08 * SAMPLE_RATE), np.float32),
+            0.5 * resample(audio, blocks[0].sample_rate, SAMPLE_RATE),
+        ]
+    )
 
 
 def _them(store, session) -> list[Entry]:
     return [e for e in store.get(session.id).entries if e.speaker == "them"]
 
 
-def test_one_transcript_with_both_speakers_in_time_order_and_only_finals_stored(store, transcriber, voice, manifest):
+def test_one_transcript_with_both_speakers_in_time_order_and_only_finals_stored(
+    store, transcriber, voice, manifest
+):
     first = next(u for u in manifest if u.id == "cmu_arctic_aew_a0003")
     second = next(u for u in manifest if u.id == "cmu_arctic_axb_a0004")
     session = _session(store, transcriber, voice, suppress_echo=False)
@@ -85,8 +96,12 @@ def test_one_transcript_with_both_speakers_in_time_order_and_only_finals_stored(
 
     entries = store.get(session.id).entries
     speakers = [e.speaker for e in entries]
-    turns = [speakers[0]] + [b for a, b in zip(speakers, speakers[1:]) if a != b]
-    assert turns == ["them", "me", "them"]  # each final caption is its own entry; a turn may hold several
+    turns = [speakers[0]] + [b for a, b in zip(speakers, speakers[1:], strict=False) if a != b]
+    assert turns == [
+        "them",
+        "me",
+        "them",
+    ]  # each final caption is its own entry; a turn may hold several
     assert [e.start_s for e in entries] == sorted(e.start_s for e in entries)
     (me,) = [e for e in entries if e.speaker == "me"]
     before = " ".join(e.text for e in entries if e.speaker == "them" and e.start_s < me.start_s)
@@ -98,7 +113,9 @@ def test_one_transcript_with_both_speakers_in_time_order_and_only_finals_stored(
     provisional = [e for e in events if isinstance(e, ProvisionalCaption) and e.text]
     stored = [e for e in events if isinstance(e, Entry)]
     assert provisional, "provisional captions are shown"
-    assert [e.id for e in stored] == [e.id for e in entries if e.speaker == "them"]  # finals only, each reported as stored
+    assert [e.id for e in stored] == [
+        e.id for e in entries if e.speaker == "them"
+    ]  # finals only, each reported as stored
 
 
 def test_disclosure_is_spoken_first_and_stored(store, transcriber, voice):
@@ -106,7 +123,9 @@ def test_disclosure_is_spoken_first_and_stored(store, transcriber, voice):
     reply = session.start()
     audio = list(reply)
     assert store.get(session.id).entries[0].text == DEFAULT_DISCLOSURE
-    heard = transcriber.text(resample(np.concatenate([b.mono() for b in audio]), voice.sample_rate, SAMPLE_RATE))
+    heard = transcriber.text(
+        resample(np.concatenate([b.mono() for b in audio]), voice.sample_rate, SAMPLE_RATE)
+    )
     # Piper samples noise as it speaks (VITS), so each run sounds a little different: tiny.en hears
     # 2 of 25 words wrong most times and 5 now and then ("them as text" as "the mistext"). Any other
     # sentence, or silence, scores near 1.
@@ -142,7 +161,9 @@ def _echo_run(store, transcriber, voice, suppress_echo: bool, then=None):
 def test_echo_of_our_reply_is_captioned_when_not_suppressed(store, transcriber, voice):
     session, _ = _echo_run(store, transcriber, voice, suppress_echo=False)
     them = _them(store, session)
-    assert them and wer(REPLY, " ".join(e.text for e in them)) <= 0.3  # the echo is loud enough to be captioned
+    assert (
+        them and wer(REPLY, " ".join(e.text for e in them)) <= 0.3
+    )  # the echo is loud enough to be captioned
 
 
 def test_echo_of_our_reply_is_not_captioned_as_them(store, transcriber, voice):
@@ -158,18 +179,28 @@ def test_their_speech_after_our_reply_is_still_captioned(store, transcriber, voi
     assert len(them) >= 1 and wer(after.text, " ".join(e.text for e in them)) <= 0.2
 
 
-def test_a_caption_stream_that_joins_later_is_stored_on_the_conversation_clock(store, transcriber, voice, manifest):
+def test_a_caption_stream_that_joins_later_is_stored_on_the_conversation_clock(
+    store, transcriber, voice, manifest
+):
     utterance = next(u for u in manifest if u.id == "cmu_arctic_aew_a0003")
     speech = _speech_16k(utterance)
-    session = ConversationSession(store, None, voice, RelayOptions(disclosure=""), clock=lambda: 12.0)
-    stream = session.listen(StreamingCaptioner(transcriber))  # the page's microphone, joining 12 s in
+    session = ConversationSession(
+        store, None, voice, RelayOptions(disclosure=""), clock=lambda: 12.0
+    )
+    stream = session.listen(
+        StreamingCaptioner(transcriber)
+    )  # the page's microphone, joining 12 s in
     step = round(BLOCK_S * SAMPLE_RATE)
     heard = 0
     groups = []
-    for _ in range(2):  # the same words twice, with a pause (flush) between: the second copy is timed after the first
+    for _ in range(
+        2
+    ):  # the same words twice, with a pause (flush) between: the second copy is timed after the first
         events = []
         for i in range(0, speech.size, step):
-            events += stream.hear(AudioBlock.from_mono(speech[i : i + step], SAMPLE_RATE, (heard + i) / SAMPLE_RATE))
+            events += stream.hear(
+                AudioBlock.from_mono(speech[i : i + step], SAMPLE_RATE, (heard + i) / SAMPLE_RATE)
+            )
         events += stream.flush()
         groups.append((heard / SAMPLE_RATE, events))
         heard += speech.size
@@ -177,7 +208,10 @@ def test_a_caption_stream_that_joins_later_is_stored_on_the_conversation_clock(s
     for began_s, events in groups:
         stored = [e for e in events if isinstance(e, Entry)]
         assert wer(utterance.text, " ".join(e.text for e in stored)) <= 0.2
-        assert all(12.0 + began_s <= e.start_s <= e.end_s <= 12.0 + began_s + utterance.duration_s + 0.1 for e in stored)
+        assert all(
+            12.0 + began_s <= e.start_s <= e.end_s <= 12.0 + began_s + utterance.duration_s + 0.1
+            for e in stored
+        )
         shown = [e for e in events if isinstance(e, ProvisionalCaption) and e.text]
         assert shown and all(e.start_s >= 12.0 + began_s for e in shown)
     assert [e.speaker for e in store.get(session.id).entries] == ["them"] * sum(
@@ -188,8 +222,13 @@ def test_a_caption_stream_that_joins_later_is_stored_on_the_conversation_clock(s
 def test_a_session_can_continue_a_stored_conversation(store):
     first = ConversationSession(store, None, None, RelayOptions(disclosure=""), clock=lambda: 1.0)
     first.say("Hello there.")
-    again = ConversationSession(store, None, None, RelayOptions(disclosure=""), lambda: 5.0, conversation_id=first.id)
+    again = ConversationSession(
+        store, None, None, RelayOptions(disclosure=""), lambda: 5.0, conversation_id=first.id
+    )
     again.say("I am back.")
-    assert [(e.text, e.start_s) for e in store.get(first.id).entries] == [("Hello there.", 1.0), ("I am back.", 5.0)]
+    assert [(e.text, e.start_s) for e in store.get(first.id).entries] == [
+        ("Hello there.", 1.0),
+        ("I am back.", 5.0),
+    ]
     with pytest.raises(TranscriptError):
         ConversationSession(store, None, None, conversation_id=first.id + 1)

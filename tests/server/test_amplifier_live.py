@@ -39,7 +39,12 @@ def _after_blocks(client, count: int) -> dict:
 
 def test_start_status_adjust_stop(client):
     presets = client.get("/api/fitting/presets").json()["presets"]
-    assert client.put("/api/fitting/profile", json=next(p for p in presets if p["name"] == "N3")).status_code == 200
+    assert (
+        client.put(
+            "/api/fitting/profile", json=next(p for p in presets if p["name"] == "N3")
+        ).status_code
+        == 200
+    )
     assert client.get("/api/amplifier").json()["devices"]["available"]
     started = client.post("/api/amplifier/start", json={"block_frames": 128})
     assert started.status_code == 200 and started.json()["running"]
@@ -51,11 +56,18 @@ def test_start_status_adjust_stop(client):
     assert status["input_level_dbfs"] == levels["input_rms_dbfs"][0]  # the louder ear
     assert status["output_level_dbfs"] > status["input_level_dbfs"]  # gain for the loss
     before = levels["output_rms_dbfs"][0]
-    assert client.post("/api/amplifier/adjust", json={"boost_db": 6}).json()["adjustments"]["boost_db"] == 6
+    assert (
+        client.post("/api/amplifier/adjust", json={"boost_db": 6}).json()["adjustments"]["boost_db"]
+        == 6
+    )
     after = _after_blocks(client, RATE // 128)["levels"]["output_rms_dbfs"][0]
     assert after - before == pytest.approx(6.0, abs=1.0)
     stopped = client.post("/api/amplifier/stop").json()
-    assert not stopped["running"] and stopped["input_level_dbfs"] is None and client.card.streams[-1].closed
+    assert (
+        not stopped["running"]
+        and stopped["input_level_dbfs"] is None
+        and client.card.streams[-1].closed
+    )
     assert stopped["blocks"] > 0  # the last run's statistics stay shown
     assert client.post("/api/amplifier/start", json={}).json()["running"]  # and it starts again
     client.post("/api/amplifier/stop")

@@ -40,12 +40,32 @@ BAD_INPUTS = {
     "garbage bytes first": (b"\x00\xff" * 100, None, 1008, "start message"),
     "text that is not JSON": ("hello there", None, 1008, "bad start message"),
     "start without a rate": (json.dumps({"type": "start"}), None, 1008, "sample_rate"),
-    "impossible rate": (json.dumps({"type": "start", "sample_rate": 12}), None, 1008, "sample_rate"),
+    "impossible rate": (
+        json.dumps({"type": "start", "sample_rate": 12}),
+        None,
+        1008,
+        "sample_rate",
+    ),
     "unknown field": (json.dumps({"type": "start", "sample_rate": 16000, "x": 1}), None, 1008, "x"),
-    "odd-length audio": (json.dumps({"type": "start", "sample_rate": 16000}), b"\x01\x02\x03", 1003, "16-bit"),
-    "oversized frame": (json.dumps({"type": "start", "sample_rate": 16000}), b"\x00" * 300_000, 1009, "too large"),
+    "odd-length audio": (
+        json.dumps({"type": "start", "sample_rate": 16000}),
+        b"\x01\x02\x03",
+        1003,
+        "16-bit",
+    ),
+    "oversized frame": (
+        json.dumps({"type": "start", "sample_rate": 16000}),
+        b"\x00" * 300_000,
+        1009,
+        "too large",
+    ),
     "garbage control": (json.dumps({"type": "start", "sample_rate": 16000}), "{{{", 1003, "JSON"),
-    "unknown control": (json.dumps({"type": "start", "sample_rate": 16000}), '{"type": "explode"}', 1003, "unknown"),
+    "unknown control": (
+        json.dumps({"type": "start", "sample_rate": 16000}),
+        '{"type": "explode"}',
+        1003,
+        "unknown",
+    ),
 }
 
 
@@ -60,7 +80,10 @@ def test_two_sessions_caption_their_own_speech_while_bad_clients_are_refused(liv
 
     async def bad_clients():  # one at a time beside the two good sessions, within the session limit
         await asyncio.sleep(0.5)
-        return [await _bad_session(live_app.ws_url, first, then) for first, then, _, _ in BAD_INPUTS.values()]
+        return [
+            await _bad_session(live_app.ws_url, first, then)
+            for first, then, _, _ in BAD_INPUTS.values()
+        ]
 
     async def run():
         return await asyncio.gather(
@@ -72,14 +95,16 @@ def test_two_sessions_caption_their_own_speech_while_bad_clients_are_refused(liv
     got_a, got_b, refused = asyncio.run(run())
     assert wer(f"{a.text} {a.text}", got_a["text"]) <= 0.35, got_a["text"]
     finals_a = [e for e in got_a["events"] if e["type"] == "final" and e["text"]]
-    assert all(x["start_s"] <= y["start_s"] for x, y in zip(finals_a, finals_a[1:]))
+    assert all(x["start_s"] <= y["start_s"] for x, y in zip(finals_a, finals_a[1:], strict=False))
     assert finals_a[-1]["end_s"] > a.duration_s  # the repeat is timed after the pause, not from 0
     assert wer(b.text, got_b["text"]) <= 0.35, got_b["text"]
     # Kept apart: neither transcript carries the other's distinctive words.
     assert not {"danger", "trail"} & set(normalize(got_b["text"]))
     assert not {"losing", "game", "playing"} & set(normalize(got_a["text"]))
     assert got_a["events"][0] == {"type": "ready"} and got_a["events"][-1] == {"type": "end"}
-    for (name, (_, _, code, words)), (events, close_code) in zip(BAD_INPUTS.items(), refused):
+    for (name, (_, _, code, words)), (events, close_code) in zip(
+        BAD_INPUTS.items(), refused, strict=False
+    ):
         assert close_code == code, name
         assert events[-1]["type"] == "error" and words in events[-1]["message"], (name, events)
 
@@ -92,7 +117,9 @@ def test_a_session_past_the_limit_is_told_the_server_is_busy(live_app):
             async with connect(live_app.ws_url) as extra:
                 busy = json.loads(await extra.recv())
                 await extra.wait_closed()
-            async with httpx.AsyncClient() as client:  # the health check still answers, with the load
+            async with (
+                httpx.AsyncClient() as client
+            ):  # the health check still answers, with the load
                 health = (await client.get(f"{live_app.url}/api/health")).json()
         finally:
             for ws in holders:

@@ -42,7 +42,11 @@ class Microphone:
 
     async def catch_up(self) -> None:
         """Silence up to now (the room while the page waited for the server)."""
-        await self._send(np.zeros(max(0, round((time.monotonic() - self.started) * RATE) - self.sent), np.float32))
+        await self._send(
+            np.zeros(
+                max(0, round((time.monotonic() - self.started) * RATE) - self.sent), np.float32
+            )
+        )
 
     async def play(self, samples: np.ndarray) -> None:
         await self.catch_up()
@@ -63,7 +67,10 @@ async def converse(app, conversation_id: int) -> list[dict]:
     """Listens in the conversation; says REPLY, whose echo the microphone hears at once; then the
     other person says the same words after a pause. Returns the socket's events."""
     start = {"type": "start", "sample_rate": RATE, "conversation_id": conversation_id}
-    async with connect(app.ws_url, max_size=None) as ws, httpx.AsyncClient(base_url=app.url, timeout=60) as http:
+    async with (
+        connect(app.ws_url, max_size=None) as ws,
+        httpx.AsyncClient(base_url=app.url, timeout=60) as http,
+    ):
         await ws.send(json.dumps(start))
         assert json.loads(await ws.recv())["type"] == "ready"
         events: list[dict] = []
@@ -75,7 +82,9 @@ async def converse(app, conversation_id: int) -> list[dict]:
         receiver = asyncio.create_task(receive())
         mic = Microphone(ws)
         await mic.silence(1.0)
-        spoken = await http.post("/api/speak", json={"text": REPLY, "conversation_id": conversation_id})
+        spoken = await http.post(
+            "/api/speak", json={"text": REPLY, "conversation_id": conversation_id}
+        )
         assert spoken.status_code == 200
         echo = echo_of(spoken.content)
         await mic.play(echo)  # the page plays the reply as it arrives; the microphone hears it
@@ -88,7 +97,9 @@ async def converse(app, conversation_id: int) -> list[dict]:
 
 
 def test_our_reply_heard_back_is_not_stored_as_them_but_their_speech_is(live_app):
-    conversation = httpx.post(f"{live_app.url}/api/conversations", json={"disclosure": False}).json()["conversation"]
+    conversation = httpx.post(
+        f"{live_app.url}/api/conversations", json={"disclosure": False}
+    ).json()["conversation"]
     events = asyncio.run(converse(live_app, conversation["id"]))
 
     entries = httpx.get(f"{live_app.url}/api/conversations/{conversation['id']}").json()["entries"]
@@ -100,17 +111,23 @@ def test_our_reply_heard_back_is_not_stored_as_them_but_their_speech_is(live_app
     assert all(e["start_s"] > me["end_s"] + 1.0 for e in them)
     # The page was shown exactly what was stored, on the conversation's clock.
     finals = [e for e in events if e["type"] == "final" and e["text"]]
-    assert [(f["text"], f["start_s"]) for f in finals] == [(e["text"], round(e["start_s"], 3)) for e in them]
+    assert [(f["text"], f["start_s"]) for f in finals] == [
+        (e["text"], round(e["start_s"], 3)) for e in them
+    ]
 
 
 def test_a_caption_stream_for_an_unknown_conversation_is_refused(live_app):
     async def run():
         async with connect(live_app.ws_url) as ws:
-            await ws.send(json.dumps({"type": "start", "sample_rate": RATE, "conversation_id": 999999}))
+            await ws.send(
+                json.dumps({"type": "start", "sample_rate": RATE, "conversation_id": 999999})
+            )
             event = json.loads(await ws.recv())
             await ws.wait_closed()
             return event, ws.close_code
 
     event, code = asyncio.run(run())
-    assert event["type"] == "error" and "999999" in event["message"] and "\n" not in event["message"]
+    assert (
+        event["type"] == "error" and "999999" in event["message"] and "\n" not in event["message"]
+    )
     assert code == 1008

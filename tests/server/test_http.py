@@ -28,7 +28,9 @@ def one_line_error(response: httpx.Response) -> str:
 def token_server(tmp_path_factory):
     """An app that requires a token (as `openhear serve --host 0.0.0.0` does), without models."""
     options = ServerOptions(host="0.0.0.0", token=TOKEN, max_upload_bytes=1024)
-    server = BackgroundServer(create_app(options, Services(data_dir=tmp_path_factory.mktemp("data"))), options)
+    server = BackgroundServer(
+        create_app(options, Services(data_dir=tmp_path_factory.mktemp("data"))), options
+    )
     yield server
     server.stop()
 
@@ -36,7 +38,13 @@ def token_server(tmp_path_factory):
 def test_health_answers_with_the_load(live_app):
     health = httpx.get(f"{live_app.url}/api/health").json()
     assert health["status"] == "ok"
-    assert health["captions"] == {"available": True, "active_sessions": 0, "max_sessions": 4, "backlog_s": 0.0, "utilization": 0.0}
+    assert health["captions"] == {
+        "available": True,
+        "active_sessions": 0,
+        "max_sessions": 4,
+        "backlog_s": 0.0,
+        "utilization": 0.0,
+    }
     assert health["speech"]["available"] is True
 
 
@@ -61,12 +69,22 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(live_app):
         ("POST", "/api/speak", {"json": {"text": "hi", "conversation_id": 999999}}, 400),
         ("GET", "/static/../../etc/passwd", {}, 404),
         ("POST", "/api/health", {}, 405),
-        ("POST", "/api/captions/export", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 422),
+        (
+            "POST",
+            "/api/captions/export",
+            {"content": b"{not json", "headers": {"content-type": "application/json"}},
+            422,
+        ),
         ("POST", "/api/captions/export", {"json": {"format": "doc", "cues": []}}, 422),
         ("POST", "/api/captions/export", {"json": {"format": "srt", "cues": [{"text": "x"}]}}, 422),
         ("POST", "/api/captions/export", {"content": b"x" * (26 * 1024 * 1024)}, 413),
         ("GET", "/", {"headers": {"host": "evil.example:8000"}}, 403),
-        ("POST", "/api/captions/export", {"json": {"format": "txt", "cues": []}, "headers": {"origin": "http://evil.example"}}, 403),
+        (
+            "POST",
+            "/api/captions/export",
+            {"json": {"format": "txt", "cues": []}, "headers": {"origin": "http://evil.example"}},
+            403,
+        ),
     ],
 )
 def test_bad_requests_get_a_4xx_with_one_line_of_json(live_app, method, path, kwargs, status):
@@ -79,14 +97,24 @@ def test_off_loopback_every_request_needs_the_token(token_server):
     base = token_server.url
     assert httpx.get(f"{base}/api/health").status_code == 401
     assert "token" in one_line_error(httpx.get(f"{base}/"))
-    assert httpx.get(f"{base}/api/health", headers={"authorization": "Bearer wrong"}).status_code == 401
-    assert httpx.get(f"{base}/api/health", headers={"authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert (
+        httpx.get(f"{base}/api/health", headers={"authorization": "Bearer wrong"}).status_code
+        == 401
+    )
+    assert (
+        httpx.get(f"{base}/api/health", headers={"authorization": f"Bearer {TOKEN}"}).status_code
+        == 200
+    )
     # Opening the printed address sets a cookie that carries the token for the page's own requests.
     with httpx.Client(base_url=base) as browser:
         assert browser.get(f"/?token={TOKEN}").status_code == 200
         assert browser.get("/static/app.css").status_code == 200
     # A body over the upload limit is refused before it is read.
-    big = httpx.post(f"{base}/api/captions/export", content=b"x" * 4096, headers={"authorization": f"Bearer {TOKEN}"})
+    big = httpx.post(
+        f"{base}/api/captions/export",
+        content=b"x" * 4096,
+        headers={"authorization": f"Bearer {TOKEN}"},
+    )
     assert big.status_code == 413 and "too large" in one_line_error(big)
 
 
@@ -108,18 +136,30 @@ def test_captions_export_as_valid_srt_and_webvtt(live_app, tmp_path):
     import srt
     import webvtt
 
-    cues = [{"text": "Hello there.", "start_s": 0.5, "end_s": 1.25}, {"text": "How are you?", "start_s": 2.0, "end_s": 3.5}]
-    got_srt = httpx.post(f"{live_app.url}/api/captions/export", json={"format": "srt", "cues": cues})
+    cues = [
+        {"text": "Hello there.", "start_s": 0.5, "end_s": 1.25},
+        {"text": "How are you?", "start_s": 2.0, "end_s": 3.5},
+    ]
+    got_srt = httpx.post(
+        f"{live_app.url}/api/captions/export", json={"format": "srt", "cues": cues}
+    )
     assert got_srt.headers["content-disposition"] == 'attachment; filename="captions.srt"'
     parsed = list(srt.parse(got_srt.text))
     assert [s.content for s in parsed] == ["Hello there.", "How are you?"]
     assert parsed[1].start.total_seconds() == 2.0
-    got_vtt = httpx.post(f"{live_app.url}/api/captions/export", json={"format": "vtt", "cues": cues})
+    got_vtt = httpx.post(
+        f"{live_app.url}/api/captions/export", json={"format": "vtt", "cues": cues}
+    )
     (tmp_path / "c.vtt").write_text(got_vtt.text)
-    assert [c.text for c in webvtt.read(str(tmp_path / "c.vtt"))] == ["Hello there.", "How are you?"]
+    assert [c.text for c in webvtt.read(str(tmp_path / "c.vtt"))] == [
+        "Hello there.",
+        "How are you?",
+    ]
 
 
-@pytest.mark.parametrize("path", ["/api/captions/export", "/v1/audio/transcriptions", "/v1/audio/speech"])
+@pytest.mark.parametrize(
+    "path", ["/api/captions/export", "/v1/audio/transcriptions", "/v1/audio/speech"]
+)
 def test_a_body_streamed_past_the_limit_is_answered_413(token_server, path):
     def chunks():  # no Content-Length: the server finds out while reading
         for _ in range(8):

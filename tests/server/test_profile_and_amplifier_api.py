@@ -23,7 +23,9 @@ def client(tmp_path):
 
 
 def preset(client, name):
-    return next(p for p in client.get("/api/fitting/presets").json()["presets"] if p["name"] == name)
+    return next(
+        p for p in client.get("/api/fitting/presets").json()["presets"] if p["name"] == name
+    )
 
 
 def rms_db(wav: bytes) -> float:
@@ -45,10 +47,17 @@ def test_audiograms_import_from_csv_and_bad_files_are_one_line_errors(client):
     csv = b"frequency,left,right\n250,10,20\n500,20,30\n1000,30,40\n2000,40,50\n4000,50,60\n"
     imported = client.post("/api/fitting/import", files={"file": ("mine.csv", csv)}).json()
     assert imported["name"] == "mine" and imported["left"]["levels_db_hl"][3] == 30.0  # 1 kHz
-    for content, words in [(b"", "empty"), (b"\xff\xfe\x00garbage", "UTF-8"), (b"{\"left\": 3}", "left")]:
+    for content, words in [
+        (b"", "empty"),
+        (b"\xff\xfe\x00garbage", "UTF-8"),
+        (b'{"left": 3}', "left"),
+    ]:
         answer = client.post("/api/fitting/import", files={"file": ("x.json", content)})
         assert answer.status_code == 400 and words in answer.json()["error"]["message"]
-    narrow = {"left": {"frequencies_hz": [1000], "levels_db_hl": [20]}, "right": preset(client, "N1")["right"]}
+    narrow = {
+        "left": {"frequencies_hz": [1000], "levels_db_hl": [20]},
+        "right": preset(client, "N1")["right"],
+    }
     answer = client.post("/api/fitting/prescribe", json=narrow)
     assert answer.status_code == 400 and "500 to 4000 Hz" in answer.json()["error"]["message"]
 
@@ -60,7 +69,8 @@ def test_listening_before_after_and_through_the_loss(client, manifest):
     heard = {}
     for mode in ("before", "after", "simulate"):
         answer = client.post(
-            "/api/fitting/listen", data={"mode": mode, "listener": listener},
+            "/api/fitting/listen",
+            data={"mode": mode, "listener": listener},
             files={"file": (short.path.name, short.path.read_bytes())},
         )
         assert answer.status_code == 200 and answer.headers["content-type"] == "audio/wav"
@@ -72,7 +82,11 @@ def test_listening_before_after_and_through_the_loss(client, manifest):
     for data, files, words in [
         ({"mode": "after", "listener": "{"}, None, "listener"),
         ({"mode": "louder", "listener": listener}, None, "mode"),
-        ({"mode": "after", "listener": listener}, {"file": ("x.wav", b"not audio")}, "cannot read the recording"),
+        (
+            {"mode": "after", "listener": listener},
+            {"file": ("x.wav", b"not audio")},
+            "cannot read the recording",
+        ),
     ]:
         answer = client.post("/api/fitting/listen", data=data, files=files)
         assert 400 <= answer.status_code < 500 and words in answer.json()["error"]["message"]
@@ -82,14 +96,25 @@ def test_the_amplifier_without_a_sound_card_or_profile_says_so(client):
     state = client.get("/api/amplifier").json()
     if state["devices"]["available"]:
         pytest.skip("this machine has sound devices")
-    assert "found on this computer" in state["devices"]["message"] and not state["status"]["running"]
+    assert (
+        "found on this computer" in state["devices"]["message"] and not state["status"]["running"]
+    )
     answer = client.post("/api/amplifier/adjust", json={"boost_db": 3})
     assert answer.status_code == 400 and "no hearing profile" in answer.json()["error"]["message"]
     assert client.put("/api/fitting/profile", json=preset(client, "N3")).status_code == 200
     answer = client.post("/api/amplifier/start", json={})
     assert answer.status_code == 400 and "device" in answer.json()["error"]["message"]
     # Sliders are saved into the profile even while the amplifier is off.
-    assert client.post("/api/amplifier/adjust", json={"boost_db": 3, "tone_db": -2}).json()["adjustments"]["boost_db"] == 3
+    assert (
+        client.post("/api/amplifier/adjust", json={"boost_db": 3, "tone_db": -2}).json()[
+            "adjustments"
+        ]["boost_db"]
+        == 3
+    )
     assert client.get("/api/fitting/profile").json()["adjustments"]["tone_db"] == -2
-    for body, status in [({"boost_db": 300}, 400), ({"volume": 3}, 422), ({"noise_suppression": "magic"}, 400)]:
+    for body, status in [
+        ({"boost_db": 300}, 400),
+        ({"volume": 3}, 422),
+        ({"noise_suppression": "magic"}, 400),
+    ]:
         assert client.post("/api/amplifier/adjust", json=body).status_code == status

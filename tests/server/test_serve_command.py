@@ -29,7 +29,9 @@ def test_serve_off_loopback_prints_a_token_address_and_requires_the_token():
     port = free_port()
     proc = subprocess.Popen(
         [str(OPENHEAR), "serve", "--host", "0.0.0.0", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline()
@@ -38,7 +40,9 @@ def test_serve_off_loopback_prints_a_token_address_and_requires_the_token():
         base, token = match.groups()
         assert base == f"http://127.0.0.1:{port}" and len(token) >= 16
         assert httpx.get(f"{base}/api/health").status_code == 401
-        health = httpx.get(f"{base}/api/health", headers={"authorization": f"Bearer {token}"}).json()
+        health = httpx.get(
+            f"{base}/api/health", headers={"authorization": f"Bearer {token}"}
+        ).json()
         assert health["captions"]["available"] and health["speech"]["available"]
     finally:
         proc.send_signal(signal.SIGINT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from openhear.relay.database import StorageError
-from openhear.tts.phrasebook import PhraseError, Phrasebook
+from openhear.tts.phrasebook import Phrasebook, PhraseError
 from openhear.tts.text import TextError
 
 
@@ -20,7 +20,9 @@ def test_phrases_persist_in_the_data_directory(isolated_data_dir):
         b.add("deaf", "I am deaf. Please write it down.")
     with Phrasebook() as b:
         assert b.path.parent == isolated_data_dir
-        assert [(p.number, p.name, p.text) for p in b.list()] == [(1, "deaf", "I am deaf. Please write it down.")]
+        assert [(p.number, p.name, p.text) for p in b.list()] == [
+            (1, "deaf", "I am deaf. Please write it down.")
+        ]
 
 
 def test_get_by_name_case_insensitively_or_by_number(book):

@@ -27,9 +27,11 @@ def test_bundled_voice_loads(voice):
 def test_one_block_per_sentence_with_contiguous_times(voice):
     blocks = list(voice.synthesize("Good morning. How are you today? I am fine."))
     assert len(blocks) == 3
-    for prev, nxt in zip(blocks, blocks[1:]):
+    for prev, nxt in zip(blocks, blocks[1:], strict=False):
         assert nxt.start_s == pytest.approx(prev.end_s)
-    assert all(b.channels == 1 and b.sample_rate == 22050 and b.samples.dtype == np.float32 for b in blocks)
+    assert all(
+        b.channels == 1 and b.sample_rate == 22050 and b.samples.dtype == np.float32 for b in blocks
+    )
     assert all(np.abs(b.mono()).max() > 0.3 for b in blocks)
 
 
@@ -45,7 +47,12 @@ def test_speed_changes_the_duration(voice):
 
     def duration_s(speed: float) -> float:
         """Mean over 3 syntheses: Piper draws its phoneme durations at random (a few per cent a run)."""
-        return np.mean([sum(b.duration_s for b in voice.synthesize(text, SpeechOptions(speed=speed))) for _ in range(3)])
+        return np.mean(
+            [
+                sum(b.duration_s for b in voice.synthesize(text, SpeechOptions(speed=speed)))
+                for _ in range(3)
+            ]
+        )
 
     # about 0.36 rather than 0.25: Piper rounds every phoneme up to whole frames, so 4x faster
     # speech is less than 4x shorter
@@ -59,13 +66,17 @@ def test_volume_scales_the_peak(voice):
     assert np.abs(half.mono()).max() == pytest.approx(0.5, abs=0.01)
 
 
-@pytest.mark.parametrize("kwargs", [{"speed": 0}, {"speed": 10}, {"volume": 2}, {"volume": -1}, {"pause_ms": -5}])
+@pytest.mark.parametrize(
+    "kwargs", [{"speed": 0}, {"speed": 10}, {"volume": 2}, {"volume": -1}, {"pause_ms": -5}]
+)
 def test_out_of_range_options_are_refused(kwargs):
     with pytest.raises(Exception, match="out of range"):
         SpeechOptions(**kwargs)
 
 
-@pytest.mark.parametrize("text", ["Привет, как дела?", "你好世界", "مرحبا", "I love it 😀🎉", "a\x00b\x07c\x1b[31m red"])
+@pytest.mark.parametrize(
+    "text", ["Привет, как дела?", "你好世界", "مرحبا", "I love it 😀🎉", "a\x00b\x07c\x1b[31m red"]
+)
 def test_emoji_non_latin_and_control_characters_never_crash(voice, text):
     blocks = list(voice.synthesize(text))
     assert sum(b.frames for b in blocks) > 0
@@ -86,7 +97,9 @@ def test_one_megabyte_of_text_streams_in_bounded_memory(voice):
     finally:
         tracemalloc.stop()
     assert all(b.duration_s > 1.0 for b in first)
-    assert peak < 5_000_000  # three sentences of audio, not a megabyte of phonemes or hours of samples
+    assert (
+        peak < 5_000_000
+    )  # three sentences of audio, not a megabyte of phonemes or hours of samples
 
 
 def _voice_dir(tmp_path, model: bytes | None, config: str | None):

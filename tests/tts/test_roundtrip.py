@@ -18,7 +18,11 @@ SENTENCES = Path(__file__).parent / "data" / "everyday_sentences.txt"
 
 
 def load_sentences() -> list[str]:
-    return [line for line in SENTENCES.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    return [
+        line
+        for line in SENTENCES.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def test_the_sentence_set_is_large_and_varied():

@@ -6,7 +6,14 @@ import io
 
 import pytest
 
-from openhear.tts.text import MAX_SENTENCE_CHARS, TextError, clean_text, iter_sentences, read_text, require_text
+from openhear.tts.text import (
+    MAX_SENTENCE_CHARS,
+    TextError,
+    clean_text,
+    iter_sentences,
+    read_text,
+    require_text,
+)
 
 
 def test_control_characters_are_removed_and_line_breaks_become_spaces():
@@ -47,7 +54,11 @@ def test_a_long_run_without_punctuation_is_cut_at_spaces_within_the_limit():
 
 def test_a_long_run_without_spaces_is_cut_hard():
     pieces = list(iter_sentences("x" * 1000))
-    assert [len(p) for p in pieces] == [MAX_SENTENCE_CHARS, MAX_SENTENCE_CHARS, 1000 - 2 * MAX_SENTENCE_CHARS]
+    assert [len(p) for p in pieces] == [
+        MAX_SENTENCE_CHARS,
+        MAX_SENTENCE_CHARS,
+        1000 - 2 * MAX_SENTENCE_CHARS,
+    ]
 
 
 def test_one_megabyte_is_read_only_as_far_as_the_first_sentence_needs():

@@ -57,7 +57,9 @@ class LocalAgreement:
         """Take a new hypothesis; return the words it newly commits (its agreed prefix)."""
         new = self._new_words(hypothesis)
         n = 0
-        while n < min(len(new), len(self._previous)) and word_key(new[n]) == word_key(self._previous[n]):
+        while n < min(len(new), len(self._previous)) and word_key(new[n]) == word_key(
+            self._previous[n]
+        ):
             n += 1
         self._previous = new[n:]
         return self._commit(new[:n])

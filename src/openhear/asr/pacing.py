@@ -45,7 +45,9 @@ class CpuClock(VirtualClock):
 
 
 def paced_blocks(
-    blocks: Iterable[AudioBlock], clock: WallClock | VirtualClock | None = None, start: float | None = None
+    blocks: Iterable[AudioBlock],
+    clock: WallClock | VirtualClock | None = None,
+    start: float | None = None,
 ) -> Iterator[AudioBlock]:
     """Yield each block when its last sample would have been recorded, counting from `start` on `clock`."""
     clock = clock or WallClock()
@@ -58,7 +60,9 @@ def paced_blocks(
 
 
 def paced_events(
-    captioner: StreamingCaptioner, blocks: Iterable[AudioBlock], clock: WallClock | VirtualClock | None = None
+    captioner: StreamingCaptioner,
+    blocks: Iterable[AudioBlock],
+    clock: WallClock | VirtualClock | None = None,
 ) -> Iterator[tuple[float, CaptionEvent]]:
     """Feed each block when its last sample would have been recorded; yield (emitted_s, event).
 

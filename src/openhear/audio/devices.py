@@ -52,7 +52,9 @@ def require_device(kind: str, device: int | str | None = None) -> dict:
         label = f"audio {kind} device {device!r}" if device is not None else f"{kind} audio device"
         raise DeviceError(f"no {label} found (see `openhear devices`)") from None
     if not info or info.get(want, 0) < 1:
-        raise DeviceError(f"device {info.get('name', device)!r} has no {kind} channels (see `openhear devices`)")
+        raise DeviceError(
+            f"device {info.get('name', device)!r} has no {kind} channels (see `openhear devices`)"
+        )
     return dict(info)
 
 

@@ -38,8 +38,10 @@ SLIDERS = {
 """Typed control commands: `<name> <value>`, e.g. `boost 6`, `noise spectral`, `nr 0.5`, `max 95`."""
 FIRST_REPORT_S = 1.0
 """When to print the first status line (latency measured, dropouts so far) after starting."""
-HELP = ("commands: boost DB | tone DB | balance DB | nr 0..1 | noise none|spectral|deepfilternet|rnnoise | "
-        "max DB_SPL | status | quit")
+HELP = (
+    "commands: boost DB | tone DB | balance DB | nr 0..1 | noise none|spectral|deepfilternet|rnnoise | "
+    "max DB_SPL | status | quit"
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,9 @@ def parse_command(line: str) -> tuple[str, object]:
     if name not in SLIDERS:
         raise OpenhearError(f"unknown command {words[0]!r}; {HELP}")
     if len(words) != 2:
-        raise OpenhearError(f"{name} needs one value, e.g. `{name} {'spectral' if name == 'noise' else '3'}`")
+        raise OpenhearError(
+            f"{name} needs one value, e.g. `{name} {'spectral' if name == 'noise' else '3'}`"
+        )
     field, kind = SLIDERS[name]
     try:
         return ("set", {field: kind(words[1])})
@@ -109,7 +113,9 @@ class LiveStatus:
 class LiveAmplifier:
     """The chain, its audio callback, the stream that calls it, and the live statistics."""
 
-    def __init__(self, profile: FittingProfile, sample_rate: int, block_frames: int, input_channels: int):
+    def __init__(
+        self, profile: FittingProfile, sample_rate: int, block_frames: int, input_channels: int
+    ):
         self.profile = profile
         self.sample_rate = sample_rate
         max_frames = max(block_frames, 4096)
@@ -138,13 +144,21 @@ class LiveAmplifier:
         in_channels = min(2, int(input_info["max_input_channels"]))
         amp = cls(profile, rate, options.block_frames, in_channels)
         amp.stream = open_stream(
-            "Stream", f"the audio devices at {rate} Hz, {options.block_frames} frames", samplerate=rate,
-            blocksize=options.block_frames, device=(options.input_device, options.output_device),
-            channels=(in_channels, 2), dtype="float32", latency="low", callback=amp.callback,
+            "Stream",
+            f"the audio devices at {rate} Hz, {options.block_frames} frames",
+            samplerate=rate,
+            blocksize=options.block_frames,
+            device=(options.input_device, options.output_device),
+            channels=(in_channels, 2),
+            dtype="float32",
+            latency="low",
+            callback=amp.callback,
         )
         return amp
 
-    def callback(self, indata: np.ndarray, outdata: np.ndarray, frames: int, stream_time, status) -> None:
+    def callback(
+        self, indata: np.ndarray, outdata: np.ndarray, frames: int, stream_time, status
+    ) -> None:
         if status.input_overflow or status.output_underflow:
             self.dropouts += 1
         stereo = self._stereo[:frames]
@@ -194,17 +208,33 @@ class LiveAmplifier:
         input_rms, input_peak = self._input_meter.read()
         output_rms, output_peak = self._output_meter.read()
         device_ms = round(1000 * self.device_latency_s, 2) if self.device_latency_s else None
-        return LiveStatus(self.running, self.sample_rate, round(self.processing_latency_ms, 2), device_ms,
-                          self.dropouts, self.callbacks, input_rms, input_peak, output_rms, output_peak)
+        return LiveStatus(
+            self.running,
+            self.sample_rate,
+            round(self.processing_latency_ms, 2),
+            device_ms,
+            self.dropouts,
+            self.callbacks,
+            input_rms,
+            input_peak,
+            output_rms,
+            output_peak,
+        )
 
     def report(self) -> str:
         """The status and the sliders as one line."""
         adj = self.profile.adjustments
-        device = f"{1000 * self.device_latency_s:.1f} ms devices (measured) + " if self.device_latency_s else ""
-        return (f"latency {device}{self.processing_latency_ms:.1f} ms processing; dropouts {self.dropouts} "
-                f"in {self.callbacks} blocks; boost {adj.boost_db:g} dB, tone {adj.tone_db:g} dB, balance "
-                f"{adj.balance_db:g} dB, noise {adj.noise_suppression} {adj.noise_reduction:g}, "
-                f"max {adj.max_output_db_spl:g} dB SPL")
+        device = (
+            f"{1000 * self.device_latency_s:.1f} ms devices (measured) + "
+            if self.device_latency_s
+            else ""
+        )
+        return (
+            f"latency {device}{self.processing_latency_ms:.1f} ms processing; dropouts {self.dropouts} "
+            f"in {self.callbacks} blocks; boost {adj.boost_db:g} dB, tone {adj.tone_db:g} dB, balance "
+            f"{adj.balance_db:g} dB, noise {adj.noise_suppression} {adj.noise_reduction:g}, "
+            f"max {adj.max_output_db_spl:g} dB SPL"
+        )
 
     def command(self, line: str) -> str | None:
         """Carry out one typed control line; the reply to show, or None for quit."""
@@ -226,15 +256,21 @@ def _lines(control: Iterable[str], into: queue.Queue) -> None:
     into.put(None)
 
 
-def control_loop(amp: LiveAmplifier, control: Iterable[str], say: Callable[[str], None],
-                 duration_s: float | None = None) -> None:
+def control_loop(
+    amp: LiveAmplifier,
+    control: Iterable[str],
+    say: Callable[[str], None],
+    duration_s: float | None = None,
+) -> None:
     """Start the amplifier, apply typed commands until quit, the duration or Ctrl-C, then stop it."""
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=_lines, args=(control, lines), daemon=True).start()
     deadline = None if duration_s is None else time.monotonic() + duration_s
     amp.start()
     try:
-        say(f"amplifying at {amp.sample_rate} Hz; processing latency {amp.processing_latency_ms:.1f} ms. {HELP}")
+        say(
+            f"amplifying at {amp.sample_rate} Hz; processing latency {amp.processing_latency_ms:.1f} ms. {HELP}"
+        )
         _serve(amp, lines, say, deadline)
     except KeyboardInterrupt:
         pass  # Ctrl-C is the normal way to stop: still report the statistics
@@ -243,7 +279,9 @@ def control_loop(amp: LiveAmplifier, control: Iterable[str], say: Callable[[str]
     say(amp.report())
 
 
-def _serve(amp: LiveAmplifier, lines: queue.Queue, say: Callable[[str], None], deadline: float | None) -> None:
+def _serve(
+    amp: LiveAmplifier, lines: queue.Queue, say: Callable[[str], None], deadline: float | None
+) -> None:
     control_open = True
     first_report = time.monotonic() + FIRST_REPORT_S
     while deadline is None or time.monotonic() < deadline:
@@ -269,8 +307,12 @@ def _serve(amp: LiveAmplifier, lines: queue.Queue, say: Callable[[str], None], d
         say(reply)
 
 
-def run_live(profile: FittingProfile, options: LiveOptions, control: Iterable[str],
-             say: Callable[[str], None] = print) -> LiveAmplifier:
+def run_live(
+    profile: FittingProfile,
+    options: LiveOptions,
+    control: Iterable[str],
+    say: Callable[[str], None] = print,
+) -> LiveAmplifier:
     """Amplify microphone to headphones until quit; a DeviceError when there is no usable device."""
     amp = LiveAmplifier.open(profile, options)
     control_loop(amp, control, say, options.duration_s)

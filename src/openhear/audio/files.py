@@ -41,7 +41,9 @@ def _check_complete_wav(path: Path) -> None:
             chunk, size = header[:4], struct.unpack("<I", header[4:])[0]
             if chunk == b"data":
                 if size != 0xFFFFFFFF and path.stat().st_size < f.tell() + size:
-                    raise AudioInputError(f"{path} is truncated (its header promises more audio than the file holds)")
+                    raise AudioInputError(
+                        f"{path} is truncated (its header promises more audio than the file holds)"
+                    )
                 return
             f.seek(size + (size & 1), os.SEEK_CUR)
 
@@ -75,13 +77,17 @@ def audio_info(path: str | Path) -> tuple[int, int, float]:
         return f.samplerate, f.channels, f.frames / f.samplerate
 
 
-def iter_audio_file(path: str | Path, block_frames: int = DEFAULT_BLOCK_FRAMES) -> Iterator[AudioBlock]:
+def iter_audio_file(
+    path: str | Path, block_frames: int = DEFAULT_BLOCK_FRAMES
+) -> Iterator[AudioBlock]:
     """Yield an audio file as consecutive AudioBlocks at its own sample rate."""
     path = Path(path)
     yield from iter_sound_file(_open(path), str(path), block_frames)
 
 
-def iter_sound_file(f: sf.SoundFile, name: str, block_frames: int = DEFAULT_BLOCK_FRAMES) -> Iterator[AudioBlock]:
+def iter_sound_file(
+    f: sf.SoundFile, name: str, block_frames: int = DEFAULT_BLOCK_FRAMES
+) -> Iterator[AudioBlock]:
     """Yield an open soundfile (a path or an uploaded file object) as AudioBlocks, closing it at the end;
     `name` is how errors call it."""
     with f:
@@ -94,7 +100,9 @@ def iter_sound_file(f: sf.SoundFile, name: str, block_frames: int = DEFAULT_BLOC
                 yield AudioBlock(np.ascontiguousarray(chunk), rate, start / rate)
                 start += chunk.shape[0]
         except (sf.LibsndfileError, RuntimeError) as exc:
-            raise AudioInputError(f"{name} is damaged after {start / rate:.1f} s ({_short(exc)})") from None
+            raise AudioInputError(
+                f"{name} is damaged after {start / rate:.1f} s ({_short(exc)})"
+            ) from None
         if start == 0:
             raise AudioInputError(f"{name} contains no audio (zero length)")
 
@@ -142,7 +150,9 @@ def stdin_pcm_blocks(stream: BinaryIO, sample_rate: int, channels: int = 1) -> I
     return itertools.chain([first], blocks)
 
 
-def pcm_s16le_block(data: bytes, sample_rate: int, channels: int, start_frame: int = 0) -> AudioBlock:
+def pcm_s16le_block(
+    data: bytes, sample_rate: int, channels: int, start_frame: int = 0
+) -> AudioBlock:
     """Whole frames of signed 16-bit little-endian PCM as a float AudioBlock."""
     pcm = np.frombuffer(data, dtype="<i2").reshape(-1, channels)
     return AudioBlock(pcm.astype(np.float32) / 32768.0, sample_rate, start_frame / sample_rate)
@@ -153,7 +163,9 @@ def float_to_pcm16(samples: np.ndarray) -> bytes:
     return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
 
 
-def write_audio(path: str | Path, block: AudioBlock, metadata: Mapping[str, str] | None = None) -> None:
+def write_audio(
+    path: str | Path, block: AudioBlock, metadata: Mapping[str, str] | None = None
+) -> None:
     """Write a block as 16-bit PCM (format from the suffix), with optional text metadata (title, comment, ...)."""
     path = Path(path)
     try:

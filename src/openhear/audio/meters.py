@@ -56,5 +56,7 @@ class StereoMeter:
     def read(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
         """(RMS dBFS per channel, peak dBFS per channel), rounded to 0.1 dB."""
         mean_square, peak = self.mean_square.copy(), self.peak.copy()
-        return (tuple(round(dbfs(float(m)), 1) for m in mean_square),
-                tuple(round(dbfs(float(p) ** 2), 1) for p in peak))
+        return (
+            tuple(round(dbfs(float(m)), 1) for m in mean_square),
+            tuple(round(dbfs(float(p) ** 2), 1) for p in peak),
+        )

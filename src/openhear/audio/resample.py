@@ -11,15 +11,21 @@ from openhear.audio.block import AudioBlock
 class StreamResampler:
     """Converts a stream of AudioBlocks to `out_rate` (and optionally to mono) block by block."""
 
-    def __init__(self, in_rate: int, out_rate: int, channels: int, to_mono: bool = False, quality: str = "HQ"):
+    def __init__(
+        self, in_rate: int, out_rate: int, channels: int, to_mono: bool = False, quality: str = "HQ"
+    ):
         self.in_rate = in_rate
         self.out_rate = out_rate
         self.channels = 1 if to_mono else channels
         self.to_mono = to_mono
         self._quality = quality
         self._out_frames = 0
-        self._stream = None if in_rate == out_rate else soxr.ResampleStream(
-            in_rate, out_rate, self.channels, dtype="float32", quality=quality
+        self._stream = (
+            None
+            if in_rate == out_rate
+            else soxr.ResampleStream(
+                in_rate, out_rate, self.channels, dtype="float32", quality=quality
+            )
         )
 
     def _prepare(self, block: AudioBlock) -> np.ndarray:
@@ -45,7 +51,9 @@ class StreamResampler:
         """Return the samples still held inside the filter at the end of the stream."""
         if self._stream is None:
             return self._emit(np.zeros((0, self.channels), np.float32))
-        return self._emit(self._stream.resample_chunk(np.zeros((0, self.channels), np.float32), last=True))
+        return self._emit(
+            self._stream.resample_chunk(np.zeros((0, self.channels), np.float32), last=True)
+        )
 
     def reset(self) -> None:
         """Start a new stream."""
@@ -56,4 +64,6 @@ def resample(samples: np.ndarray, in_rate: int, out_rate: int) -> np.ndarray:
     """Resample a whole array (frames[, channels]) at once."""
     if in_rate == out_rate:
         return np.asarray(samples, dtype=np.float32)
-    return soxr.resample(np.asarray(samples, dtype=np.float32), in_rate, out_rate, quality="HQ").astype(np.float32)
+    return soxr.resample(
+        np.asarray(samples, dtype=np.float32), in_rate, out_rate, quality="HQ"
+    ).astype(np.float32)

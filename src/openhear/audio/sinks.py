@@ -27,12 +27,20 @@ class Sink(Protocol):
 class FileSink:
     """An audio file (format from the suffix: .wav and .flac 16-bit, .ogg Vorbis, .mp3) with optional tags."""
 
-    def __init__(self, path: str | Path, sample_rate: int, tags: Mapping[str, str] | None = None, channels: int = 1):
+    def __init__(
+        self,
+        path: str | Path,
+        sample_rate: int,
+        tags: Mapping[str, str] | None = None,
+        channels: int = 1,
+    ):
         import soundfile as sf
 
         self.path = Path(path)
         fmt = self.path.suffix[1:].upper()
-        subtype = "PCM_16" if fmt and sf.check_format(fmt, "PCM_16") else None  # else the format's own (Vorbis, MP3)
+        subtype = (
+            "PCM_16" if fmt and sf.check_format(fmt, "PCM_16") else None
+        )  # else the format's own (Vorbis, MP3)
         try:
             self._file = sf.SoundFile(str(self.path), "w", sample_rate, channels, subtype=subtype)
             for key, value in (tags or {}).items():
@@ -68,8 +76,14 @@ class DeviceSink:
 
     def __init__(self, sample_rate: int, device: int | str | None = None, channels: int = 1):
         require_device("output", device)
-        self._stream = open_stream("OutputStream", f"the output device at {sample_rate} Hz", samplerate=sample_rate,
-                                   channels=channels, dtype="float32", device=device)
+        self._stream = open_stream(
+            "OutputStream",
+            f"the output device at {sample_rate} Hz",
+            samplerate=sample_rate,
+            channels=channels,
+            dtype="float32",
+            device=device,
+        )
         start_stream(self._stream, "the output device")
 
     def write(self, block: AudioBlock) -> None:

@@ -24,8 +24,14 @@ WAIT_S = 0.1
 class Microphone:
     """An input device opened at its default (or the given) rate; a DeviceError if there is none."""
 
-    def __init__(self, device: int | str | None = None, sample_rate: int | None = None,
-                 block_frames: int | None = None, channels: int = 1, duration_s: float | None = None):
+    def __init__(
+        self,
+        device: int | str | None = None,
+        sample_rate: int | None = None,
+        block_frames: int | None = None,
+        channels: int = 1,
+        duration_s: float | None = None,
+    ):
         info = require_device("input", device)
         self.name: str = info["name"]
         """The device's name as PortAudio reports it."""
@@ -39,8 +45,14 @@ class Microphone:
         self._stop = threading.Event()
         self._started = time.monotonic()
         self._stream = open_stream(
-            "InputStream", f"the input device at {self.sample_rate} Hz", samplerate=self.sample_rate,
-            blocksize=self.block_frames, device=device, channels=channels, dtype="float32", callback=self._callback,
+            "InputStream",
+            f"the input device at {self.sample_rate} Hz",
+            samplerate=self.sample_rate,
+            blocksize=self.block_frames,
+            device=device,
+            channels=channels,
+            dtype="float32",
+            callback=self._callback,
         )
 
     def _callback(self, indata, _frames, _time, _status) -> None:
@@ -71,7 +83,9 @@ class Microphone:
                 if self._stop.is_set():
                     return None
                 if not getattr(self._stream, "active", True):
-                    raise DeviceError(f"the microphone {self.name!r} stopped (a device went away)") from None
+                    raise DeviceError(
+                        f"the microphone {self.name!r} stopped (a device went away)"
+                    ) from None
 
     def stop(self) -> None:
         """End `blocks()` after the block it is on (any thread)."""

@@ -58,7 +58,9 @@ class ConsoleCaptions:
             self._redraw()
         else:
             self._stream.write(piece)
-        if text.rstrip().endswith(_SENTENCE_END) or (self._interactive and len(self._line) > self._width() - 20):
+        if text.rstrip().endswith(_SENTENCE_END) or (
+            self._interactive and len(self._line) > self._width() - 20
+        ):
             self._stream.write("\n")
             self._line = ""
 
@@ -67,7 +69,9 @@ class ConsoleCaptions:
             return
         tail = ""
         if self._provisional:
-            room = max(10, self._width() - len(self._line) - 1)  # one screen line, so \r can rewrite it
+            room = max(
+                10, self._width() - len(self._line) - 1
+            )  # one screen line, so \r can rewrite it
             tail = f"{' ' if self._line else ''}\033[2m{self._provisional[-room:]}\033[0m"
         self._stream.write(f"\r\033[K{self._line}{tail}")
 

@@ -36,7 +36,10 @@ class Cue:
 
 
 def cues_from_finals(
-    captions: Iterable[FinalCaption], max_chars: int = 84, max_gap_s: float = 1.5, speaker: str | None = None
+    captions: Iterable[FinalCaption],
+    max_chars: int = 84,
+    max_gap_s: float = 1.5,
+    speaker: str | None = None,
 ) -> list[Cue]:
     """Final captions regrouped into readable cues: a new cue at each sentence end, after a pause
     longer than `max_gap_s`, or before the text passes `max_chars` (two lines of 42)."""

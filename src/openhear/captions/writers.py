@@ -62,8 +62,12 @@ def to_json(cues: Sequence[Cue]) -> str:
                 "text": c.text,
                 "speaker": c.speaker,
                 "words": [
-                    {"word": w.text.strip(), "start": round(w.start_s, 3), "end": round(w.end_s, 3),
-                     "probability": round(w.probability, 3)}
+                    {
+                        "word": w.text.strip(),
+                        "start": round(w.start_s, 3),
+                        "end": round(w.end_s, 3),
+                        "probability": round(w.probability, 3),
+                    }
                     for w in c.words
                 ],
             }
@@ -73,7 +77,12 @@ def to_json(cues: Sequence[Cue]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-WRITERS: dict[str, Callable[[Sequence[Cue]], str]] = {"txt": to_txt, "srt": to_srt, "vtt": to_vtt, "json": to_json}
+WRITERS: dict[str, Callable[[Sequence[Cue]], str]] = {
+    "txt": to_txt,
+    "srt": to_srt,
+    "vtt": to_vtt,
+    "json": to_json,
+}
 """Every format by name."""
 FORMATS = tuple(WRITERS)
 
@@ -83,7 +92,9 @@ def render(cues: Sequence[Cue], fmt: str) -> str:
     try:
         writer = WRITERS[fmt]
     except KeyError:
-        raise UsageError(f"unknown caption format {fmt!r} (choose from {', '.join(FORMATS)})") from None
+        raise UsageError(
+            f"unknown caption format {fmt!r} (choose from {', '.join(FORMATS)})"
+        ) from None
     return writer(cues)
 
 

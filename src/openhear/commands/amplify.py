@@ -10,24 +10,46 @@ from openhear.errors import UsageError
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
-        "amplify", parents=[common], help="amplify a recording or the microphone, fitted to your audiogram",
+        "amplify",
+        parents=[common],
+        help="amplify a recording or the microphone, fitted to your audiogram",
         description="Per-ear hearing-aid processing (filterbank, compression, gain, noise suppression, limiter) "
-                    "from a fitting profile, on a file or live.",
+        "from a fitting profile, on a file or live.",
     )
     p.add_argument("input", nargs="?", metavar="IN", help="audio file to process (not with --live)")
     p.add_argument("-o", "--output", metavar="OUT", help="where to write the stereo result")
-    p.add_argument("--input-level", type=float, metavar="DB_SPL",
-                   help="scale the recording so its RMS is this level (e.g. 65 for conversational speech); "
-                        "default: take its samples as calibrated")
+    p.add_argument(
+        "--input-level",
+        type=float,
+        metavar="DB_SPL",
+        help="scale the recording so its RMS is this level (e.g. 65 for conversational speech); "
+        "default: take its samples as calibrated",
+    )
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--profile", metavar="PROFILE.json", help="fitting profile from `openhear fit`")
-    source.add_argument("--audiogram", metavar="FILE|PRESET", help="fit this audiogram on the fly (e.g. N3)")
+    source.add_argument(
+        "--profile", metavar="PROFILE.json", help="fitting profile from `openhear fit`"
+    )
+    source.add_argument(
+        "--audiogram", metavar="FILE|PRESET", help="fit this audiogram on the fly (e.g. N3)"
+    )
     live = p.add_argument_group("live")
-    live.add_argument("--live", action="store_true", help="microphone to headphones; type commands to adjust")
-    live.add_argument("--input-device", metavar="DEV", help="microphone index or name (see `openhear devices`)")
+    live.add_argument(
+        "--live", action="store_true", help="microphone to headphones; type commands to adjust"
+    )
+    live.add_argument(
+        "--input-device", metavar="DEV", help="microphone index or name (see `openhear devices`)"
+    )
     live.add_argument("--output-device", metavar="DEV", help="headphones index or name")
-    live.add_argument("--rate", type=int, metavar="HZ", help="sample rate (default: the output device's)")
-    live.add_argument("--block", type=int, default=64, metavar="FRAMES", help="frames per audio block (default 64)")
+    live.add_argument(
+        "--rate", type=int, metavar="HZ", help="sample rate (default: the output device's)"
+    )
+    live.add_argument(
+        "--block",
+        type=int,
+        default=64,
+        metavar="FRAMES",
+        help="frames per audio block (default 64)",
+    )
     live.add_argument("--duration", type=float, metavar="S", help="stop after this many seconds")
     add_adjustment_options(p)
     p.set_defaults(func=run)
@@ -56,12 +78,21 @@ def run(args: argparse.Namespace) -> int:
     source = read_audio(args.input)
     samples = scaled_to_level(source.samples, args.input_level, profile.db_spl_at_0dbfs)
     out = amplify_array(samples, source.sample_rate, profile)
-    write_audio(args.output, AudioBlock(out, source.sample_rate),
-                {"comment": f"openhear amplify ({profile.prescription}, {profile.listener.name or 'listener'})"})
+    write_audio(
+        args.output,
+        AudioBlock(out, source.sample_rate),
+        {
+            "comment": f"openhear amplify ({profile.prescription}, {profile.listener.name or 'listener'})"
+        },
+    )
     if not args.quiet:
-        print(f"input {level_db_spl(samples, profile.db_spl_at_0dbfs):.0f} dB SPL, output "
-              f"{level_db_spl(out, profile.db_spl_at_0dbfs):.0f} dB SPL (RMS; 0 dBFS RMS = {profile.db_spl_at_0dbfs:g} dB SPL)")
-        print(f"wrote {args.output} ({out.shape[0] / source.sample_rate:.1f} s, stereo, {source.sample_rate} Hz)")
+        print(
+            f"input {level_db_spl(samples, profile.db_spl_at_0dbfs):.0f} dB SPL, output "
+            f"{level_db_spl(out, profile.db_spl_at_0dbfs):.0f} dB SPL (RMS; 0 dBFS RMS = {profile.db_spl_at_0dbfs:g} dB SPL)"
+        )
+        print(
+            f"wrote {args.output} ({out.shape[0] / source.sample_rate:.1f} s, stereo, {source.sample_rate} Hz)"
+        )
     return 0
 
 
@@ -71,7 +102,12 @@ def _live(args: argparse.Namespace, profile) -> int:
     from openhear.audio.devices import device_arg
     from openhear.audio.duplex import LiveOptions, run_live
 
-    options = LiveOptions(device_arg(args.input_device), device_arg(args.output_device), args.rate, args.block,
-                          args.duration)
+    options = LiveOptions(
+        device_arg(args.input_device),
+        device_arg(args.output_device),
+        args.rate,
+        args.block,
+        args.duration,
+    )
     run_live(profile, options, sys.stdin, say=lambda text: print(text, flush=True))
     return 0

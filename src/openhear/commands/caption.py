@@ -16,19 +16,44 @@ the time it was emitted, for latency measurements."""
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("caption", parents=[common], help="caption speech from a file, stdin or the microphone",
-                       description=DESCRIPTION)
-    p.add_argument("input", nargs="?", metavar="FILE", help="audio file, or - for raw s16le PCM on stdin")
-    p.add_argument("-f", "--format", default="txt", help="output format: txt, srt, vtt or json (default txt)")
-    p.add_argument("-o", "--output", metavar="OUT", help="write the captions to OUT instead of stdout")
+    p = sub.add_parser(
+        "caption",
+        parents=[common],
+        help="caption speech from a file, stdin or the microphone",
+        description=DESCRIPTION,
+    )
+    p.add_argument(
+        "input", nargs="?", metavar="FILE", help="audio file, or - for raw s16le PCM on stdin"
+    )
+    p.add_argument(
+        "-f", "--format", default="txt", help="output format: txt, srt, vtt or json (default txt)"
+    )
+    p.add_argument(
+        "-o", "--output", metavar="OUT", help="write the captions to OUT instead of stdout"
+    )
     p.add_argument("--rate", default="16000", help="sample rate of stdin PCM in Hz (default 16000)")
     p.add_argument("--channels", default="1", help="channels of stdin PCM (default 1)")
     p.add_argument("--live", action="store_true", help="caption the microphone until Ctrl-C")
-    p.add_argument("--device", help="input device number or name for --live (see `openhear devices`)")
-    p.add_argument("--realtime", action="store_true", help="feed FILE at real-time pace; print events with emission times")
-    p.add_argument("--model", metavar="PATH", help="a CTranslate2 Whisper model directory (default: bundled tiny.en)")
-    p.add_argument("--vocabulary", action="append", default=[], metavar="WORDS",
-                   help="words or names to recognise more readily, comma-separated; may be repeated")
+    p.add_argument(
+        "--device", help="input device number or name for --live (see `openhear devices`)"
+    )
+    p.add_argument(
+        "--realtime",
+        action="store_true",
+        help="feed FILE at real-time pace; print events with emission times",
+    )
+    p.add_argument(
+        "--model",
+        metavar="PATH",
+        help="a CTranslate2 Whisper model directory (default: bundled tiny.en)",
+    )
+    p.add_argument(
+        "--vocabulary",
+        action="append",
+        default=[],
+        metavar="WORDS",
+        help="words or names to recognise more readily, comma-separated; may be repeated",
+    )
     p.add_argument("--vocabulary-file", metavar="FILE", help="a file of such words, one per line")
     p.set_defaults(func=run)
 
@@ -86,7 +111,9 @@ def _vocabulary(args: argparse.Namespace) -> list[str]:
             words += Path(args.vocabulary_file).read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-            raise OpenhearError(f"cannot read vocabulary file {args.vocabulary_file} ({reason})") from None
+            raise OpenhearError(
+                f"cannot read vocabulary file {args.vocabulary_file} ({reason})"
+            ) from None
     return [w.strip() for w in words if w.strip()]
 
 
@@ -101,7 +128,9 @@ def _load(args: argparse.Namespace, vocabulary: list[str], live: bool):
 
     t = time.perf_counter()
     transcriber = load_transcriber(args.model)
-    logging.getLogger("openhear").info("loaded Whisper model %s in %.2f s", transcriber.path, time.perf_counter() - t)
+    logging.getLogger("openhear").info(
+        "loaded Whisper model %s in %.2f s", transcriber.path, time.perf_counter() - t
+    )
     options = dataclasses.replace(LIVE_OPTIONS if live else FILE_OPTIONS, vocabulary=vocabulary)
     return StreamingCaptioner(transcriber, options)
 
@@ -148,7 +177,10 @@ def _file(args: argparse.Namespace, vocabulary: list[str]) -> int:
     elapsed = time.perf_counter() - t
     logging.getLogger("openhear").info(
         "captioned %.1f s of audio in %.1f s (real-time factor %.2f, %d decodes)",
-        duration_s, elapsed, elapsed / max(duration_s, 1e-9), captioner.decodes,
+        duration_s,
+        elapsed,
+        elapsed / max(duration_s, 1e-9),
+        captioner.decodes,
     )
     _finish(args, finals)
     return 0
@@ -166,8 +198,14 @@ def _progress(args: argparse.Namespace, duration_s: float):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=round(duration_s, 2), unit="s", unit_scale=False, file=sys.stderr, leave=False,
-                bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s audio [{elapsed}<{remaining}]")
+    return tqdm(
+        total=round(duration_s, 2),
+        unit="s",
+        unit_scale=False,
+        file=sys.stderr,
+        leave=False,
+        bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s audio [{elapsed}<{remaining}]",
+    )
 
 
 def _realtime(args: argparse.Namespace, captioner, blocks) -> int:
@@ -195,7 +233,9 @@ def _stream(args: argparse.Namespace, captioner, blocks) -> int:
 
     def handle(events) -> None:
         for event in events:
-            if isinstance(event, FinalCaption) and args.output:  # kept only to write OUT: bounded otherwise
+            if (
+                isinstance(event, FinalCaption) and args.output
+            ):  # kept only to write OUT: bounded otherwise
                 finals.append(event)
             console.show(event)
 
@@ -216,7 +256,9 @@ def _stdin(args: argparse.Namespace, vocabulary: list[str]) -> int:
 
     rate = _int_option("--rate", args.rate)
     channels = _int_option("--channels", args.channels)
-    blocks = stdin_pcm_blocks(sys.stdin.buffer, rate, channels)  # validates --rate and --channels before the model loads
+    blocks = stdin_pcm_blocks(
+        sys.stdin.buffer, rate, channels
+    )  # validates --rate and --channels before the model loads
     captioner = _load(args, vocabulary, live=True)
     return _stream(args, captioner, blocks)
 

@@ -25,21 +25,55 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         description=__doc__.split("\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("source", nargs="?", metavar="FILE|-", help="a recording of the other person, or - for raw PCM on stdin")
+    p.add_argument(
+        "source",
+        nargs="?",
+        metavar="FILE|-",
+        help="a recording of the other person, or - for raw PCM on stdin",
+    )
     p.add_argument("--input", metavar="FILE", help="same as giving FILE")
-    p.add_argument("--live", action="store_true", help="caption the microphone and play replies until Ctrl-C")
-    p.add_argument("--duration", type=float, metavar="SECONDS", help="with --live: end the conversation after SECONDS")
-    p.add_argument("--replies", metavar="FILE", help="read typed replies from FILE instead of stdin")
-    p.add_argument("--rate", type=int, default=16000, help="sample rate of PCM on stdin (default 16000)")
+    p.add_argument(
+        "--live", action="store_true", help="caption the microphone and play replies until Ctrl-C"
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        metavar="SECONDS",
+        help="with --live: end the conversation after SECONDS",
+    )
+    p.add_argument(
+        "--replies", metavar="FILE", help="read typed replies from FILE instead of stdin"
+    )
+    p.add_argument(
+        "--rate", type=int, default=16000, help="sample rate of PCM on stdin (default 16000)"
+    )
     p.add_argument("--channels", type=int, default=1, help="channels of PCM on stdin (default 1)")
-    p.add_argument("--realtime", action="store_true", help="feed FILE at real-time pace, as a microphone would")
-    p.add_argument("--play", action="store_true", help="speak replies on the sound card (always on with --live)")
-    p.add_argument("--disclosure", metavar="TEXT", help="the notice spoken first (default: a deaf person is using a computer voice)")
+    p.add_argument(
+        "--realtime", action="store_true", help="feed FILE at real-time pace, as a microphone would"
+    )
+    p.add_argument(
+        "--play",
+        action="store_true",
+        help="speak replies on the sound card (always on with --live)",
+    )
+    p.add_argument(
+        "--disclosure",
+        metavar="TEXT",
+        help="the notice spoken first (default: a deaf person is using a computer voice)",
+    )
     p.add_argument("--no-disclosure", action="store_true", help="do not speak the notice")
     p.add_argument("--title", default="", help="a label saved with the conversation")
-    p.add_argument("--model", metavar="PATH", help="a CTranslate2 Whisper model directory (default: bundled tiny.en)")
-    p.add_argument("--input-device", metavar="DEVICE", help="microphone for --live (see `openhear devices`)")
-    p.add_argument("--output-device", metavar="DEVICE", help="sound card for replies (see `openhear devices`)")
+    p.add_argument(
+        "--model",
+        metavar="PATH",
+        help="a CTranslate2 Whisper model directory (default: bundled tiny.en)",
+    )
+    p.add_argument(
+        "--input-device", metavar="DEVICE", help="microphone for --live (see `openhear devices`)"
+    )
+    p.add_argument(
+        "--output-device", metavar="DEVICE", help="sound card for replies (see `openhear devices`)"
+    )
     add_voice_arguments(p)
     p.set_defaults(func=run)
 
@@ -117,16 +151,25 @@ def _audio(args: argparse.Namespace, source: str | None):
 def _converse(args: argparse.Namespace, blocks, clock) -> int:
     from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
     from openhear.asr.whisper import load_transcriber
+    from openhear.audio.devices import device_arg
+    from openhear.audio.sinks import DeviceSink
     from openhear.relay.replies import ReplyPlayer, ReplyReader, read_replies
     from openhear.relay.session import DEFAULT_DISCLOSURE, ConversationSession, RelayOptions
     from openhear.relay.store import TranscriptStore
     from openhear.tts.piper import load_voice
-    from openhear.audio.devices import device_arg
-    from openhear.audio.sinks import DeviceSink
     from openhear.tts.text import TextError
 
-    disclosure = "" if args.no_disclosure else (args.disclosure if args.disclosure is not None else DEFAULT_DISCLOSURE)
-    options = RelayOptions(disclosure=disclosure, suppress_echo=args.live, speech=speech_options(args), title=args.title)
+    disclosure = (
+        ""
+        if args.no_disclosure
+        else (args.disclosure if args.disclosure is not None else DEFAULT_DISCLOSURE)
+    )
+    options = RelayOptions(
+        disclosure=disclosure,
+        suppress_echo=args.live,
+        speech=speech_options(args),
+        title=args.title,
+    )
     play = args.live or args.play
     replies_stream = _open_replies(args.replies_from)
     store = TranscriptStore()
@@ -134,10 +177,20 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
     sink = DeviceSink(voice.sample_rate, device_arg(args.output_device)) if play else None
     captioner = StreamingCaptioner(load_transcriber(args.model), LIVE_OPTIONS)
     printer = Printer(args.quiet)
-    player = ReplyPlayer(sink, on_error=lambda exc: printer.status(f"a reply was not spoken: {exc}", warning=True)) if play else None
+    player = (
+        ReplyPlayer(
+            sink,
+            on_error=lambda exc: printer.status(f"a reply was not spoken: {exc}", warning=True),
+        )
+        if play
+        else None
+    )
     with store:
         session = ConversationSession(store, captioner, voice, options, clock)
-        printer.status(f"conversation {session.id} started" + ("; type a reply and press Enter" if args.live else ""))
+        printer.status(
+            f"conversation {session.id} started"
+            + ("; type a reply and press Enter" if args.live else "")
+        )
 
         def send(text: str) -> None:
             try:
@@ -149,7 +202,9 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
             if player is not None:
                 player.speak(reply)
 
-        first = next(iter(blocks), None)  # opens the microphone, so the clock runs before the notice is spoken
+        first = next(
+            iter(blocks), None
+        )  # opens the microphone, so the clock runs before the notice is spoken
         blocks = itertools.chain([first], blocks) if first is not None else iter(())
         if disclosure.strip():
             send(disclosure)
@@ -169,12 +224,20 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
         finally:
             for event in session.close():
                 printer.show(event)
-        if reader is not None and not args.live and (args.replies_from != "-" or not sys.stdin.isatty()):
-            for reply in reader.due(session.now_s(), wait=True):  # a script or a pipe: send what is left
+        if (
+            reader is not None
+            and not args.live
+            and (args.replies_from != "-" or not sys.stdin.isatty())
+        ):
+            for reply in reader.due(
+                session.now_s(), wait=True
+            ):  # a script or a pipe: send what is left
                 send(reply.text)
         if player is not None:
             player.close()
-        printer.status(f"conversation {session.id} saved (`openhear transcripts show {session.id}`)")
+        printer.status(
+            f"conversation {session.id} saved (`openhear transcripts show {session.id}`)"
+        )
     return 0
 
 

@@ -7,14 +7,24 @@ import argparse
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
-        "fit", parents=[common], help="make a fitting profile from an audiogram",
+        "fit",
+        parents=[common],
+        help="make a fitting profile from an audiogram",
         description="Prescribe NAL-R gain with wide dynamic range compression per band and ear, and save "
-                    "the fitting profile that `openhear amplify` uses.",
+        "the fitting profile that `openhear amplify` uses.",
     )
-    p.add_argument("--audiogram", required=True, metavar="FILE|PRESET",
-                   help="audiogram JSON (ours or Clarity's), CSV (frequency,left,right), or a Bisgaard preset N1..N7, S1..S3")
-    p.add_argument("-o", "--output", required=True, metavar="PROFILE.json", help="where to write the profile")
-    p.add_argument("--plot", metavar="CHART.png", help="also draw the audiogram and the prescribed gains")
+    p.add_argument(
+        "--audiogram",
+        required=True,
+        metavar="FILE|PRESET",
+        help="audiogram JSON (ours or Clarity's), CSV (frequency,left,right), or a Bisgaard preset N1..N7, S1..S3",
+    )
+    p.add_argument(
+        "-o", "--output", required=True, metavar="PROFILE.json", help="where to write the profile"
+    )
+    p.add_argument(
+        "--plot", metavar="CHART.png", help="also draw the audiogram and the prescribed gains"
+    )
     add_adjustment_options(p)
     p.set_defaults(func=run)
 
@@ -23,22 +33,45 @@ def add_adjustment_options(p: argparse.ArgumentParser) -> None:
     """The slider options shared by `fit` and `amplify --audiogram`."""
     g = p.add_argument_group("adjustments")
     g.add_argument("--boost", type=float, metavar="DB", help="overall gain added, -20 to 20 dB")
-    g.add_argument("--tone", type=float, metavar="DB", help="tilt, -12 (darker) to 12 (brighter) dB")
-    g.add_argument("--balance", type=float, metavar="DB", help="-12 (left louder) to 12 (right louder) dB")
-    g.add_argument("--noise", metavar="KIND",
-                   help="noise suppression: none, spectral, deepfilternet or rnnoise (the neural ones add 20 to 40 ms)")
+    g.add_argument(
+        "--tone", type=float, metavar="DB", help="tilt, -12 (darker) to 12 (brighter) dB"
+    )
+    g.add_argument(
+        "--balance", type=float, metavar="DB", help="-12 (left louder) to 12 (right louder) dB"
+    )
+    g.add_argument(
+        "--noise",
+        metavar="KIND",
+        help="noise suppression: none, spectral, deepfilternet or rnnoise (the neural ones add 20 to 40 ms)",
+    )
     g.add_argument("--noise-reduction", type=float, metavar="0..1", help="noise-reduction strength")
-    g.add_argument("--max-output", type=float, metavar="DB_SPL", help="ceiling for output peaks, at most 111 dB SPL")
-    g.add_argument("--flat", action="store_true", help="a flat, linear fitting instead of NAL-R (for measurements)")
-    g.add_argument("--calibration", type=float, metavar="DB_SPL",
-                   help="dB SPL at the ear of a 0 dBFS RMS signal (default 100)")
+    g.add_argument(
+        "--max-output",
+        type=float,
+        metavar="DB_SPL",
+        help="ceiling for output peaks, at most 111 dB SPL",
+    )
+    g.add_argument(
+        "--flat",
+        action="store_true",
+        help="a flat, linear fitting instead of NAL-R (for measurements)",
+    )
+    g.add_argument(
+        "--calibration",
+        type=float,
+        metavar="DB_SPL",
+        help="dB SPL at the ear of a 0 dBFS RMS signal (default 100)",
+    )
 
 
 def adjusted(args: argparse.Namespace, profile):
     """The profile with the sliders given on the command line applied."""
     values = {
-        "boost_db": args.boost, "tone_db": args.tone, "balance_db": args.balance,
-        "noise_suppression": args.noise, "noise_reduction": args.noise_reduction,
+        "boost_db": args.boost,
+        "tone_db": args.tone,
+        "balance_db": args.balance,
+        "noise_suppression": args.noise,
+        "noise_reduction": args.noise_reduction,
         "max_output_db_spl": args.max_output,
     }
     values = {k: v for k, v in values.items() if v is not None}

@@ -8,7 +8,9 @@ from openhear.commands.speak import add_output_arguments, speak
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("phrases", parents=[common], help="save phrases and speak them by name or number")
+    p = sub.add_parser(
+        "phrases", parents=[common], help="save phrases and speak them by name or number"
+    )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     add = actions.add_parser("add", parents=[common], help="save a phrase under a name")
@@ -19,7 +21,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     ls = actions.add_parser("list", parents=[common], help="list saved phrases with their numbers")
     ls.set_defaults(func=run_list)
 
-    rm = actions.add_parser("remove", aliases=["rm"], parents=[common], help="delete a saved phrase")
+    rm = actions.add_parser(
+        "remove", aliases=["rm"], parents=[common], help="delete a saved phrase"
+    )
     rm.add_argument("phrase", help="name or number")
     rm.set_defaults(func=run_remove)
 
@@ -46,7 +50,7 @@ def run_list(args: argparse.Namespace) -> int:
     with _book() as book:
         phrases = book.list()
     if not phrases:
-        print("no saved phrases (add one with `openhear phrases add NAME \"TEXT\"`)")
+        print('no saved phrases (add one with `openhear phrases add NAME "TEXT"`)')
     for p in phrases:
         print(f"{p.number:3d}  {p.name}: {p.text}")
     return 0

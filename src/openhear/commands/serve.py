@@ -15,10 +15,18 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         description="Start the web app on this computer. It listens on 127.0.0.1 only, unless --host "
         "names another address; then every request needs the token it prints (or --token).",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this computer only)",
+    )
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
-    p.add_argument("--token", help="token required on every request (generated when --host is not loopback)")
-    p.add_argument("--max-sessions", type=int, default=4, help="caption sessions served at once (default 4)")
+    p.add_argument(
+        "--token", help="token required on every request (generated when --host is not loopback)"
+    )
+    p.add_argument(
+        "--max-sessions", type=int, default=4, help="caption sessions served at once (default 4)"
+    )
     p.set_defaults(func=run)
 
 
@@ -35,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--token must be at least 16 characters")
     if token is None and not is_loopback(args.host):
         token = new_token()
-    options = ServerOptions(host=args.host, port=args.port, token=token, max_caption_sessions=args.max_sessions)
+    options = ServerOptions(
+        host=args.host, port=args.port, token=token, max_caption_sessions=args.max_sessions
+    )
     serve(options)
     return 0
 
@@ -60,5 +70,7 @@ def serve(options) -> None:
         print(f"openhear is running at {app_url(options)}  (Ctrl+C stops it)", flush=True)
         try:
             make_server(app, options).run(sockets=[sock])
-        except KeyboardInterrupt:  # uvicorn has shut down cleanly and passes the Ctrl+C on: the normal way to stop
+        except (
+            KeyboardInterrupt
+        ):  # uvicorn has shut down cleanly and passes the Ctrl+C on: the normal way to stop
             print("openhear: stopped", flush=True)

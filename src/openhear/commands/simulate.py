@@ -7,17 +7,37 @@ import argparse
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
-        "simulate", parents=[common], help="play a recording as someone with this hearing loss hears it",
+        "simulate",
+        parents=[common],
+        help="play a recording as someone with this hearing loss hears it",
         description="The MSBG hearing-loss simulator (pyclarity) per ear: let family members hear the difference, "
-                    "or compare a recording before and after `openhear amplify`.",
+        "or compare a recording before and after `openhear amplify`.",
     )
-    p.add_argument("input", metavar="IN", help="audio file (stereo files: left channel to the left ear)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="where to write the stereo result")
-    p.add_argument("--audiogram", required=True, metavar="FILE|PRESET", help="audiogram file or preset (N1..N7, S1..S3)")
-    p.add_argument("--input-level", type=float, metavar="DB_SPL",
-                   help="scale the recording so its RMS is this level; default: take its samples as calibrated")
-    p.add_argument("--calibration", type=float, default=100.0, metavar="DB_SPL",
-                   help="dB SPL of a 0 dBFS RMS signal (default 100)")
+    p.add_argument(
+        "input", metavar="IN", help="audio file (stereo files: left channel to the left ear)"
+    )
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="where to write the stereo result"
+    )
+    p.add_argument(
+        "--audiogram",
+        required=True,
+        metavar="FILE|PRESET",
+        help="audiogram file or preset (N1..N7, S1..S3)",
+    )
+    p.add_argument(
+        "--input-level",
+        type=float,
+        metavar="DB_SPL",
+        help="scale the recording so its RMS is this level; default: take its samples as calibrated",
+    )
+    p.add_argument(
+        "--calibration",
+        type=float,
+        default=100.0,
+        metavar="DB_SPL",
+        help="dB SPL of a 0 dBFS RMS signal (default 100)",
+    )
     p.set_defaults(func=run)
 
 
@@ -32,8 +52,15 @@ def run(args: argparse.Namespace) -> int:
     source = read_audio(args.input)
     samples = scaled_to_level(source.samples, args.input_level, args.calibration)
     heard = simulate_listener(samples, source.sample_rate, listener, args.calibration)
-    write_audio(args.output, AudioBlock(heard, source.sample_rate),
-                {"comment": f"openhear simulate: as heard with hearing loss {listener.name or args.audiogram} (MSBG)"})
+    write_audio(
+        args.output,
+        AudioBlock(heard, source.sample_rate),
+        {
+            "comment": f"openhear simulate: as heard with hearing loss {listener.name or args.audiogram} (MSBG)"
+        },
+    )
     if not args.quiet:
-        print(f"wrote {args.output} ({heard.shape[0] / source.sample_rate:.1f} s, stereo, as heard by {listener.name or 'the listener'})")
+        print(
+            f"wrote {args.output} ({heard.shape[0] / source.sample_rate:.1f} s, stereo, as heard by {listener.name or 'the listener'})"
+        )
     return 0

@@ -10,20 +10,46 @@ from openhear.errors import UsageError
 
 def add_voice_arguments(p: argparse.ArgumentParser) -> None:
     """The voice and how it speaks (shared with `phrases speak` and `converse`)."""
-    p.add_argument("--voice", metavar="PATH", help="a Piper voice .onnx (with its .onnx.json beside it); default: the bundled en_US-joe-medium")
+    p.add_argument(
+        "--voice",
+        metavar="PATH",
+        help="a Piper voice .onnx (with its .onnx.json beside it); default: the bundled en_US-joe-medium",
+    )
     p.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.25 to 4 (default 1)")
     p.add_argument("--volume", type=float, default=1.0, help="loudness, 0 to 1 (default 1)")
-    p.add_argument("--pause-ms", type=float, default=200.0, help="silence between sentences in ms (default 200)")
+    p.add_argument(
+        "--pause-ms",
+        type=float,
+        default=200.0,
+        help="silence between sentences in ms (default 200)",
+    )
 
 
 def add_output_arguments(p: argparse.ArgumentParser) -> None:
     """Where the speech goes (shared with `phrases speak`)."""
     add_voice_arguments(p)
     out = p.add_mutually_exclusive_group()
-    out.add_argument("-o", "--output", metavar="FILE", help="write the speech to FILE (.wav, .flac, .ogg or .mp3) instead of playing it")
-    out.add_argument("--raw", action="store_true", help="write raw signed 16-bit little-endian mono PCM to stdout (rate: see --info)")
-    out.add_argument("--info", action="store_true", help="print the voice's name and sample rate (the --raw format) and exit")
-    p.add_argument("--output-device", metavar="DEVICE", help="sound card to play on (number or name; see `openhear devices`)")
+    out.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the speech to FILE (.wav, .flac, .ogg or .mp3) instead of playing it",
+    )
+    out.add_argument(
+        "--raw",
+        action="store_true",
+        help="write raw signed 16-bit little-endian mono PCM to stdout (rate: see --info)",
+    )
+    out.add_argument(
+        "--info",
+        action="store_true",
+        help="print the voice's name and sample rate (the --raw format) and exit",
+    )
+    p.add_argument(
+        "--output-device",
+        metavar="DEVICE",
+        help="sound card to play on (number or name; see `openhear devices`)",
+    )
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -50,7 +76,9 @@ def print_voice_info(synthesizer) -> None:
     rate = synthesizer.sample_rate
     print(f"voice: {synthesizer.name}")
     print(f"sample rate: {rate} Hz")
-    print(f"--raw output: signed 16-bit little-endian PCM, mono, {rate} Hz (e.g. `aplay -f S16_LE -c 1 -r {rate}`)")
+    print(
+        f"--raw output: signed 16-bit little-endian PCM, mono, {rate} Hz (e.g. `aplay -f S16_LE -c 1 -r {rate}`)"
+    )
 
 
 def speak(args: argparse.Namespace, text) -> int:
@@ -101,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     if args.info:
         return speak(args, "")
     if args.text is None:
-        raise UsageError("say what to speak: openhear speak \"TEXT\" (or - to read stdin)")
+        raise UsageError('say what to speak: openhear speak "TEXT" (or - to read stdin)')
     if args.text == "-":
         return speak(args, read_text(sys.stdin.buffer))
     return speak(args, require_text(args.text))

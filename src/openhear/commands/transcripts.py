@@ -7,23 +7,37 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("transcripts", parents=[common], help="list, show, export or delete saved conversations")
+    p = sub.add_parser(
+        "transcripts", parents=[common], help="list, show, export or delete saved conversations"
+    )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     ls = actions.add_parser("list", parents=[common], help="list saved conversations")
     ls.set_defaults(func=run_list)
 
-    show = actions.add_parser("show", parents=[common], help="print a conversation with times and speakers")
+    show = actions.add_parser(
+        "show", parents=[common], help="print a conversation with times and speakers"
+    )
     show.add_argument("id", help="conversation id (see `list`)")
     show.set_defaults(func=run_show)
 
-    export = actions.add_parser("export", parents=[common], help="export a conversation as txt, srt, vtt or json")
+    export = actions.add_parser(
+        "export", parents=[common], help="export a conversation as txt, srt, vtt or json"
+    )
     export.add_argument("id", help="conversation id (see `list`)")
-    export.add_argument("-f", "--format", choices=("txt", "srt", "vtt", "json"), default="txt", help="document format (default txt)")
+    export.add_argument(
+        "-f",
+        "--format",
+        choices=("txt", "srt", "vtt", "json"),
+        default="txt",
+        help="document format (default txt)",
+    )
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     export.set_defaults(func=run_export)
 
-    rm = actions.add_parser("rm", aliases=["remove"], parents=[common], help="delete a conversation")
+    rm = actions.add_parser(
+        "rm", aliases=["remove"], parents=[common], help="delete a conversation"
+    )
     rm.add_argument("id", help="conversation id (see `list`)")
     rm.set_defaults(func=run_rm)
 

@@ -20,8 +20,16 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "`openhear wyoming --only asr` and `openhear wyoming --only tts --uri tcp://127.0.0.1:10200`. "
         "Wyoming has no authentication: listen on another address than 127.0.0.1 only on a trusted network.",
     )
-    p.add_argument("--uri", default=DEFAULT_URI, help=f"where to listen: tcp://HOST:PORT, unix://PATH or stdio:// (default {DEFAULT_URI})")
-    p.add_argument("--only", choices=("asr", "tts"), help="serve only speech-to-text (asr) or only text-to-speech (tts)")
+    p.add_argument(
+        "--uri",
+        default=DEFAULT_URI,
+        help=f"where to listen: tcp://HOST:PORT, unix://PATH or stdio:// (default {DEFAULT_URI})",
+    )
+    p.add_argument(
+        "--only",
+        choices=("asr", "tts"),
+        help="serve only speech-to-text (asr) or only text-to-speech (tts)",
+    )
     p.set_defaults(func=run)
 
 
@@ -39,11 +47,17 @@ def run(args: argparse.Namespace) -> int:
     asr, tts = args.only in (None, "asr"), args.only in (None, "tts")
     host = server.host if isinstance(server, AsyncTcpServer) else None  # unix and stdio are local
     if host is not None and not is_loopback(host):
-        print(f"openhear: warning: Wyoming has no authentication; anyone who can reach {host} can use this server",
-              file=sys.stderr)
+        print(
+            f"openhear: warning: Wyoming has no authentication; anyone who can reach {host} can use this server",
+            file=sys.stderr,
+        )
     services = load_services(data_dir(), captions=asr, speech=tts)
-    offers = " and ".join(name for name, on in (("speech-to-text", asr), ("text-to-speech", tts)) if on)
-    print(f"openhear wyoming: {offers} at {args.uri}  (Ctrl+C stops it)", file=sys.stderr, flush=True)
+    offers = " and ".join(
+        name for name, on in (("speech-to-text", asr), ("text-to-speech", tts)) if on
+    )
+    print(
+        f"openhear wyoming: {offers} at {args.uri}  (Ctrl+C stops it)", file=sys.stderr, flush=True
+    )
     try:
         asyncio.run(server.run(handler_factory(services, asr, tts)))
     except OSError as exc:

@@ -81,13 +81,21 @@ class EarSettings:
         """The settings of the "left" or "right" ear of a fitting profile."""
         fitting = profile.ear(side)
         offsets = profile.adjustments.offsets_db(fitting.centers_hz, side)
-        return cls(WdrcCurves.from_fitting(fitting, offsets), profile.adjustments.max_output_db_spl,
-                   profile.db_spl_at_0dbfs)
+        return cls(
+            WdrcCurves.from_fitting(fitting, offsets),
+            profile.adjustments.max_output_db_spl,
+            profile.db_spl_at_0dbfs,
+        )
 
     @property
     def ceiling(self) -> float:
         """The limiter ceiling as a linear sample amplitude; never above 111 dB SPL."""
-        return float(10.0 ** ((min(self.max_output_db_spl, MAX_OUTPUT_LIMIT_DB_SPL) - self.db_spl_at_0dbfs) / 20.0))
+        return float(
+            10.0
+            ** (
+                (min(self.max_output_db_spl, MAX_OUTPUT_LIMIT_DB_SPL) - self.db_spl_at_0dbfs) / 20.0
+            )
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,8 +129,11 @@ class EarChain:
     def prepare(self, sample_rate: int, max_block_frames: int) -> None:
         self._filterbank = DftFilterbank(sample_rate)
         self._allocate(max_block_frames)
-        self._compressor = BandCompressor(len(self._settings.curves.centers_hz), self._filterbank.max_frames,
-                                          self._filterbank.n_bins)
+        self._compressor = BandCompressor(
+            len(self._settings.curves.centers_hz),
+            self._filterbank.max_frames,
+            self._filterbank.n_bins,
+        )
         self._active = self._compile(self._settings)
         self._next = self._active
         hop_s = self._filterbank.hop / sample_rate
@@ -149,7 +160,12 @@ class EarChain:
 
     def _compile(self, settings: EarSettings) -> _Compiled:
         tables = WdrcTables.compile(settings.curves, self._filterbank)
-        return _Compiled(settings, tables, tables.gain_matrix.astype(np.float64), tables.rows(self._filterbank.max_frames))
+        return _Compiled(
+            settings,
+            tables,
+            tables.gain_matrix.astype(np.float64),
+            tables.rows(self._filterbank.max_frames),
+        )
 
     def reset(self) -> None:
         self._filterbank.reset()
@@ -193,7 +209,9 @@ class EarChain:
         x = np.asarray(block, np.float32)
         if self._noise is not None:
             x = self._noise.process(x)
-        if len(x) > self._max_block:  # larger than prepared: reallocates and recompiles (not for the audio thread)
+        if (
+            len(x) > self._max_block
+        ):  # larger than prepared: reallocates and recompiles (not for the audio thread)
             self._allocate(len(x))
             self._active = self._next = self._compile(self._active.settings)
             if self._previous is not None:
@@ -218,11 +236,14 @@ class EarChain:
         active = self._active
         tables = active.tables
         n_frames = spectra.shape[0]
-        levels = self._compressor.levels_db(spectra, tables, active.settings.db_spl_at_0dbfs, active.rows)
+        levels = self._compressor.levels_db(
+            spectra, tables, active.settings.db_spl_at_0dbfs, active.rows
+        )
         gains_db = tables.curves.gains_db(levels, self._gains_db[:n_frames], active.rows)
         if self._previous is not None:
-            previous = self._previous.tables.curves.gains_db(levels, self._previous_gains_db[:n_frames],
-                                                             self._previous.rows)
+            previous = self._previous.tables.curves.gains_db(
+                levels, self._previous_gains_db[:n_frames], self._previous.rows
+            )
             w = self._ramp_weights(self._crossfade_done, self._crossfade_frames, n_frames)
             gains_db *= w
             previous *= np.subtract(1.0, w, out=w)
@@ -253,7 +274,9 @@ def _noise_for(adjustments: Adjustments) -> Processor | None:
 class StereoChain:
     """A left and a right EarChain processing (frames, 2) blocks."""
 
-    def __init__(self, left: EarChain, right: EarChain, noise_choice: tuple[str, float] = ("none", 0.0)):
+    def __init__(
+        self, left: EarChain, right: EarChain, noise_choice: tuple[str, float] = ("none", 0.0)
+    ):
         self.left = left
         self.right = right
         self._noise_choice = noise_choice
@@ -265,7 +288,10 @@ class StereoChain:
     def from_profile(cls, profile: FittingProfile) -> StereoChain:
         """Both ears of a profile, with the noise suppressor its adjustments choose (created per ear)."""
         adj = profile.adjustments
-        ears = [EarChain(EarSettings.from_profile(profile, side), _noise_for(adj)) for side in ("left", "right")]
+        ears = [
+            EarChain(EarSettings.from_profile(profile, side), _noise_for(adj))
+            for side in ("left", "right")
+        ]
         return cls(ears[0], ears[1], (adj.noise_suppression, adj.noise_reduction))
 
     @property
@@ -318,14 +344,16 @@ def as_stereo(samples: np.ndarray) -> np.ndarray:
     return np.repeat(mono[:, None], 2, axis=1)
 
 
-def run_aligned(chain: StereoChain, blocks: Iterable[np.ndarray], max_block_frames: int) -> Iterator[np.ndarray]:
+def run_aligned(
+    chain: StereoChain, blocks: Iterable[np.ndarray], max_block_frames: int
+) -> Iterator[np.ndarray]:
     """Stream (frames, 2) blocks through a prepared chain, yielding output aligned with the input:
     the first `latency_frames` output samples are dropped and the tail is flushed with silence, so
     exactly as many frames come out as went in. Each yielded block is valid until the next is asked for."""
     skip = chain.latency_frames
     for block in blocks:
         for start in range(0, len(block), max_block_frames):
-            y = chain.process(block[start: start + max_block_frames])
+            y = chain.process(block[start : start + max_block_frames])
             drop = min(skip, len(y))
             skip -= drop
             if len(y) > drop:
@@ -341,16 +369,20 @@ def run_aligned(chain: StereoChain, blocks: Iterable[np.ndarray], max_block_fram
             yield y[drop:]
 
 
-def amplify_array(samples: np.ndarray, sample_rate: int, profile: FittingProfile,
-                  block_frames: int = DEFAULT_MAX_BLOCK_FRAMES) -> np.ndarray:
+def amplify_array(
+    samples: np.ndarray,
+    sample_rate: int,
+    profile: FittingProfile,
+    block_frames: int = DEFAULT_MAX_BLOCK_FRAMES,
+) -> np.ndarray:
     """A whole signal through a fresh stereo chain (the streaming code, in blocks): (frames, 2), aligned."""
     x = as_stereo(samples)
     chain = StereoChain.from_profile(profile)
     chain.prepare(sample_rate, block_frames)
-    blocks = (x[i: i + block_frames] for i in range(0, len(x), block_frames))
+    blocks = (x[i : i + block_frames] for i in range(0, len(x), block_frames))
     out = np.empty((len(x), 2), np.float32)
     done = 0
     for y in run_aligned(chain, blocks, block_frames):
-        out[done: done + len(y)] = y
+        out[done : done + len(y)] = y
         done += len(y)
     return out

@@ -34,7 +34,9 @@ class DftFilterbank:
         """Centre frequency of every bin."""
         self.latency_frames = self.frame_length - 1
         """Delay from input to output in samples."""
-        window = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(self.frame_length) / self.frame_length))
+        window = np.sqrt(
+            0.5 - 0.5 * np.cos(2 * np.pi * np.arange(self.frame_length) / self.frame_length)
+        )
         self._analysis = window.astype(np.float32)
         self.window_power = float(np.mean(window**2))
         """Mean square of the analysis window (scales |X|^2 into mean-square signal power)."""
@@ -79,18 +81,22 @@ class DftFilterbank:
         h = self._history_len
         buf = self._input
         buf[:h] = self._history[:h]
-        buf[h: h + n] = block
+        buf[h : h + n] = block
         total = h + n
         n_frames = (total - (self.frame_length - self.hop)) // self.hop
         self._history_len = total - n_frames * self.hop
-        self._history[: self._history_len] = buf[n_frames * self.hop: total]
+        self._history[: self._history_len] = buf[n_frames * self.hop : total]
         spectra = self._spectra[:n_frames]
         if n_frames == 0:
             return spectra
         hop = self.hop
         windowed = self._windowed[:n_frames]
-        for q in range(HOPS_PER_FRAME):  # hop q of every frame (copies, unlike ufuncs, need no buffer)
-            windowed[:, q * hop: (q + 1) * hop] = buf[q * hop: (q + n_frames) * hop].reshape(n_frames, hop)
+        for q in range(
+            HOPS_PER_FRAME
+        ):  # hop q of every frame (copies, unlike ufuncs, need no buffer)
+            windowed[:, q * hop : (q + 1) * hop] = buf[q * hop : (q + n_frames) * hop].reshape(
+                n_frames, hop
+            )
         windowed *= self._analysis_rows[:n_frames]
         # transformed in float64, as np.fft.rfft does with float32 frames
         windowed64 = self._windowed64[:n_frames]
@@ -111,14 +117,16 @@ class DftFilterbank:
             hop = self.hop
             acc = self._acc[: (n_frames + HOPS_PER_FRAME - 1) * hop]
             acc[: len(self._tail)] = self._tail
-            acc[len(self._tail):] = 0.0
+            acc[len(self._tail) :] = 0.0
             hop_q = self._hop_rows[: n_frames * hop]
-            for q in range(HOPS_PER_FRAME):  # hop q of every frame, gathered into one contiguous row first
-                hop_q.reshape(n_frames, hop)[:] = frames[:, q * hop: (q + 1) * hop]
-                acc[q * hop: (q + n_frames) * hop] += hop_q
-            self._tail[:] = acc[n_frames * hop:]
-            out[p: p + n_frames * hop] = acc[: n_frames * hop]
+            for q in range(
+                HOPS_PER_FRAME
+            ):  # hop q of every frame, gathered into one contiguous row first
+                hop_q.reshape(n_frames, hop)[:] = frames[:, q * hop : (q + 1) * hop]
+                acc[q * hop : (q + n_frames) * hop] += hop_q
+            self._tail[:] = acc[n_frames * hop :]
+            out[p : p + n_frames * hop] = acc[: n_frames * hop]
         total = p + n_frames * self.hop
         self._pending_len = total - n_out
-        self._pending[: self._pending_len] = out[n_out: total]
+        self._pending[: self._pending_len] = out[n_out:total]
         return out[:n_out]

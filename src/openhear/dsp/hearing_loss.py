@@ -40,19 +40,33 @@ def _msbg():
 def _ear(levels_db_hl: tuple[float, ...], db_spl_at_0dbfs: float):
     """An MSBG ear for these thresholds (building one costs seconds: its smearing matrix is a least-squares fit)."""
     Ear, ClarityAudiogram = _msbg()
-    ear = Ear(src_pos="ff", sample_rate=MSBG_RATE, equiv_0db_spl=db_spl_at_0dbfs - HEADROOM_DB, ahr=HEADROOM_DB)
-    ear.set_audiogram(ClarityAudiogram(levels=np.array(levels_db_hl), frequencies=np.array(MSBG_FREQUENCIES_HZ)))
+    ear = Ear(
+        src_pos="ff",
+        sample_rate=MSBG_RATE,
+        equiv_0db_spl=db_spl_at_0dbfs - HEADROOM_DB,
+        ahr=HEADROOM_DB,
+    )
+    ear.set_audiogram(
+        ClarityAudiogram(levels=np.array(levels_db_hl), frequencies=np.array(MSBG_FREQUENCIES_HZ))
+    )
     return ear
 
 
-def simulate_ear(samples: np.ndarray, sample_rate: int, audiogram: Audiogram,
-                 db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> np.ndarray:
+def simulate_ear(
+    samples: np.ndarray,
+    sample_rate: int,
+    audiogram: Audiogram,
+    db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS,
+) -> np.ndarray:
     """One channel as heard by an ear with this audiogram, at the input's rate and length."""
     x = resample(np.asarray(samples, np.float32), sample_rate, MSBG_RATE).astype(np.float64)
     if not np.any(x):
         return np.zeros(len(samples), np.float32)
     levels = tuple(float(v) for v in audiogram.levels_at(MSBG_FREQUENCIES_HZ))
-    logging.getLogger().disabled, was = True, logging.getLogger().disabled  # MSBG logs warnings per call
+    logging.getLogger().disabled, was = (
+        True,
+        logging.getLogger().disabled,
+    )  # MSBG logs warnings per call
     try:
         y = np.asarray(_ear(levels, db_spl_at_0dbfs).process(x)[0], np.float32)
     finally:
@@ -63,11 +77,17 @@ def simulate_ear(samples: np.ndarray, sample_rate: int, audiogram: Audiogram,
     return out
 
 
-def simulate_listener(samples: np.ndarray, sample_rate: int, listener: Listener,
-                      db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> np.ndarray:
+def simulate_listener(
+    samples: np.ndarray,
+    sample_rate: int,
+    listener: Listener,
+    db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS,
+) -> np.ndarray:
     """A (frames,) or (frames, channels) signal as heard by both ears: (frames, 2), left then right."""
     stereo = as_stereo(samples)
     left = simulate_ear(stereo[:, 0], sample_rate, listener.left, db_spl_at_0dbfs)
     if listener.left == listener.right and np.array_equal(stereo[:, 0], stereo[:, 1]):
         return np.stack([left, left], axis=1)  # same ear, same sound: MSBG is slow, run it once
-    return np.stack([left, simulate_ear(stereo[:, 1], sample_rate, listener.right, db_spl_at_0dbfs)], axis=1)
+    return np.stack(
+        [left, simulate_ear(stereo[:, 1], sample_rate, listener.right, db_spl_at_0dbfs)], axis=1
+    )

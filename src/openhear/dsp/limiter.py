@@ -45,7 +45,7 @@ class PeakLimiter:
     def prepare(self, sample_rate: int, max_block_frames: int) -> None:
         decay = np.exp(-1.0 / (self.release_ms / 1000.0 * sample_rate))
         k = np.arange(_SEGMENT)
-        self._decay_powers = decay ** k
+        self._decay_powers = decay**k
         self._growth_powers = decay ** (-k)
         self._decay = decay
         self._allocate(max_block_frames)
@@ -70,11 +70,13 @@ class PeakLimiter:
             # later gain (a new peak above the ceiling outweighs it), so it may simply be dropped.
             self._held = 0.0
             return x
-        if len(x) > self._max_block:  # larger than prepared: allocates once (not for the audio thread)
+        if (
+            len(x) > self._max_block
+        ):  # larger than prepared: allocates once (not for the audio thread)
             self._allocate(len(x))
         y = self._out[: len(x)]
         for start in range(0, len(x), _SEGMENT):
-            seg = x[start: start + _SEGMENT]
+            seg = x[start : start + _SEGMENT]
             m = len(seg)
             need = np.divide(np.abs(seg, out=self._need[:m]), ceiling, out=self._need[:m])
             work = self._work[:m]
@@ -86,6 +88,6 @@ class PeakLimiter:
             self._held = float(held[-1])
             work[:] = seg
             np.divide(work, np.maximum(held, 1.0, out=held), out=work)
-            y[start: start + m] = work
+            y[start : start + m] = work
         np.minimum(y, ceiling, out=y)  # guards only against rounding
         return np.maximum(y, -ceiling, out=y)

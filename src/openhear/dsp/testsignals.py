@@ -12,7 +12,9 @@ from openhear.fitting.prescription import LTASS_DB_SPL, LTASS_HZ
 from openhear.fitting.profile import DEFAULT_DB_SPL_AT_0DBFS
 
 
-def amplitude_for_rms_db(level_db_spl: float, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> float:
+def amplitude_for_rms_db(
+    level_db_spl: float, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS
+) -> float:
     """The RMS sample value that is `level_db_spl` under this calibration."""
     return float(10.0 ** ((level_db_spl - db_spl_at_0dbfs) / 20.0))
 
@@ -23,15 +25,20 @@ def level_db_spl(samples: np.ndarray, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT
     return db_spl_at_0dbfs + 10.0 * np.log10(max(ms, 1e-30))
 
 
-def scaled_to_level(samples: np.ndarray, level_db_spl_rms: float | None,
-                    db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> np.ndarray:
+def scaled_to_level(
+    samples: np.ndarray,
+    level_db_spl_rms: float | None,
+    db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS,
+) -> np.ndarray:
     """The signal scaled so its RMS is this level (unchanged for None; silence stays silence)."""
     if level_db_spl_rms is None:
         return samples
     rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
     if rms == 0.0:
         return samples
-    return (samples * (amplitude_for_rms_db(level_db_spl_rms, db_spl_at_0dbfs) / rms)).astype(np.float32)
+    return (samples * (amplitude_for_rms_db(level_db_spl_rms, db_spl_at_0dbfs) / rms)).astype(
+        np.float32
+    )
 
 
 def peak_db_spl(samples: np.ndarray, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> float:
@@ -39,23 +46,36 @@ def peak_db_spl(samples: np.ndarray, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_
     return db_spl_at_0dbfs + 20.0 * np.log10(max(float(np.max(np.abs(samples))), 1e-30))
 
 
-def tone(frequency_hz: float, level_db_spl: float, duration_s: float, sample_rate: int,
-         db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> np.ndarray:
+def tone(
+    frequency_hz: float,
+    level_db_spl: float,
+    duration_s: float,
+    sample_rate: int,
+    db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS,
+) -> np.ndarray:
     """A sine at an RMS level in dB SPL, float32."""
     t = np.arange(round(duration_s * sample_rate)) / sample_rate
     amplitude = np.sqrt(2.0) * amplitude_for_rms_db(level_db_spl, db_spl_at_0dbfs)
     return (amplitude * np.sin(2 * np.pi * frequency_hz * t)).astype(np.float32)
 
 
-def speech_shaped_noise(level_db_spl: float, duration_s: float, sample_rate: int, seed: int = 0,
-                        db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> np.ndarray:
+def speech_shaped_noise(
+    level_db_spl: float,
+    duration_s: float,
+    sample_rate: int,
+    seed: int = 0,
+    db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS,
+) -> np.ndarray:
     """Gaussian noise with the long-term average speech spectrum (Byrne et al. 1994), at an RMS level."""
     n = round(duration_s * sample_rate)
     spectrum = np.fft.rfft(np.random.default_rng(seed).standard_normal(n))
     freqs = np.fft.rfftfreq(n, 1.0 / sample_rate)
     third_octave_width = LTASS_HZ * (2 ** (1 / 6) - 2 ** (-1 / 6))
-    density_db = np.interp(np.log(np.maximum(freqs, LTASS_HZ[0])), np.log(LTASS_HZ),
-                           LTASS_DB_SPL - 10 * np.log10(third_octave_width))
+    density_db = np.interp(
+        np.log(np.maximum(freqs, LTASS_HZ[0])),
+        np.log(LTASS_HZ),
+        LTASS_DB_SPL - 10 * np.log10(third_octave_width),
+    )
     x = np.fft.irfft(spectrum * 10 ** (density_db / 20), n)
     x *= amplitude_for_rms_db(level_db_spl, db_spl_at_0dbfs) / np.sqrt(np.mean(x**2))
     return x.astype(np.float32)

@@ -70,14 +70,24 @@ class WdrcCurves:
             value.setflags(write=False)
         return curves
 
-    def gains_db(self, level_db: np.ndarray, out: np.ndarray | None = None, rows: WdrcRows | None = None) -> np.ndarray:
+    def gains_db(
+        self, level_db: np.ndarray, out: np.ndarray | None = None, rows: WdrcRows | None = None
+    ) -> np.ndarray:
         """Static gain (dB) for band levels shaped (..., bands), written into `out` when given; with
         `rows` (these curves repeated per frame) for (frames, bands) levels, without broadcasting."""
         if rows is None:
-            threshold, slope, gain_at_threshold = self.threshold_db, self.slope, self.gain_at_threshold_db
+            threshold, slope, gain_at_threshold = (
+                self.threshold_db,
+                self.slope,
+                self.gain_at_threshold_db,
+            )
         else:
             n = len(level_db)
-            threshold, slope, gain_at_threshold = rows.threshold_db[:n], rows.slope[:n], rows.gain_at_threshold_db[:n]
+            threshold, slope, gain_at_threshold = (
+                rows.threshold_db[:n],
+                rows.slope[:n],
+                rows.gain_at_threshold_db[:n],
+            )
         above = np.subtract(level_db, threshold, out=out)
         np.maximum(above, 0.0, out=above)
         gain = np.add(np.multiply(above, slope, out=above), gain_at_threshold, out=above)
@@ -117,12 +127,18 @@ class WdrcTables:
     @classmethod
     def compile(cls, curves: WdrcCurves, filterbank: DftFilterbank) -> WdrcTables:
         """Matrices and per-frame constants for this filterbank's bins, frame and hop."""
-        bin_hz, frame_length, sample_rate = filterbank.bin_hz, filterbank.frame_length, filterbank.sample_rate
+        bin_hz, frame_length, sample_rate = (
+            filterbank.bin_hz,
+            filterbank.frame_length,
+            filterbank.sample_rate,
+        )
         edges = band_edges_hz(curves.centers_hz)[1:-1]
         band_of_bin = np.searchsorted(edges, bin_hz)
         one_sided = np.where((bin_hz > 0) & (bin_hz < sample_rate / 2), 2.0, 1.0)
         power = np.zeros((len(bin_hz), len(curves.centers_hz)), np.float32)
-        power[np.arange(len(bin_hz)), band_of_bin] = one_sided / (frame_length**2 * filterbank.window_power)
+        power[np.arange(len(bin_hz)), band_of_bin] = one_sided / (
+            frame_length**2 * filterbank.window_power
+        )
 
         logf = np.log(np.maximum(bin_hz, 1.0))
         logc = np.log(curves.centers_hz)
@@ -143,7 +159,9 @@ class WdrcTables:
     def rows(self, max_frames: int) -> WdrcRows:
         """The per-band constants repeated for blocks of up to `max_frames` frames."""
         c = self.curves
-        tiled = (np.tile(v, (max_frames, 1)) for v in (c.threshold_db, c.slope, c.gain_at_threshold_db))
+        tiled = (
+            np.tile(v, (max_frames, 1)) for v in (c.threshold_db, c.slope, c.gain_at_threshold_db)
+        )
         return WdrcRows(*tiled, np.arange(1, max_frames + 1)[:, None] * self.release_db_per_frame)
 
 
@@ -173,14 +191,21 @@ class BandCompressor:
         self._smoothed = np.zeros(self._n_bands)
         self._held_db = np.full(self._n_bands, -200.0)
 
-    def levels_db(self, spectra: np.ndarray, tables: WdrcTables, db_spl_at_0dbfs: float,
-                  rows: WdrcRows | None = None) -> np.ndarray:
+    def levels_db(
+        self,
+        spectra: np.ndarray,
+        tables: WdrcTables,
+        db_spl_at_0dbfs: float,
+        rows: WdrcRows | None = None,
+    ) -> np.ndarray:
         """Detected band input level (dB SPL) for each frame, shaped (frames, bands); needs >= 1 frame.
         The result is a view of a buffer of this compressor, valid until the next call. Blocks of up to
         `_LOOP_FRAMES` frames (live blocks) allocate nothing; longer ones filter with lfilter."""
         n_frames = spectra.shape[0]
         if n_frames > self._max_frames or spectra.shape[1] != self._n_bins:
-            self._n_bins = spectra.shape[1]  # not as prepared: allocates once (not for the audio thread)
+            self._n_bins = spectra.shape[
+                1
+            ]  # not as prepared: allocates once (not for the audio thread)
             self._allocate(max(n_frames, self._max_frames))
         squares = np.square(spectra.real, out=self._squares[0, :n_frames])
         squares += np.square(spectra.imag, out=self._squares[1, :n_frames])
@@ -197,7 +222,11 @@ class BandCompressor:
         else:
             for coef, bands in tables.attack_groups:
                 smoothed[:, bands], _ = lfilter(
-                    [1.0 - coef], [1.0, -coef], power[:, bands], axis=0, zi=coef * self._smoothed[bands][None, :]
+                    [1.0 - coef],
+                    [1.0, -coef],
+                    power[:, bands],
+                    axis=0,
+                    zi=coef * self._smoothed[bands][None, :],
                 )
             self._smoothed[:] = smoothed[-1]
         level = np.maximum(smoothed, _FLOOR_POWER, out=smoothed)
@@ -205,7 +234,9 @@ class BandCompressor:
         level *= 10.0
         level += db_spl_at_0dbfs
         if rows is None:
-            fall = np.multiply(self._steps[:n_frames], tables.release_db_per_frame, out=self._fall[:n_frames])
+            fall = np.multiply(
+                self._steps[:n_frames], tables.release_db_per_frame, out=self._fall[:n_frames]
+            )
         else:
             fall = rows.release_fall_db[:n_frames]
         level += fall

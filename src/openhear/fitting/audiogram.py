@@ -59,14 +59,18 @@ class Audiogram:
         object.__setattr__(self, "frequencies_hz", freqs)
         object.__setattr__(self, "levels_db_hl", levels)
         if len(freqs) != len(levels):
-            raise OpenhearError(f"audiogram has {len(freqs)} frequencies but {len(levels)} thresholds")
+            raise OpenhearError(
+                f"audiogram has {len(freqs)} frequencies but {len(levels)} thresholds"
+            )
         if len(freqs) == 0:
             raise OpenhearError("audiogram has no thresholds")
-        for a, b in zip(freqs, freqs[1:]):
+        for a, b in zip(freqs, freqs[1:], strict=False):
             if b == a:
                 raise OpenhearError(f"audiogram frequency {a:g} Hz appears twice")
             if b < a:
-                raise OpenhearError(f"audiogram frequencies must ascend ({a:g} Hz comes before {b:g} Hz)")
+                raise OpenhearError(
+                    f"audiogram frequencies must ascend ({a:g} Hz comes before {b:g} Hz)"
+                )
         for f in freqs:
             if not MIN_FREQUENCY_HZ <= f <= MAX_FREQUENCY_HZ:
                 raise OpenhearError(
@@ -77,7 +81,7 @@ class Audiogram:
             raise OpenhearError(
                 f"audiogram covers {freqs[0]:g} to {freqs[-1]:g} Hz; it must reach at least {low:g} to {high:g} Hz"
             )
-        for f, level in zip(freqs, levels):
+        for f, level in zip(freqs, levels, strict=False):
             if not MIN_LEVEL_DB_HL <= level <= MAX_LEVEL_DB_HL:
                 raise OpenhearError(
                     f"threshold {level:g} dB HL at {f:g} Hz is outside {MIN_LEVEL_DB_HL:g} to {MAX_LEVEL_DB_HL:g} dB HL"
@@ -85,10 +89,17 @@ class Audiogram:
 
     def levels_at(self, frequencies_hz) -> np.ndarray:
         """Thresholds at any frequencies: linear in log frequency, held flat beyond the measured ends."""
-        return np.interp(np.log(np.asarray(frequencies_hz, float)), np.log(self.frequencies_hz), self.levels_db_hl)
+        return np.interp(
+            np.log(np.asarray(frequencies_hz, float)),
+            np.log(self.frequencies_hz),
+            self.levels_db_hl,
+        )
 
     def to_dict(self) -> dict[str, list[float]]:
-        return {"frequencies_hz": list(self.frequencies_hz), "levels_db_hl": list(self.levels_db_hl)}
+        return {
+            "frequencies_hz": list(self.frequencies_hz),
+            "levels_db_hl": list(self.levels_db_hl),
+        }
 
 
 @dataclass(frozen=True)
@@ -124,7 +135,9 @@ def preset(name: str) -> Listener:
     """A Bisgaard (2010) standard audiogram by name (N1..N7, S1..S3), the same for both ears."""
     key = name.strip().upper()
     if key not in PRESET_NAMES:
-        raise OpenhearError(f"unknown audiogram preset {name!r}; choose one of {', '.join(PRESET_NAMES)}")
+        raise OpenhearError(
+            f"unknown audiogram preset {name!r}; choose one of {', '.join(PRESET_NAMES)}"
+        )
     data = json.loads(resources.files("openhear.data").joinpath("bisgaard_2010.json").read_text())
     ear = Audiogram(data["frequencies_hz"], data["audiograms"][key]["levels_db_hl"])
     return Listener(ear, ear, name=key)
@@ -158,21 +171,27 @@ def listener_from_dict(data: Any, name: str = "") -> Listener:
     if "left" in data or "right" in data:
         for side in ("left", "right"):
             if not isinstance(data.get(side), dict):
-                raise OpenhearError(f"audiogram has no {side} ear (expected \"{side}\": {{frequencies_hz, levels_db_hl}})")
+                raise OpenhearError(
+                    f'audiogram has no {side} ear (expected "{side}": {{frequencies_hz, levels_db_hl}})'
+                )
         ears = [_ear_from_dict(data[side], side) for side in ("left", "right")]
         return Listener(ears[0], ears[1], name=str(data.get("name", name)))
     listeners = [v for v in data.values() if isinstance(v, dict) and "audiogram_cfs" in v]
     if len(listeners) == 1:
         return _from_clarity(listeners[0], name)
     if listeners:
-        raise OpenhearError(f"Clarity listeners file holds {len(listeners)} listeners; save the one you want alone")
-    raise OpenhearError("not an audiogram: expected \"left\" and \"right\" ears or Clarity's \"audiogram_cfs\"")
+        raise OpenhearError(
+            f"Clarity listeners file holds {len(listeners)} listeners; save the one you want alone"
+        )
+    raise OpenhearError(
+        'not an audiogram: expected "left" and "right" ears or Clarity\'s "audiogram_cfs"'
+    )
 
 
 def _ear_from_dict(ear: dict, side: str) -> Audiogram:
     for key in ("frequencies_hz", "levels_db_hl"):
         if key not in ear:
-            raise OpenhearError(f"{side} ear has no \"{key}\"")
+            raise OpenhearError(f'{side} ear has no "{key}"')
     try:
         return Audiogram(ear["frequencies_hz"], ear["levels_db_hl"])
     except OpenhearError as exc:
@@ -183,8 +202,12 @@ def _from_clarity(data: dict, name: str) -> Listener:
     ears = []
     for side, key in (("left", "audiogram_levels_l"), ("right", "audiogram_levels_r")):
         if key not in data:
-            raise OpenhearError(f"Clarity listener has no {side} ear (\"{key}\")")
-        ears.append(_ear_from_dict({"frequencies_hz": data["audiogram_cfs"], "levels_db_hl": data[key]}, side))
+            raise OpenhearError(f'Clarity listener has no {side} ear ("{key}")')
+        ears.append(
+            _ear_from_dict(
+                {"frequencies_hz": data["audiogram_cfs"], "levels_db_hl": data[key]}, side
+            )
+        )
     return Listener(ears[0], ears[1], name=str(data.get("name", name)))
 
 
@@ -198,7 +221,9 @@ def listener_from_csv(text: str, name: str = "") -> Listener:
     for want in ("frequency", "left", "right"):
         found = [i for i, h in enumerate(header) if h.startswith(want)]
         if not found:
-            raise OpenhearError(f"audiogram CSV header needs a \"{want}\" column (frequency,left,right), got {rows[0]}")
+            raise OpenhearError(
+                f'audiogram CSV header needs a "{want}" column (frequency,left,right), got {rows[0]}'
+            )
         columns[want] = found[0]
     if len(rows) < 2:
         raise OpenhearError("audiogram CSV has a header but no thresholds")
@@ -211,7 +236,9 @@ def listener_from_csv(text: str, name: str = "") -> Listener:
             try:
                 values[key].append(float(cell))
             except ValueError:
-                raise OpenhearError(f"audiogram CSV line {line_no}: {key} value {cell!r} is not a number") from None
+                raise OpenhearError(
+                    f"audiogram CSV line {line_no}: {key} value {cell!r} is not a number"
+                ) from None
     ears = []
     for side in ("left", "right"):
         try:

@@ -30,8 +30,17 @@ def draw_fitting_chart(profile: FittingProfile, path: str | Path) -> None:
     for side in ("right", "left"):
         ear = profile.listener.ear(side)
         marker, color, line = EAR_STYLE[side]
-        ax_hl.plot(ear.frequencies_hz, ear.levels_db_hl, marker=marker, color=color, linestyle=line,
-                   markersize=9, markerfacecolor="none", markeredgewidth=2, label=f"{side} ear")
+        ax_hl.plot(
+            ear.frequencies_hz,
+            ear.levels_db_hl,
+            marker=marker,
+            color=color,
+            linestyle=line,
+            markersize=9,
+            markerfacecolor="none",
+            markeredgewidth=2,
+            label=f"{side} ear",
+        )
     ax_hl.set_title(f"Audiogram{name}")
     ax_hl.set_ylim(120, -10)
     ax_hl.set_ylabel("Hearing threshold (dB HL)")
@@ -40,9 +49,16 @@ def draw_fitting_chart(profile: FittingProfile, path: str | Path) -> None:
         fitting = profile.ear(side)
         offsets = profile.adjustments.offsets_db(fitting.centers_hz, side)
         _, color, line = EAR_STYLE[side]
-        for level, alpha in zip(SPEECH_LEVELS_DB_SPL, (1.0, 0.7, 0.4)):
-            ax_gain.plot(fitting.centers_hz, fitting.gains_db_for_speech(level, offsets), color=color,
-                         linestyle=line, alpha=alpha, marker=".", label=f"{side}, {level:.0f} dB SPL speech")
+        for level, alpha in zip(SPEECH_LEVELS_DB_SPL, (1.0, 0.7, 0.4), strict=False):
+            ax_gain.plot(
+                fitting.centers_hz,
+                fitting.gains_db_for_speech(level, offsets),
+                color=color,
+                linestyle=line,
+                alpha=alpha,
+                marker=".",
+                label=f"{side}, {level:.0f} dB SPL speech",
+            )
     ax_gain.set_title(f"Prescribed gain per band ({profile.prescription} + WDRC)")
     ax_gain.set_ylabel("Insertion gain (dB)")
     ax_gain.axhline(0.0, color="0.6", linewidth=0.8)

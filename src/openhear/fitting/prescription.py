@@ -52,11 +52,32 @@ import numpy as np
 from openhear.errors import OpenhearError
 from openhear.fitting.audiogram import Audiogram
 
-BAND_CENTERS_HZ: tuple[float, ...] = (250.0, 500.0, 750.0, 1000.0, 1500.0, 2000.0, 3000.0, 4000.0, 6000.0, 8000.0)
+BAND_CENTERS_HZ: tuple[float, ...] = (
+    250.0,
+    500.0,
+    750.0,
+    1000.0,
+    1500.0,
+    2000.0,
+    3000.0,
+    4000.0,
+    6000.0,
+    8000.0,
+)
 """Centre frequencies of the ten compression bands (the audiometric frequencies)."""
 
-NALR_K_DB = {250: -17.0, 500: -8.0, 750: -3.0, 1000: 1.0, 1500: 1.0, 2000: -1.0, 3000: -2.0, 4000: -2.0,
-             6000: -2.0, 8000: -2.0}
+NALR_K_DB = {
+    250: -17.0,
+    500: -8.0,
+    750: -3.0,
+    1000: 1.0,
+    1500: 1.0,
+    2000: -1.0,
+    3000: -2.0,
+    4000: -2.0,
+    6000: -2.0,
+    8000: -2.0,
+}
 """NAL-R's frequency-dependent constant k(f) in dB."""
 
 SPEECH_REFERENCE_DB_SPL = 65.0
@@ -64,10 +85,65 @@ SPEECH_REFERENCE_DB_SPL = 65.0
 
 # Byrne et al. (1994) international long-term average speech spectrum, 70 dB SPL overall, third-octave
 # bands (average of male and female talkers), as tabulated in pyclarity's camfit gain rule.
-LTASS_HZ = np.array([63, 80, 100, 125, 160, 200, 250, 315, 400, 500, 630, 800, 1000, 1250, 1600, 2000, 2500,
-                      3150, 4000, 5000, 6300, 8000, 10000, 12500, 16000], float)
-LTASS_DB_SPL = np.array([38.6, 43.5, 54.4, 57.7, 56.8, 60.2, 60.3, 59.0, 62.1, 62.1, 60.5, 56.8, 53.7, 53.0, 52.0,
-                      48.7, 48.1, 46.8, 45.6, 44.5, 44.3, 43.7, 43.4, 41.3, 40.7])
+LTASS_HZ = np.array(
+    [
+        63,
+        80,
+        100,
+        125,
+        160,
+        200,
+        250,
+        315,
+        400,
+        500,
+        630,
+        800,
+        1000,
+        1250,
+        1600,
+        2000,
+        2500,
+        3150,
+        4000,
+        5000,
+        6300,
+        8000,
+        10000,
+        12500,
+        16000,
+    ],
+    float,
+)
+LTASS_DB_SPL = np.array(
+    [
+        38.6,
+        43.5,
+        54.4,
+        57.7,
+        56.8,
+        60.2,
+        60.3,
+        59.0,
+        62.1,
+        62.1,
+        60.5,
+        56.8,
+        53.7,
+        53.0,
+        52.0,
+        48.7,
+        48.1,
+        46.8,
+        45.6,
+        44.5,
+        44.3,
+        43.7,
+        43.4,
+        41.3,
+        40.7,
+    ]
+)
 LTASS_OVERALL_DB_SPL = 70.0
 
 SPEECH_PEAKS_ABOVE_LTASS_DB = 12.0
@@ -113,13 +189,21 @@ class BandFitting:
             ("release_ms", self.release_ms, 1.0, 5000.0),
         )
         for name, value, low, high in checks:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                raise OpenhearError(f"band {name} must be a number from {low:g} to {high:g}, got {value!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not low <= value <= high
+            ):
+                raise OpenhearError(
+                    f"band {name} must be a number from {low:g} to {high:g}, got {value!r}"
+                )
 
     def gain_db_at(self, input_db_spl, offset_db: float = 0.0) -> np.ndarray:
         """Static gain (dB) at band input levels (dB SPL): constant below the threshold, compressive above."""
         slope = 1.0 / self.ratio - 1.0
-        gain_at_threshold = self.gain_db + offset_db + slope * (self.threshold_db - self.reference_db_spl)
+        gain_at_threshold = (
+            self.gain_db + offset_db + slope * (self.threshold_db - self.reference_db_spl)
+        )
         level = np.maximum(np.asarray(input_db_spl, float), self.threshold_db)
         return np.minimum(gain_at_threshold + slope * (level - self.threshold_db), MAX_GAIN_DB)
 
@@ -135,7 +219,7 @@ class EarFitting:
         if len(self.bands) < 8:
             raise OpenhearError(f"an ear fitting needs at least 8 bands, got {len(self.bands)}")
         centers = [b.center_hz for b in self.bands]
-        if any(b <= a for a, b in zip(centers, centers[1:])):
+        if any(b <= a for a, b in zip(centers, centers[1:], strict=False)):
             raise OpenhearError("band centre frequencies must ascend without repeats")
 
     @property
@@ -146,7 +230,10 @@ class EarFitting:
         """Gain per band (dB) for speech at this overall level (the 50/65/80 dB SPL chart)."""
         levels = speech_band_levels_db_spl(self.centers_hz, speech_db_spl)
         offsets = np.broadcast_to(np.asarray(offsets_db, float), levels.shape)
-        return np.array([b.gain_db_at(lv, o) for b, lv, o in zip(self.bands, levels, offsets)], float)
+        return np.array(
+            [b.gain_db_at(lv, o) for b, lv, o in zip(self.bands, levels, offsets, strict=False)],
+            float,
+        )
 
 
 def nal_r_gains_db(audiogram: Audiogram, frequencies_hz=BAND_CENTERS_HZ) -> np.ndarray:
@@ -168,7 +255,9 @@ def band_edges_hz(centers_hz) -> np.ndarray:
     return np.concatenate([[c[0] ** 2 / inner[0]], inner, [c[-1] ** 2 / inner[-1]]])
 
 
-def speech_band_levels_db_spl(centers_hz, overall_db_spl: float = SPEECH_REFERENCE_DB_SPL) -> np.ndarray:
+def speech_band_levels_db_spl(
+    centers_hz, overall_db_spl: float = SPEECH_REFERENCE_DB_SPL
+) -> np.ndarray:
     """Level of speech (LTASS) falling into each band, for speech at `overall_db_spl`.
 
     The lowest band reaches down to 0 Hz and the highest up to any frequency, as in the filterbank.
@@ -179,40 +268,60 @@ def speech_band_levels_db_spl(centers_hz, overall_db_spl: float = SPEECH_REFEREN
     third_hi = LTASS_HZ * 2 ** (1 / 6)
     intensity = 10 ** (LTASS_DB_SPL / 10)
     out = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        overlap = np.clip(np.minimum(hi, third_hi) - np.maximum(lo, third_lo), 0, None) / (third_hi - third_lo)
+    for lo, hi in zip(edges[:-1], edges[1:], strict=False):
+        overlap = np.clip(np.minimum(hi, third_hi) - np.maximum(lo, third_lo), 0, None) / (
+            third_hi - third_lo
+        )
         out.append(10 * np.log10(np.sum(intensity * overlap) + 1e-12))
     return np.array(out) + (overall_db_spl - LTASS_OVERALL_DB_SPL)
 
 
 def wdrc_ratio(loss_db_hl: float) -> float:
     """The compression ratio the rule gives a band with this hearing loss."""
-    return float(min(MAX_RATIO, 1.0 + max(0.0, loss_db_hl - RATIO_LOSS_FLOOR_DB_HL) * RATIO_PER_DB_LOSS))
+    return float(
+        min(MAX_RATIO, 1.0 + max(0.0, loss_db_hl - RATIO_LOSS_FLOOR_DB_HL) * RATIO_PER_DB_LOSS)
+    )
 
 
 def prescribe_ear(audiogram: Audiogram, centers_hz=BAND_CENTERS_HZ) -> EarFitting:
     """NAL-R(P) gains for the peaks of 65 dB SPL speech with the WDRC rule above, one band per centre frequency."""
     losses = audiogram.levels_at(centers_hz)
     ratios = np.array([wdrc_ratio(h) for h in losses])
-    gains = np.minimum(nal_r_gains_db(audiogram, centers_hz) + SPEECH_PEAKS_ABOVE_LTASS_DB * (1 - 1 / ratios),
-                       MAX_GAIN_DB)
+    gains = np.minimum(
+        nal_r_gains_db(audiogram, centers_hz) + SPEECH_PEAKS_ABOVE_LTASS_DB * (1 - 1 / ratios),
+        MAX_GAIN_DB,
+    )
     references = speech_band_levels_db_spl(centers_hz)
-    return EarFitting(tuple(
-        BandFitting(
-            center_hz=float(f), gain_db=round(float(g), 2), reference_db_spl=round(float(ref), 2),
-            threshold_db=round(float(ref - THRESHOLD_BELOW_REFERENCE_DB), 2), ratio=round(float(r), 3),
-            attack_ms=ATTACK_MS, release_ms=RELEASE_MS,
+    return EarFitting(
+        tuple(
+            BandFitting(
+                center_hz=float(f),
+                gain_db=round(float(g), 2),
+                reference_db_spl=round(float(ref), 2),
+                threshold_db=round(float(ref - THRESHOLD_BELOW_REFERENCE_DB), 2),
+                ratio=round(float(r), 3),
+                attack_ms=ATTACK_MS,
+                release_ms=RELEASE_MS,
+            )
+            for f, g, ref, r in zip(centers_hz, gains, references, ratios, strict=False)
         )
-        for f, g, ref, r in zip(centers_hz, gains, references, ratios)
-    ))
+    )
 
 
 def flat_ear(gain_db: float = 0.0, centers_hz=BAND_CENTERS_HZ) -> EarFitting:
     """A linear fitting with the same gain in every band (ratio 1): a flat frequency response."""
     references = speech_band_levels_db_spl(centers_hz)
-    return EarFitting(tuple(
-        BandFitting(center_hz=float(f), gain_db=gain_db, reference_db_spl=round(float(ref), 2),
-                    threshold_db=round(float(ref - THRESHOLD_BELOW_REFERENCE_DB), 2), ratio=1.0,
-                    attack_ms=ATTACK_MS, release_ms=RELEASE_MS)
-        for f, ref in zip(centers_hz, references)
-    ))
+    return EarFitting(
+        tuple(
+            BandFitting(
+                center_hz=float(f),
+                gain_db=gain_db,
+                reference_db_spl=round(float(ref), 2),
+                threshold_db=round(float(ref - THRESHOLD_BELOW_REFERENCE_DB), 2),
+                ratio=1.0,
+                attack_ms=ATTACK_MS,
+                release_ms=RELEASE_MS,
+            )
+            for f, ref in zip(centers_hz, references, strict=False)
+        )
+    )

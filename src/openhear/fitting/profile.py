@@ -21,9 +21,9 @@ import numpy as np
 
 from openhear.dsp.noise.factory import DEFAULT_STRENGTH, NOISE_KINDS
 from openhear.errors import OpenhearError
-from openhear.fitting.textfile import parse_json, read_text
 from openhear.fitting.audiogram import Listener, listener_from_dict, listener_to_dict
 from openhear.fitting.prescription import BandFitting, EarFitting, flat_ear, prescribe_ear
+from openhear.fitting.textfile import parse_json, read_text
 
 FORMAT = "openhear-fitting-profile"
 VERSION = 1
@@ -53,10 +53,19 @@ class Adjustments:
     """Ceiling for the output peak in dB SPL, at most 111."""
 
     def __post_init__(self) -> None:
-        for name, low, high in (("boost_db", -20.0, 20.0), ("tone_db", -12.0, 12.0), ("balance_db", -12.0, 12.0),
-                                ("noise_reduction", 0.0, 1.0), ("max_output_db_spl", 40.0, MAX_OUTPUT_LIMIT_DB_SPL)):
+        for name, low, high in (
+            ("boost_db", -20.0, 20.0),
+            ("tone_db", -12.0, 12.0),
+            ("balance_db", -12.0, 12.0),
+            ("noise_reduction", 0.0, 1.0),
+            ("max_output_db_spl", 40.0, MAX_OUTPUT_LIMIT_DB_SPL),
+        ):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+            ):
                 raise OpenhearError(f"{name} must be a number, got {value!r}")
             if not low <= value <= high:
                 raise OpenhearError(f"{name} must be from {low:g} to {high:g}, got {value:g}")
@@ -79,8 +88,11 @@ class Adjustments:
         unknown = set(values) - set(asdict(self))
         if unknown:
             raise OpenhearError(f"unknown adjustment {sorted(unknown)[0]!r}")
-        if values.get("noise_suppression", "none") != "none" and "noise_reduction" not in values \
-                and self.noise_reduction == 0.0:
+        if (
+            values.get("noise_suppression", "none") != "none"
+            and "noise_reduction" not in values
+            and self.noise_reduction == 0.0
+        ):
             values["noise_reduction"] = DEFAULT_STRENGTH
         return replace(self, **values)
 
@@ -103,8 +115,12 @@ class FittingProfile:
     """How the bands were made: NAL-R (with NAL-RP for severe losses) plus the WDRC rule, or flat."""
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.db_spl_at_0dbfs, (int, float)) and 60.0 <= self.db_spl_at_0dbfs <= 140.0):
-            raise OpenhearError(f"db_spl_at_0dbfs must be from 60 to 140 dB SPL, got {self.db_spl_at_0dbfs!r}")
+        if not (
+            isinstance(self.db_spl_at_0dbfs, (int, float)) and 60.0 <= self.db_spl_at_0dbfs <= 140.0
+        ):
+            raise OpenhearError(
+                f"db_spl_at_0dbfs must be from 60 to 140 dB SPL, got {self.db_spl_at_0dbfs!r}"
+            )
 
     def ear(self, side: str) -> EarFitting:
         """The bands of "left" or "right"."""
@@ -115,18 +131,37 @@ class FittingProfile:
         return replace(self, adjustments=self.adjustments.changed(**values))
 
 
-def fit_listener(listener: Listener, adjustments: Adjustments | None = None,
-                 db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> FittingProfile:
+def fit_listener(
+    listener: Listener,
+    adjustments: Adjustments | None = None,
+    db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS,
+) -> FittingProfile:
     """The NAL-R(P) + WDRC fitting of both ears."""
-    return FittingProfile(listener, prescribe_ear(listener.left), prescribe_ear(listener.right),
-                          adjustments or Adjustments(), db_spl_at_0dbfs, "NAL-R")
+    return FittingProfile(
+        listener,
+        prescribe_ear(listener.left),
+        prescribe_ear(listener.right),
+        adjustments or Adjustments(),
+        db_spl_at_0dbfs,
+        "NAL-R",
+    )
 
 
-def flat_profile(listener: Listener, gain_db: float = 0.0, adjustments: Adjustments | None = None,
-                 db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> FittingProfile:
+def flat_profile(
+    listener: Listener,
+    gain_db: float = 0.0,
+    adjustments: Adjustments | None = None,
+    db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS,
+) -> FittingProfile:
     """A linear, frequency-flat fitting (for measurements and for people who want plain loudness)."""
-    return FittingProfile(listener, flat_ear(gain_db), flat_ear(gain_db), adjustments or Adjustments(),
-                          db_spl_at_0dbfs, "flat")
+    return FittingProfile(
+        listener,
+        flat_ear(gain_db),
+        flat_ear(gain_db),
+        adjustments or Adjustments(),
+        db_spl_at_0dbfs,
+        "flat",
+    )
 
 
 def profile_to_dict(profile: FittingProfile) -> dict:
@@ -148,21 +183,29 @@ def profile_from_dict(data: Any) -> FittingProfile:
     if not isinstance(data, dict):
         raise OpenhearError("a fitting profile must be a JSON object")
     if data.get("format") != FORMAT:
-        raise OpenhearError(f"not an openhear fitting profile (\"format\" is not \"{FORMAT}\")")
+        raise OpenhearError(f'not an openhear fitting profile ("format" is not "{FORMAT}")')
     if data.get("version") != VERSION:
-        raise OpenhearError(f"fitting profile version {data.get('version')!r} is not supported (expected {VERSION})")
+        raise OpenhearError(
+            f"fitting profile version {data.get('version')!r} is not supported (expected {VERSION})"
+        )
     for key in ("listener", "left", "right"):
         if key not in data:
-            raise OpenhearError(f"fitting profile has no \"{key}\"")
+            raise OpenhearError(f'fitting profile has no "{key}"')
     listener = listener_from_dict(data["listener"])
     adjustments = _build(Adjustments, data.get("adjustments", {}), "adjustments")
     ears = []
     for side in ("left", "right"):
         if not isinstance(data[side], list):
-            raise OpenhearError(f"fitting profile \"{side}\" must be a list of bands")
+            raise OpenhearError(f'fitting profile "{side}" must be a list of bands')
         ears.append(EarFitting(tuple(_build(BandFitting, b, f"{side} band") for b in data[side])))
-    return FittingProfile(listener, ears[0], ears[1], adjustments,
-                          data.get("db_spl_at_0dbfs", DEFAULT_DB_SPL_AT_0DBFS), str(data.get("prescription", "")))
+    return FittingProfile(
+        listener,
+        ears[0],
+        ears[1],
+        adjustments,
+        data.get("db_spl_at_0dbfs", DEFAULT_DB_SPL_AT_0DBFS),
+        str(data.get("prescription", "")),
+    )
 
 
 def _build(cls, values: Any, what: str):
@@ -172,8 +215,11 @@ def _build(cls, values: Any, what: str):
     extra = sorted(set(values) - names)
     if extra:
         raise OpenhearError(f"fitting profile {what}: unknown field {extra[0]!r}")
-    missing = [f.name for f in fields(cls)
-               if f.name not in values and f.default is MISSING and f.default_factory is MISSING]
+    missing = [
+        f.name
+        for f in fields(cls)
+        if f.name not in values and f.default is MISSING and f.default_factory is MISSING
+    ]
     if missing:
         raise OpenhearError(f"fitting profile {what}: missing field {missing[0]!r}")
     return cls(**values)
@@ -192,6 +238,10 @@ def read_profile(path: str | Path) -> FittingProfile:
 def write_profile(profile: FittingProfile, path: str | Path) -> None:
     """Save a profile as JSON."""
     try:
-        Path(path).write_text(json.dumps(profile_to_dict(profile), indent=1) + "\n", encoding="utf-8")
+        Path(path).write_text(
+            json.dumps(profile_to_dict(profile), indent=1) + "\n", encoding="utf-8"
+        )
     except OSError as exc:
-        raise OpenhearError(f"cannot write fitting profile {path} ({exc.strerror or exc})") from None
+        raise OpenhearError(
+            f"cannot write fitting profile {path} ({exc.strerror or exc})"
+        ) from None

@@ -30,7 +30,9 @@ Migration = Callable[[sqlite3.Connection], None]
 
 
 def _readonly_hint(path: Path) -> str:
-    return f"cannot write to {path.parent} (read-only?); set OPENHEAR_DATA_DIR to a writable directory"
+    return (
+        f"cannot write to {path.parent} (read-only?); set OPENHEAR_DATA_DIR to a writable directory"
+    )
 
 
 def _check_file(path: Path, what: str) -> None:
@@ -85,7 +87,9 @@ def _prepare(conn: sqlite3.Connection, path: Path, migrations: list[Migration], 
             )
         integrity = conn.execute("PRAGMA quick_check").fetchone()[0]
         if integrity != "ok":
-            raise StorageError(f"{what} {path} is damaged ({integrity}); it was left untouched: move it aside to start afresh")
+            raise StorageError(
+                f"{what} {path} is damaged ({integrity}); it was left untouched: move it aside to start afresh"
+            )
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=5000")
         if conn.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":

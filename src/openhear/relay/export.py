@@ -37,5 +37,8 @@ def export_transcript(transcript: Transcript, fmt: str) -> str:
     if fmt != "json":
         return text
     c = transcript.conversation
-    doc = {"conversation": {"id": c.id, "title": c.title, "started_at": c.started_at}, **json.loads(text)}
+    doc = {
+        "conversation": {"id": c.id, "title": c.title, "started_at": c.started_at},
+        **json.loads(text),
+    }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

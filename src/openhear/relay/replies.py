@@ -38,7 +38,11 @@ def parse_reply_line(line: str) -> TypedReply | None:
     line = line.strip()
     match = _TIMED.match(line)
     if match:
-        return TypedReply(match.group(2).strip(), float(match.group(1))) if match.group(2).strip() else None
+        return (
+            TypedReply(match.group(2).strip(), float(match.group(1)))
+            if match.group(2).strip()
+            else None
+        )
     return TypedReply(line) if line else None
 
 
@@ -48,7 +52,9 @@ def read_replies(stream: BinaryIO) -> Iterator[TypedReply]:
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise TextError(f"typed replies are not valid UTF-8 (line {number}, byte {exc.start + 1})") from None
+            raise TextError(
+                f"typed replies are not valid UTF-8 (line {number}, byte {exc.start + 1})"
+            ) from None
         reply = parse_reply_line(line)
         if reply is not None:
             yield reply
@@ -57,14 +63,18 @@ def read_replies(stream: BinaryIO) -> Iterator[TypedReply]:
 class ReplyReader:
     """Reads replies on a background thread; the main loop takes those that are due with `due`."""
 
-    def __init__(self, replies: Iterator[TypedReply], on_reply: Callable[[TypedReply], None] | None = None):
+    def __init__(
+        self, replies: Iterator[TypedReply], on_reply: Callable[[TypedReply], None] | None = None
+    ):
         """`on_reply`, if given, is called on the reader thread for every untimed reply (live use)."""
         self._queue: queue.Queue = queue.Queue(maxsize=64)
         self._next: TypedReply | None = None
         self._finished = False
         self._error: BaseException | None = None
         self._on_reply = on_reply
-        self._thread = threading.Thread(target=self._read, args=(replies,), daemon=True, name="openhear-replies")
+        self._thread = threading.Thread(
+            target=self._read, args=(replies,), daemon=True, name="openhear-replies"
+        )
         self._thread.start()
 
     def _read(self, replies: Iterator[TypedReply]) -> None:
@@ -107,7 +117,9 @@ class ReplyPlayer:
     the sink while playing it) is cut short and reported; the replies after it are still spoken.
     """
 
-    def __init__(self, sink, ahead_blocks: int = 2, on_error: Callable[[BaseException], None] | None = None):
+    def __init__(
+        self, sink, ahead_blocks: int = 2, on_error: Callable[[BaseException], None] | None = None
+    ):
         """`on_error`, if given, is called on the player's thread for each failed reply; without it
         `close` raises the first failure."""
         self._sink = sink

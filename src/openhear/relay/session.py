@@ -110,7 +110,9 @@ class CaptionInput:
         if isinstance(event, FinalCaption):
             if event.text.strip():
                 s = self.session
-                yield s.store.append(s.id, "them", event.start_s, max(event.end_s, event.start_s), event.text.strip())
+                yield s.store.append(
+                    s.id, "them", event.start_s, max(event.end_s, event.start_s), event.text.strip()
+                )
         else:
             yield event
 
@@ -142,7 +144,9 @@ class ConversationSession:
         self.echo = EchoGate(options.echo_tail_ms / 1000)
         """Silences the caption input while replies play."""
         self.conversation = (
-            store.create_conversation(options.title) if conversation_id is None else store.conversation(conversation_id)
+            store.create_conversation(options.title)
+            if conversation_id is None
+            else store.conversation(conversation_id)
         )
         """The stored conversation."""
         self._heard_s = 0.0
@@ -170,7 +174,9 @@ class ConversationSession:
         voice options); empty text is a TextError."""
         text = " ".join(clean_text(require_text(text)).split())
         now = self.now_s()
-        return Reply(self, self.store.append(self.id, "me", now, now, text), speech or self.options.speech)
+        return Reply(
+            self, self.store.append(self.id, "me", now, now, text), speech or self.options.speech
+        )
 
     def listen(self, captioner, start_s: float | None = None) -> CaptionInput:
         """A caption stream that joins at conversation time `start_s` (default: now), with its own captioner."""

@@ -91,7 +91,9 @@ def parse_conversation_id(key: str | int) -> int:
         return key
     text = str(key).strip()
     if not text.isdecimal() or not text.isascii():
-        raise TranscriptError(f"transcript id must be a number, not {key!r} (see `openhear transcripts list`)")
+        raise TranscriptError(
+            f"transcript id must be a number, not {key!r} (see `openhear transcripts list`)"
+        )
     return int(text)
 
 
@@ -109,12 +111,16 @@ class TranscriptStore(Database):
         cur = self._write("INSERT INTO conversations (title) VALUES (?)", (title,))
         return self.conversation(cur.lastrowid)
 
-    def append(self, conversation_id: int, speaker: str, start_s: float, end_s: float, text: str) -> Entry:
+    def append(
+        self, conversation_id: int, speaker: str, start_s: float, end_s: float, text: str
+    ) -> Entry:
         """Store one entry and commit it before returning."""
         if speaker not in SPEAKERS:
             raise TranscriptError(f"speaker must be one of {', '.join(SPEAKERS)}, not {speaker!r}")
         if not end_s >= start_s >= 0:
-            raise TranscriptError(f"entry times must satisfy 0 <= start <= end (got {start_s}, {end_s})")
+            raise TranscriptError(
+                f"entry times must satisfy 0 <= start <= end (got {start_s}, {end_s})"
+            )
         self.conversation(conversation_id)
         cur = self._write(
             "INSERT INTO entries (conversation_id, speaker, start_s, end_s, text) VALUES (?, ?, ?, ?, ?)",
@@ -124,7 +130,9 @@ class TranscriptStore(Database):
 
     def set_end(self, entry_id: int, end_s: float) -> None:
         """Correct an entry's end time (a spoken reply's length is known only once it is synthesized)."""
-        self._write("UPDATE entries SET end_s = MAX(start_s, ?) WHERE id = ?", (float(end_s), entry_id))
+        self._write(
+            "UPDATE entries SET end_s = MAX(start_s, ?) WHERE id = ?", (float(end_s), entry_id)
+        )
 
     def conversation(self, conversation_id: str | int) -> Conversation:
         """The summary of one conversation; TranscriptError if there is none with this id."""
@@ -136,7 +144,9 @@ class TranscriptStore(Database):
 
     def list_conversations(self) -> list[Conversation]:
         """Every conversation, oldest first."""
-        return [Conversation(*row) for row in self._query(_SUMMARY + " GROUP BY c.id ORDER BY c.id")]
+        return [
+            Conversation(*row) for row in self._query(_SUMMARY + " GROUP BY c.id ORDER BY c.id")
+        ]
 
     def get(self, conversation_id: str | int) -> Transcript:
         """A conversation with its entries in time order."""

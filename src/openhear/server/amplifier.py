@@ -31,10 +31,18 @@ class AmplifierControl:
             devices = list_devices()
         except DeviceError as exc:
             return {"available": False, "message": str(exc), "inputs": [], "outputs": []}
-        inputs = [{"index": d["index"], "name": d["name"]} for d in devices if d["max_input_channels"] > 0]
-        outputs = [{"index": d["index"], "name": d["name"]} for d in devices if d["max_output_channels"] > 0]
+        inputs = [
+            {"index": d["index"], "name": d["name"]} for d in devices if d["max_input_channels"] > 0
+        ]
+        outputs = [
+            {"index": d["index"], "name": d["name"]}
+            for d in devices
+            if d["max_output_channels"] > 0
+        ]
         if not inputs or not outputs:
-            missing = "headphones or speaker" if inputs else "microphone" if outputs else "sound device"
+            missing = (
+                "headphones or speaker" if inputs else "microphone" if outputs else "sound device"
+            )
             message = f"No {missing} found on this computer: connect a microphone and headphones to use the amplifier."
             return {"available": False, "message": message, "inputs": inputs, "outputs": outputs}
         return {"available": True, "message": "", "inputs": inputs, "outputs": outputs}
@@ -48,7 +56,9 @@ class AmplifierControl:
                 raise OpenhearError("the amplifier is already running")
             if self._amp is not None:
                 self._amp.stop()  # one that PortAudio gave up on (a device went away)
-            amp = LiveAmplifier.open(self.profile(), LiveOptions(input_device, output_device, block_frames=block_frames))
+            amp = LiveAmplifier.open(
+                self.profile(), LiveOptions(input_device, output_device, block_frames=block_frames)
+            )
             amp.start()
             self._amp = amp
         return self.status()
@@ -64,7 +74,9 @@ class AmplifierControl:
         from openhear.fitting.profile import read_profile
 
         if not self.profile_path.exists():
-            raise OpenhearError("no hearing profile saved yet: set your audiogram in Hearing profile and save it")
+            raise OpenhearError(
+                "no hearing profile saved yet: set your audiogram in Hearing profile and save it"
+            )
         return read_profile(self.profile_path)
 
     def adjust(self, **adjustments) -> dict:
@@ -97,8 +109,13 @@ class AmplifierControl:
             "blocks": live.blocks if live else 0,
             "input_level_dbfs": max(live.input_rms_dbfs) if running else None,
             "output_level_dbfs": max(live.output_rms_dbfs) if running else None,
-            "levels": {"input_rms_dbfs": live.input_rms_dbfs, "input_peak_dbfs": live.input_peak_dbfs,
-                       "output_rms_dbfs": live.output_rms_dbfs, "output_peak_dbfs": live.output_peak_dbfs}
-            if running else None,
+            "levels": {
+                "input_rms_dbfs": live.input_rms_dbfs,
+                "input_peak_dbfs": live.input_peak_dbfs,
+                "output_rms_dbfs": live.output_rms_dbfs,
+                "output_peak_dbfs": live.output_peak_dbfs,
+            }
+            if running
+            else None,
             "adjustments": adjustments,
         }

@@ -49,7 +49,14 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
         AmplifierControl(services.data_dir / routes_fitting.PROFILE_FILE),
     )
     install_error_handlers(app)
-    for module in (routes_page, routes_captions, routes_speech, routes_conversations, routes_fitting, routes_amplifier):
+    for module in (
+        routes_page,
+        routes_captions,
+        routes_speech,
+        routes_conversations,
+        routes_fitting,
+        routes_amplifier,
+    ):
         app.include_router(module.router)
     openai_api.install(app)
     app.mount("/static", StaticFiles(directory=routes_page.STATIC_DIR), name="static")

@@ -63,7 +63,12 @@ class _Flush:
 def event_json(event) -> dict:
     """A caption event (or a stored 'them' entry) as the JSON the page reads."""
     kind = "final" if isinstance(event, (FinalCaption, Entry)) else "provisional"
-    return {"type": kind, "text": event.text, "start_s": round(event.start_s, 3), "end_s": round(event.end_s, 3)}
+    return {
+        "type": kind,
+        "text": event.text,
+        "start_s": round(event.start_s, 3),
+        "end_s": round(event.end_s, 3),
+    }
 
 
 def pcm16_to_float(data: bytes) -> np.ndarray:
@@ -84,7 +89,9 @@ class CaptionSession:
         self.state = state
         self._received = 0
         self._captioned = 0
-        self._busy: deque[tuple[float, float]] = deque()  # (finished at, seconds) of recent captioner calls
+        self._busy: deque[tuple[float, float]] = (
+            deque()
+        )  # (finished at, seconds) of recent captioner calls
         self.conversation = None  # the relay CaptionInput when the stream belongs to a conversation
         self.queue: asyncio.Queue = asyncio.Queue()
         self.sample_rate = 0
@@ -98,7 +105,9 @@ class CaptionSession:
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000))
         if message.get("text") is None:
-            raise ProtocolError('the first message must be a JSON start message: {"type": "start", "sample_rate": N}')
+            raise ProtocolError(
+                'the first message must be a JSON start message: {"type": "start", "sample_rate": N}'
+            )
         try:
             start = CaptionStart.model_validate_json(message["text"])
         except ValidationError as exc:
@@ -108,7 +117,9 @@ class CaptionSession:
         self.sample_rate = start.sample_rate  # the captioner resamples to Whisper's 16 kHz itself
         if start.conversation_id is not None:
             try:
-                session = self.state.conversations.open(start.conversation_id, self.state.services.voice)
+                session = self.state.conversations.open(
+                    start.conversation_id, self.state.services.voice
+                )
             except OpenhearError as exc:
                 raise ProtocolError(str(exc)) from None
             self.conversation = session.listen(self.captioner)
@@ -117,7 +128,8 @@ class CaptionSession:
     def _audio(self, data: bytes) -> None:
         if len(data) > self.state.options.max_ws_message_bytes:
             raise ProtocolError(
-                f"audio message too large ({len(data)} bytes; limit {self.state.options.max_ws_message_bytes})", 1009
+                f"audio message too large ({len(data)} bytes; limit {self.state.options.max_ws_message_bytes})",
+                1009,
             )
         if len(data) % 2:
             raise ProtocolError("audio must be 16-bit PCM (an even number of bytes)", 1003)
@@ -166,7 +178,9 @@ class CaptionSession:
         try:
             while True:
                 receiving = asyncio.ensure_future(self.ws.receive())
-                done, _ = await asyncio.wait({receiving, decoder}, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    {receiving, decoder}, return_when=asyncio.FIRST_COMPLETED
+                )
                 if decoder in done:  # the decoder failed or finished after a stop
                     receiving.cancel()
                     decoder.result()
@@ -192,7 +206,7 @@ class CaptionSession:
                     return
                 continue
             block = AudioBlock.from_mono(item, self.sample_rate, self._captioned / self.sample_rate)
-            events = await self._timed(lambda: list(self._feed(block)))
+            events = await self._timed(lambda block=block: list(self._feed(block)))
             self._captioned += item.size
             await self._send(events)
 

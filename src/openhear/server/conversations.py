@@ -29,10 +29,19 @@ class OpenConversations:
         self._open: dict[int, ConversationSession] = {}
         self._lock = threading.Lock()
 
-    def _session(self, voice, title: str = "", disclosure: str = "", conversation_id: int | None = None, at_s: float = 0.0):
+    def _session(
+        self,
+        voice,
+        title: str = "",
+        disclosure: str = "",
+        conversation_id: int | None = None,
+        at_s: float = 0.0,
+    ):
         started = time.monotonic() - at_s
         options = RelayOptions(disclosure=disclosure, echo_tail_ms=ECHO_TAIL_MS, title=title)
-        return ConversationSession(self.store, None, voice, options, lambda: time.monotonic() - started, conversation_id)
+        return ConversationSession(
+            self.store, None, voice, options, lambda: time.monotonic() - started, conversation_id
+        )
 
     def start(self, voice, title: str = "", disclosure: bool = True) -> ConversationSession:
         """A new conversation whose clock starts now; its `options.disclosure` is the notice the page speaks first."""

@@ -7,7 +7,12 @@ from typing import Literal
 from fastapi.responses import Response
 
 DocumentFormat = Literal["txt", "srt", "vtt", "json"]
-MEDIA_TYPES = {"txt": "text/plain", "srt": "application/x-subrip", "vtt": "text/vtt", "json": "application/json"}
+MEDIA_TYPES = {
+    "txt": "text/plain",
+    "srt": "application/x-subrip",
+    "vtt": "text/vtt",
+    "json": "application/json",
+}
 
 
 def document_response(text: str, fmt: str, stem: str) -> Response:

@@ -23,7 +23,11 @@ def json_error(status: int, message: str, kind: str = "invalid_request_error") -
 def _validation_message(exc: RequestValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
-    return f"{where}: {first.get('msg', 'invalid value')}" if where else str(first.get("msg", "invalid request"))
+    return (
+        f"{where}: {first.get('msg', 'invalid value')}"
+        if where
+        else str(first.get("msg", "invalid request"))
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -42,7 +42,9 @@ MAX_INPUT_CHARS = 4096
 class ApiError(Exception):
     """A request the OpenAI-compatible API refuses, naming the parameter at fault."""
 
-    def __init__(self, message: str, param: str | None = None, status: int = 400, code: str | None = None):
+    def __init__(
+        self, message: str, param: str | None = None, status: int = 400, code: str | None = None
+    ):
         super().__init__(message)
         self.param = param
         self.status = status
@@ -55,7 +57,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
-        return JSONResponse(error_body(str(exc), "invalid_request_error", exc.param, exc.code), status_code=exc.status)
+        return JSONResponse(
+            error_body(str(exc), "invalid_request_error", exc.param, exc.code),
+            status_code=exc.status,
+        )
 
 
 @router.get("/models")
@@ -64,13 +69,18 @@ def list_models(state: AppState = Depends(app_state)) -> dict:
     ids = ([BUNDLED_MODEL_NAME] if state.services.transcribers else []) + (
         [state.services.voice.name] if state.services.voice is not None else []
     )
-    return {"object": "list", "data": [{"id": i, "object": "model", "created": 0, "owned_by": "openhear"} for i in ids]}
+    return {
+        "object": "list",
+        "data": [{"id": i, "object": "model", "created": 0, "owned_by": "openhear"} for i in ids],
+    }
 
 
 async def _form(request: Request):
     try:
         return await request.form()
-    except Exception as exc:  # starlette raises its own MultiPartException / HTTPException for broken bodies
+    except (
+        Exception
+    ) as exc:  # starlette raises its own MultiPartException / HTTPException for broken bodies
         raise ApiError(f"the request body is not valid multipart form data ({exc})") from None
 
 
@@ -90,7 +100,9 @@ def _transcribe(state: AppState, upload: UploadFile, prompt: str | None) -> tupl
     duration_s = f.frames / f.samplerate
     with state.services.transcriber() as transcriber:
         blocks = iter_sound_file(f, name)
-        finals = [e for e in caption_blocks(blocks, transcriber, options) if isinstance(e, FinalCaption)]
+        finals = [
+            e for e in caption_blocks(blocks, transcriber, options) if isinstance(e, FinalCaption)
+        ]
     return cues_from_finals(finals), duration_s
 
 
@@ -101,10 +113,13 @@ def _verbose(cues: list, duration_s: float, language: str) -> dict:
         "duration": round(duration_s, 3),
         "text": " ".join(c.text for c in cues),
         "segments": [
-            {"id": i, "start": round(c.start_s, 3), "end": round(c.end_s, 3), "text": c.text} for i, c in enumerate(cues)
+            {"id": i, "start": round(c.start_s, 3), "end": round(c.end_s, 3), "text": c.text}
+            for i, c in enumerate(cues)
         ],
         "words": [
-            {"word": w.text.strip(), "start": round(w.start_s, 3), "end": round(w.end_s, 3)} for c in cues for w in c.words
+            {"word": w.text.strip(), "start": round(w.start_s, 3), "end": round(w.end_s, 3)}
+            for c in cues
+            for w in c.words
         ],
     }
 
@@ -121,11 +136,18 @@ async def transcriptions(request: Request, state: AppState = Depends(app_state))
     fmt = str(form.get("response_format") or "json")
     if fmt not in TRANSCRIPTION_FORMATS:
         choices = ", ".join(TRANSCRIPTION_FORMATS)
-        raise ApiError(f"response_format {fmt!r} is not supported (choose from {choices})", "response_format")
+        raise ApiError(
+            f"response_format {fmt!r} is not supported (choose from {choices})", "response_format"
+        )
     language = str(form.get("language") or "") or None
-    model_language = state.services.transcribers[0].language if state.services.transcribers else None
+    model_language = (
+        state.services.transcribers[0].language if state.services.transcribers else None
+    )
     if language and model_language and language.lower() != model_language:
-        raise ApiError(f"language {language!r} is not supported: this model only hears {model_language!r}", "language")
+        raise ApiError(
+            f"language {language!r} is not supported: this model only hears {model_language!r}",
+            "language",
+        )
     prompt = str(form.get("prompt") or "").strip() or None
     try:
         cues, duration_s = await asyncio.get_running_loop().run_in_executor(
@@ -163,7 +185,9 @@ def _encode(block: AudioBlock, fmt: str) -> bytes:
         return float_to_pcm16(resample(block.samples[:, 0], block.sample_rate, PCM_RATE))
     file_format, subtype, _ = SPEECH_FORMATS[fmt]
     # libsndfile writes no text tags into MPEG streams
-    return encode_audio(block, file_format, subtype, None if fmt == "mp3" else SYNTHETIC_SPEECH_METADATA)
+    return encode_audio(
+        block, file_format, subtype, None if fmt == "mp3" else SYNTHETIC_SPEECH_METADATA
+    )
 
 
 async def _speech_request(request: Request) -> SpeechRequest:
@@ -176,7 +200,9 @@ async def _speech_request(request: Request) -> SpeechRequest:
     except ValidationError as exc:
         first = exc.errors()[0]
         param = ".".join(str(p) for p in first.get("loc", ())) or None
-        raise ApiError(f"{param}: {first.get('msg', 'invalid value')}" if param else "invalid request", param) from None
+        raise ApiError(
+            f"{param}: {first.get('msg', 'invalid value')}" if param else "invalid request", param
+        ) from None
 
 
 @router.post("/audio/speech")
@@ -189,7 +215,9 @@ async def speech(request: Request, state: AppState = Depends(app_state)) -> Resp
     if not req.input.strip():
         raise ApiError("input is empty: give the text to speak", "input")
     if len(req.input) > MAX_INPUT_CHARS:
-        raise ApiError(f"input is {len(req.input)} characters long (limit {MAX_INPUT_CHARS})", "input")
+        raise ApiError(
+            f"input is {len(req.input)} characters long (limit {MAX_INPUT_CHARS})", "input"
+        )
     if req.response_format not in SPEECH_FORMATS:
         raise ApiError(
             f"response_format {req.response_format!r} is not supported (choose from {', '.join(SPEECH_FORMATS)})",
@@ -200,6 +228,12 @@ async def speech(request: Request, state: AppState = Depends(app_state)) -> Resp
     except OpenhearError as exc:
         raise ApiError(str(exc), "speed") from None
     loop = asyncio.get_running_loop()
-    block = await loop.run_in_executor(state.services.workers, synthesize, state, req.input, req.speed)
+    block = await loop.run_in_executor(
+        state.services.workers, synthesize, state, req.input, req.speed
+    )
     audio = await loop.run_in_executor(state.services.workers, _encode, block, req.response_format)
-    return Response(audio, media_type=SPEECH_FORMATS[req.response_format][2], headers={"x-openhear-synthetic": "true"})
+    return Response(
+        audio,
+        media_type=SPEECH_FORMATS[req.response_format][2],
+        headers={"x-openhear-synthetic": "true"},
+    )

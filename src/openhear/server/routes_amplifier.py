@@ -44,7 +44,9 @@ def status(state: AppState = Depends(app_state)) -> dict:
 
 @router.post("/api/amplifier/start")
 async def start(request: StartRequest, state: AppState = Depends(app_state)) -> dict:
-    return await asyncio.to_thread(state.amplifier.start, request.input_device, request.output_device, request.block_frames)
+    return await asyncio.to_thread(
+        state.amplifier.start, request.input_device, request.output_device, request.block_frames
+    )
 
 
 @router.post("/api/amplifier/stop")

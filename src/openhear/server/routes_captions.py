@@ -57,7 +57,9 @@ async def captions_socket(ws: WebSocket) -> None:
         return await refuse(ws, refusal, 1013)
     try:
         with state.services.transcriber() as transcriber:
-            options = dataclasses.replace(LIVE_OPTIONS, update_interval_s=state.options.caption_update_interval_s)
+            options = dataclasses.replace(
+                LIVE_OPTIONS, update_interval_s=state.options.caption_update_interval_s
+            )
             session.captioner = StreamingCaptioner(transcriber, options)
             await session.run()
     except ProtocolError as exc:

@@ -42,21 +42,31 @@ def list_conversations(state: AppState = Depends(app_state)) -> list[dict]:
 def start_conversation(request: StartRequest, state: AppState = Depends(app_state)) -> dict:
     """Starts a conversation; with `disclosure`, the notice for the page to speak first (its reply, stored as spoken)."""
     session = state.conversations.start(state.services.voice, request.title, request.disclosure)
-    return {"conversation": asdict(session.conversation), "notice": session.options.disclosure or None}
+    return {
+        "conversation": asdict(session.conversation),
+        "notice": session.options.disclosure or None,
+    }
 
 
 @router.get("/api/conversations/{conversation_id}")
 def get_conversation(conversation_id: int, state: AppState = Depends(app_state)) -> dict:
     """One conversation with all its lines."""
     transcript = stored(state, conversation_id)
-    return {"conversation": asdict(transcript.conversation), "entries": [asdict(e) for e in transcript.entries]}
+    return {
+        "conversation": asdict(transcript.conversation),
+        "entries": [asdict(e) for e in transcript.entries],
+    }
 
 
 @router.get("/api/conversations/{conversation_id}/export")
-def export_conversation(conversation_id: int, format: DocumentFormat = "txt", state: AppState = Depends(app_state)) -> Response:
+def export_conversation(
+    conversation_id: int, format: DocumentFormat = "txt", state: AppState = Depends(app_state)
+) -> Response:
     """The transcript as a txt, srt, vtt (with <v Them>/<v Me>) or json download."""
     transcript = stored(state, conversation_id)
-    return document_response(export_transcript(transcript, format), format, f"conversation-{conversation_id}")
+    return document_response(
+        export_transcript(transcript, format), format, f"conversation-{conversation_id}"
+    )
 
 
 @router.delete("/api/conversations/{conversation_id}")

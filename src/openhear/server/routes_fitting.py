@@ -14,7 +14,13 @@ from pydantic import BaseModel, Field, ValidationError
 
 from openhear.audio import AudioBlock
 from openhear.errors import AudioInputError, OpenhearError
-from openhear.fitting.audiogram import PRESET_NAMES, Listener, listener_from_csv, listener_from_dict, preset
+from openhear.fitting.audiogram import (
+    PRESET_NAMES,
+    Listener,
+    listener_from_csv,
+    listener_from_dict,
+    preset,
+)
 from openhear.fitting.prescription import BAND_CENTERS_HZ
 from openhear.fitting.profile import Adjustments, fit_listener, read_profile, write_profile
 from openhear.fitting.textfile import parse_json
@@ -65,7 +71,10 @@ def on_chart(listener: Listener) -> dict:
 @router.get("/api/fitting/presets")
 def presets() -> dict:
     """The Bisgaard (2010) standard audiograms, on the chart's frequencies."""
-    return {"frequencies_hz": list(BAND_CENTERS_HZ), "presets": [on_chart(preset(name)) for name in PRESET_NAMES]}
+    return {
+        "frequencies_hz": list(BAND_CENTERS_HZ),
+        "presets": [on_chart(preset(name)) for name in PRESET_NAMES],
+    }
 
 
 @router.post("/api/fitting/prescribe")
@@ -76,7 +85,8 @@ def prescribe(request: ListenerIn) -> dict:
     for side in ("left", "right"):
         ear = profile.ear(side)
         gains[side] = {
-            str(level): [round(float(g), 1) for g in ear.gains_db_for_speech(level)] for level in SPEECH_LEVELS_DB_SPL
+            str(level): [round(float(g), 1) for g in ear.gains_db_for_speech(level)]
+            for level in SPEECH_LEVELS_DB_SPL
         }
     return {"frequencies_hz": [float(f) for f in profile.left.centers_hz], "gains_db": gains}
 
@@ -129,7 +139,9 @@ def read_recording(raw: bytes | None) -> AudioBlock:
     from openhear.paths import SAMPLE_SPEECH
 
     try:
-        samples, rate = sf.read(io.BytesIO(raw) if raw else str(SAMPLE_SPEECH), dtype="float32", always_2d=True)
+        samples, rate = sf.read(
+            io.BytesIO(raw) if raw else str(SAMPLE_SPEECH), dtype="float32", always_2d=True
+        )
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         reason = str(exc).strip().splitlines()[-1].rsplit(": ", 1)[-1][:120]
         raise AudioInputError(f"cannot read the recording as audio ({reason})") from None
@@ -179,5 +191,3 @@ async def listen(
         state.services.workers, render_listening, mode, chosen, raw
     )
     return wav_response(block, {"comment": f"openhear hearing profile: {mode}"})
-
-

@@ -25,7 +25,9 @@ class SpeakRequest(BaseModel):
     """When set, the text is stored in that conversation as the user's ("me") reply."""
 
 
-def synthesize(state: AppState, text: str, speed: float, conversation_id: int | None = None) -> AudioBlock:
+def synthesize(
+    state: AppState, text: str, speed: float, conversation_id: int | None = None
+) -> AudioBlock:
     """All of `text` spoken, as one mono block (Piper is fast enough that a reply needs no streaming).
 
     With `conversation_id` it is that conversation's reply: stored first, and the relay's echo
@@ -38,7 +40,9 @@ def synthesize(state: AppState, text: str, speed: float, conversation_id: int | 
         blocks = list(voice.synthesize(text, speech))
     else:
         blocks = list(state.conversations.open(conversation_id, voice).say(text, speech))
-    samples = np.concatenate([b.samples for b in blocks]) if blocks else np.zeros((0, 1), np.float32)
+    samples = (
+        np.concatenate([b.samples for b in blocks]) if blocks else np.zeros((0, 1), np.float32)
+    )
     return AudioBlock(samples, voice.sample_rate)
 
 
@@ -48,7 +52,12 @@ async def speak(request: SpeakRequest, state: AppState = Depends(app_state)) -> 
     from openhear.tts.speech import SYNTHETIC_SPEECH_METADATA
 
     block = await asyncio.get_running_loop().run_in_executor(
-        state.services.workers, synthesize, state, request.text, request.speed, request.conversation_id
+        state.services.workers,
+        synthesize,
+        state,
+        request.text,
+        request.speed,
+        request.conversation_id,
     )
     return wav_response(block, SYNTHETIC_SPEECH_METADATA, {"x-openhear-synthetic": "true"})
 

@@ -23,7 +23,10 @@ def bind(host: str, port: int) -> socket.socket:
 def make_server(app, options: ServerOptions) -> uvicorn.Server:
     """A uvicorn server for `app`; frames far past the app's own message limit are cut off by uvicorn."""
     config = uvicorn.Config(
-        app, log_level="warning", ws="websockets-sansio", ws_max_size=4 * options.max_ws_message_bytes
+        app,
+        log_level="warning",
+        ws="websockets-sansio",
+        ws_max_size=4 * options.max_ws_message_bytes,
     )
     return uvicorn.Server(config)
 
@@ -39,7 +42,10 @@ class BackgroundServer:
         """Base address of the running app."""
         self._server = make_server(app, options)
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, name="openhear-server", daemon=True
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name="openhear-server",
+            daemon=True,
         )
         self._thread.start()
         self._thread.join(0.05)

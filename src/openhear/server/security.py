@@ -83,8 +83,13 @@ class GuardMiddleware:
             return 403, "this server only answers requests addressed to this machine (localhost)"
         if self.options.token is not None:
             token = presented_token(scope)
-            if token is None or not secrets.compare_digest(token.encode(), self.options.token.encode()):
-                return 401, "a valid token is required: open the address printed by `openhear serve`"
+            if token is None or not secrets.compare_digest(
+                token.encode(), self.options.token.encode()
+            ):
+                return (
+                    401,
+                    "a valid token is required: open the address printed by `openhear serve`",
+                )
         origin = headers.get("origin")
         changes_state = scope["type"] == "websocket" or scope.get("method") not in SAFE_METHODS
         if changes_state and origin is not None and not same_origin(origin, host):
@@ -94,7 +99,10 @@ class GuardMiddleware:
             if not length.isdigit():
                 return 400, "Content-Length must be a number"
             if int(length) > self.options.max_upload_bytes:
-                return 413, f"request body too large (limit {self.options.max_upload_bytes // (1024 * 1024)} MiB)"
+                return (
+                    413,
+                    f"request body too large (limit {self.options.max_upload_bytes // (1024 * 1024)} MiB)",
+                )
         return None
 
     async def __call__(self, scope, receive, send):
@@ -148,17 +156,29 @@ class BodyTooLarge(Exception):
     """A request body grew past the upload limit while being read (answered 413 by `GuardMiddleware`)."""
 
 
-async def send_json_error(send, status: int, message: str, kind: str = "invalid_request_error") -> None:
+async def send_json_error(
+    send, status: int, message: str, kind: str = "invalid_request_error"
+) -> None:
     """Answers with the app's one-line JSON error body."""
     body = json.dumps(error_body(message, kind)).encode()
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
-def error_body(message: str, kind: str = "invalid_request_error", param: str | None = None, code: str | None = None) -> dict:
+def error_body(
+    message: str,
+    kind: str = "invalid_request_error",
+    param: str | None = None,
+    code: str | None = None,
+) -> dict:
     """The one error shape of every HTTP answer (as OpenAI-style clients expect)."""
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}

@@ -28,7 +28,9 @@ class Services:
     missing: dict[str, str] = field(default_factory=dict)
     """Feature name -> one-line reason it is unavailable."""
     workers: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="openhear-model")
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=32, thread_name_prefix="openhear-model"
+        )
     )
     """Threads that run model calls, so the event loop (and the health check) stays responsive;
     more than sessions, so a call waiting on one transcriber never holds up another."""
@@ -47,7 +49,9 @@ class Services:
     def require(self, feature: str, model: object | None) -> object:
         """The model behind `feature`, or a ModelError that names why it is missing."""
         if model is None:
-            raise ModelError(self.missing.get(feature, f"{feature} is not available on this server"))
+            raise ModelError(
+                self.missing.get(feature, f"{feature} is not available on this server")
+            )
         return model
 
 

@@ -15,7 +15,13 @@ import threading
 class CaptionLoad:
     """The live caption sessions; each has a `backlog_s` (received audio not yet captioned)."""
 
-    def __init__(self, limit: int, max_backlog_s: float, max_utilization: float = 0.8, cores: int | None = None):
+    def __init__(
+        self,
+        limit: int,
+        max_backlog_s: float,
+        max_utilization: float = 0.8,
+        cores: int | None = None,
+    ):
         self.limit = limit
         self.max_backlog_s = max_backlog_s
         self.max_utilization = max_utilization
@@ -44,7 +50,11 @@ class CaptionLoad:
         behind, used = self.backlog_s, self.utilization
         with self._lock:
             active = len(self._sessions)
-            if active < self.limit and behind <= self.max_backlog_s and used <= self.max_utilization:
+            if (
+                active < self.limit
+                and behind <= self.max_backlog_s
+                and used <= self.max_utilization
+            ):
                 self._sessions.add(session)
                 return None
         if active >= self.limit:
@@ -52,7 +62,9 @@ class CaptionLoad:
         elif behind > self.max_backlog_s:
             reason = f"the {active} running caption sessions are {behind:.1f} s behind"
         else:
-            reason = f"the {active} running caption sessions use {100 * used:.0f} % of its processing"
+            reason = (
+                f"the {active} running caption sessions use {100 * used:.0f} % of its processing"
+            )
         return {
             "type": "busy",
             "message": f"The server is busy: {reason}. Please try again in a minute.",

@@ -47,24 +47,43 @@ def describe(services: Services, asr: bool, tts: bool) -> Info:
     info = Info()
     if asr:
         model = AsrModel(
-            name=BUNDLED_MODEL_NAME, attribution=Attribution(name="OpenAI Whisper", url="https://github.com/openai/whisper"),
-            installed=True, description="Whisper tiny.en (faster-whisper, int8 CPU)",
-            version=None, languages=["en"],
+            name=BUNDLED_MODEL_NAME,
+            attribution=Attribution(name="OpenAI Whisper", url="https://github.com/openai/whisper"),
+            installed=True,
+            description="Whisper tiny.en (faster-whisper, int8 CPU)",
+            version=None,
+            languages=["en"],
         )
-        info.asr = [AsrProgram(
-            name="openhear-asr", attribution=_OPENHEAR, installed=True, description="openhear captions",
-            version=__version__, models=[model],
-        )]
+        info.asr = [
+            AsrProgram(
+                name="openhear-asr",
+                attribution=_OPENHEAR,
+                installed=True,
+                description="openhear captions",
+                version=__version__,
+                models=[model],
+            )
+        ]
     if tts:
         name = services.voice.name
         voice = TtsVoice(
-            name=name, attribution=Attribution(name="Piper", url="https://github.com/rhasspy/piper"), installed=True,
-            description=f"Piper {name}", version=None, languages=["en_US"],
+            name=name,
+            attribution=Attribution(name="Piper", url="https://github.com/rhasspy/piper"),
+            installed=True,
+            description=f"Piper {name}",
+            version=None,
+            languages=["en_US"],
         )
-        info.tts = [TtsProgram(
-            name="openhear-tts", attribution=_OPENHEAR, installed=True, description="openhear speech (Piper)",
-            version=__version__, voices=[voice],
-        )]
+        info.tts = [
+            TtsProgram(
+                name="openhear-tts",
+                attribution=_OPENHEAR,
+                installed=True,
+                description="openhear speech (Piper)",
+                version=__version__,
+                voices=[voice],
+            )
+        ]
     return info
 
 
@@ -128,8 +147,13 @@ class OpenhearEventHandler(AsyncEventHandler):
     def _transcribe(self, request: Transcribe) -> None:
         self._require(self.asr, "speech-to-text")
         if request.language and not request.language.lower().startswith("en"):
-            raise WyomingError(f"language {request.language!r} is not supported (English only)", "unsupported-language")
-        self._vocabulary = tuple((request.transcript_names or []) + (request.transcript_terms or []))
+            raise WyomingError(
+                f"language {request.language!r} is not supported (English only)",
+                "unsupported-language",
+            )
+        self._vocabulary = tuple(
+            (request.transcript_names or []) + (request.transcript_terms or [])
+        )
 
     def _start_audio(self) -> None:
         from openhear.asr.streaming import FILE_OPTIONS, StreamingCaptioner
@@ -137,16 +161,23 @@ class OpenhearEventHandler(AsyncEventHandler):
         self._require(self.asr, "speech-to-text")
         self._end_stream()
         transcriber = self._lease.enter_context(self.services.transcriber())
-        self._captioner = StreamingCaptioner(transcriber, replace(FILE_OPTIONS, vocabulary=self._vocabulary))
+        self._captioner = StreamingCaptioner(
+            transcriber, replace(FILE_OPTIONS, vocabulary=self._vocabulary)
+        )
 
     async def _audio(self, chunk: AudioChunk) -> None:
         from openhear.audio.files import pcm_s16le_block
 
         if self._captioner is None:
             raise WyomingError("audio-chunk before audio-start", "no-audio-start")
-        if chunk.width not in (1, 2, 3, 4) or not 1 <= chunk.channels <= 32 or not 1000 <= chunk.rate <= 384000:
+        if (
+            chunk.width not in (1, 2, 3, 4)
+            or not 1 <= chunk.channels <= 32
+            or not 1000 <= chunk.rate <= 384000
+        ):
             raise WyomingError(
-                f"unusable audio format (rate {chunk.rate}, width {chunk.width}, channels {chunk.channels})", "bad-audio-format"
+                f"unusable audio format (rate {chunk.rate}, width {chunk.width}, channels {chunk.channels})",
+                "bad-audio-format",
             )
         chunk = self._width.convert(chunk)
         whole_frames = len(chunk.audio) - len(chunk.audio) % (2 * chunk.channels)
@@ -179,11 +210,15 @@ class OpenhearEventHandler(AsyncEventHandler):
         sentences = voice.synthesize(request.text)
         rate = voice.sample_rate
         await self.write_event(AudioStart(rate=rate, width=2, channels=1).event())
-        while (block := await self._run(lambda: next(sentences, None))) is not None:  # each sentence as soon as it is spoken
+        while (
+            block := await self._run(lambda: next(sentences, None))
+        ) is not None:  # each sentence as soon as it is spoken
             pcm = float_to_pcm16(block.samples[:, 0])
             step = 2 * SPEECH_CHUNK_FRAMES
             for i in range(0, len(pcm), step):
-                await self.write_event(AudioChunk(rate=rate, width=2, channels=1, audio=pcm[i : i + step]).event())
+                await self.write_event(
+                    AudioChunk(rate=rate, width=2, channels=1, audio=pcm[i : i + step]).event()
+                )
         await self.write_event(AudioStop().event())
 
     async def _run(self, work):

@@ -10,7 +10,6 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
-
 T = TypeVar("T")
 
 

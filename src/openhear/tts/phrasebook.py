@@ -41,7 +41,6 @@ def _create_v1(conn: sqlite3.Connection) -> None:
     )
 
 
-
 class Phrasebook(Database):
     """The user's saved phrases; safe to share between threads."""
 
@@ -56,7 +55,9 @@ class Phrasebook(Database):
         name = _check_name(name)
         text = require_text(text).strip()
         if len(text) > MAX_PHRASE_CHARS:
-            raise PhraseError(f"a saved phrase is at most {MAX_PHRASE_CHARS} characters (this one has {len(text)})")
+            raise PhraseError(
+                f"a saved phrase is at most {MAX_PHRASE_CHARS} characters (this one has {len(text)})"
+            )
         if self._query("SELECT 1 FROM phrases WHERE name = ?", (name,)):
             raise PhraseError(f"a phrase named {name!r} already exists (remove it first)")
         cur = self._write("INSERT INTO phrases (name, text) VALUES (?, ?)", (name, text))
@@ -64,7 +65,10 @@ class Phrasebook(Database):
 
     def list(self) -> list[Phrase]:
         """Every saved phrase, in the order they were added."""
-        return [Phrase(*row) for row in self._query("SELECT number, name, text FROM phrases ORDER BY number")]
+        return [
+            Phrase(*row)
+            for row in self._query("SELECT number, name, text FROM phrases ORDER BY number")
+        ]
 
     def get(self, key: str | int) -> Phrase:
         """The phrase with this number or (case-insensitive) name; PhraseError if there is none."""
@@ -86,7 +90,9 @@ def _check_name(name: str) -> str:
     if not name:
         raise PhraseError("a phrase needs a name")
     if name.isdigit():
-        raise PhraseError(f"a phrase name cannot be only digits ({name!r}): numbers are used to pick phrases")
+        raise PhraseError(
+            f"a phrase name cannot be only digits ({name!r}): numbers are used to pick phrases"
+        )
     if len(name) > MAX_NAME_CHARS:
         raise PhraseError(f"a phrase name is at most {MAX_NAME_CHARS} characters")
     return name

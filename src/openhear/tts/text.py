@@ -49,7 +49,11 @@ def require_text(text: str) -> str:
     """The cleaned text, or a TextError if nothing but whitespace or control characters remains."""
     cleaned = clean_text(text)
     if not cleaned.strip():
-        raise TextError("nothing to say: the text is empty" if not text.strip() else "nothing to say: the text has no speakable characters")
+        raise TextError(
+            "nothing to say: the text is empty"
+            if not text.strip()
+            else "nothing to say: the text has no speakable characters"
+        )
     return cleaned
 
 
@@ -62,7 +66,9 @@ def read_text(stream: BinaryIO, chunk_bytes: int = 65536) -> Iterator[str]:
         try:
             yield decoder.decode(data, final=not data)
         except UnicodeDecodeError as exc:
-            raise TextError(f"the input is not valid UTF-8 (bad byte at offset {offset + exc.start})") from None
+            raise TextError(
+                f"the input is not valid UTF-8 (bad byte at offset {offset + exc.start})"
+            ) from None
         if not data:
             return
         offset += len(data)

@@ -93,7 +93,10 @@ def test_noise_is_not_attenuated_beyond_the_limit(kind, strength, kitchen):
         assert attenuation <= limit + 1.0
         # per 200 ms too: no stretch of noise goes quieter than the limit allows
         seg = RATE // 5
-        per_segment = [level_db(noise[i : i + seg]) - level_db(y[i : i + seg]) for i in range(skip, len(y) - seg, seg)]
+        per_segment = [
+            level_db(noise[i : i + seg]) - level_db(y[i : i + seg])
+            for i in range(skip, len(y) - seg, seg)
+        ]
         assert max(per_segment) <= limit + 2.0
     assert attenuation >= 1.0  # and it does suppress stationary noise
 
@@ -113,14 +116,16 @@ def test_chunked_equals_whole_with_random_block_sizes(kind, speech, kitchen):
     rng = np.random.default_rng(7)
     cuts = np.cumsum(rng.integers(1, 1024, size=len(x) // 200))
     cuts = cuts[cuts < len(x)]
-    chunked = np.concatenate([s.process(b).copy() for b in np.split(x, cuts)])  # a block may be a reused buffer
+    chunked = np.concatenate(
+        [s.process(b).copy() for b in np.split(x, cuts)]
+    )  # a block may be a reused buffer
     assert chunked.shape == whole.shape
     np.testing.assert_allclose(chunked, whole, atol=2e-5)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_reset_starts_the_stream_anew(kind, speech, kitchen):
-    x = (speech + kitchen)[: RATE]
+    x = (speech + kitchen)[:RATE]
     s = make_suppressor(kind, 0.5, RATE, max_block_frames=len(x))
     first = s.process(x).copy()
     s.process(x[::-1].copy())

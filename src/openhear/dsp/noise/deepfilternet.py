@@ -71,7 +71,9 @@ class DeepFilterNetState:
 
     def __init__(self, atten_lim_db: float, post_filter_beta: float = 0.0):
         if not atten_lim_db > 0:
-            raise ValueError("DeepFilterNet needs an attenuation limit above 0 dB (0 dB is a pass-through)")
+            raise ValueError(
+                "DeepFilterNet needs an attenuation limit above 0 dB (0 dB is a pass-through)"
+            )
         self._lib, model = _library()
         self._state = self._lib.df_create(model, float(atten_lim_db), None)
         if not self._state:
@@ -92,12 +94,19 @@ class DeepFilterNetState:
         """The model's local SNR estimate for the last frame (dB)."""
 
     def process_frame(self, frame: np.ndarray, out: np.ndarray) -> None:
-        if frame.dtype != np.float32 or out.dtype != np.float32 or len(frame) != self.frame_length or len(out) != self.frame_length:
+        if (
+            frame.dtype != np.float32
+            or out.dtype != np.float32
+            or len(frame) != self.frame_length
+            or len(out) != self.frame_length
+        ):
             raise ValueError(f"DeepFilterNet frames are {self.frame_length} float32 samples")
         if self._state is None:
             raise RuntimeError("DeepFilterNet state used after close()")
         np.multiply(frame, self._gain, out=self._scaled)
-        self.last_snr_db = self._lib.df_process_frame(self._state, self._scaled_ptr, self._enhanced_ptr)
+        self.last_snr_db = self._lib.df_process_frame(
+            self._state, self._scaled_ptr, self._enhanced_ptr
+        )
         np.divide(self._enhanced, self._gain, out=out)
 
     def close(self) -> None:

@@ -49,27 +49,42 @@ class Bypass:
         pass
 
 
-def make_suppressor(kind: str, strength: float = DEFAULT_STRENGTH, sample_rate: int | None = None,
-                    max_block_frames: int = 4096):
+def make_suppressor(
+    kind: str,
+    strength: float = DEFAULT_STRENGTH,
+    sample_rate: int | None = None,
+    max_block_frames: int = 4096,
+):
     """A noise-suppression Processor of this kind; prepared too when `sample_rate` is given.
 
     Every returned object has `latency_frames` (after prepare) and `latency_ms`, the delay it adds.
     """
     if kind not in NOISE_KINDS:
-        raise OpenhearError(f"unknown noise suppression {kind!r}; choose one of {', '.join(NOISE_KINDS)}")
+        raise OpenhearError(
+            f"unknown noise suppression {kind!r}; choose one of {', '.join(NOISE_KINDS)}"
+        )
     limit = attenuation_limit_db(strength)
     if kind == "none" or limit == 0.0:
         suppressor = Bypass()
     elif kind == "spectral":
         suppressor = SpectralSuppressor(limit)
     elif kind == "deepfilternet":
-        from openhear.dsp.noise.deepfilternet import DELAY_FRAMES, FRAME_LENGTH, SAMPLE_RATE, DeepFilterNetState
+        from openhear.dsp.noise.deepfilternet import (
+            DELAY_FRAMES,
+            FRAME_LENGTH,
+            SAMPLE_RATE,
+            DeepFilterNetState,
+        )
 
-        suppressor = FramedSuppressor(lambda: DeepFilterNetState(limit), SAMPLE_RATE, FRAME_LENGTH, DELAY_FRAMES)
+        suppressor = FramedSuppressor(
+            lambda: DeepFilterNetState(limit), SAMPLE_RATE, FRAME_LENGTH, DELAY_FRAMES
+        )
     else:
         from openhear.dsp.noise.rnnoise import DELAY_FRAMES, FRAME_LENGTH, SAMPLE_RATE, RnnoiseState
 
-        suppressor = FramedSuppressor(lambda: RnnoiseState(limit), SAMPLE_RATE, FRAME_LENGTH, DELAY_FRAMES)
+        suppressor = FramedSuppressor(
+            lambda: RnnoiseState(limit), SAMPLE_RATE, FRAME_LENGTH, DELAY_FRAMES
+        )
     if sample_rate is not None:
         suppressor.prepare(sample_rate, max_block_frames)
     return suppressor

@@ -12,7 +12,7 @@ is the same whatever the block sizes. The delay it adds is therefore constant an
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 from typing import Protocol
 
 import numpy as np
@@ -38,7 +38,7 @@ class FrameModel(Protocol):
         """Free the native state; the model cannot be used afterwards."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def resampler_holdback(in_rate: int, out_rate: int) -> int:
     """The most output samples a soxr stream withholds (fed one sample at a time, its worst case)."""
     if in_rate == out_rate:
@@ -46,7 +46,9 @@ def resampler_holdback(in_rate: int, out_rate: int) -> int:
     stream = soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality=RESAMPLER_QUALITY)
     one = np.ones(1, np.float32)
     worst, produced = 0.0, 0
-    for fed in range(1, 4 * in_rate // 100 + 1):  # 40 ms: the hold-back peaks within the first blocks
+    for fed in range(
+        1, 4 * in_rate // 100 + 1
+    ):  # 40 ms: the hold-back peaks within the first blocks
         produced += len(stream.resample_chunk(one))
         worst = max(worst, fed * out_rate / in_rate - produced)
     return math.ceil(worst)
@@ -112,7 +114,12 @@ class FramedSuppressor:
         self.latency_frames = self._prefill + round(self._model_delay / ratio)
         model_block = math.ceil(max_block_frames * ratio) + hold_up + 8
         self._in = _Fifo(model_block + self._frame_length)
-        self._out = _Fifo(self._prefill + max_block_frames + math.ceil((model_block + self._frame_length) / ratio) + 8)
+        self._out = _Fifo(
+            self._prefill
+            + max_block_frames
+            + math.ceil((model_block + self._frame_length) / ratio)
+            + 8
+        )
         self._processed = np.zeros(model_block + self._frame_length, np.float32)
         self._block_out = np.zeros(max_block_frames, np.float32)
         self.reset()
@@ -121,10 +128,20 @@ class FramedSuppressor:
         self.close()
         self._model = self._open_model()
         same = self.sample_rate == self._model_rate
-        self._up = None if same else soxr.ResampleStream(
-            self.sample_rate, self._model_rate, 1, dtype="float32", quality=RESAMPLER_QUALITY)
-        self._down = None if same else soxr.ResampleStream(
-            self._model_rate, self.sample_rate, 1, dtype="float32", quality=RESAMPLER_QUALITY)
+        self._up = (
+            None
+            if same
+            else soxr.ResampleStream(
+                self.sample_rate, self._model_rate, 1, dtype="float32", quality=RESAMPLER_QUALITY
+            )
+        )
+        self._down = (
+            None
+            if same
+            else soxr.ResampleStream(
+                self._model_rate, self.sample_rate, 1, dtype="float32", quality=RESAMPLER_QUALITY
+            )
+        )
         self._in.clear()
         self._out.clear(self._prefill)
 
@@ -141,7 +158,9 @@ class FramedSuppressor:
         done = self._processed[: n_frames * F]
         self._out.push(done if self._down is None else self._down.resample_chunk(done))
         if self._out.size < len(x):
-            raise RuntimeError("noise suppressor FIFO underrun: resampler held back more than its measured worst case")
+            raise RuntimeError(
+                "noise suppressor FIFO underrun: resampler held back more than its measured worst case"
+            )
         y = self._block_out[: len(x)]
         y[:] = self._out.peek(len(x))
         self._out.pop(len(x))

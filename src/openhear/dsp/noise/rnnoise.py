@@ -48,7 +48,9 @@ class RnnoiseState:
         self._scaled = np.zeros(FRAME_LENGTH, np.float32)
         self._dry = np.zeros(DELAY_FRAMES, np.float32)
         self._dry_part = np.zeros(FRAME_LENGTH, np.float32)
-        self._scaled_ptr = self._scaled.ctypes.data_as(_FLOAT_P)  # made once: a cast per frame grows memory
+        self._scaled_ptr = self._scaled.ctypes.data_as(
+            _FLOAT_P
+        )  # made once: a cast per frame grows memory
         self.last_speech_probability = 0.0
         """RNNoise's voice-activity probability for the last frame."""
 

@@ -145,7 +145,9 @@ class SpectralSuppressor:
         """The filtered block: a view of a buffer of this suppressor, valid until the next call."""
         x = np.asarray(block, np.float32)
         if len(x) > len(self._out):
-            self._out = np.zeros(len(x), np.float32)  # larger than prepared: allocates once (not for the audio thread)
+            self._out = np.zeros(
+                len(x), np.float32
+            )  # larger than prepared: allocates once (not for the audio thread)
         out = self._out[: len(x)]
         hop, done = self._design.hop, 0
         while done < len(x):
@@ -185,7 +187,9 @@ class SpectralSuppressor:
         """New gains from the latest analysis window, written to `fir` as a time-reversed linear-phase FIR."""
         d = self._design
         windowed = self._windowed
-        windowed[:] = self._latest(d.nfft)  # float64 throughout: numpy's float32 FFT allocates a work buffer
+        windowed[:] = self._latest(
+            d.nfft
+        )  # float64 throughout: numpy's float32 FFT allocates a work buffer
         windowed *= self._window
         rfft_rows(windowed, self._spectrum)
         power = np.square(self._spectrum.real, out=self._power)
