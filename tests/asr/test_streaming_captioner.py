@@ -178,23 +178,35 @@ def test_reset_drops_the_stream_and_flush_leaves_it_ready(transcriber, manifest)
 
 def test_captions_after_a_flush_continue_the_recordings_clock(transcriber, speech_by_id):
     """A pause (flush) half-way through a recording: the speech fed after it is timed where it lies
-    in the recording, not from 0, so callers need no offsets of their own."""
+    in the recording, not from 0, so callers need no offsets of their own.
+
+    The second copy is decoded with the first as its prompt, so Whisper may time a word a step
+    (20 ms) apart or change a word; the check allows that jitter, never the 4.5 s a restarted
+    clock would put between them."""
     speech = speech_by_id["cmu_arctic_aew_a0001"]
-    first_part = np.concatenate(
-        [speech, np.zeros(RATE, np.float32)]
-    )  # the words, then 1 s of silence
+    silence = np.zeros(RATE, np.float32)
+    first_part = np.concatenate([speech, silence])  # the words, then 1 s of silence
     captioner = StreamingCaptioner(transcriber, FILE_OPTIONS)
     first = finals(feed_chunks(captioner, first_part, [1600]))
-    second = finals(
-        feed_chunks(captioner, speech, [1600], start_frame=first_part.size)
-    )  # the same words again
+    # the same words again, fed after the flush at their place in the recording
+    second = finals(feed_chunks(captioner, speech, [1600], start_frame=first_part.size))
     offset_s = first_part.size / RATE
-    assert first and first[-1].end_s <= speech.size / RATE + 0.1
-    assert second[0].start_s >= offset_s
-    assert [e.text for e in second] == [e.text for e in first]
-    assert [t for e in second for w in e.words for t in (w.start_s, w.end_s)] == pytest.approx(
-        [offset_s + t for e in first for w in e.words for t in (w.start_s, w.end_s)], abs=1e-9
+    first_words = [w for e in first for w in e.words]
+    second_words = [w for e in second for w in e.words]
+    assert first_words and first[-1].end_s <= speech.size / RATE + 0.1
+    errors, n = word_errors(" ".join(e.text for e in first), " ".join(e.text for e in second))
+    assert errors <= max(1, n // 5)
+    assert all(
+        offset_s <= w.start_s <= w.end_s <= offset_s + speech.size / RATE + 0.1
+        for w in second_words
     )
+    for edge in (0, -1):  # the first and last words start and end where the first copy's did
+        assert second_words[edge].start_s == pytest.approx(
+            offset_s + first_words[edge].start_s, abs=0.25
+        )
+        assert second_words[edge].end_s == pytest.approx(
+            offset_s + first_words[edge].end_s, abs=0.25
+        )
 
 
 def test_a_format_change_mid_stream_is_an_error(transcriber):
