@@ -7,7 +7,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 from standin_sounddevice import StandInCard
 
 SPEECH_DIR = Path(__file__).parent / "data" / "speech"
@@ -126,3 +128,33 @@ def make_read_only():
         if root:
             subprocess.run(["chattr", "-i", str(d)], check=True)
         d.chmod(0o755)
+
+
+BAD_SAMPLES = {"nan": np.nan, "+inf": np.inf, "-inf": -np.inf, "1e30": 1e30}
+"""Values a damaged float file can hold that no sound makes (the input `audio.guard` silences)."""
+BAD_SPEECH = {2.0: np.inf, 4.5: -np.inf, 6.9: np.nan, 9.0: 1e30, -0.0003: np.nan}
+"""For `damaged_copy` of `long_speech`: one of each, and a NaN among the last 10 samples (which once
+emptied the whole transcript)."""
+
+
+@pytest.fixture
+def damaged_copy(tmp_path):
+    """Returns make(recording, {time_s: value}): two float WAV copies of the recording, as (damaged,
+    zeroed) paths: one with the sample at each time (negative: from the end) set to the value, one
+    with zeros there (what the damaged copy must sound like once it has entered openhear)."""
+
+    def make(recording: Path, bad: dict[float, float]) -> tuple[Path, Path]:
+        samples, rate = sf.read(recording, dtype="float32")
+        damaged, zeroed = samples.copy(), samples.copy()
+        for time_s, value in bad.items():
+            at = round(time_s * rate) if time_s >= 0 else len(samples) + round(time_s * rate)
+            damaged[at], zeroed[at] = value, 0.0
+        paths = (
+            tmp_path / f"damaged-{recording.stem}.wav",
+            tmp_path / f"zeroed-{recording.stem}.wav",
+        )
+        for path, x in zip(paths, (damaged, zeroed), strict=True):
+            sf.write(path, x, rate, subtype="FLOAT")
+        return paths
+
+    return make

@@ -14,10 +14,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import BAD_SAMPLES
 from standin_sounddevice import DuplexStream
 
-from openhear.audio.duplex import LiveAmplifier, control_loop, parse_command
-from openhear.dsp.testsignals import tone
+from openhear.audio.duplex import LiveAmplifier, LiveOptions, control_loop, parse_command
+from openhear.dsp.testsignals import peak_db_spl, tone
 from openhear.errors import DeviceError, OpenhearError
 from openhear.fitting.audiogram import preset
 from openhear.fitting.profile import fit_listener
@@ -179,3 +180,36 @@ def test_choosing_a_noise_suppressor_live_swaps_it_in_and_reports_its_delay():
     y = _run(amp, x)
     assert amp.processing_latency_ms > plain
     assert np.all(np.isfinite(y)) and _db(y[-RATE // 10 :, 0]) > _db(x) - 20
+
+
+def test_bad_microphone_samples_are_silenced_and_the_chain_keeps_amplifying(standin_card):
+    """NaN, +-inf and 1e30 from the sound card, single and as whole blocks, on the stand-in duplex
+    stream's audio thread: every output block is finite and within the ceiling, the meters stay
+    numbers, and the tone after them is amplified as before."""
+    x = tone(1000, 60.0, 0.5, RATE)
+    stereo = np.stack([x, x], axis=1)
+    for value, at in zip(BAD_SAMPLES.values(), (1000, 6000, 11000, 16000), strict=True):
+        stereo[at, 0] = value
+        stereo[at + 3000 : at + 3000 + BLOCK, 1] = value
+    card = standin_card(stereo, RATE, input_channels=2)
+    amp = LiveAmplifier.open(fit_listener(preset("N3")), LiveOptions(block_frames=BLOCK))
+    heard = []
+
+    def record(indata, outdata, frames, stamps, status):
+        amp.callback(indata, outdata, frames, stamps, status)
+        heard.append(outdata.copy())
+
+    card.streams[-1].callback = record
+    amp.start()
+    while amp.callbacks < 2 * len(x) // BLOCK:  # twice through the looped signal
+        time.sleep(0.01)
+    status = amp.status()
+    amp.stop()
+    y = np.concatenate(heard)
+    assert np.all(np.isfinite(y))
+    assert peak_db_spl(y) <= amp.profile.adjustments.max_output_db_spl + 1e-3
+    assert status.replaced_samples >= 4 * (1 + BLOCK) and "bad microphone samples" in amp.report()
+    assert all(np.isfinite(status.input_rms_dbfs + status.input_peak_dbfs))
+    clean = LiveAmplifier(fit_listener(preset("N3")), RATE, BLOCK, input_channels=1)
+    expected = _run(clean, x)[-RATE // 10 :]  # the tone's steady amplified level
+    assert _db(y[-RATE // 10 :]) == pytest.approx(_db(expected), abs=1.0)

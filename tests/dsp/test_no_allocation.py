@@ -29,10 +29,15 @@ SMALL_BYTES = 4096  # room for Python objects of one call (views, floats), not f
 
 
 def _level_jumps(n_blocks: int, frames: int) -> np.ndarray:
-    """Noise whose level jumps every 10 blocks between -60 dBFS and peaks far above the limiter's ceiling."""
+    """Noise whose level jumps every 10 blocks between -60 dBFS and peaks far above the limiter's
+    ceiling, with a bad sample (NaN, +-inf, 1e30) in every 7th block: the guards that silence them
+    allocate nothing either."""
     rng = np.random.default_rng(11)
     levels = np.repeat(rng.choice([0.001, 0.05, 3.0], n_blocks // 10 + 1), 10 * frames)
     x = rng.standard_normal((n_blocks * frames, 2)) * levels[: n_blocks * frames, None]
+    blocks = np.arange(3, n_blocks, 7)
+    at = blocks * frames + rng.integers(0, frames, len(blocks))
+    x[at, rng.integers(0, 2, len(blocks))] = np.resize([np.nan, np.inf, -np.inf, 1e30], len(blocks))
     return x.astype(np.float32)
 
 

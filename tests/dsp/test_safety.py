@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import BAD_SAMPLES
 
-from openhear.dsp.chain import EarChain, EarSettings, amplify_array
+from openhear.audio.guard import MAX_SAMPLE
+from openhear.dsp.chain import EarChain, EarSettings, StereoChain, amplify_array
 from openhear.dsp.limiter import PeakLimiter
-from openhear.dsp.testsignals import amplitude_for_rms_db, peak_db_spl, speech_shaped_noise, tone
+from openhear.dsp.testsignals import (
+    amplitude_for_rms_db,
+    level_db_spl,
+    peak_db_spl,
+    speech_shaped_noise,
+    tone,
+)
 from openhear.errors import OpenhearError
 from openhear.fitting.audiogram import preset
 from openhear.fitting.profile import MAX_OUTPUT_LIMIT_DB_SPL, Adjustments, fit_listener
@@ -125,3 +133,77 @@ def test_thd_plus_n_at_70_db_spl_is_at_most_5_percent(freq):
         70.0
     )  # amplified, below the ceiling
     assert _thd_plus_n(steady, freq) <= 0.05
+
+
+def _damaged(x: np.ndarray, value: float, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """(damaged, zeroed) copies of x: the value at three single samples and over a whole block."""
+    damaged, zeroed = x.copy(), x.copy()
+    for at in (
+        slice(1000, 1001),
+        slice(7 * block, 8 * block),
+        slice(-3, -2),
+        slice(RATE // 3, RATE // 3 + 1),
+    ):
+        damaged[at], zeroed[at] = value, 0.0
+    return damaged, zeroed
+
+
+def _in_blocks(process, x: np.ndarray, block: int) -> np.ndarray:
+    return np.concatenate([process(x[i : i + block]).copy() for i in range(0, len(x), block)])
+
+
+@pytest.mark.parametrize("kind", BAD_SAMPLES)
+def test_limiter_holds_the_ceiling_whatever_arrives_and_is_not_poisoned(kind):
+    """A bad sample is limited as silence: every later sample comes out as if it had been 0."""
+    x = tone(1000, 100.0, 0.5, RATE)  # peaks 1.41, far above the ceiling
+    damaged, zeroed = _damaged(x, BAD_SAMPLES[kind], 64)
+    outputs = []
+    for signal in (damaged, zeroed):
+        limiter = PeakLimiter(ceiling=0.5)
+        limiter.prepare(RATE, 64)
+        outputs.append(_in_blocks(limiter.process, signal, 64))
+    assert np.all(np.isfinite(outputs[0])) and np.max(np.abs(outputs[0])) <= 0.5
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+
+
+def test_limiter_ceiling_must_be_finite():
+    for ceiling in (0.0, -1.0, np.nan, np.inf):
+        with pytest.raises(ValueError, match="positive and finite"):
+            PeakLimiter(ceiling)
+
+
+@pytest.mark.parametrize("noise", ["none", "spectral"])
+@pytest.mark.parametrize("kind", BAD_SAMPLES)
+def test_live_chain_keeps_running_after_bad_blocks(kind, noise):
+    """Filterbank, compressor, suppressor and limiter state are not poisoned: the stereo chain's
+    output is the output for zeros in place of the bad samples, finite and within the ceiling."""
+    profile = fit_listener(
+        preset("N3"),
+        Adjustments(boost_db=20.0, noise_suppression=noise, noise_reduction=0.5),
+    )
+    x = speech_shaped_noise(80.0, 1.0, RATE, seed=3)
+    damaged, zeroed = _damaged(np.stack([x, x[::-1]], axis=1), BAD_SAMPLES[kind], 64)
+    outputs = []
+    for signal in (damaged, zeroed):
+        chain = StereoChain.from_profile(profile)
+        chain.prepare(RATE, 64)
+        outputs.append(_in_blocks(chain.process, signal, 64))
+    assert np.all(np.isfinite(outputs[0]))
+    assert peak_db_spl(outputs[0]) <= profile.adjustments.max_output_db_spl + ROUNDING_DB
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+    assert level_db_spl(outputs[0][-RATE // 5 :]) > level_db_spl(x) - 10  # still amplifying
+
+
+def test_the_loudest_sample_let_in_is_limited_and_released():
+    """A sample at MAX_SAMPLE (the loudest `audio.guard` lets in) is held to the ceiling, and 3 s
+    later the chain sounds as if it had never come (the compressor's gain has recovered)."""
+    profile = fit_listener(preset("S3"))
+    x = speech_shaped_noise(65.0, 4.0, RATE, seed=8)
+    loud = x.copy()
+    loud[RATE // 10] = -MAX_SAMPLE
+    clean, after = amplify_array(x, RATE, profile), amplify_array(loud, RATE, profile)
+    assert np.all(np.isfinite(after))
+    assert peak_db_spl(after) <= profile.adjustments.max_output_db_spl + ROUNDING_DB
+    assert level_db_spl(after[RATE // 4 : RATE]) < level_db_spl(clean[RATE // 4 : RATE]) - 3
+    tail = slice(RATE * 31 // 10, None)  # 3 s after it
+    assert abs(level_db_spl(after[tail]) - level_db_spl(clean[tail])) < 0.5

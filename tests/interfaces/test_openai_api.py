@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 import srt
 import webvtt
+from conftest import BAD_SPEECH
 
 from openhear.asr.wer import wer
 from openhear.server import ServerOptions
@@ -83,6 +84,15 @@ def test_text_subtitle_formats(openai_client, run, transcribed, fmt):
     else:
         text = body
     assert wer(utterance.text, text) <= 0.2
+
+
+def test_transcription_keeps_the_speech_around_bad_samples(
+    openai_client, run, damaged_copy, long_speech
+):
+    """NaN, +-inf and 1e30 in an upload (one among its last 10 samples) cost no words."""
+    damaged, _ = damaged_copy(long_speech.path, BAD_SPEECH)
+    result = run(openai_client().audio.transcriptions.create(model="whisper-1", file=damaged))
+    assert wer(long_speech.text, result.text) <= 0.1, result.text
 
 
 def test_models_lists_what_is_loaded(openai_client, run):

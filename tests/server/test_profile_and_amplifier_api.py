@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import BAD_SAMPLES
 from fastapi.testclient import TestClient
 
 from openhear.server import ServerOptions, create_app
@@ -90,6 +91,27 @@ def test_listening_before_after_and_through_the_loss(client, manifest):
     ]:
         answer = client.post("/api/fitting/listen", data=data, files=files)
         assert 400 <= answer.status_code < 500 and words in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("mode", ["before", "after"])
+def test_bad_samples_in_an_upload_are_heard_as_silence(client, manifest, damaged_copy, mode):
+    """A NaN once made the "after" preview full scale from there on: now every bad sample in an
+    upload sounds as silence would."""
+    short = next(u for u in manifest if u.id == "cmu_arctic_axb_a0005")
+    times = (0.3, 0.6, 0.9, 1.2)
+    damaged, zeroed = damaged_copy(short.path, dict(zip(times, BAD_SAMPLES.values(), strict=True)))
+    listener = json.dumps(preset(client, "N4"))
+    heard = []
+    for upload in (damaged, zeroed):
+        answer = client.post(
+            "/api/fitting/listen",
+            data={"mode": mode, "listener": listener},
+            files={"file": (upload.name, upload.read_bytes())},
+        )
+        assert answer.status_code == 200
+        heard.append(sf.read(io.BytesIO(answer.content), dtype="float32")[0])
+    np.testing.assert_array_equal(heard[0], heard[1])
+    assert rms_db(answer.content) > -40  # speech, not silence
 
 
 def test_the_amplifier_without_a_sound_card_or_profile_says_so(client):

@@ -3,9 +3,9 @@
 `LiveAmplifier` is the non-blocking API the CLI and the server share: `open` picks the devices and
 opens the stream, `start` / `stop` run it in the background, `update` / `set` swap new settings in
 whole, `status` reads latency, dropouts and per-ear levels. Its `callback` is what PortAudio calls
-on the audio thread and does nothing but copy the input into a preallocated stereo buffer, call
-`chain.process`, fold both sides into preallocated level meters and note dropouts and the stream's
-time stamps.
+on the audio thread and does nothing but copy the input into a preallocated stereo buffer, replace
+bad samples there by silence (`audio.guard`, counted in `replaced_samples`), call `chain.process`,
+fold both sides into preallocated level meters and note dropouts and the stream's time stamps.
 
 `run_live` (the CLI) starts one and reads control commands (typed lines such as `boost 6`) until
 `quit`, the end of `duration_s`, or Ctrl-C.
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from openhear.audio.devices import open_stream, require_device, start_stream
+from openhear.audio.guard import MAX_SAMPLE_DBFS, zero_bad_samples
 from openhear.audio.meters import StereoMeter
 from openhear.dsp.chain import StereoChain
 from openhear.errors import DeviceError, OpenhearError
@@ -108,6 +109,8 @@ class LiveStatus:
     """Running RMS sent to the headphones, (left, right)."""
     output_peak_dbfs: tuple[float, float]
     """Held peak sent to the headphones, (left, right)."""
+    replaced_samples: int
+    """Microphone samples that were not a number or out of range, replaced by silence."""
 
 
 class LiveAmplifier:
@@ -122,6 +125,8 @@ class LiveAmplifier:
         self.chain = StereoChain.from_profile(profile)
         self.chain.prepare(sample_rate, max_frames)
         self._stereo = np.zeros((max_frames, 2), np.float32)
+        self._scratch = np.zeros((max_frames, 2), np.float32)
+        self._bad = np.zeros((max_frames, 2), bool)
         self._right_channel = 1 if input_channels > 1 else 0
         self._input_meter = StereoMeter(sample_rate, block_frames, max_frames)
         self._output_meter = StereoMeter(sample_rate, block_frames, max_frames)
@@ -134,6 +139,8 @@ class LiveAmplifier:
         """Callbacks that PortAudio flagged with an input overflow or output underflow."""
         self.device_latency_s = 0.0
         """Input-to-output time through the devices' buffers, from the stream's time stamps (0 if unknown)."""
+        self.replaced_samples = 0
+        """Microphone samples that were not a number or out of range, replaced by silence."""
 
     @classmethod
     def open(cls, profile: FittingProfile, options: LiveOptions) -> LiveAmplifier:
@@ -164,6 +171,9 @@ class LiveAmplifier:
         stereo = self._stereo[:frames]
         stereo[:, 0] = indata[:, 0]
         stereo[:, 1] = indata[:, self._right_channel]
+        bad = zero_bad_samples(stereo, self._scratch[:frames], self._bad[:frames])
+        if bad:
+            self.replaced_samples += bad
         self._input_meter.measure(stereo)
         outdata[:] = self.chain.process(stereo)
         self._output_meter.measure(outdata)
@@ -219,6 +229,7 @@ class LiveAmplifier:
             input_peak,
             output_rms,
             output_peak,
+            self.replaced_samples,
         )
 
     def report(self) -> str:
@@ -233,7 +244,16 @@ class LiveAmplifier:
             f"latency {device}{self.processing_latency_ms:.1f} ms processing; dropouts {self.dropouts} "
             f"in {self.callbacks} blocks; boost {adj.boost_db:g} dB, tone {adj.tone_db:g} dB, balance "
             f"{adj.balance_db:g} dB, noise {adj.noise_suppression} {adj.noise_reduction:g}, "
-            f"max {adj.max_output_db_spl:g} dB SPL"
+            f"max {adj.max_output_db_spl:g} dB SPL{self._replaced_note()}"
+        )
+
+    def _replaced_note(self) -> str:
+        """The warning for bad microphone samples, or nothing when there were none."""
+        if not self.replaced_samples:
+            return ""
+        return (
+            f"; warning: {self.replaced_samples} bad microphone samples (not a number, or beyond "
+            f"+{MAX_SAMPLE_DBFS:g} dBFS) replaced by silence"
         )
 
     def command(self, line: str) -> str | None:

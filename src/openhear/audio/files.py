@@ -1,7 +1,9 @@
 """Reading and writing audio files and raw PCM streams, with one-line errors for bad input.
 
 Files are read in blocks so an hour-long recording needs bounded memory; `read_audio` is the
-whole-file convenience built on the same reader.
+whole-file convenience built on the same reader. Every block read passes `audio.guard` on its way
+out: a sample that is not a number or absurdly large becomes silence, and one warning per file says
+how many there were.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 import soundfile as sf
 
 from openhear.audio.block import AudioBlock
+from openhear.audio.guard import guarded, zero_bad_samples
 from openhear.errors import AudioInputError, OpenhearError
 
 DEFAULT_BLOCK_FRAMES = 16000
@@ -60,7 +63,9 @@ def open_sound_file(source: str | BinaryIO, name: str) -> sf.SoundFile:
     try:
         f = sf.SoundFile(source)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise AudioInputError(f"cannot read {name} as audio ({_short(exc)})") from None
+        # the reason, without libsndfile's "Error opening <_io.BytesIO object at 0x...>: "
+        reason = _short(exc).rsplit(": ", 1)[-1]
+        raise AudioInputError(f"cannot read {name} as audio ({reason})") from None
     if f.frames == 0:
         f.close()
         raise AudioInputError(f"{name} contains no audio (zero length)")
@@ -88,8 +93,13 @@ def iter_audio_file(
 def iter_sound_file(
     f: sf.SoundFile, name: str, block_frames: int = DEFAULT_BLOCK_FRAMES
 ) -> Iterator[AudioBlock]:
-    """Yield an open soundfile (a path or an uploaded file object) as AudioBlocks, closing it at the end;
-    `name` is how errors call it."""
+    """Yield an open soundfile (a path or an uploaded file object) as AudioBlocks, closing it at the
+    end, with bad samples replaced by silence (`audio.guard`); `name` is how errors and warnings
+    call it."""
+    return guarded(_sound_file_blocks(f, name, block_frames), name)
+
+
+def _sound_file_blocks(f: sf.SoundFile, name: str, block_frames: int) -> Iterator[AudioBlock]:
     with f:
         rate = f.samplerate
         start = 0
@@ -154,8 +164,16 @@ def pcm_s16le_block(
     data: bytes, sample_rate: int, channels: int, start_frame: int = 0
 ) -> AudioBlock:
     """Whole frames of signed 16-bit little-endian PCM as a float AudioBlock."""
-    pcm = np.frombuffer(data, dtype="<i2").reshape(-1, channels)
-    return AudioBlock(pcm.astype(np.float32) / 32768.0, sample_rate, start_frame / sample_rate)
+    return AudioBlock(pcm_s16le_samples(data, channels), sample_rate, start_frame / sample_rate)
+
+
+def pcm_s16le_samples(data: bytes, channels: int = 1) -> np.ndarray:
+    """Whole frames of signed 16-bit little-endian PCM as float32 (frames, channels) in [-1, 1).
+    They cannot be bad, but pass `audio.guard` like every source's samples (one comparison per
+    block)."""
+    samples = np.frombuffer(data, dtype="<i2").reshape(-1, channels).astype(np.float32) / 32768.0
+    zero_bad_samples(samples)
+    return samples
 
 
 def float_to_pcm16(samples: np.ndarray) -> bytes:

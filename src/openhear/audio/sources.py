@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from openhear.audio.block import AudioBlock
 from openhear.audio.devices import open_stream, require_device, start_stream
+from openhear.audio.guard import guarded
 from openhear.errors import DeviceError
 
 WAIT_S = 0.1
@@ -59,7 +60,11 @@ class Microphone:
         self._captured.put(indata.copy())
 
     def blocks(self) -> Iterator[AudioBlock]:
-        """Start the stream and yield its blocks until the duration, `stop()` or the consumer stops."""
+        """Start the stream and yield its blocks until the duration, `stop()` or the consumer stops,
+        with bad samples replaced by silence (`audio.guard`)."""
+        return guarded(self._captured_blocks(), f"the microphone {self.name!r}")
+
+    def _captured_blocks(self) -> Iterator[AudioBlock]:
         frames, limit = 0, None if self.duration_s is None else self.duration_s * self.sample_rate
         start_stream(self._stream, "the input device")
         self._started = time.monotonic()

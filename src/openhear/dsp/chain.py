@@ -12,6 +12,12 @@ Per ear (`EarChain`, a Processor: prepare / process / reset / latency_frames):
 3. the peak limiter (`dsp.limiter`), always last, built into the chain: it cannot be removed or
    bypassed, and its ceiling is `max_output_db_spl` capped at 111 dB SPL whatever the settings say.
 
+Whatever arrives, nothing poisons the chain: each block passes `audio.guard.BlockGuard` before the
+suppressor and again before the filterbank, so samples that are not a number or beyond
+`audio.guard.MAX_SAMPLE_DBFS` become silence (sources already replace them: this is defence in
+depth), the filter and compressor state stay finite, and what follows is processed as if the bad
+samples had been zeros.
+
 Levels: a signal with RMS 1.0 is `db_spl_at_0dbfs` dB SPL (default 100). Latency: 4 ms (N - 1
 samples of the filterbank) plus what the noise suppressor adds; `EarChain.latency_frames` reports it.
 
@@ -51,6 +57,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from openhear.audio.guard import BlockGuard
 from openhear.dsp.filterbank import DftFilterbank
 from openhear.dsp.limiter import PeakLimiter
 from openhear.dsp.processor import Processor
@@ -116,6 +123,7 @@ class EarChain:
         self._noise = noise
         self._noise_handover: tuple[Processor | None] | None = None
         self._limiter = PeakLimiter(settings.ceiling)
+        self._guard = BlockGuard()
         self._filterbank: DftFilterbank | None = None
 
     @property
@@ -148,6 +156,7 @@ class EarChain:
         """Work buffers for blocks of up to `max_block_frames` (the filterbank's and the chain's own)."""
         fb = self._filterbank
         fb.prepare(max_block_frames)
+        self._guard.prepare(fb.sample_rate, max_block_frames)
         n_bands = len(self._settings.curves.centers_hz)
         self._max_block = max_block_frames
         self._steps = np.arange(1.0, fb.max_frames + 1.0)[:, None]
@@ -206,16 +215,16 @@ class EarChain:
             self._noise_handover = None
             self._noise = handover[0]
             self._ramp_done = 0
-        x = np.asarray(block, np.float32)
-        if self._noise is not None:
-            x = self._noise.process(x)
         if (
-            len(x) > self._max_block
+            len(block) > self._max_block
         ):  # larger than prepared: reallocates and recompiles (not for the audio thread)
-            self._allocate(len(x))
+            self._allocate(len(block))
             self._active = self._next = self._compile(self._active.settings)
             if self._previous is not None:
                 self._previous = self._compile(self._previous.settings)
+        x = self._guard.process(block)
+        if self._noise is not None:
+            x = self._guard.process(self._noise.process(x))
         spectra = self._filterbank.analyze(x)
         if spectra.shape[0]:
             gains = self._bin_gains(spectra)

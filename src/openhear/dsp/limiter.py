@@ -6,11 +6,19 @@ gain is 1 / max(R[n], 1), so |y[n]| <= ceiling for every sample by construction;
 ceiling only guards against rounding. The decaying maximum is computed without a per-sample loop:
 R[n] d^-n is a running maximum of r[n] d^-n, taken over segments short enough that d^-n stays small.
 Blocks entirely below the ceiling, with no attenuation still held, pass untouched at once.
+
+Whatever arrives, the output is finite and within the ceiling, and the held attenuation is never
+poisoned: samples that are not a number or beyond `audio.guard.MAX_SAMPLE` (which sources already
+replace, `audio.guard`) are silenced here again before they reach the held ratio.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from openhear.audio.guard import BlockGuard
 
 RELEASE_MS = 20.0
 """Time constant with which the gain recovers after a peak. Short, so a peak pulls the level down only
@@ -25,14 +33,13 @@ class PeakLimiter:
     latency_frames = 0
 
     def __init__(self, ceiling: float, release_ms: float = RELEASE_MS):
-        if not ceiling > 0:
-            raise ValueError(f"limiter ceiling must be positive, got {ceiling}")
-        self.ceiling = float(ceiling)
+        self.set_ceiling(ceiling)
         self.release_ms = release_ms
         self._decay_powers = np.ones(_SEGMENT)
         self._growth_powers = np.ones(_SEGMENT)
         self._decay = 1.0
         self._held = 0.0
+        self._guard = BlockGuard()
         self._allocate(0)
 
     def _allocate(self, max_block_frames: int) -> None:
@@ -41,6 +48,7 @@ class PeakLimiter:
         self._need = np.zeros(_SEGMENT, np.float32)
         self._work = np.zeros(_SEGMENT)
         self._held_seg = np.zeros(_SEGMENT)
+        self._guard.prepare(0, max_block_frames)
 
     def prepare(self, sample_rate: int, max_block_frames: int) -> None:
         decay = np.exp(-1.0 / (self.release_ms / 1000.0 * sample_rate))
@@ -56,8 +64,8 @@ class PeakLimiter:
 
     def set_ceiling(self, ceiling: float) -> None:
         """A new ceiling (linear amplitude), taking effect from the next block."""
-        if not ceiling > 0:
-            raise ValueError(f"limiter ceiling must be positive, got {ceiling}")
+        if not 0 < ceiling < math.inf:
+            raise ValueError(f"limiter ceiling must be positive and finite, got {ceiling}")
         self.ceiling = float(ceiling)
 
     def process(self, block: np.ndarray) -> np.ndarray:
@@ -65,7 +73,7 @@ class PeakLimiter:
         this limiter, valid until the next call. No allocation for prepared block sizes."""
         ceiling = self.ceiling
         x = np.asarray(block, np.float32)
-        if self._held < 1.0 and len(x) and max(x.max(), -x.min()) <= ceiling:
+        if self._held < 1.0 and len(x) and max(x.max(), -x.min()) <= ceiling:  # False for NaN
             # Nothing to limit. While the held ratio is below 1 its exact value cannot change any
             # later gain (a new peak above the ceiling outweighs it), so it may simply be dropped.
             self._held = 0.0
@@ -74,6 +82,7 @@ class PeakLimiter:
             len(x) > self._max_block
         ):  # larger than prepared: allocates once (not for the audio thread)
             self._allocate(len(x))
+        x = self._guard.process(x)
         y = self._out[: len(x)]
         for start in range(0, len(x), _SEGMENT):
             seg = x[start : start + _SEGMENT]

@@ -107,6 +107,7 @@ class AmplifierControl:
             "device_latency_ms": live.device_latency_ms if live else None,
             "dropouts": live.dropouts if live else 0,
             "blocks": live.blocks if live else 0,
+            "replaced_samples": live.replaced_samples if live else 0,
             "input_level_dbfs": max(live.input_rms_dbfs) if running else None,
             "output_level_dbfs": max(live.output_rms_dbfs) if running else None,
             "levels": {

@@ -72,8 +72,10 @@ def event_json(event) -> dict:
 
 
 def pcm16_to_float(data: bytes) -> np.ndarray:
-    """Little-endian 16-bit PCM bytes as float32 samples in [-1, 1)."""
-    return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+    """Little-endian 16-bit PCM bytes as float32 samples in [-1, 1) (through `audio.guard`)."""
+    from openhear.audio.files import pcm_s16le_samples
+
+    return pcm_s16le_samples(data)[:, 0]
 
 
 BUSY_WINDOW_S = 10.0

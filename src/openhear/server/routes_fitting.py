@@ -133,22 +133,18 @@ def save_profile(request: ProfileIn, state: AppState = Depends(app_state)) -> di
 
 
 def read_recording(raw: bytes | None) -> AudioBlock:
-    """The uploaded recording (or the bundled sample), mono, at most MAX_LISTEN_S long."""
-    import soundfile as sf
-
+    """The uploaded recording (or the bundled sample), mono, at most MAX_LISTEN_S long, read by the
+    same reader as files (so bad samples arrive as silence)."""
+    from openhear.audio.files import iter_sound_file, open_sound_file
     from openhear.paths import SAMPLE_SPEECH
 
-    try:
-        samples, rate = sf.read(
-            io.BytesIO(raw) if raw else str(SAMPLE_SPEECH), dtype="float32", always_2d=True
-        )
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        reason = str(exc).strip().splitlines()[-1].rsplit(": ", 1)[-1][:120]
-        raise AudioInputError(f"cannot read the recording as audio ({reason})") from None
-    if samples.shape[0] == 0:
-        raise AudioInputError("the recording is empty")
+    name = "the recording"
+    f = open_sound_file(io.BytesIO(raw) if raw else str(SAMPLE_SPEECH), name)
+    rate = f.samplerate
     if rate < 8000:
+        f.close()
         raise AudioInputError(f"the recording's sample rate ({rate} Hz) is too low")
+    samples = np.concatenate([b.samples for b in iter_sound_file(f, name)])
     return AudioBlock.from_mono(samples[: int(MAX_LISTEN_S * rate)].mean(axis=1), rate)
 
 
