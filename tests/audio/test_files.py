@@ -7,7 +7,13 @@ import pytest
 import soundfile as sf
 
 from openhear.audio.block import AudioBlock
-from openhear.audio.files import iter_audio_file, iter_pcm_s16le, read_audio, write_audio
+from openhear.audio.files import (
+    iter_audio_file,
+    iter_pcm_s16le,
+    open_sound_file,
+    read_audio,
+    write_audio,
+)
 from openhear.audio.resample import StreamResampler, resample
 from openhear.errors import AudioInputError, OpenhearError
 
@@ -101,3 +107,17 @@ def test_truncated_wav_is_reported(tmp_path, long_speech):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(AudioInputError, match="truncated"):
         read_audio(path)
+
+
+def test_an_upload_is_checked_like_a_file_and_named_by_the_caller(long_speech):
+    """A file object (an upload) that is cut off or not audio gets the same one-line errors as a
+    path, naming it as the caller does, never by the object's repr."""
+    data = long_speech.path.read_bytes()
+    with pytest.raises(AudioInputError, match=r"^talk\.wav is truncated"):
+        open_sound_file(io.BytesIO(data[: len(data) // 2]), "talk.wav")
+    with pytest.raises(AudioInputError) as info:
+        open_sound_file(io.BytesIO(b"not audio" * 100), "talk.wav")
+    assert str(info.value) == "cannot read talk.wav as audio (Format not recognised.)"
+    whole = io.BytesIO(data)
+    with open_sound_file(whole, "talk.wav") as f:  # the check leaves the file where it was
+        assert f.frames / f.samplerate == pytest.approx(long_speech.duration_s, abs=0.01)

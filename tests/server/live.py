@@ -15,9 +15,12 @@ from openhear.server import ServerOptions, create_app
 from openhear.server.runner import BackgroundServer
 from openhear.server.services import Services, load_services
 
-TEST_OPTIONS = ServerOptions(max_caption_sessions=4, max_backlog_s=60.0, max_utilization=100.0)
+TEST_OPTIONS = ServerOptions(
+    max_caption_sessions=4, max_backlog_s=60.0, max_utilization=100.0, max_queued_audio_s=60.0
+)
 """The options the live app runs with: the defaults of `openhear serve`, except that sessions are
-not refused for load (the test machine is shared; tests/server/test_sessions.py covers that)."""
+neither refused nor ended for load (the test machine is shared; tests/server/test_sessions.py and
+test_limits.py cover that)."""
 
 
 @dataclass

@@ -66,6 +66,18 @@ BAD_INPUTS = {
         1003,
         "unknown",
     ),
+    "deeply nested control": (
+        json.dumps({"type": "start", "sample_rate": 16000}),
+        "[" * 100_000,
+        1003,
+        "nested more than 32 levels",
+    ),
+    "conversation id past 64 bits": (
+        json.dumps({"type": "start", "sample_rate": 16000, "conversation_id": 10**23}),
+        None,
+        1008,
+        "no conversation with id",
+    ),
 }
 
 

@@ -86,7 +86,7 @@ def test_listening_before_after_and_through_the_loss(client, manifest):
         (
             {"mode": "after", "listener": listener},
             {"file": ("x.wav", b"not audio")},
-            "cannot read the recording",
+            "cannot read x.wav as audio",
         ),
     ]:
         answer = client.post("/api/fitting/listen", data=data, files=files)

@@ -82,8 +82,11 @@ def test_emoji_non_latin_and_control_characters_never_crash(voice, text):
     assert sum(b.frames for b in blocks) > 0
 
 
-def test_punctuation_only_gives_no_audio(voice):
+def test_punctuation_only_gives_no_audio_and_is_known_unspeakable_beforehand(voice):
     assert list(voice.synthesize("... ??? - ()")) == []
+    assert not voice.speakable("... ??? - ()")
+    assert voice.speakable("Hi.") and voice.speakable("... 42 ...")
+    assert sum(b.frames for b in voice.synthesize("... 42 ...")) > 0
 
 
 def test_one_megabyte_of_text_streams_in_bounded_memory(voice):

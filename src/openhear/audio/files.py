@@ -35,31 +35,41 @@ def _check_input_path(path: Path) -> None:
         raise AudioInputError(f"{path} is empty")
 
 
-def _check_complete_wav(path: Path) -> None:
-    """A WAV whose data chunk is shorter than its header says was cut off (libsndfile reads it silently)."""
-    with path.open("rb") as f:
+def _check_complete_wav(f: BinaryIO, name: str) -> None:
+    """A WAV whose data chunk is shorter than its header says was cut off (libsndfile reads it
+    silently); `f` is a seekable binary file, left where it was."""
+    at = f.tell()
+    try:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(0)
         if f.read(4) != b"RIFF" or not f.read(4) or f.read(4) != b"WAVE":
             return
         while len(header := f.read(8)) == 8:
-            chunk, size = header[:4], struct.unpack("<I", header[4:])[0]
+            chunk, chunk_size = header[:4], struct.unpack("<I", header[4:])[0]
             if chunk == b"data":
-                if size != 0xFFFFFFFF and path.stat().st_size < f.tell() + size:
+                if chunk_size != 0xFFFFFFFF and size < f.tell() + chunk_size:
                     raise AudioInputError(
-                        f"{path} is truncated (its header promises more audio than the file holds)"
+                        f"{name} is truncated (its header promises more audio than the file holds)"
                     )
                 return
-            f.seek(size + (size & 1), os.SEEK_CUR)
+            f.seek(chunk_size + (chunk_size & 1), os.SEEK_CUR)
+    finally:
+        f.seek(at)
 
 
 def _open(path: Path) -> sf.SoundFile:
     _check_input_path(path)
-    _check_complete_wav(path)
     return open_sound_file(str(path), str(path))
 
 
 def open_sound_file(source: str | BinaryIO, name: str) -> sf.SoundFile:
-    """A path or a file object (an upload) opened for reading by soundfile; unreadable or empty audio
-    is a one-line AudioInputError that calls it `name`."""
+    """A path or a seekable file object (an upload) opened for reading by soundfile; unreadable,
+    truncated (WAV) or empty audio is a one-line AudioInputError that calls it `name`."""
+    if isinstance(source, str):
+        with open(source, "rb") as raw:
+            _check_complete_wav(raw, name)
+    else:
+        _check_complete_wav(source, name)
     try:
         f = sf.SoundFile(source)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
@@ -73,7 +83,12 @@ def open_sound_file(source: str | BinaryIO, name: str) -> sf.SoundFile:
 
 
 def _short(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    """The reason in a soundfile error, without the path or object repr libsndfile's message names
+    (the caller's message names the file)."""
+    if isinstance(exc, sf.LibsndfileError):
+        return exc.error_string.strip()
+    text = str(exc).strip()
+    return text.splitlines()[-1] if text else type(exc).__name__
 
 
 def audio_info(path: str | Path) -> tuple[int, int, float]:

@@ -84,7 +84,7 @@ def print_voice_info(synthesizer) -> None:
 def speak(args: argparse.Namespace, text) -> int:
     """Speak `text` (a string or a stream of text chunks) to the sink the arguments choose."""
     from openhear.tts.piper import load_voice
-    from openhear.tts.text import TextError
+    from openhear.tts.text import NO_SPEECH_MESSAGE, TextError
 
     options = speech_options(args)
     synthesizer = load_voice(args.voice, warm_up=False)
@@ -103,7 +103,7 @@ def speak(args: argparse.Namespace, text) -> int:
         if sink is not None:
             sink.close()
     if sink is None:
-        raise TextError("nothing to say: the input has no speakable text")
+        raise TextError(NO_SPEECH_MESSAGE)
     return 0
 
 

@@ -16,6 +16,10 @@ The receive loop only converts bytes to samples and queues them; a decoder task 
 captioner one message at a time on a worker thread and sends each message's events at once, so a
 slow decode never blocks the socket, events are never held back, and the event loop stays free
 for other sessions and the health check.
+
+Bounds: a session that sends nothing for `caption_idle_timeout_s` is ended (1008), and one with
+more than `max_queued_audio_s` of audio waiting to be captioned is ended as "too far behind"
+(1013, try again later) rather than queue without limit.
 """
 
 from __future__ import annotations
@@ -28,16 +32,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from openhear.asr.events import FinalCaption
 from openhear.audio import AudioBlock
 from openhear.errors import OpenhearError
 from openhear.relay.store import Entry
+from openhear.server.limits import JsonTooDeep, RequestModel, check_json_depth
 
 
-class CaptionStart(BaseModel):
+class CaptionStart(RequestModel):
     """The first message of a caption session."""
 
     model_config = ConfigDict(extra="forbid")
@@ -135,6 +140,15 @@ class CaptionSession:
             )
         if len(data) % 2:
             raise ProtocolError("audio must be 16-bit PCM (an even number of bytes)", 1003)
+        limit_s = self.state.options.max_queued_audio_s
+        behind_s = self.backlog_s + len(data) / 2 / self.sample_rate
+        if behind_s > limit_s:
+            raise ProtocolError(
+                f"too far behind: {behind_s:.1f} s of audio would be waiting to be captioned "
+                f"(limit {limit_s:g} s); send audio at real-time pace, or try again when the "
+                "server is less busy",
+                1013,
+            )
         self.queue.put_nowait(pcm16_to_float(data))
         self._received += len(data) // 2
 
@@ -164,8 +178,12 @@ class CaptionSession:
         if len(text) > self.state.options.max_ws_message_bytes:
             raise ProtocolError("control message too large", 1009)
         try:
+            check_json_depth(text)
+        except JsonTooDeep as exc:
+            raise ProtocolError(f"bad control message: {exc}", 1003) from None
+        try:
             kind = json.loads(text).get("type")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             raise ProtocolError("control messages must be JSON objects with a type", 1003) from None
         if kind not in ("flush", "stop"):
             raise ProtocolError(f"unknown control message type: {kind!r}", 1003)
@@ -177,12 +195,19 @@ class CaptionSession:
         await self.receive_start()
         await self.ws.send_json({"type": "ready"})
         decoder = asyncio.create_task(self._decode_loop())
+        idle_s = self.state.options.caption_idle_timeout_s
         try:
             while True:
                 receiving = asyncio.ensure_future(self.ws.receive())
                 done, _ = await asyncio.wait(
-                    {receiving, decoder}, return_when=asyncio.FIRST_COMPLETED
+                    {receiving, decoder}, timeout=idle_s, return_when=asyncio.FIRST_COMPLETED
                 )
+                if not done:
+                    receiving.cancel()
+                    raise ProtocolError(
+                        f"nothing received for {idle_s:g} s: the session was ended to free its "
+                        "place (start again to continue)"
+                    )
                 if decoder in done:  # the decoder failed or finished after a stop
                     receiving.cancel()
                     decoder.result()

@@ -13,7 +13,8 @@ import threading
 import time
 
 from openhear.relay.session import DEFAULT_DISCLOSURE, ConversationSession, RelayOptions
-from openhear.relay.store import Conversation, TranscriptStore
+from openhear.relay.store import Conversation, Transcript, TranscriptError, TranscriptStore
+from openhear.server.limits import is_row_id
 
 ECHO_TAIL_MS = 1000.0
 """Caption input kept silent after a reply's audio ends, milliseconds: the CLI's tail plus the
@@ -50,8 +51,13 @@ class OpenConversations:
             self._open[session.id] = session
         return session
 
+    def transcript(self, conversation_id: int) -> Transcript:
+        """The stored conversation with its lines (an unknown id raises TranscriptError)."""
+        return self.store.get(_known(conversation_id))
+
     def open(self, conversation_id: int, voice) -> ConversationSession:
         """The open session of a conversation, reopening a stored one (an unknown id raises TranscriptError)."""
+        _known(conversation_id)
         with self._lock:
             session = self._open.get(conversation_id)
             if session is None:
@@ -63,6 +69,14 @@ class OpenConversations:
 
     def forget(self, conversation_id: int) -> Conversation:
         """Closes a conversation and deletes it with its lines."""
+        _known(conversation_id)
         with self._lock:
             self._open.pop(conversation_id, None)
         return self.store.delete(conversation_id)
+
+
+def _known(conversation_id: int) -> int:
+    """The id, or a TranscriptError when no conversation could have it (out of SQLite's range)."""
+    if not is_row_id(conversation_id):
+        raise TranscriptError(f"no conversation with id {conversation_id}")
+    return conversation_id

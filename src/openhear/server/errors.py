@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from openhear.errors import OpenhearError
-from openhear.server.security import BodyTooLarge, error_body
+from openhear.server.security import BodyRefused, error_body
 
 log = logging.getLogger("openhear.server")
 
@@ -46,9 +46,9 @@ def install_error_handlers(app: FastAPI) -> None:
         kind = "not_found" if exc.status_code == 404 else "invalid_request_error"
         return json_error(exc.status_code, str(exc.detail), kind)
 
-    @app.exception_handler(BodyTooLarge)
-    async def _too_large(request: Request, exc: BodyTooLarge):
-        return json_error(413, str(exc))
+    @app.exception_handler(BodyRefused)
+    async def _body_refused(request: Request, exc: BodyRefused):
+        return json_error(exc.status, str(exc))
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception):

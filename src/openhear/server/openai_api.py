@@ -14,12 +14,13 @@ import asyncio
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from openhear.asr.whisper import BUNDLED_MODEL_NAME
 from openhear.audio import AudioBlock
 from openhear.errors import AudioInputError, OpenhearError
+from openhear.server.limits import RequestModel
 from openhear.server.security import error_body
 from openhear.server.state import AppState, app_state
 
@@ -163,7 +164,7 @@ async def transcriptions(request: Request, state: AppState = Depends(app_state))
     return PlainTextResponse(text + "\n" if fmt == "text" else render(cues, fmt))
 
 
-class SpeechRequest(BaseModel):
+class SpeechRequest(RequestModel):
     """OpenAI's speech request; `instructions` and the voice name are accepted and ignored."""
 
     model: str
@@ -210,6 +211,7 @@ async def speech(request: Request, state: AppState = Depends(app_state)) -> Resp
     """JSON (model, input, voice, response_format, speed) -> the input spoken by the Piper voice."""
     from openhear.server.routes_speech import synthesize
     from openhear.tts.speech import SpeechOptions
+    from openhear.tts.text import TextError
 
     req = await _speech_request(request)
     if not req.input.strip():
@@ -228,9 +230,12 @@ async def speech(request: Request, state: AppState = Depends(app_state)) -> Resp
     except OpenhearError as exc:
         raise ApiError(str(exc), "speed") from None
     loop = asyncio.get_running_loop()
-    block = await loop.run_in_executor(
-        state.services.workers, synthesize, state, req.input, req.speed
-    )
+    try:
+        block = await loop.run_in_executor(
+            state.services.workers, synthesize, state, req.input, req.speed
+        )
+    except TextError as exc:  # only punctuation, say: nothing to speak
+        raise ApiError(str(exc), "input") from None
     audio = await loop.run_in_executor(state.services.workers, _encode, block, req.response_format)
     return Response(
         audio,

@@ -30,3 +30,16 @@ class ServerOptions:
     """Largest WebSocket message accepted from a client (about 2.7 s of 48 kHz 16-bit audio)."""
     start_timeout_s: float = 10.0
     """How long a caption session may wait before sending its start message."""
+    caption_idle_timeout_s: float = 60.0
+    """A caption session that sends nothing (no audio, no control message) for this long is ended
+    with an error, so silent clients cannot hold the sessions (a paused page included)."""
+    max_queued_audio_s: float = 10.0
+    """Audio a caption session may have waiting to be captioned, seconds: a session further behind
+    (a client sending faster than real time, or a server that cannot keep up) is ended with a "too
+    far behind" error, so its memory stays bounded and new sessions are not refused for its sake."""
+    header_timeout_s: float = 10.0
+    """Time a connection has to send a request's headers (from when it opens, or from the previous
+    answer on a kept-alive connection); slower connections are closed."""
+    body_timeout_s: float = 60.0
+    """Time a request has to send its whole body once its headers are in; a slower one gets 408
+    and its connection is closed (25 MiB takes about 20 s at 10 Mbit/s)."""

@@ -5,22 +5,23 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from openhear.server.limits import MAX_DEVICE_INDEX, RequestModel
 from openhear.server.state import AppState, app_state
 
 router = APIRouter()
 
 
-class StartRequest(BaseModel):
+class StartRequest(RequestModel):
     """Which devices, and how small the blocks (smaller: less delay, more risk of dropouts)."""
 
-    input_device: int | None = Field(None, ge=0)
-    output_device: int | None = Field(None, ge=0)
+    input_device: int | None = Field(None, ge=0, le=MAX_DEVICE_INDEX)
+    output_device: int | None = Field(None, ge=0, le=MAX_DEVICE_INDEX)
     block_frames: int = Field(64, ge=16, le=4096)
 
 
-class SliderRequest(BaseModel):
+class SliderRequest(RequestModel):
     """Any of the sliders; the others keep their values."""
 
     model_config = ConfigDict(extra="forbid")

@@ -6,7 +6,7 @@ import dataclasses
 
 from fastapi import APIRouter, WebSocket
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from starlette.websockets import WebSocketDisconnect
 
 from openhear.captions.cues import Cue
@@ -14,12 +14,13 @@ from openhear.captions.writers import render
 from openhear.errors import OpenhearError
 from openhear.server.caption_session import CaptionSession, ProtocolError, refuse
 from openhear.server.documents import DocumentFormat, document_response
+from openhear.server.limits import RequestModel
 from openhear.server.state import app_state
 
 router = APIRouter()
 
 
-class CaptionLine(BaseModel):
+class CaptionLine(RequestModel):
     """One final caption the page shows."""
 
     text: str = Field(max_length=10_000)
@@ -27,7 +28,7 @@ class CaptionLine(BaseModel):
     end_s: float = Field(ge=0)
 
 
-class ExportRequest(BaseModel):
+class ExportRequest(RequestModel):
     """The page's captions, to be written as a document."""
 
     format: DocumentFormat

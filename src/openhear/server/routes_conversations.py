@@ -6,17 +6,18 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from openhear.relay.export import export_transcript
 from openhear.relay.store import Transcript, TranscriptError
 from openhear.server.documents import DocumentFormat, document_response
+from openhear.server.limits import RequestModel
 from openhear.server.state import AppState, app_state
 
 router = APIRouter()
 
 
-class StartRequest(BaseModel):
+class StartRequest(RequestModel):
     """A new conversation."""
 
     title: str = Field("", max_length=200)
@@ -27,7 +28,7 @@ class StartRequest(BaseModel):
 def stored(state: AppState, conversation_id: int) -> Transcript:
     """The stored conversation, or 404."""
     try:
-        return state.conversations.store.get(conversation_id)
+        return state.conversations.transcript(conversation_id)
     except TranscriptError as exc:
         raise HTTPException(404, str(exc)) from None
 

@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from openhear.audio import AudioBlock
 from openhear.errors import AudioInputError, OpenhearError
@@ -25,6 +25,7 @@ from openhear.fitting.prescription import BAND_CENTERS_HZ
 from openhear.fitting.profile import Adjustments, fit_listener, read_profile, write_profile
 from openhear.fitting.textfile import parse_json
 from openhear.server.audio_response import wav_response
+from openhear.server.limits import RequestModel
 from openhear.server.state import AppState, app_state
 
 router = APIRouter()
@@ -40,14 +41,14 @@ MAX_SIMULATE_S = 8.0
 """The hearing-loss simulation (MSBG) costs about 1 to 3 s per second of audio here: a short excerpt."""
 
 
-class EarLevels(BaseModel):
+class EarLevels(RequestModel):
     """Thresholds of one ear."""
 
     frequencies_hz: list[float] = Field(min_length=1, max_length=32)
     levels_db_hl: list[float] = Field(min_length=1, max_length=32)
 
 
-class ListenerIn(BaseModel):
+class ListenerIn(RequestModel):
     """Both ears' thresholds as the page's chart holds them."""
 
     left: EarLevels
@@ -132,28 +133,31 @@ def save_profile(request: ProfileIn, state: AppState = Depends(app_state)) -> di
     return {"saved": str(state.services.data_dir / PROFILE_FILE)}
 
 
-def read_recording(raw: bytes | None) -> AudioBlock:
-    """The uploaded recording (or the bundled sample), mono, at most MAX_LISTEN_S long, read by the
-    same reader as files (so bad samples arrive as silence)."""
+def read_recording(raw: bytes | None, name: str = "the recording") -> AudioBlock:
+    """The uploaded recording `name` (or the bundled sample), mono, at most MAX_LISTEN_S long;
+    unreadable, truncated or empty audio is a one-line AudioInputError, as for `openhear` files."""
     from openhear.audio.files import iter_sound_file, open_sound_file
     from openhear.paths import SAMPLE_SPEECH
 
-    name = "the recording"
     f = open_sound_file(io.BytesIO(raw) if raw else str(SAMPLE_SPEECH), name)
     rate = f.samplerate
     if rate < 8000:
         f.close()
-        raise AudioInputError(f"the recording's sample rate ({rate} Hz) is too low")
-    samples = np.concatenate([b.samples for b in iter_sound_file(f, name)])
-    return AudioBlock.from_mono(samples[: int(MAX_LISTEN_S * rate)].mean(axis=1), rate)
+        raise AudioInputError(f"the sample rate of {name} ({rate} Hz) is too low")
+    blocks = iter_sound_file(f, name, block_frames=int(MAX_LISTEN_S * rate))
+    first = next(blocks)  # the first MAX_LISTEN_S seconds
+    blocks.close()
+    return AudioBlock.from_mono(first.samples.mean(axis=1), rate)
 
 
-def render_listening(mode: str, listener: Listener, raw: bytes | None) -> AudioBlock:
+def render_listening(
+    mode: str, listener: Listener, raw: bytes | None, name: str = "the recording"
+) -> AudioBlock:
     """The recording at conversational level: as is, through the fitting, or through the loss."""
     from openhear.dsp.chain import amplify_array
     from openhear.dsp.testsignals import scaled_to_level
 
-    recording = read_recording(raw)
+    recording = read_recording(raw, name)
     profile = fit_listener(listener)
     samples = scaled_to_level(recording.samples[:, 0], LISTEN_LEVEL_DB_SPL, profile.db_spl_at_0dbfs)
     if mode == "before":
@@ -183,7 +187,8 @@ async def listen(
         where = ".".join(str(p) for p in first["loc"])
         raise OpenhearError(f"listener{': ' + where if where else ''}: {first['msg']}") from None
     raw = await file.read() if file is not None and file.filename else None
+    name = file.filename if raw is not None else "the recording"
     block = await asyncio.get_running_loop().run_in_executor(
-        state.services.workers, render_listening, mode, chosen, raw
+        state.services.workers, render_listening, mode, chosen, raw, name
     )
     return wav_response(block, {"comment": f"openhear hearing profile: {mode}"})

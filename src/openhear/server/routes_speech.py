@@ -7,16 +7,17 @@ import asyncio
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from openhear.audio import AudioBlock
 from openhear.server.audio_response import wav_response
+from openhear.server.limits import RequestModel, is_row_id
 from openhear.server.state import AppState, app_state
 
 router = APIRouter()
 
 
-class SpeakRequest(BaseModel):
+class SpeakRequest(RequestModel):
     """Text to say aloud."""
 
     text: str = Field(min_length=1, max_length=5000)
@@ -31,11 +32,16 @@ def synthesize(
     """All of `text` spoken, as one mono block (Piper is fast enough that a reply needs no streaming).
 
     With `conversation_id` it is that conversation's reply: stored first, and the relay's echo
-    gate silences the conversation's caption input while the page plays it."""
+    gate silences the conversation's caption input while the page plays it. Text with nothing to
+    say (empty, or only punctuation) is a TextError before anything is stored."""
     from openhear.tts.speech import SpeechOptions
+    from openhear.tts.text import NO_SPEECH_MESSAGE, TextError, require_text
 
     voice = state.services.require("speech", state.services.voice)
     speech = SpeechOptions(speed=speed)
+    text = require_text(text)
+    if not voice.speakable(text):
+        raise TextError(NO_SPEECH_MESSAGE)
     if conversation_id is None:
         blocks = list(voice.synthesize(text, speech))
     else:
@@ -62,7 +68,7 @@ async def speak(request: SpeakRequest, state: AppState = Depends(app_state)) -> 
     return wav_response(block, SYNTHETIC_SPEECH_METADATA, {"x-openhear-synthetic": "true"})
 
 
-class PhraseRequest(BaseModel):
+class PhraseRequest(RequestModel):
     """A phrase to save."""
 
     name: str = Field(min_length=1, max_length=64)
@@ -90,6 +96,8 @@ def remove_phrase(number: int, state: AppState = Depends(app_state)) -> dict:
     """Remove a saved phrase by its number."""
     from openhear.tts.phrasebook import PhraseError
 
+    if not is_row_id(number):  # no phrase could have it (out of SQLite's range)
+        raise HTTPException(404, f"no saved phrase {number}")
     try:
         state.phrasebook.get(number)
     except PhraseError as exc:

@@ -5,17 +5,21 @@ One ASGI middleware guards every HTTP and WebSocket request before any route see
 - with a token configured, it must come as `Authorization: Bearer`, `?token=` or the cookie the
   page sets, compared in constant time;
 - a browser's Origin must match the Host on WebSockets and on every request that changes state;
-- request bodies larger than `max_upload_bytes` are refused with 413.
+- request bodies larger than `max_upload_bytes` are refused with 413, JSON bodies nested deeper
+  than MAX_JSON_DEPTH with 400, and bodies still incomplete after `body_timeout_s` with 408.
+(Slow request headers are cut off before any of this: see openhear.server.runner.)
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import secrets
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
+from openhear.server.limits import JsonDepth, JsonTooDeep
 from openhear.server.options import ServerOptions
 
 TOKEN_COOKIE = "openhear_token"
@@ -43,8 +47,12 @@ def _headers(scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
 
-def _hostname(host_header: str) -> str:
-    return (urlsplit(f"//{host_header}").hostname or "").lower()
+def _hostname(host_header: str) -> str | None:
+    """The host name a Host header names ("" if none), or None when it cannot be parsed."""
+    try:
+        return (urlsplit(f"//{host_header}").hostname or "").lower()
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return None
 
 
 def presented_token(scope) -> str | None:
@@ -64,7 +72,10 @@ def presented_token(scope) -> str | None:
 
 def same_origin(origin: str, host_header: str) -> bool:
     """True when a browser's Origin names the host the request was sent to."""
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # an unparsable Origin names no site, least of all this one
+        return False
     return parts.scheme in ("http", "https") and parts.netloc.lower() == host_header.lower()
 
 
@@ -79,7 +90,10 @@ class GuardMiddleware:
     def _refusal(self, scope) -> tuple[int, str] | None:
         headers = _headers(scope)
         host = headers.get("host", "")
-        if self.loopback_only and not is_loopback(_hostname(host)):
+        hostname = _hostname(host)
+        if hostname is None:
+            return 400, "the Host header is not a valid host name"
+        if self.loopback_only and not is_loopback(hostname):
             return 403, "this server only answers requests addressed to this machine (localhost)"
         if self.options.token is not None:
             token = presented_token(scope)
@@ -96,14 +110,17 @@ class GuardMiddleware:
             return 403, f"requests from another site ({origin}) are not allowed"
         if scope["type"] == "http":
             length = headers.get("content-length", "0")
-            if not length.isdigit():
+            if not (length.isascii() and length.isdigit()):
                 return 400, "Content-Length must be a number"
-            if int(length) > self.options.max_upload_bytes:
-                return (
-                    413,
-                    f"request body too large (limit {self.options.max_upload_bytes // (1024 * 1024)} MiB)",
-                )
+            # (a length of 19 digits or more is past any limit, and past what int() should parse)
+            if len(length) > 18 or int(length) > self.options.max_upload_bytes:
+                return 413, self._too_large()
         return None
+
+    def _too_large(self) -> str:
+        return (
+            f"request body too large (limit {self.options.max_upload_bytes // (1024 * 1024)} MiB)"
+        )
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
@@ -121,54 +138,93 @@ class GuardMiddleware:
         await self.app(scope, receive, send)
 
     async def _bounded(self, scope, receive, send):
-        """Runs the app with a body streamed past the limit (no Content-Length) cut off and answered 413.
+        """Runs the app with its body checked while it is read: past the size limit (413), a JSON
+        body nested too deep (400), or not all there within `body_timeout_s` (408, and the
+        connection is closed).
 
-        Route code that reads the body may catch the cut-off as a broken body (FastAPI's own parser and
-        the form readers do), so whatever the app answers after it is replaced by the 413."""
+        Route code that reads the body may catch the refusal as a broken body (FastAPI's own
+        parser and the form readers do), so whatever the app answers after it is replaced by the
+        refusal."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.options.body_timeout_s
+        depth = JsonDepth() if _declares_json(_headers(scope).get("content-type")) else None
         seen = 0
-        limit = self.options.max_upload_bytes
-        message_413 = f"request body too large (limit {limit // (1024 * 1024)} MiB)"
-        cut_off = started = replaced = False
+        refused: BodyRefused | None = None
+        body_done = started = replaced = False
 
-        async def bounded_receive():
-            nonlocal seen, cut_off
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    cut_off = True
-                    raise BodyTooLarge(message_413)
+        def refuse(status: int, message: str) -> BodyRefused:
+            nonlocal refused
+            refused = BodyRefused(status, message)
+            return refused
+
+        async def checked_receive():
+            nonlocal seen, body_done
+            if refused is not None:
+                raise refused
+            if body_done:  # later reads only wait for the client to leave
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), deadline - loop.time())
+            except TimeoutError:
+                timeout_s = self.options.body_timeout_s
+                raise refuse(
+                    408, f"the request body did not arrive within {timeout_s:g} s"
+                ) from None
+            if message["type"] != "http.request":
+                body_done = True
+                return message
+            body = message.get("body", b"")
+            seen += len(body)
+            if seen > self.options.max_upload_bytes:
+                raise refuse(413, self._too_large())
+            if depth is not None:
+                try:
+                    depth.feed(body)
+                except JsonTooDeep as exc:
+                    raise refuse(400, f"the request body is {exc}") from None
+            body_done = not message.get("more_body", False)
             return message
 
         async def answer(message):
             nonlocal started, replaced
-            if message["type"] == "http.response.start" and cut_off and not started:
+            if message["type"] == "http.response.start" and refused is not None and not started:
                 replaced = True
-                await send_json_error(send, 413, message_413)
+                await send_json_error(
+                    send, refused.status, str(refused), close=refused.status == 408
+                )
             if not replaced:
                 await send(message)
             started = True
 
-        await self.app(scope, bounded_receive, answer)
+        await self.app(scope, checked_receive, answer)
 
 
-class BodyTooLarge(Exception):
-    """A request body grew past the upload limit while being read (answered 413 by `GuardMiddleware`)."""
+def _declares_json(content_type: str | None) -> bool:
+    """True for a body the app parses as JSON: declared so, or not declared at all."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media in ("", "application/json") or media.endswith("+json")
+
+
+class BodyRefused(Exception):
+    """A request body refused while being read (too large, nested too deep, or too slow); answered
+    with `status` by `GuardMiddleware`."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
 
 
 async def send_json_error(
-    send, status: int, message: str, kind: str = "invalid_request_error"
+    send, status: int, message: str, kind: str = "invalid_request_error", close: bool = False
 ) -> None:
-    """Answers with the app's one-line JSON error body."""
+    """Answers with the app's one-line JSON error body; with `close`, the connection then ends."""
     body = json.dumps(error_body(message, kind)).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
+            "headers": headers + ([(b"connection", b"close")] if close else []),
         }
     )
     await send({"type": "http.response.body", "body": body})

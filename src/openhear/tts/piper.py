@@ -62,6 +62,15 @@ class PiperSynthesizer:
         self.sample_rate: int = int(voice.config.sample_rate)
         """Rate of every block this voice yields."""
 
+    def speakable(self, text: str) -> bool:
+        """True when `synthesize(text)` would say something: a sentence with no phonemes (only
+        punctuation, say) is skipped, so text made only of those yields no audio."""
+        return any(
+            any(phonemes)
+            for sentence in iter_sentences(text)
+            for phonemes in self._voice.phonemize(sentence)
+        )
+
     def synthesize(
         self, text: str | Iterable[str], options: SpeechOptions = SpeechOptions()
     ) -> Iterator[AudioBlock]:

@@ -30,6 +30,10 @@ class TextError(OpenhearError):
     """Text that cannot be spoken (empty, or nothing speakable left)."""
 
 
+NO_SPEECH_MESSAGE = "nothing to say: the input has no speakable text"
+"""Why text that yields no speech at all (only punctuation, say) is refused, wherever it is."""
+
+
 def clean_text(text: str) -> str:
     """Drop control, format, private-use and unassigned characters; keep line breaks, other whitespace becomes a space."""
     if text.isprintable():
