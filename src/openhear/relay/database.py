@@ -9,7 +9,8 @@ that was already committed.
 Several processes may open the same file at once, even a file that does not exist yet (two
 `openhear phrases add` started together): the schema is created or migrated in one write
 transaction whose first step reads the version again, so exactly one process builds it and the
-others wait for it (up to BUSY_TIMEOUT_S) and then find it built.
+others wait for it (up to BUSY_TIMEOUT_S) and then find it built. The file and its -wal and -shm
+companions are private to their owner (0600).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from openhear.errors import OpenhearError
+from openhear.paths import create_private_file, make_private, private_dir
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 """The first 16 bytes of every SQLite database file."""
@@ -30,6 +32,8 @@ BUSY_TIMEOUT_S = 10.0
 the database is reported busy."""
 WAL_RETRY_S = 0.005
 """Pause between attempts to switch a new file to WAL while another connection is switching it."""
+COMPANION_SUFFIXES = ("-wal", "-shm")
+"""Files SQLite keeps beside a database in WAL mode (it gives them the database file's mode)."""
 _READ_ONLY_CODES = {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM}
 _BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 _DAMAGED_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
@@ -110,10 +114,16 @@ def open_database(path: Path, migrations: list[Migration], what: str) -> sqlite3
     """
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
     except OSError:
         raise _read_only(path) from None
     _check_file(path, what)
+    try:
+        create_private_file(path)
+    except OSError:
+        raise _read_only(path) from None
+    for suffix in COMPANION_SUFFIXES:
+        make_private(path.with_name(path.name + suffix))
     try:
         conn = sqlite3.connect(
             str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
