@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
 
 import pytest
 import srt
@@ -12,7 +14,7 @@ import webvtt
 from openhear.asr.events import FinalCaption, Word
 from openhear.asr.streaming import caption_file
 from openhear.captions.cues import Cue, cues_from_finals
-from openhear.captions.writers import FORMATS, render, write
+from openhear.captions.writers import FORMATS, SRT_LOOKALIKES, render, write
 from openhear.errors import OpenhearError, UsageError
 
 
@@ -106,3 +108,48 @@ def test_unknown_format_and_unwritable_path_are_one_line_errors(tmp_path):
         write([Cue(0, 1, "x")], "srt", tmp_path / "missing" / "out.srt")
     assert "\n" not in str(err.value)
     assert set(FORMATS) == {"txt", "srt", "vtt", "json"}
+
+
+HOSTILE = (
+    '<b>bold</b> <font color="red">red</font> <script>alert(1)</script> {\\an8}top {y:i}x \\N'
+    " fish & chips\n\n99\n00:00:09,000 --> 00:00:10,000\nforged \x1b[2J\x1b]0;title\x07 \x9b31m end"
+)
+"""Typed or transcribed text trying markup, SSA/MicroDVD codes, a forged cue, terminal escapes."""
+HOSTILE_SHOWN = (
+    '<b>bold</b> <font color="red">red</font> <script>alert(1)</script> {\\an8}top {y:i}x \\N'
+    " fish & chips 99 00:00:09,000 --> 00:00:10,000 forged [2J]0;title 31m end"
+)
+"""The words every format shows for it: one line, no control characters, nothing interpreted."""
+CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+@pytest.fixture
+def hostile_cues() -> list[Cue]:
+    return [Cue(0.0, 1.0, HOSTILE, speaker="Them"), Cue(1.5, 2.0, "Next.", speaker="Me")]
+
+
+def test_srt_shows_markup_as_text_with_look_alike_characters(hostile_cues):
+    text = render(hostile_cues, "srt")
+    parsed = list(srt.parse(text))
+    assert [p.index for p in parsed] == [1, 2]  # the forged cue stayed text
+    shown = parsed[0].content
+    assert not set("<>{}\\") & set(shown) and not CONTROLS.search(shown)
+    back = {ord(v): k for k, v in SRT_LOOKALIKES.items()}
+    assert shown.translate(back) == "Them: " + HOSTILE_SHOWN
+    assert parsed[1].content == "Me: Next."
+
+
+def test_vtt_escapes_markup_and_keeps_only_its_voice_spans(hostile_cues):
+    parsed = webvtt.from_buffer(io.StringIO(render(hostile_cues, "vtt"))).captions
+    assert [c.voice for c in parsed] == ["Them", "Me"]
+    assert re.findall(r"<[^>]*>", parsed[0].raw_text) == ["<v Them>", "</v>"]
+    assert html.unescape(parsed[0].text) == HOSTILE_SHOWN
+
+
+def test_txt_and_json_hold_the_words_without_control_characters(hostile_cues):
+    txt = render(hostile_cues, "txt")
+    assert txt.splitlines() == ["Them: " + HOSTILE_SHOWN, "Me: Next."]
+    assert not CONTROLS.search(txt)
+    doc = render(hostile_cues, "json")
+    assert not CONTROLS.search(doc) and "\\u001b" not in doc
+    assert [s["text"] for s in json.loads(doc)["segments"]] == [HOSTILE_SHOWN, "Next."]

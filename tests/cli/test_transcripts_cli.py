@@ -38,6 +38,17 @@ def test_list_and_show(capsys, conversation_id):
     ]
 
 
+def test_list_and_show_print_no_terminal_escapes(capsys):
+    with TranscriptStore() as store:
+        c = store.create_conversation("shop\x1b]0;owned\x07")
+        store.append(c.id, "them", 0.0, 1.0, "Hi\x1b[2J there\nand\x9b31m more")
+    assert main(["transcripts", "list"]) == 0
+    assert main(["transcripts", "show", str(c.id)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out
+    assert "shop]0;owned" in out and "them: Hi[2J there and31m more" in out
+
+
 def test_export_every_format(capsys, tmp_path, conversation_id):
     cid = str(conversation_id)
     assert main(["transcripts", "export", cid, "-f", "vtt", "-o", str(tmp_path / "t.vtt")]) == 0

@@ -41,19 +41,25 @@ def test_a_file_that_is_not_sqlite_is_refused_and_left_untouched(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["db.sqlite3"]
 
 
-def test_a_damaged_sqlite_file_is_refused_and_left_untouched(tmp_path):
-    path = tmp_path / "db.sqlite3"
+def damaged_database(path):
+    """A real SQLite file with pages after the header page scribbled over; returns its bytes."""
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE t (x TEXT)")
     conn.executemany("INSERT INTO t VALUES (?)", [(f"row {i}" * 20,) for i in range(500)])
     conn.commit()
     conn.close()
     data = bytearray(path.read_bytes())
-    data[4096:12288] = os.urandom(8192)  # scribble over pages after the header page
+    data[4096:12288] = os.urandom(8192)
     path.write_bytes(bytes(data))
+    return bytes(data)
+
+
+def test_a_damaged_sqlite_file_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    data = damaged_database(path)
     with pytest.raises(StorageError, match="left untouched"):
         open_database(path, [_v1], "test db")
-    assert path.read_bytes() == bytes(data)
+    assert path.read_bytes() == data
 
 
 def test_a_database_from_a_newer_version_is_refused_and_left_untouched(tmp_path):
@@ -83,3 +89,34 @@ def test_an_existing_database_in_a_directory_made_read_only_is_a_clear_error(
     with pytest.raises(StorageError, match="read-only"):
         open_database(path, [_v1], "test db")
     assert path.read_bytes() == before
+
+
+def test_a_refused_write_is_a_constraint_error_not_damage(tmp_path):
+    from openhear.relay.database import ConstraintError, translate_errors
+
+    path = tmp_path / "db.sqlite3"
+    conn = open_database(path, [lambda c: c.execute("CREATE TABLE t (x TEXT UNIQUE)")], "test db")
+    conn.execute("INSERT INTO t VALUES ('a')")
+    with pytest.raises(ConstraintError) as caught, translate_errors(path, "test db"):
+        conn.execute("INSERT INTO t VALUES ('a')")
+    assert "damaged" not in str(caught.value) and "move it aside" not in str(caught.value)
+    assert conn.execute("SELECT x FROM t").fetchall() == [("a",)]
+
+
+def test_every_storage_error_has_a_public_message_without_the_path(tmp_path):
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"\x00garbage" * 100)
+    newer = tmp_path / "newer.sqlite3"
+    sqlite3.connect(newer).execute("PRAGMA user_version=9").connection.close()
+    damaged = tmp_path / "damaged.sqlite3"
+    damaged_database(damaged)
+    for path, words in [
+        (junk, "is not an SQLite database"),
+        (newer, "newer openhear"),
+        (damaged, "is damaged"),
+        (tmp_path, "is a directory"),
+    ]:
+        with pytest.raises(StorageError) as caught:
+            open_database(path, [_v1], "test db")
+        assert str(path) in str(caught.value) and words in str(caught.value)
+        assert str(tmp_path) not in caught.value.public and words in caught.value.public

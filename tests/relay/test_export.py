@@ -37,7 +37,7 @@ def test_vtt_has_voice_spans_and_parses_with_webvtt_py(transcript):
 def test_srt_parses_with_srt_and_labels_speakers(transcript):
     subs = list(srt.parse(export_transcript(transcript, "srt")))
     assert [s.index for s in subs] == [1, 2, 3]
-    assert subs[1].content == "Me: I need my prescription <please> & thanks."
+    assert subs[1].content == "Me: I need my prescription \u2039please\u203a & thanks."  # ‹please›
     assert subs[1].end.total_seconds() == 5.25
 
 

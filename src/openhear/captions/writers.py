@@ -1,8 +1,20 @@
-"""Writers for a sequence of cues: plain text, SubRip (SRT), WebVTT and JSON, one function each."""
+r"""Writers for a sequence of cues: plain text, SubRip (SRT), WebVTT and JSON, one function each.
+
+Cue text is what someone said or typed, so no writer lets it act as markup or as a control: every
+cue's text and speaker become one line with no control characters (`one_line`: a terminal's escape
+sequences cannot pass, a line break cannot end a cue or start a forged one), and then each format
+escapes what its readers interpret. WebVTT has entities (&lt;, &amp;), which its players decode.
+SubRip has none: VLC and FFmpeg (mpv) render <b>, <i>, <u>, <s> and <font>, hide other
+properly closed tags and {\...} or {y:...} override codes, and read \N, \n and \h, but show
+"&lt;" as those four characters. So an SRT gets look-alike characters for the five that players
+interpret (`SRT_LOOKALIKES`): the words read the same and nothing can style or hide them. JSON
+escapes by itself (json.dumps) and the web page puts text in the page as text, never as HTML.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -18,8 +30,25 @@ def _timestamp(seconds: float, separator: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{separator}{ms:03d}"
 
 
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""C0 controls (ESC among them), DEL and C1 controls (CSI among them)."""
+
+SRT_LOOKALIKES = str.maketrans(
+    {"<": "\u2039", ">": "\u203a", "{": "\uff5b", "}": "\uff5d", "\\": "\uff3c"}
+)
+"""What SubRip players interpret in cue text, each as a character that looks alike: < > as
+single angle quotation marks (‹ ›), braces and backslash as their full-width forms (｛ ｝ ＼)."""
+
+
+def one_line(text: str) -> str:
+    """`text` as one line without control characters: any run of whitespace (line breaks and tabs
+    included) becomes one space, and other control characters are dropped."""
+    return _CONTROLS.sub("", " ".join(text.split()))
+
+
 def _labelled(cue: Cue) -> str:
-    return f"{cue.speaker}: {cue.text}" if cue.speaker else cue.text
+    text = one_line(cue.text)
+    return f"{one_line(cue.speaker)}: {text}" if cue.speaker else text
 
 
 def to_txt(cues: Sequence[Cue]) -> str:
@@ -28,15 +57,16 @@ def to_txt(cues: Sequence[Cue]) -> str:
 
 
 def to_srt(cues: Sequence[Cue]) -> str:
-    """SubRip: cues numbered from 1, times as HH:MM:SS,mmm."""
+    """SubRip: cues numbered from 1, times as HH:MM:SS,mmm, markup characters as look-alikes."""
     return "\n".join(
-        f"{i}\n{_timestamp(c.start_s, ',')} --> {_timestamp(c.end_s, ',')}\n{_labelled(c)}\n"
+        f"{i}\n{_timestamp(c.start_s, ',')} --> {_timestamp(c.end_s, ',')}\n"
+        f"{_labelled(c).translate(SRT_LOOKALIKES)}\n"
         for i, c in enumerate(cues, 1)
     )
 
 
 def _vtt_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def to_vtt(cues: Sequence[Cue]) -> str:
@@ -53,17 +83,17 @@ def to_vtt(cues: Sequence[Cue]) -> str:
 def to_json(cues: Sequence[Cue]) -> str:
     """JSON: the whole text, and segments with times, speaker and timed words."""
     doc = {
-        "text": " ".join(c.text for c in cues),
+        "text": " ".join(one_line(c.text) for c in cues),
         "segments": [
             {
                 "id": i,
                 "start": round(c.start_s, 3),
                 "end": round(c.end_s, 3),
-                "text": c.text,
-                "speaker": c.speaker,
+                "text": one_line(c.text),
+                "speaker": one_line(c.speaker) if c.speaker else c.speaker,
                 "words": [
                     {
-                        "word": w.text.strip(),
+                        "word": one_line(w.text),
                         "start": round(w.start_s, 3),
                         "end": round(w.end_s, 3),
                         "probability": round(w.probability, 3),

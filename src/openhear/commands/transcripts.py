@@ -54,23 +54,26 @@ def _clock(seconds: float) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from openhear.captions.writers import one_line
+
     with _store() as store:
         conversations = store.list_conversations()
     if not conversations:
         print("no saved conversations (start one with `openhear converse`)")
     for c in conversations:
-        title = f"  {c.title}" if c.title else ""
+        title = f"  {one_line(c.title)}" if c.title else ""
         print(f"{c.id:4d}  {c.started_at}  {_clock(c.duration_s):>7}  {c.entries:4d} lines{title}")
     return 0
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from openhear.captions.writers import one_line
     from openhear.relay.export import transcript_cues
 
     with _store() as store:
         transcript = store.get(args.id)
     for cue in transcript_cues(transcript):
-        print(f"[{_clock(cue.start_s)}] {cue.speaker.lower()}: {cue.text}")
+        print(f"[{_clock(cue.start_s)}] {cue.speaker.lower()}: {one_line(cue.text)}")
     return 0
 
 

@@ -24,6 +24,7 @@ from openhear.errors import OpenhearError
 from openhear.fitting.audiogram import Listener, listener_from_dict, listener_to_dict
 from openhear.fitting.prescription import BandFitting, EarFitting, flat_ear, prescribe_ear
 from openhear.fitting.textfile import parse_json, read_text
+from openhear.paths import write_private_text
 
 FORMAT = "openhear-fitting-profile"
 VERSION = 1
@@ -236,11 +237,10 @@ def read_profile(path: str | Path) -> FittingProfile:
 
 
 def write_profile(profile: FittingProfile, path: str | Path) -> None:
-    """Save a profile as JSON."""
+    """Save a profile as JSON, readable by its owner only (an audiogram is health data), replacing
+    any previous file atomically (a crash or a concurrent save never leaves half a profile)."""
     try:
-        Path(path).write_text(
-            json.dumps(profile_to_dict(profile), indent=1) + "\n", encoding="utf-8"
-        )
+        write_private_text(Path(path), json.dumps(profile_to_dict(profile), indent=1) + "\n")
     except OSError as exc:
         raise OpenhearError(
             f"cannot write fitting profile {path} ({exc.strerror or exc})"

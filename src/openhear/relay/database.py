@@ -5,50 +5,103 @@ by a newer openhear (PRAGMA user_version above ours), is reported and left byte 
 was: nothing is written to it before those checks pass. A read-only data directory is reported
 as such. Every commit is durable (WAL with synchronous=FULL), so a killed process loses nothing
 that was already committed.
+
+Several processes may open the same file at once, even a file that does not exist yet (two
+`openhear phrases add` started together): the schema is created or migrated in one write
+transaction whose first step reads the version again, so exactly one process builds it and the
+others wait for it (up to BUSY_TIMEOUT_S) and then find it built. The file and its -wal and -shm
+companions are private to their owner (0600).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from openhear.errors import OpenhearError
+from openhear.paths import create_private_file, make_private, private_dir
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 """The first 16 bytes of every SQLite database file."""
+BUSY_TIMEOUT_S = 10.0
+"""How long a statement waits for another connection's write (or schema set-up) to finish before
+the database is reported busy."""
+WAL_RETRY_S = 0.005
+"""Pause between attempts to switch a new file to WAL while another connection is switching it."""
+COMPANION_SUFFIXES = ("-wal", "-shm")
+"""Files SQLite keeps beside a database in WAL mode (it gives them the database file's mode)."""
+_READ_ONLY_CODES = {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM}
+_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+_DAMAGED_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+"""Primary SQLite result codes (an extended code's low byte) by what they mean to the user."""
 
 
 class StorageError(OpenhearError):
     """A database that cannot be opened or written: corrupt, from a newer version, or read-only."""
+
+    def __init__(self, message: str, public: str):
+        super().__init__(message)
+        self.public = public
+        """The same problem worded without file paths, for answers that leave the machine (HTTP)."""
+
+
+class ConstraintError(StorageError):
+    """A write the schema refuses (a name that must be unique, a row that no longer exists): the
+    store that made it turns this into an error about the user's input."""
 
 
 Migration = Callable[[sqlite3.Connection], None]
 """Brings a database from version N-1 to N (the list index + 1) inside one transaction."""
 
 
-def _readonly_hint(path: Path) -> str:
-    return (
-        f"cannot write to {path.parent} (read-only?); set OPENHEAR_DATA_DIR to a writable directory"
+def _code(exc: sqlite3.Error) -> int:
+    """The primary SQLite result code of an error (0 if sqlite3 gave none)."""
+    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+
+
+def _problem(what: str, path: Path, problem: str, advice: str = "") -> StorageError:
+    """`what path problem; advice`, and the same without the path for `public`."""
+    tail = f"; {advice}" if advice else ""
+    return StorageError(f"{what} {path} {problem}{tail}", f"the {what} {problem}{tail}")
+
+
+def _read_only(path: Path) -> StorageError:
+    return StorageError(
+        f"cannot write to {path.parent} (read-only?); "
+        "set OPENHEAR_DATA_DIR to a writable directory",
+        "cannot write to the data directory (read-only?)",
+    )
+
+
+def _damaged(what: str, path: Path, detail: object) -> StorageError:
+    return _problem(
+        what, path, f"is damaged ({detail})", "it was left untouched: move it aside to start afresh"
     )
 
 
 def _check_file(path: Path, what: str) -> None:
     """Refuse an existing file that is not SQLite before sqlite3 touches it."""
     if path.is_dir():
-        raise StorageError(f"{what} {path} is a directory, not a database file")
+        raise _problem(what, path, "is a directory, not a database file")
     if not path.exists() or path.stat().st_size == 0:
         return
     try:
         with path.open("rb") as f:
             header = f.read(len(SQLITE_HEADER))
     except OSError as exc:
-        raise StorageError(f"cannot read {what} {path} ({exc.strerror})") from None
-    if header != SQLITE_HEADER:
         raise StorageError(
-            f"{what} {path} is not an SQLite database (corrupt?); it was left untouched: move it aside to start afresh"
+            f"cannot read {what} {path} ({exc.strerror})", f"cannot read the {what}"
+        ) from None
+    if header != SQLITE_HEADER:
+        raise _problem(
+            what,
+            path,
+            "is not an SQLite database (corrupt?)",
+            "it was left untouched: move it aside to start afresh",
         )
 
 
@@ -61,14 +114,22 @@ def open_database(path: Path, migrations: list[Migration], what: str) -> sqlite3
     """
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
     except OSError:
-        raise StorageError(_readonly_hint(path)) from None
+        raise _read_only(path) from None
     _check_file(path, what)
     try:
-        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        create_private_file(path)
+    except OSError:
+        raise _read_only(path) from None
+    for suffix in COMPANION_SUFFIXES:
+        make_private(path.with_name(path.name + suffix))
+    try:
+        conn = sqlite3.connect(
+            str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
+        )
     except sqlite3.Error:
-        raise StorageError(_readonly_hint(path)) from None
+        raise _read_only(path) from None
     try:
         _prepare(conn, path, migrations, what)
     except BaseException:
@@ -77,56 +138,101 @@ def open_database(path: Path, migrations: list[Migration], what: str) -> sqlite3
     return conn
 
 
+def _schema_version(
+    conn: sqlite3.Connection, path: Path, migrations: list[Migration], what: str
+) -> int:
+    """The file's schema version; StorageError if a newer openhear wrote it."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(migrations):
+        raise _problem(
+            what,
+            path,
+            f"was written by a newer openhear (schema {version}, this one knows up to "
+            f"{len(migrations)}); it was left untouched",
+            "upgrade openhear to read it",
+        )
+    return version
+
+
 def _prepare(conn: sqlite3.Connection, path: Path, migrations: list[Migration], what: str) -> None:
     with translate_errors(path, what):
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(migrations):
-            raise StorageError(
-                f"{what} {path} was written by a newer openhear (schema {version}, this one knows up to "
-                f"{len(migrations)}); it was left untouched: upgrade openhear to read it"
-            )
+        version = _schema_version(conn, path, migrations, what)
         integrity = conn.execute("PRAGMA quick_check").fetchone()[0]
         if integrity != "ok":
-            raise StorageError(
-                f"{what} {path} is damaged ({integrity}); it was left untouched: move it aside to start afresh"
-            )
+            raise _damaged(what, path, integrity)
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=5000")
-        if conn.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
-            raise StorageError(_readonly_hint(path))
+        _use_wal(conn, path)
         conn.execute("PRAGMA synchronous=FULL")
-        for number in range(version + 1, len(migrations) + 1):
-            with transaction(conn):
+        if version == len(migrations):
+            return
+        with transaction(conn):
+            # Another process may have built the schema since the version was read: read it again
+            # now that this connection holds the write lock, and run only what is still missing.
+            version = _schema_version(conn, path, migrations, what)
+            for number in range(version + 1, len(migrations) + 1):
                 migrations[number - 1](conn)
-                conn.execute(f"PRAGMA user_version={number}")
+            conn.execute(f"PRAGMA user_version={len(migrations)}")
+
+
+def _use_wal(conn: sqlite3.Connection, path: Path) -> None:
+    """Switch the file to WAL. Of several connections opening a new file together, the ones that
+    lose the race to switch it are answered SQLITE_BUSY at once, without the busy timeout: they
+    try again until the winner is done (the file is then in WAL already) or BUSY_TIMEOUT_S pass."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            break
+        except sqlite3.OperationalError as exc:
+            if _code(exc) not in _BUSY_CODES or time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY_S)
+    if mode.lower() != "wal":
+        raise _read_only(path)
 
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One explicit transaction: committed on success, rolled back on any error."""
+    """One explicit transaction holding the write lock from its start: committed on success,
+    rolled back on any error."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite itself rolls back after some errors (a full disk)
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
 
 
 @contextmanager
 def translate_errors(path: Path, what: str) -> Iterator[None]:
-    """Turn sqlite3 errors into one-line StorageErrors that name the file."""
+    """Turn sqlite3 errors into one-line StorageErrors that name the file. Only a file SQLite
+    finds corrupt is called damaged; a refused write is a ConstraintError; a lock held past
+    BUSY_TIMEOUT_S is reported as such."""
     try:
         yield
-    except sqlite3.OperationalError as exc:
-        text = str(exc)
-        if "readonly" in text or "unable to open" in text or "read-only" in text:
-            raise StorageError(_readonly_hint(path)) from None
-        raise StorageError(f"{what} {path}: {text}") from None
-    except sqlite3.DatabaseError as exc:
-        raise StorageError(
-            f"{what} {path} is damaged ({exc}); it was left untouched: move it aside to start afresh"
+    except sqlite3.IntegrityError as exc:
+        raise ConstraintError(
+            f"{what} {path} refused the change ({exc})", f"the {what} refused the change ({exc})"
         ) from None
+    except sqlite3.Error as exc:
+        code = _code(exc)
+        text = str(exc)
+        if code in _READ_ONLY_CODES or "readonly" in text or "unable to open" in text:
+            raise _read_only(path) from None
+        if code in _BUSY_CODES:
+            raise _problem(
+                what,
+                path,
+                f"stayed locked by another process for over {BUSY_TIMEOUT_S:g} s",
+                "try again",
+            ) from None
+        if code in _DAMAGED_CODES:
+            raise _damaged(what, path, exc) from None
+        if code == sqlite3.SQLITE_FULL:
+            raise _problem(what, path, "cannot grow: the disk is full") from None
+        raise _problem(what, path, f"failed: {text}") from None
 
 
 class Database:

@@ -7,7 +7,7 @@ from itertools import groupby
 
 from openhear.asr.events import FinalCaption
 from openhear.captions.cues import Cue, cues_from_finals
-from openhear.captions.writers import FORMATS, render
+from openhear.captions.writers import FORMATS, one_line, render
 from openhear.relay.store import Transcript
 
 SPEAKER_LABELS = {"them": "Them", "me": "Me"}
@@ -38,7 +38,7 @@ def export_transcript(transcript: Transcript, fmt: str) -> str:
         return text
     c = transcript.conversation
     doc = {
-        "conversation": {"id": c.id, "title": c.title, "started_at": c.started_at},
+        "conversation": {"id": c.id, "title": one_line(c.title), "started_at": c.started_at},
         **json.loads(text),
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

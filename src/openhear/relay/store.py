@@ -12,7 +12,7 @@ from pathlib import Path
 
 from openhear.errors import OpenhearError
 from openhear.paths import data_dir
-from openhear.relay.database import Database
+from openhear.relay.database import ConstraintError, Database
 
 TRANSCRIPTS_FILE = "transcripts.sqlite3"
 """File name of the transcript store inside the data directory."""
@@ -121,11 +121,15 @@ class TranscriptStore(Database):
             raise TranscriptError(
                 f"entry times must satisfy 0 <= start <= end (got {start_s}, {end_s})"
             )
-        self.conversation(conversation_id)
-        cur = self._write(
-            "INSERT INTO entries (conversation_id, speaker, start_s, end_s, text) VALUES (?, ?, ?, ?, ?)",
-            (conversation_id, speaker, float(start_s), float(end_s), text),
-        )
+        try:  # the foreign key decides, so a conversation deleted meanwhile is reported as gone
+            cur = self._write(
+                "INSERT INTO entries (conversation_id, speaker, start_s, end_s, text)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (conversation_id, speaker, float(start_s), float(end_s), text),
+            )
+        except ConstraintError:
+            self.conversation(conversation_id)  # raises TranscriptError if it is gone
+            raise
         return Entry(cur.lastrowid, speaker, float(start_s), float(end_s), text)
 
     def set_end(self, entry_id: int, end_s: float) -> None:

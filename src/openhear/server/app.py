@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 from openhear import __version__
+from openhear.privacy import FASTAPI_TELEMETRY_OFF
 from openhear.relay.store import TRANSCRIPTS_FILE, TranscriptStore
 from openhear.server import (
     openai_api,
@@ -39,7 +40,13 @@ SECURITY_HEADERS = {
 
 def create_app(options: ServerOptions, services: Services) -> FastAPI:
     """Builds the web app over already-loaded services (`load_services`)."""
-    app = FastAPI(title="openhear", version=__version__, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="openhear",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        telemetry=FASTAPI_TELEMETRY_OFF,
+    )
     app.state.openhear = AppState(
         options,
         services,

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from openhear.errors import OpenhearError
+from openhear.relay.database import StorageError
 from openhear.server.security import BodyRefused, error_body
 
 log = logging.getLogger("openhear.server")
@@ -31,11 +32,17 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Maps user errors to 400, validation to 422, HTTP errors to themselves, the rest to one-line 500."""
+    """Maps user errors to 400, storage problems to 503 (naming no file), validation to 422,
+    HTTP errors to themselves, the rest to one-line 500."""
 
     @app.exception_handler(OpenhearError)
     async def _user_error(request: Request, exc: OpenhearError):
         return json_error(400, str(exc))
+
+    @app.exception_handler(StorageError)
+    async def _storage(request: Request, exc: StorageError):
+        log.error("%s", exc)  # the full message, with the file's path, stays in the server's log
+        return json_error(503, exc.public, "server_error")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):

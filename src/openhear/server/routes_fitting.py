@@ -24,6 +24,7 @@ from openhear.fitting.audiogram import (
 from openhear.fitting.prescription import BAND_CENTERS_HZ
 from openhear.fitting.profile import Adjustments, fit_listener, read_profile, write_profile
 from openhear.fitting.textfile import parse_json
+from openhear.paths import private_dir
 from openhear.server.audio_response import wav_response
 from openhear.server.limits import RequestModel
 from openhear.server.state import AppState, app_state
@@ -128,7 +129,7 @@ def saved_profile(state: AppState = Depends(app_state)) -> dict:
 def save_profile(request: ProfileIn, state: AppState = Depends(app_state)) -> dict:
     """Fits the listener (NAL-R) and saves it as the profile the amplifier uses."""
     profile = fit_listener(request.listener(), Adjustments().changed(**request.adjustments))
-    state.services.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(state.services.data_dir)
     write_profile(profile, state.services.data_dir / PROFILE_FILE)
     return {"saved": str(state.services.data_dir / PROFILE_FILE)}
 

@@ -87,8 +87,13 @@ def list_phrases(state: AppState = Depends(app_state)) -> list[dict]:
 
 @router.post("/api/phrases", status_code=201)
 def add_phrase(request: PhraseRequest, state: AppState = Depends(app_state)) -> dict:
-    """Save a phrase under a new name."""
-    return _phrase_json(state.phrasebook.add(request.name, request.text))
+    """Save a phrase under a new name (409 if the name is taken)."""
+    from openhear.tts.phrasebook import PhraseExists
+
+    try:
+        return _phrase_json(state.phrasebook.add(request.name, request.text))
+    except PhraseExists as exc:
+        raise HTTPException(409, str(exc)) from None
 
 
 @router.delete("/api/phrases/{number}")

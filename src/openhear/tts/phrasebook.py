@@ -8,7 +8,7 @@ from pathlib import Path
 
 from openhear.errors import OpenhearError
 from openhear.paths import data_dir
-from openhear.relay.database import Database
+from openhear.relay.database import ConstraintError, Database
 from openhear.tts.text import clean_text, require_text
 
 PHRASES_FILE = "phrases.sqlite3"
@@ -20,6 +20,10 @@ MAX_PHRASE_CHARS = 10_000
 
 class PhraseError(OpenhearError):
     """An unknown phrase, or a name or text that cannot be saved."""
+
+
+class PhraseExists(PhraseError):
+    """A phrase is already saved under this name (names are compared ignoring case)."""
 
 
 @dataclass(frozen=True)
@@ -58,9 +62,12 @@ class Phrasebook(Database):
             raise PhraseError(
                 f"a saved phrase is at most {MAX_PHRASE_CHARS} characters (this one has {len(text)})"
             )
-        if self._query("SELECT 1 FROM phrases WHERE name = ?", (name,)):
-            raise PhraseError(f"a phrase named {name!r} already exists (remove it first)")
-        cur = self._write("INSERT INTO phrases (name, text) VALUES (?, ?)", (name, text))
+        try:  # the UNIQUE name decides, so two processes adding one name at once cannot both win
+            cur = self._write("INSERT INTO phrases (name, text) VALUES (?, ?)", (name, text))
+        except ConstraintError:
+            raise PhraseExists(
+                f"a phrase named {name!r} already exists (remove it first)"
+            ) from None
         return Phrase(cur.lastrowid, name, text)
 
     def list(self) -> list[Phrase]:
