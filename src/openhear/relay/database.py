@@ -20,6 +20,14 @@ from openhear.errors import OpenhearError
 SQLITE_HEADER = b"SQLite format 3\x00"
 """The first 16 bytes of every SQLite database file."""
 
+SQLITE_INTEGER_BITS = 64
+"""SQLite stores integers (and row ids) as signed 64-bit numbers."""
+
+
+def fits_sqlite_integer(value: int) -> bool:
+    """Whether SQLite can hold `value`; a row id beyond it names no row (no lookup needed)."""
+    return -(2 ** (SQLITE_INTEGER_BITS - 1)) <= value < 2 ** (SQLITE_INTEGER_BITS - 1)
+
 
 class StorageError(OpenhearError):
     """A database that cannot be opened or written: corrupt, from a newer version, or read-only."""
