@@ -124,3 +124,33 @@ def test_deeply_nested_json_is_a_one_line_error(tmp_path, content):
     proc = fit_in_a_real_process("--audiogram", str(path), "-o", str(tmp_path / "p.json"))
     one_line_error(proc, "JSON nested more than")
     assert not (tmp_path / "p.json").exists()
+
+
+@pytest.mark.parametrize("name", ["chart.svg", "chart.PDF"])
+def test_the_chart_is_written_at_exactly_the_path_given(tmp_path, name):
+    proc = fit_in_a_real_process(
+        "--audiogram", "N3", "-o", str(tmp_path / "p.json"), "--plot", str(tmp_path / name)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == f"wrote {tmp_path / 'p.json'} and {tmp_path / name}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["p.json", name])
+    assert (tmp_path / name).stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    "chart, match",
+    [
+        ("", "it is a directory"),
+        ("chart", "name an image file ending in .png"),
+        ("chart.txt", "name an image file ending in .png"),
+    ],
+)
+def test_a_chart_path_that_cannot_be_written_as_given_is_refused_before_any_work(
+    tmp_path, chart, match
+):
+    plot = tmp_path / chart if chart else tmp_path
+    proc = fit_in_a_real_process(
+        "--audiogram", "N3", "-o", str(tmp_path / "p.json"), "--plot", str(plot)
+    )
+    one_line_error(proc, match)
+    assert list(tmp_path.iterdir()) == []  # neither the profile nor a chart under another name
