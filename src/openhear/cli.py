@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+QUIET_LIBRARY_LOGGERS = ("faster_whisper",)
+"""Libraries whose info and debug lines (faster-whisper: one per decode, one per window) would
+drown ours with --verbose: they print warnings and errors only."""
+
+
 def _configure_logging(args: argparse.Namespace) -> None:
     level = logging.WARNING
     if getattr(args, "quiet", False):
@@ -54,6 +59,8 @@ def _configure_logging(args: argparse.Namespace) -> None:
     elif getattr(args, "verbose", False):
         level = logging.DEBUG
     logging.basicConfig(level=level, format="openhear: %(message)s", stream=sys.stderr)
+    for name in QUIET_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
 
 
 def main(argv: list[str] | None = None) -> int:
