@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
+import threading
 import traceback
 
 from openhear import __version__, commands
@@ -45,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+QUIET_LIBRARY_LOGGERS = ("faster_whisper",)
+"""Libraries whose info and debug lines (faster-whisper: one per decode, one per window) would
+drown ours with --verbose: they print warnings and errors only."""
+
+
 def _configure_logging(args: argparse.Namespace) -> None:
     level = logging.WARNING
     if getattr(args, "quiet", False):
@@ -52,6 +59,8 @@ def _configure_logging(args: argparse.Namespace) -> None:
     elif getattr(args, "verbose", False):
         level = logging.DEBUG
     logging.basicConfig(level=level, format="openhear: %(message)s", stream=sys.stderr)
+    for name in QUIET_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _configure_logging(args)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, not at exit, so a reader that has gone is handled below
+        return code
     except OpenhearError as exc:
         print(f"openhear: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -71,13 +82,34 @@ def main(argv: list[str] | None = None) -> int:
         print("openhear: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        sys.stderr.close()  # the reader went away (e.g. `| head`): not an error worth a message
-        return 0
+        return _reader_gone()
     except Exception as exc:  # last resort: still one line, with the traceback only on --verbose
         if getattr(args, "verbose", False):
             traceback.print_exc()
         print(
-            f"openhear: internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
+            f"openhear: internal error: {type(exc).__name__}: {exc}"
+            " (run with --verbose for details)",
             file=sys.stderr,
         )
         return 1
+
+
+def _reader_gone() -> int:
+    """stdout's reader went away (`| head`, a player that quit): a normal end, exit 0 quietly.
+
+    As Python's docs advise (signal module, "Note on SIGPIPE"), stdout is pointed at /dev/null so
+    the flush at exit cannot fail again. A thread still inside native code (onnxruntime,
+    CTranslate2, PortAudio) aborts the process if the interpreter finalizes under it, so when
+    other threads are left the process ends here, without finalizing (stderr flushed first).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # a stdout without a descriptor (main called in-process)
+        return 0
+    if threading.active_count() > 1 and sys.stdout is sys.__stdout__:
+        try:
+            sys.stderr.flush()
+        finally:
+            os._exit(0)
+    return 0

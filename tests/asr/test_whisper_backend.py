@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -23,6 +27,16 @@ def test_bad_model_path_is_a_one_line_model_error(tmp_path, kind):
     with pytest.raises(ModelError) as err:
         load_transcriber(path)
     assert "\n" not in str(err.value) and str(path) in str(err.value)
+
+
+def test_importing_the_backend_leaves_logging_alone():
+    """No logging side effects at import (the CLI's logging setup quiets faster-whisper)."""
+    code = (
+        "import logging, openhear.asr.whisper, faster_whisper;"
+        " print(logging.getLogger('faster_whisper').level)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == str(logging.NOTSET)
 
 
 def test_offline_wer_on_the_transcribed_utterances(transcriber, transcribed, speech_by_id):
@@ -47,7 +61,8 @@ def test_vocabulary_biases_recognition_towards_a_name(transcriber, manifest, spe
 
 
 def test_first_window_only_stops_before_a_second_window(transcriber, long_speech, speech_by_id):
-    """35 s of speech needs two 30 s windows; `first_window_only` keeps only the first one's words."""
+    """35 s of speech needs two 30 s windows; `first_window_only` keeps only the first one's
+    words."""
     audio = np.concatenate([speech_by_id[long_speech.id]] * 3)
     whole = transcriber.transcribe(audio, beam_size=1, fallback=False)
     first = transcriber.transcribe(audio, beam_size=1, fallback=False, first_window_only=True)

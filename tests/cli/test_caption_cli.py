@@ -1,4 +1,5 @@
-"""`openhear caption`: recordings to captions in every format, stdin, --realtime, and every bad input."""
+"""`openhear caption`: recordings to captions in every format, stdin, --realtime, and every bad
+input."""
 
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ def test_stdin_pcm_prints_finals_as_plain_lines(manifest):
     stereo = np.stack([audio, audio], axis=1)
     pcm = (np.clip(stereo, -1, 1) * 32767).astype("<i2").tobytes()
     proc = subprocess.run(
-        [OPENHEAR, "caption", "-", "--rate", str(rate), "--channels", "2"],
+        [OPENHEAR, "caption", "-", "--rate", str(rate), "--channels", "2", "--verbose"],
         input=pcm,
         capture_output=True,
         timeout=120,
@@ -96,6 +97,8 @@ def test_stdin_pcm_prints_finals_as_plain_lines(manifest):
     out = proc.stdout.decode()
     assert "\033" not in out and "\r" not in out  # piped: no in-place provisional line
     assert wer(u.text, out) <= 0.15, out
+    err = proc.stderr.decode()  # --verbose: our lines, not faster-whisper's one per decode
+    assert "loaded Whisper model" in err and "Processing audio" not in err, err
 
 
 def make_bad_input(tmp_path: Path, kind: str, long_speech) -> Path:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
@@ -9,6 +13,18 @@ import pytest
 from openhear.cli import main
 from openhear.fitting.audiogram import preset
 from openhear.fitting.profile import read_profile
+
+OPENHEAR = str(Path(sys.executable).parent / "openhear")
+
+
+def fit_in_a_real_process(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([OPENHEAR, "fit", *args], capture_output=True, text=True)
+
+
+def one_line_error(proc: subprocess.CompletedProcess, match: str) -> None:
+    assert proc.returncode == 1, proc.stderr
+    err = proc.stderr
+    assert err.count("\n") == 1 and err.startswith("openhear: error:") and match in err, err
 
 
 def _fails(capsys, argv, match, code=1):
@@ -91,3 +107,50 @@ def test_bad_options(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         main(["fit", "--audiogram", "N3"])
     assert info.value.code == 2
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"a":' * 100_000 + "1" + "}" * 100_000,
+        '{"left": {"frequencies_hz": ' + "[" * 500 + "]" * 500 + ', "levels_db_hl": [1]}}',
+    ],
+    ids=["arrays", "objects", "500-deep-inside"],
+)
+def test_deeply_nested_json_is_a_one_line_error(tmp_path, content):
+    path = tmp_path / "deep.json"
+    path.write_text(content)
+    proc = fit_in_a_real_process("--audiogram", str(path), "-o", str(tmp_path / "p.json"))
+    one_line_error(proc, "JSON nested more than")
+    assert not (tmp_path / "p.json").exists()
+
+
+@pytest.mark.parametrize("name", ["chart.svg", "chart.PDF"])
+def test_the_chart_is_written_at_exactly_the_path_given(tmp_path, name):
+    proc = fit_in_a_real_process(
+        "--audiogram", "N3", "-o", str(tmp_path / "p.json"), "--plot", str(tmp_path / name)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == f"wrote {tmp_path / 'p.json'} and {tmp_path / name}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["p.json", name])
+    assert (tmp_path / name).stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    "chart, match",
+    [
+        ("", "it is a directory"),
+        ("chart", "name an image file ending in .png"),
+        ("chart.txt", "name an image file ending in .png"),
+    ],
+)
+def test_a_chart_path_that_cannot_be_written_as_given_is_refused_before_any_work(
+    tmp_path, chart, match
+):
+    plot = tmp_path / chart if chart else tmp_path
+    proc = fit_in_a_real_process(
+        "--audiogram", "N3", "-o", str(tmp_path / "p.json"), "--plot", str(plot)
+    )
+    one_line_error(proc, match)
+    assert list(tmp_path.iterdir()) == []  # neither the profile nor a chart under another name

@@ -1,12 +1,19 @@
-"""`openhear phrases`: add, list, speak, remove; unknown names and bad files leave the data intact."""
+"""`openhear phrases`: add, list, speak, remove; unknown names and bad files leave the data
+intact."""
 
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 import soundfile as sf
 
 from openhear.cli import main
+
+OPENHEAR = str(Path(sys.executable).parent / "openhear")
 
 
 def _one_line_error(capsys, argv, match):
@@ -40,6 +47,22 @@ def test_unknown_phrase_is_an_error_and_the_phrasebook_is_intact(capsys):
         _one_line_error(capsys, ["phrases", action, "goodbye"], "no saved phrase 'goodbye'")
     _one_line_error(capsys, ["phrases", "speak", "7", "--raw"], "no saved phrase '7'")
     main(["phrases", "list"])
+    assert "hi: Hello." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("action", [["speak", "--raw"], ["remove"]])
+def test_a_number_beyond_64_bits_is_no_such_phrase_in_a_real_process(capsys, action):
+    main(["phrases", "add", "hi", "Hello."])
+    number = "99999999999999999999999"
+    proc = subprocess.run(
+        [OPENHEAR, "phrases", action[0], number, *action[1:]], capture_output=True, text=True
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == (
+        f"openhear: error: no saved phrase '{number}' (see `openhear phrases list`)\n"
+    )
+    capsys.readouterr()
+    assert main(["phrases", "list"]) == 0
     assert "hi: Hello." in capsys.readouterr().out
 
 

@@ -1,9 +1,13 @@
-"""`openhear transcripts`: list, show, export (validated with srt and webvtt-py), rm; bad ids and files."""
+"""`openhear transcripts`: list, show, export (validated with srt and webvtt-py), rm; bad ids and
+files."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import srt
@@ -11,6 +15,9 @@ import webvtt
 
 from openhear.cli import main
 from openhear.relay.store import TranscriptStore
+
+OPENHEAR = str(Path(sys.executable).parent / "openhear")
+BEYOND_64_BITS = "99999999999999999999999"
 
 
 def _one_line_error(capsys, argv, match):
@@ -82,6 +89,20 @@ def test_unknown_id_is_a_one_line_error_and_nothing_changes(
 ):
     argv = ["transcripts", action[0], bad_id, *action[1:]]
     _one_line_error(capsys, argv, "transcript")
+    with TranscriptStore() as store:
+        assert store.conversation(conversation_id).entries == 2
+
+
+@pytest.mark.parametrize("action", ["show", "export", "rm"])
+def test_an_id_beyond_64_bits_is_no_such_transcript_in_a_real_process(conversation_id, action):
+    proc = subprocess.run(
+        [OPENHEAR, "transcripts", action, BEYOND_64_BITS], capture_output=True, text=True
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == (
+        f"openhear: error: no transcript with id {BEYOND_64_BITS}"
+        " (see `openhear transcripts list`)\n"
+    )
     with TranscriptStore() as store:
         assert store.conversation(conversation_id).entries == 2
 

@@ -1,8 +1,11 @@
-"""The Wyoming server, driven by the wyoming package's own client over a loopback TCP port."""
+"""The Wyoming server, driven by the wyoming package's own client (and raw bytes, for input that
+client would never send) over a loopback TCP port, and over stdio by the real command."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import signal
 import socket
 import subprocess
@@ -16,7 +19,8 @@ from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.error import Error
-from wyoming.event import Event
+from wyoming.event import Event, async_read_event, write_event
+from wyoming.event import read_event as read_event_from
 from wyoming.info import Describe, Info
 from wyoming.server import AsyncTcpServer
 from wyoming.tts import Synthesize
@@ -24,9 +28,11 @@ from wyoming.tts import Synthesize
 from openhear.asr.wer import wer
 from openhear.audio.files import float_to_pcm16
 from openhear.cli import main
+from openhear.server import wyoming_server
 from openhear.server.wyoming_server import handler_factory
 
 pytestmark = pytest.mark.slow
+OPENHEAR = str(Path(sys.executable).parent / "openhear")
 
 
 def _free_port() -> int:
@@ -35,20 +41,64 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+READ_TIMEOUT_S = 0.5
+"""The servers' read timeout here, small so stalled connections are closed quickly."""
+
+
+@contextlib.asynccontextmanager
+async def serving(services, asr=True, tts=True):
+    """A server on a free loopback port (its port), stopped afterwards."""
+    port = _free_port()
+    server = AsyncTcpServer("127.0.0.1", port)
+    await server.start(handler_factory(services, asr, tts, read_timeout_s=READ_TIMEOUT_S))
+    try:
+        yield port
+    finally:
+        await server.stop()
+
+
 def talk(services, script, asr=True, tts=True):
     """Starts a server on a free loopback port, runs `script(client)` against it, stops it."""
 
     async def go():
-        port = _free_port()
-        server = AsyncTcpServer("127.0.0.1", port)
-        await server.start(handler_factory(services, asr, tts))
-        try:
+        async with serving(services, asr, tts) as port:
             async with AsyncTcpClient("127.0.0.1", port) as client:
                 return await asyncio.wait_for(script(client), timeout=30)
-        finally:
-            await server.stop()
 
     return asyncio.run(go())
+
+
+def wire(*events: Event) -> bytes:
+    """Events as the protocol sends them."""
+    out = io.BytesIO()
+    for event in events:
+        write_event(event, out)
+    return out.getvalue()
+
+
+def answers(services, data: bytes, until: str | None = None, eof: bool = False) -> list[Event]:
+    """Writes raw `data` to a fresh server (and ends the stream with `eof`); the events it answers,
+    up to one of type `until`, or with `until=None` all of them until it closes the connection."""
+
+    async def go():
+        async with serving(services) as port:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(data)
+            if eof:
+                writer.write_eof()
+            events = []
+            while (event := await async_read_event(reader)) is not None:
+                events.append(event)
+                if event.type == until:
+                    break
+            writer.close()
+            return events
+
+    return asyncio.run(asyncio.wait_for(go(), timeout=30))
+
+
+def _errors(events: list[Event]) -> list[tuple[str, str]]:
+    return [(e.code, e.text) for e in map(Error.from_event, events)]
 
 
 async def _until(client, *types) -> list[Event]:
@@ -161,6 +211,108 @@ def test_bad_events_get_error_events_and_the_connection_lives_on(services):
     assert talk(services, asr_on_tts_server, asr=False).code == "not-served"
 
 
+def test_unreadable_events_get_error_events_and_the_connection_lives_on(services):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    data = (
+        b"[1, 2]\n"  # a header that is JSON, but not an object
+        + b'{"data": {"text": "hi"}}\n'  # no type
+        + b'{"type": "synthesize", "data_length": %d}\n' % len(deep)
+        + deep  # data nested 100,000 deep
+        + b'{"type": "synthesize", "data_length": 3}\n[1]'  # data that is not an object
+        + b'{"type": "synthesize", "data_length": 2, "payload_length": 1}\n{]x'  # not JSON
+        + wire(Describe().event())
+    )
+    events = answers(services, data, until="info")
+    assert [e.type for e in events] == ["error"] * 5 + ["info"]
+    messages = [text for code, text in _errors(events[:-1]) if code == "bad-event"]
+    assert messages == [
+        "an event header must be a JSON object",
+        'an event header needs a "type" string',
+        "synthesize event data is nested too deeply",
+        "synthesize event data must be a JSON object",
+        "synthesize event data is not valid JSON",
+    ]
+
+
+@pytest.mark.parametrize(
+    "data, eof, words",
+    [
+        (b"not json\n", False, "event header is not valid JSON"),
+        (b"[" * 30_000 + b"]" * 30_000 + b"\n", False, "event header is nested too deeply"),
+        (b'{"type": "' + b"x" * 70_000 + b'"}\n', False, "event header too long"),
+        (b'{"type": "audio-chunk", "payload_length": -1}\n', False, "payload_length must be"),
+        (b'{"type": "synthesize", "data_length": "12"}\n', False, "data_length must be"),
+        (b'{"type": "describe"', False, "timed out"),  # a truncated header
+        (b'{"type": "audio-chunk", "payload_length": 100}\n' + b"\0" * 10, False, "timed out"),
+        (b"", False, "timed out"),  # a client that says nothing
+        (b'{"type": "describe"', True, "ended inside an event header"),
+        (b'{"type": "audio-chunk", "payload_length": 100}\n' + b"\0" * 10, True, "10 of 100"),
+    ],
+)
+def test_a_stream_that_cannot_go_on_gets_an_error_event_and_is_closed(services, data, eof, words):
+    events = answers(services, data, eof=eof)  # read until the server closes the connection
+    assert [e.type for e in events] == ["error"]
+    code, text = _errors(events)[0]
+    assert words in text and code == ("timeout" if "timed out" in words else "bad-event")
+
+
+def test_24_bit_audio_ending_in_a_partial_frame_is_transcribed(services, transcribed):
+    short = next(u for u in transcribed if u.id == "cmu_arctic_aew_a0003")
+    samples, rate = sf.read(short.path, dtype="float32")
+    pcm24 = (
+        (np.clip(samples, -1, 1 - 2**-23) * 2**23)
+        .astype("<i4")
+        .view(np.uint8)
+        .reshape(-1, 4)[:, :3]
+        .tobytes()
+    )
+    step = 3 * 1024
+
+    async def script(client):
+        await client.write_event(AudioStart(rate=rate, width=3, channels=1).event())
+        for i in range(0, len(pcm24), step):
+            chunk = pcm24[i : i + step] + (b"\0" if i + step >= len(pcm24) else b"")
+            await client.write_event(
+                AudioChunk(rate=rate, width=3, channels=1, audio=chunk).event()
+            )
+        await client.write_event(AudioStop().event())
+        return await _until(client, "transcript", "error")
+
+    events = talk(services, script)
+    assert [e.type for e in events] == ["transcript"]
+    assert wer(short.text, Transcript.from_event(events[0]).text) <= 0.15
+
+
+def test_command_over_stdio_answers_unreadable_input_with_an_error_event():
+    """`openhear wyoming --uri stdio://` reads events through the same loop as a socket."""
+    proc = subprocess.run(
+        [OPENHEAR, "wyoming", "--only", "tts", "--uri", "stdio://", "--read-timeout", "5"],
+        input=b"[1]\n" + wire(Describe().event()),
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = io.BytesIO(proc.stdout)
+    error = Error.from_event(read_event_from(out))
+    assert error.text == "an event header must be a JSON object"
+    assert Info.from_event(read_event_from(out)).tts
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
+def test_command_refuses_a_read_timeout_that_is_not_a_positive_number(capsys, value):
+    assert main(["wyoming", "--read-timeout", value]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--read-timeout must be a positive number" in err
+
+
+def test_command_help_states_the_default_read_timeout(capsys):
+    with pytest.raises(SystemExit):
+        main(["wyoming", "--help"])
+    assert f"(default {wyoming_server.READ_TIMEOUT_S:g})" in " ".join(
+        capsys.readouterr().out.split()
+    )
+
+
 def test_command_refuses_a_bad_uri(capsys):
     assert main(["wyoming", "--uri", "http://127.0.0.1:10300"]) == 2
     assert "bad --uri" in capsys.readouterr().err
@@ -171,7 +323,7 @@ def test_command_serves_until_ctrl_c(tmp_path):
     port = _free_port()
     proc = subprocess.Popen(
         [
-            str(Path(sys.executable).parent / "openhear"),
+            OPENHEAR,
             "wyoming",
             "--only",
             "tts",

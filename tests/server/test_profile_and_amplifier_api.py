@@ -1,5 +1,6 @@
 """The hearing-profile and amplifier APIs (no models needed): presets and prescriptions, audiogram
-import, listening before / after / through the loss, saving, and the amplifier without a sound card."""
+import, listening before / after / through the loss, saving, and the amplifier without a sound
+card."""
 
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ def test_audiograms_import_from_csv_and_bad_files_are_one_line_errors(client):
         (b"", "empty"),
         (b"\xff\xfe\x00garbage", "UTF-8"),
         (b'{"left": 3}', "left"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested"),
     ]:
         answer = client.post("/api/fitting/import", files={"file": ("x.json", content)})
         assert answer.status_code == 400 and words in answer.json()["error"]["message"]

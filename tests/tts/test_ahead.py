@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from openhear.tts import ahead
 from openhear.tts.ahead import made_ahead
 
 
@@ -29,6 +30,7 @@ def test_a_producer_error_is_raised_in_the_consumer():
 def test_the_producer_runs_at_most_ahead_items_ahead_and_stops_when_the_consumer_does():
     made = []
     finished = threading.Event()
+    closed_on = []
 
     def produce():
         try:
@@ -36,6 +38,7 @@ def test_the_producer_runs_at_most_ahead_items_ahead_and_stops_when_the_consumer
                 made.append(i)
                 yield i
         finally:
+            closed_on.append(threading.current_thread())
             finished.set()
 
     items = made_ahead(produce(), ahead=2)
@@ -46,5 +49,22 @@ def test_the_producer_runs_at_most_ahead_items_ahead_and_stops_when_the_consumer
     time.sleep(0.1)
     assert len(made) == 4  # one consumed, two queued, one waiting to be queued
     items.close()
-    assert finished.wait(5)
+    assert finished.is_set()  # close waited for the producer: nothing is left running
+    assert closed_on[0] is not threading.current_thread()  # closed by the producer, where it ran
     assert len(made) <= 5
+
+
+def test_closing_does_not_hang_on_a_producer_blocked_on_input(monkeypatch):
+    """A producer waiting for input (typed text) is left behind after STOP_WAIT_S."""
+    monkeypatch.setattr(ahead, "STOP_WAIT_S", 0.1)
+    typed = threading.Event()
+
+    def lines():
+        yield "first line"
+        typed.wait()  # the typist never types again
+        yield "second line"
+
+    items = made_ahead(lines())
+    assert next(items) == "first line"
+    items.close()
+    typed.set()

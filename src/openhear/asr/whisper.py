@@ -13,7 +13,6 @@ on a 2-core machine, so running two decodes at once would gain nothing anyway).
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,10 +36,6 @@ TOKENS_PER_S = 8
 """Speech needs about 4 text tokens a second; twice that (plus 10) bounds a decode that would
 otherwise loop to Whisper's 448-token limit (2 s of CPU instead of 0.3)."""
 
-logging.getLogger("faster_whisper").setLevel(
-    logging.WARNING
-)  # its per-window debug lines drown ours
-
 
 class _WindowLimit(Exception):
     """Raised inside faster-whisper's segment generator to stop before another window."""
@@ -53,7 +48,7 @@ def _windowed_model_class():
 
     class WindowedWhisperModel(WhisperModel):
         window_frames = FULL_WINDOW_FRAMES
-        """Mel frames of each window the encoder hears (SHORT_WINDOW_FRAMES or FULL_WINDOW_FRAMES)."""
+        """Mel frames of each window the encoder hears (SHORT_ or FULL_WINDOW_FRAMES)."""
         first_window_only = False
         """Raise _WindowLimit instead of encoding a second window (saves that encoder pass)."""
         windows = 0

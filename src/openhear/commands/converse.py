@@ -221,8 +221,8 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
                     printer.show(event)
         except KeyboardInterrupt:
             pass  # Ctrl-C ends the conversation: commit what was heard
-        finally:
-            for event in session.close():
+        finally:  # store everything held before showing any of it: stdout may be gone
+            for event in list(session.close()):
                 printer.show(event)
         if (
             reader is not None

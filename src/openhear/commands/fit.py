@@ -92,6 +92,10 @@ def profile_from_audiogram(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from openhear.fitting.profile import write_profile
 
+    if args.plot:  # before any work: a chart that cannot be written is known at once
+        from openhear.fitting.chart import check_chart_path
+
+        check_chart_path(args.plot)
     profile = profile_from_audiogram(args)
     write_profile(profile, args.output)
     if args.plot:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
-from openhear.errors import OpenhearError
+from openhear.errors import OpenhearError, UsageError
 
 DEFAULT_URI = "tcp://127.0.0.1:10300"
 
@@ -15,10 +16,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "wyoming",
         parents=[common],
         help="serve speech-to-text and text-to-speech to Home Assistant (Wyoming protocol)",
-        description="Serve the captioner (ASR) and the voice (TTS) over the Wyoming protocol. One server "
-        "offers both; Home Assistant's convention is ASR on port 10300 and TTS on 10200, e.g. "
-        "`openhear wyoming --only asr` and `openhear wyoming --only tts --uri tcp://127.0.0.1:10200`. "
-        "Wyoming has no authentication: listen on another address than 127.0.0.1 only on a trusted network.",
+        description="Serve the captioner (ASR) and the voice (TTS) over the Wyoming protocol. One "
+        "server offers both; Home Assistant's convention is ASR on port 10300 and TTS on 10200, "
+        "e.g. `openhear wyoming --only asr` and "
+        "`openhear wyoming --only tts --uri tcp://127.0.0.1:10200`. Wyoming has no "
+        "authentication: listen on another address than 127.0.0.1 only on a trusted network.",
     )
     p.add_argument(
         "--uri",
@@ -29,6 +31,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "--only",
         choices=("asr", "tts"),
         help="serve only speech-to-text (asr) or only text-to-speech (tts)",
+    )
+    p.add_argument(
+        "--read-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="close a connection that sends nothing for SECONDS, with an error event (default 30)",
     )
     p.set_defaults(func=run)
 
@@ -41,14 +49,20 @@ def run(args: argparse.Namespace) -> int:
     from openhear.paths import data_dir
     from openhear.server.security import is_loopback
     from openhear.server.services import load_services
-    from openhear.server.wyoming_server import handler_factory, server_for
+    from openhear.server.wyoming_server import READ_TIMEOUT_S, handler_factory, server_for
 
+    read_timeout_s = READ_TIMEOUT_S if args.read_timeout is None else args.read_timeout
+    if not 0 < read_timeout_s < math.inf:
+        raise UsageError(
+            f"--read-timeout must be a positive number of seconds, not {args.read_timeout}"
+        )
     server = server_for(args.uri)
     asr, tts = args.only in (None, "asr"), args.only in (None, "tts")
     host = server.host if isinstance(server, AsyncTcpServer) else None  # unix and stdio are local
     if host is not None and not is_loopback(host):
         print(
-            f"openhear: warning: Wyoming has no authentication; anyone who can reach {host} can use this server",
+            f"openhear: warning: Wyoming has no authentication; anyone who can reach {host}"
+            " can use this server",
             file=sys.stderr,
         )
     services = load_services(data_dir(), captions=asr, speech=tts)
@@ -59,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         f"openhear wyoming: {offers} at {args.uri}  (Ctrl+C stops it)", file=sys.stderr, flush=True
     )
     try:
-        asyncio.run(server.run(handler_factory(services, asr, tts)))
+        asyncio.run(server.run(handler_factory(services, asr, tts, read_timeout_s)))
     except OSError as exc:
         raise OpenhearError(f"cannot listen on {args.uri} ({exc.strerror or exc})") from None
     except KeyboardInterrupt:

@@ -17,8 +17,29 @@ SPEECH_LEVELS_DB_SPL = (50.0, 65.0, 80.0)
 EAR_STYLE = {"right": ("o", "tab:red", "-"), "left": ("x", "tab:blue", "--")}
 
 
+def check_chart_path(path: str | Path) -> Path:
+    """`path` if the chart can be written there exactly as named; else a one-line OpenhearError.
+
+    The format comes from the suffix (.png, .svg, .pdf or another that matplotlib writes). Given a
+    directory or a name without such a suffix, matplotlib would quietly write PATH.png instead,
+    so those are refused.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    path = Path(path)
+    if path.is_dir():
+        raise OpenhearError(f"cannot write chart {path}: it is a directory")
+    if path.suffix[1:].lower() not in FigureCanvasAgg.get_supported_filetypes():
+        raise OpenhearError(
+            f"cannot write chart {path}: name an image file ending in .png, .svg or .pdf"
+            " (or another format matplotlib writes)"
+        )
+    return path
+
+
 def draw_fitting_chart(profile: FittingProfile, path: str | Path) -> None:
-    """Write the chart as an image (format from the suffix, e.g. .png or .svg)."""
+    """Write the chart as an image at exactly `path` (format from its suffix: check_chart_path)."""
+    path = check_chart_path(path)
     import matplotlib
 
     matplotlib.use("Agg")

@@ -24,9 +24,36 @@ def read_text(path: Path, what: str) -> str:
     return text
 
 
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of arrays and objects accepted in a fitting file (a profile nests 4 deep)."""
+
+
 def parse_json(text: str) -> Any:
-    """Parsed JSON, or an OpenhearError with the line of the mistake."""
+    """Parsed JSON, or an OpenhearError with the line of the mistake (or: nested too deep)."""
+    too_deep = OpenhearError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise OpenhearError(f"not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:  # deeper than the interpreter's recursion limit
+        raise too_deep from None
+    if _deeper_than(data, MAX_JSON_DEPTH):
+        raise too_deep
+    return data
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than `limit` levels (walked without recursion)."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False

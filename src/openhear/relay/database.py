@@ -39,6 +39,14 @@ _BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 _DAMAGED_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 """Primary SQLite result codes (an extended code's low byte) by what they mean to the user."""
 
+SQLITE_INTEGER_BITS = 64
+"""SQLite stores integers (and row ids) as signed 64-bit numbers."""
+
+
+def fits_sqlite_integer(value: int) -> bool:
+    """Whether SQLite can hold `value`; a row id beyond it names no row (no lookup needed)."""
+    return -(2 ** (SQLITE_INTEGER_BITS - 1)) <= value < 2 ** (SQLITE_INTEGER_BITS - 1)
+
 
 class StorageError(OpenhearError):
     """A database that cannot be opened or written: corrupt, from a newer version, or read-only."""

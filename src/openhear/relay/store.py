@@ -12,7 +12,7 @@ from pathlib import Path
 
 from openhear.errors import OpenhearError
 from openhear.paths import data_dir
-from openhear.relay.database import ConstraintError, Database
+from openhear.relay.database import ConstraintError, Database, fits_sqlite_integer
 
 TRANSCRIPTS_FILE = "transcripts.sqlite3"
 """File name of the transcript store inside the data directory."""
@@ -141,7 +141,11 @@ class TranscriptStore(Database):
     def conversation(self, conversation_id: str | int) -> Conversation:
         """The summary of one conversation; TranscriptError if there is none with this id."""
         cid = parse_conversation_id(conversation_id)
-        rows = self._query(_SUMMARY + " WHERE c.id = ? GROUP BY c.id", (cid,))
+        rows = (
+            self._query(_SUMMARY + " WHERE c.id = ? GROUP BY c.id", (cid,))
+            if fits_sqlite_integer(cid)
+            else []
+        )
         if not rows:
             raise TranscriptError(f"no transcript with id {cid} (see `openhear transcripts list`)")
         return Conversation(*rows[0])

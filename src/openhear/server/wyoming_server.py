@@ -9,24 +9,33 @@ One connection is one handler (rhasspy/wyoming-faster-whisper's shape):
   sent sentence by sentence as Piper speaks them);
 - `ping` -> `pong`.
 Any other event, or one that cannot be served (audio before audio-start, empty text, malformed
-data), is answered with an `error` event and the connection stays open.
+data, a header or data that is not a JSON object), is answered with an `error` event and the
+connection stays open. Where the stream itself cannot go on (a header that is not JSON or is too
+long, impossible lengths, the stream ending inside an event) or it stalls (nothing received for
+the read timeout, e.g. a truncated header or a short payload), the `error` event is sent and the
+connection closed. Events are read here (`read_event`), not by the wyoming package, which drops the
+connection without a word on such input and waits forever for bytes that never come.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import os
+import sys
 from dataclasses import replace
 from functools import partial
+from typing import Any
 
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
 from wyoming.error import Error
-from wyoming.event import Event
+from wyoming.event import Event, async_get_stdin
 from wyoming.info import AsrModel, AsrProgram, Attribution, Describe, Info, TtsProgram, TtsVoice
 from wyoming.ping import Ping, Pong
-from wyoming.server import AsyncEventHandler, AsyncServer, HandlerFactory
+from wyoming.server import AsyncEventHandler, AsyncServer, AsyncStdioServer, HandlerFactory
 from wyoming.tts import Synthesize
 
 from openhear import __version__
@@ -38,6 +47,14 @@ log = logging.getLogger("openhear.wyoming")
 
 SPEECH_CHUNK_FRAMES = 1024
 """Samples per audio-chunk event of synthesised speech (as wyoming-piper sends them)."""
+READ_TIMEOUT_S = 30.0
+"""Default read timeout: a connection that sends nothing for this long, between events or inside
+one, is answered with an error and closed (so a stalled client cannot hold a model forever).
+Home Assistant sends each request's events without pauses."""
+MAX_DATA_BYTES = 1 << 20
+"""Largest JSON data section of one event (a synthesize request's text is in it)."""
+MAX_PAYLOAD_BYTES = 1 << 23
+"""Largest binary payload of one event (an audio chunk; Home Assistant sends 2 KiB ones)."""
 _OPENHEAR = Attribution(name="openhear", url="")
 """openhear has no public address to give; the models name their sources."""
 
@@ -90,19 +107,95 @@ def describe(services: Services, asr: bool, tts: bool) -> Info:
 class WyomingError(OpenhearError):
     """An event this connection cannot serve; sent back as an `error` event with `code`."""
 
-    def __init__(self, message: str, code: str):
+    def __init__(self, message: str, code: str, fatal: bool = False):
         super().__init__(message)
         self.code = code
+        self.fatal = fatal
+        """The stream cannot go on after it (framing lost, or stalled): close once answered."""
+
+
+async def read_event(reader: asyncio.StreamReader, timeout_s: float) -> Event | None:
+    """The next event from `reader`; None where the stream ends cleanly between events.
+
+    An event that cannot be read is a WyomingError: `fatal` where the stream cannot go on (see the
+    module docstring), otherwise all its bytes were consumed and the next event can be read.
+    """
+    try:
+        line = await _within(reader.readline(), timeout_s)
+    except ValueError:  # asyncio's line limit (64 KiB): the rest of the line is unread
+        raise WyomingError("event header too long", "bad-event", fatal=True) from None
+    if not line:
+        return None
+    if not line.endswith(b"\n"):
+        raise WyomingError("the stream ended inside an event header", "bad-event", fatal=True)
+    header = _json(line, "event header", fatal=True)
+    if not isinstance(header, dict):
+        raise WyomingError("an event header must be a JSON object", "bad-event")
+    data_length = _length(header, "data_length", MAX_DATA_BYTES)
+    payload_length = _length(header, "payload_length", MAX_PAYLOAD_BYTES)
+    data_bytes = await _exactly(reader, data_length, timeout_s)
+    payload = await _exactly(reader, payload_length, timeout_s)
+    event_type = header.get("type")
+    if not isinstance(event_type, str) or not event_type:
+        raise WyomingError('an event header needs a "type" string', "bad-event")
+    data = header.get("data") or {}
+    more = _json(data_bytes, f"{event_type} event data") if data_bytes else {}
+    if not isinstance(data, dict) or not isinstance(more, dict):
+        raise WyomingError(f"{event_type} event data must be a JSON object", "bad-event")
+    return Event(type=event_type, data={**data, **more}, payload=payload or None)
+
+
+async def _within(read, timeout_s: float):
+    try:
+        return await asyncio.wait_for(read, timeout_s)
+    except TimeoutError:
+        raise WyomingError(
+            f"timed out: nothing received for {timeout_s:g} s", "timeout", fatal=True
+        ) from None
+
+
+async def _exactly(reader: asyncio.StreamReader, size: int, timeout_s: float) -> bytes:
+    if not size:
+        return b""
+    try:
+        return await _within(reader.readexactly(size), timeout_s)
+    except asyncio.IncompleteReadError as exc:
+        raise WyomingError(
+            f"the stream ended inside an event ({len(exc.partial)} of {size} bytes)",
+            "bad-event",
+            fatal=True,
+        ) from None
+
+
+def _json(raw: bytes, what: str, fatal: bool = False) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:  # also UnicodeDecodeError
+        raise WyomingError(f"{what} is not valid JSON", "bad-event", fatal) from None
+    except RecursionError:
+        raise WyomingError(f"{what} is nested too deeply", "bad-event", fatal) from None
+
+
+def _length(header: dict, key: str, most: int) -> int:
+    value = header.get(key) or 0
+    if type(value) is not int or not 0 <= value <= most:
+        raise WyomingError(
+            f"{key} must be a whole number of bytes from 0 to {most}", "bad-event", fatal=True
+        )
+    return value
 
 
 class OpenhearEventHandler(AsyncEventHandler):
     """One client connection: answers the events in the module docstring."""
 
-    def __init__(self, services: Services, asr: bool, tts: bool, reader, writer):
+    def __init__(
+        self, services: Services, asr: bool, tts: bool, read_timeout_s: float, reader, writer
+    ):
         super().__init__(reader, writer)
         self.services = services
         self.asr = asr
         self.tts = tts
+        self.read_timeout_s = read_timeout_s
         self._info = describe(services, asr, tts).event()
         self._vocabulary: tuple[str, ...] = ()
         self._captioner = None
@@ -110,17 +203,46 @@ class OpenhearEventHandler(AsyncEventHandler):
         self._lease = contextlib.ExitStack()
         self._width = AudioChunkConverter(width=2)
 
+    async def run(self) -> None:
+        """Answer events until the client closes, an event ends the stream, or it stalls."""
+        self._is_running = True
+        try:
+            while self._is_running:
+                try:
+                    event = await read_event(self.reader, self.read_timeout_s)
+                except WyomingError as exc:
+                    await self._error(str(exc), exc.code)
+                    if exc.fatal:
+                        break
+                    continue
+                if event is None or not await self.handle_event(event):
+                    break
+        except ConnectionError:
+            pass  # the client went away
+        finally:
+            await self.disconnect()
+            self.writer.close()
+
     async def handle_event(self, event: Event) -> bool:
         try:
             await self._dispatch(event)
         except WyomingError as exc:
-            await self.write_event(Error(text=str(exc), code=exc.code).event())
+            await self._error(str(exc), exc.code)
         except OpenhearError as exc:
-            await self.write_event(Error(text=str(exc), code="bad-request").event())
+            await self._error(str(exc), "bad-request")
         except (KeyError, TypeError, ValueError, AttributeError) as exc:  # malformed event data
-            message = f"malformed {event.type} event ({type(exc).__name__}: {exc})"
-            await self.write_event(Error(text=message, code="bad-event").event())
+            await self._error(
+                f"malformed {event.type} event ({type(exc).__name__}: {exc})", "bad-event"
+            )
+        except ConnectionError:
+            raise
+        except Exception:  # a bug: answered all the same, logged with its traceback here
+            log.exception("wyoming: a %s event failed", event.type)
+            await self._error(f"internal error serving {event.type}", "internal-error")
         return True
+
+    async def _error(self, text: str, code: str) -> None:
+        await self.write_event(Error(text=text, code=code).event())
 
     async def _dispatch(self, event: Event) -> None:
         if Describe.is_type(event.type):
@@ -176,12 +298,14 @@ class OpenhearEventHandler(AsyncEventHandler):
             or not 1000 <= chunk.rate <= 384000
         ):
             raise WyomingError(
-                f"unusable audio format (rate {chunk.rate}, width {chunk.width}, channels {chunk.channels})",
+                f"unusable audio format (rate {chunk.rate}, width {chunk.width},"
+                f" channels {chunk.channels})",
                 "bad-audio-format",
             )
-        chunk = self._width.convert(chunk)
-        whole_frames = len(chunk.audio) - len(chunk.audio) % (2 * chunk.channels)
-        block = pcm_s16le_block(chunk.audio[:whole_frames], chunk.rate, chunk.channels)
+        frame_bytes = chunk.width * chunk.channels  # a partial frame at the end is dropped
+        audio = chunk.audio[: len(chunk.audio) - len(chunk.audio) % frame_bytes]
+        chunk = self._width.convert(replace(chunk, audio=audio))
+        block = pcm_s16le_block(chunk.audio, chunk.rate, chunk.channels)
         events = await self._run(lambda: list(self._captioner.feed(block)))
         self._finals += events
 
@@ -228,14 +352,37 @@ class OpenhearEventHandler(AsyncEventHandler):
         self._end_stream()
 
 
-def handler_factory(services: Services, asr: bool = True, tts: bool = True) -> HandlerFactory:
+def handler_factory(
+    services: Services, asr: bool = True, tts: bool = True, read_timeout_s: float = READ_TIMEOUT_S
+) -> HandlerFactory:
     """Makes one handler per connection over the shared, already-loaded services."""
-    return partial(OpenhearEventHandler, services, asr, tts)
+    return partial(OpenhearEventHandler, services, asr, tts, read_timeout_s)
+
+
+class StdioServer(AsyncStdioServer):
+    """stdio://: the one connection is read by the handler's own loop, as a socket's would be
+    (the wyoming package's stdio server reads events itself, without error events or timeout)."""
+
+    async def run(self, handler_factory: HandlerFactory) -> None:
+        self._reader = await async_get_stdin()
+        loop = asyncio.get_running_loop()
+        stdout = os.fdopen(os.dup(sys.stdout.fileno()), "wb")  # closing it leaves sys.stdout be
+        transport, protocol = await loop.connect_write_pipe(
+            asyncio.streams.FlowControlMixin, stdout
+        )
+        writer = asyncio.StreamWriter(transport, protocol, None, loop)
+        self._register_stop_signal()
+        try:
+            await handler_factory(self._reader, writer).run()
+        finally:
+            self._unregister_stop_signal()
 
 
 def server_for(uri: str) -> AsyncServer:
-    """The Wyoming server for `uri` (tcp://HOST:PORT, unix://PATH or stdio://); a bad URI is a UsageError."""
+    """The Wyoming server for `uri` (tcp://HOST:PORT, unix://PATH or stdio://); a bad URI is a
+    UsageError."""
     try:
-        return AsyncServer.from_uri(uri)
+        server = AsyncServer.from_uri(uri)
     except ValueError as exc:
         raise UsageError(f"bad --uri {uri!r}: {exc}") from None
+    return StdioServer() if isinstance(server, AsyncStdioServer) else server

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from openhear.errors import OpenhearError
 from openhear.paths import data_dir
-from openhear.relay.database import ConstraintError, Database
+from openhear.relay.database import ConstraintError, Database, fits_sqlite_integer
 from openhear.tts.text import clean_text, require_text
 
 PHRASES_FILE = "phrases.sqlite3"
@@ -80,7 +80,11 @@ class Phrasebook(Database):
     def get(self, key: str | int) -> Phrase:
         """The phrase with this number or (case-insensitive) name; PhraseError if there is none."""
         column, value = _lookup(key)
-        rows = self._query(f"SELECT number, name, text FROM phrases WHERE {column} = ?", (value,))
+        rows = (
+            self._query(f"SELECT number, name, text FROM phrases WHERE {column} = ?", (value,))
+            if isinstance(value, str) or fits_sqlite_integer(value)
+            else []
+        )
         if not rows:
             raise PhraseError(f"no saved phrase {key!r} (see `openhear phrases list`)")
         return Phrase(*rows[0])
