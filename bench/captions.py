@@ -7,10 +7,11 @@ are joined into one stream with `--gap` seconds of silence between them, as a co
 pauses, and fed to one StreamingCaptioner in 20 ms blocks at real-time pace (the wall clock; with
 --virtual a clock that skips the waiting but counts every second of compute, which gives the same
 figures without waiting; with --cpu-clock compute counts as this process's CPU time, which is what
-a dedicated core would give on a machine shared with other work). Latency of a word = time its caption was emitted minus the end time of
-the word in the audio; "provisional" is its first display (provisional or final), "final" its
-commit. Streaming WER scores the final words that fall inside each utterance; offline WER decodes
-each utterance whole with the same model (beam 5). WER is pooled after Whisper's English normaliser.
+a dedicated core would give on a machine shared with other work). Latency of a word = time its
+caption was emitted minus the end time of the word in the audio; "provisional" is its first display
+(provisional or final), "final" its commit. Streaming WER scores the final words that fall inside
+each utterance; offline WER decodes each utterance whole with the same model (beam 5). WER is pooled
+after Whisper's English normaliser.
 """
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ class CountingClock:
 
 
 def first_display(word: Word, shown: list[tuple[float, Word]], committed_at: float) -> float:
-    """When a final word was first on screen: the earliest matching provisional word, else its commit."""
+    """When a final word was first on screen: the earliest matching provisional
+    word, else its commit."""
     key = word_key(word)
     times = [t for t, w in shown if word_key(w) == key and abs(w.start_s - word.start_s) < 0.6]
     return min(times + [committed_at])
@@ -272,11 +274,11 @@ def main() -> int:
         f"{speech_s:.1f} s of speech in a {stream_s:.1f} s stream ({args.gap:g} s pauses), "
         f"{clock_name} clock, {len(words)} final words"
     )
+    shown = (f"{k}={v}" for k, v in dataclasses.asdict(options).items() if k != "vocabulary")
+    print(f"options: {', '.join(shown)}")
     print(
-        f"options: {', '.join(f'{k}={v}' for k, v in dataclasses.asdict(options).items() if k != 'vocabulary')}"
-    )
-    print(
-        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}"
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python "
+        f"{platform.python_version()}"
     )
     print()
     print("| metric | measured | target | met |")

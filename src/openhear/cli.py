@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "verbose", False):
             traceback.print_exc()
         print(
-            f"openhear: internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
+            f"openhear: internal error: {type(exc).__name__}: {exc} (run with --verbose for "
+            "details)",
             file=sys.stderr,
         )
         return 1

@@ -47,7 +47,8 @@ def test_vocabulary_biases_recognition_towards_a_name(transcriber, manifest, spe
 
 
 def test_first_window_only_stops_before_a_second_window(transcriber, long_speech, speech_by_id):
-    """35 s of speech needs two 30 s windows; `first_window_only` keeps only the first one's words."""
+    """35 s of speech needs two 30 s windows; `first_window_only` keeps only
+    the first one's words."""
     audio = np.concatenate([speech_by_id[long_speech.id]] * 3)
     whole = transcriber.transcribe(audio, beam_size=1, fallback=False)
     first = transcriber.transcribe(audio, beam_size=1, fallback=False, first_window_only=True)

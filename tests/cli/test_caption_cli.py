@@ -1,4 +1,5 @@
-"""`openhear caption`: recordings to captions in every format, stdin, --realtime, and every bad input."""
+"""`openhear caption`: recordings to captions in every format, stdin, --realtime,
+and every bad input."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`openhear phrases`: add, list, speak, remove; unknown names and bad files leave the data intact."""
+"""`openhear phrases`: add, list, speak, remove; unknown names and bad files
+leave the data intact."""
 
 from __future__ import annotations
 

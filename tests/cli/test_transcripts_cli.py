@@ -1,4 +1,5 @@
-"""`openhear transcripts`: list, show, export (validated with srt and webvtt-py), rm; bad ids and files."""
+"""`openhear transcripts`: list, show, export (validated with srt and webvtt-py),
+rm; bad ids and files."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The hearing-profile and amplifier APIs (no models needed): presets and prescriptions, audiogram
-import, listening before / after / through the loss, saving, and the amplifier without a sound card."""
+import, listening before / after / through the loss, saving, and the amplifier without a sound
+card."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Streaming voice activity detection with Silero VAD v6 (the torch-free ONNX copy in faster-whisper).
+"""Streaming voice activity detection with Silero VAD v6 (the torch-free ONNX copy in
+faster-whisper).
 
 faster-whisper's own runner restarts the model state on every call; this one carries the LSTM
 state and the 64-sample context from frame to frame, so a stream gives the same probabilities

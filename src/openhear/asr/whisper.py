@@ -53,7 +53,8 @@ def _windowed_model_class():
 
     class WindowedWhisperModel(WhisperModel):
         window_frames = FULL_WINDOW_FRAMES
-        """Mel frames of each window the encoder hears (SHORT_WINDOW_FRAMES or FULL_WINDOW_FRAMES)."""
+        """Mel frames of each window the encoder hears (SHORT_WINDOW_FRAMES or
+        FULL_WINDOW_FRAMES)."""
         first_window_only = False
         """Raise _WindowLimit instead of encoding a second window (saves that encoder pass)."""
         windows = 0

@@ -1,4 +1,5 @@
-"""Sound devices through sounddevice/PortAudio, imported lazily so the rest works without PortAudio."""
+"""Sound devices through sounddevice/PortAudio, imported lazily so the rest
+works without PortAudio."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def sounddevice() -> ModuleType:
 
 
 def device_arg(value: str | None) -> int | str | None:
-    """A device as the user gave it (command line): its number as an int, else its name; None for the default."""
+    """A device as the user gave it (command line): its number as an int, else its name;
+    None for the default."""
     return int(value) if value is not None and value.isdigit() else value
 
 
@@ -59,8 +61,8 @@ def require_device(kind: str, device: int | str | None = None) -> dict:
 
 
 def open_stream(kind: str, what: str, **settings):
-    """An unstarted sounddevice stream (`kind`: "InputStream", "OutputStream" or "Stream"), or a one-line
-    DeviceError naming `what` when PortAudio refuses the settings."""
+    """An unstarted sounddevice stream (`kind`: "InputStream", "OutputStream" or "Stream"), or a
+    one-line DeviceError naming `what` when PortAudio refuses the settings."""
     sd = sounddevice()
     try:
         return getattr(sd, kind)(**settings)

@@ -33,7 +33,8 @@ def _check_input_path(path: Path) -> None:
 
 
 def _check_complete_wav(path: Path) -> None:
-    """A WAV whose data chunk is shorter than its header says was cut off (libsndfile reads it silently)."""
+    """A WAV whose data chunk is shorter than its header says was cut off
+    (libsndfile reads it silently)."""
     with path.open("rb") as f:
         if f.read(4) != b"RIFF" or not f.read(4) or f.read(4) != b"WAVE":
             return
@@ -55,8 +56,8 @@ def _open(path: Path) -> sf.SoundFile:
 
 
 def open_sound_file(source: str | BinaryIO, name: str) -> sf.SoundFile:
-    """A path or a file object (an upload) opened for reading by soundfile; unreadable or empty audio
-    is a one-line AudioInputError that calls it `name`."""
+    """A path or a file object (an upload) opened for reading by soundfile; unreadable or empty
+    audio is a one-line AudioInputError that calls it `name`."""
     try:
         f = sf.SoundFile(source)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
@@ -88,8 +89,8 @@ def iter_audio_file(
 def iter_sound_file(
     f: sf.SoundFile, name: str, block_frames: int = DEFAULT_BLOCK_FRAMES
 ) -> Iterator[AudioBlock]:
-    """Yield an open soundfile (a path or an uploaded file object) as AudioBlocks, closing it at the end;
-    `name` is how errors call it."""
+    """Yield an open soundfile (a path or an uploaded file object) as AudioBlocks, closing it at the
+    end; `name` is how errors call it."""
     with f:
         rate = f.samplerate
         start = 0
@@ -116,7 +117,8 @@ def read_audio(path: str | Path) -> AudioBlock:
 def iter_pcm_s16le(
     stream: BinaryIO, sample_rate: int, channels: int = 1, block_frames: int = 1600
 ) -> Iterator[AudioBlock]:
-    """Yield raw signed 16-bit little-endian PCM from a binary stream (e.g. stdin) as AudioBlocks."""
+    """Yield raw signed 16-bit little-endian PCM from a binary stream (e.g.
+    stdin) as AudioBlocks."""
     if not 1000 <= sample_rate <= 384000:
         raise OpenhearError(f"--rate {sample_rate} is not a usable sample rate (1000 to 384000 Hz)")
     if not 1 <= channels <= 32:
@@ -141,8 +143,8 @@ def iter_pcm_s16le(
 
 
 def stdin_pcm_blocks(stream: BinaryIO, sample_rate: int, channels: int = 1) -> Iterator[AudioBlock]:
-    """`iter_pcm_s16le` with its first block read at once, so that bad options or an empty stream fail
-    here (before a model loads) with a one-line error, not at the first iteration."""
+    """`iter_pcm_s16le` with its first block read at once, so that bad options or an empty stream
+    fail here (before a model loads) with a one-line error, not at the first iteration."""
     blocks = iter_pcm_s16le(stream, sample_rate, channels)
     first = next(blocks, None)
     if first is None:
@@ -166,7 +168,8 @@ def float_to_pcm16(samples: np.ndarray) -> bytes:
 def write_audio(
     path: str | Path, block: AudioBlock, metadata: Mapping[str, str] | None = None
 ) -> None:
-    """Write a block as 16-bit PCM (format from the suffix), with optional text metadata (title, comment, ...)."""
+    """Write a block as 16-bit PCM (format from the suffix), with optional text metadata
+    (title, comment, ...)."""
     path = Path(path)
     try:
         with sf.SoundFile(str(path), "w", block.sample_rate, block.channels, subtype="PCM_16") as f:

@@ -59,7 +59,8 @@ class Microphone:
         self._captured.put(indata.copy())
 
     def blocks(self) -> Iterator[AudioBlock]:
-        """Start the stream and yield its blocks until the duration, `stop()` or the consumer stops."""
+        """Start the stream and yield its blocks until the duration, `stop()`
+        or the consumer stops."""
         frames, limit = 0, None if self.duration_s is None else self.duration_s * self.sample_rate
         start_stream(self._stream, "the input device")
         self._started = time.monotonic()
@@ -75,7 +76,8 @@ class Microphone:
             self._stream.close()
 
     def _next(self):
-        """The next captured block; None when stopped while waiting; a DeviceError when the stream died."""
+        """The next captured block; None when stopped while waiting; a DeviceError
+        when the stream died."""
         while True:
             try:
                 return self._captured.get(timeout=WAIT_S)
@@ -92,5 +94,6 @@ class Microphone:
         self._stop.set()
 
     def elapsed_s(self) -> float:
-        """Wall-clock seconds since the stream started (the conversation clock of a live session)."""
+        """Wall-clock seconds since the stream started (the conversation
+        clock of a live session)."""
         return time.monotonic() - self._started

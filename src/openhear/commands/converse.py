@@ -1,4 +1,5 @@
-"""`openhear converse`: the relay. The other person's speech is captioned, your typed replies are spoken.
+"""`openhear converse`: the relay. The other person's speech is captioned, your typed replies are
+spoken.
 
 Where the audio and the replies come from (stdin can carry only one of them):
 - `--live`: the microphone; replies are typed on stdin and spoken on the sound card.
@@ -22,7 +23,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "converse",
         parents=[common],
         help="relay a conversation: their speech captioned, your typed replies spoken, all saved",
-        description=__doc__.split("\n", 1)[1],
+        description=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
@@ -79,7 +80,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 class Printer:
-    """Stored lines to stdout as they are committed; the provisional caption on a terminal's stderr."""
+    """Stored lines to stdout as they are committed; the provisional caption on
+    a terminal's stderr."""
 
     def __init__(self, quiet: bool = False):
         import threading
@@ -130,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _audio(args: argparse.Namespace, source: str | None):
-    """(blocks, clock): the caption input, validated before any model loads, and the conversation clock."""
+    """(blocks, clock): the caption input, validated before any model loads, and
+    the conversation clock."""
     from openhear.audio.files import audio_info, iter_audio_file, stdin_pcm_blocks
 
     if args.live:

@@ -1,4 +1,5 @@
-"""`openhear fit`: turn an audiogram (file or Bisgaard preset) into a fitting profile, optionally charted."""
+"""`openhear fit`: turn an audiogram (file or Bisgaard preset) into a fitting
+profile, optionally charted."""
 
 from __future__ import annotations
 
@@ -10,14 +11,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "fit",
         parents=[common],
         help="make a fitting profile from an audiogram",
-        description="Prescribe NAL-R gain with wide dynamic range compression per band and ear, and save "
-        "the fitting profile that `openhear amplify` uses.",
+        description="Prescribe NAL-R gain with wide dynamic range compression per band and ear, "
+        "and save the fitting profile that `openhear amplify` uses.",
     )
     p.add_argument(
         "--audiogram",
         required=True,
         metavar="FILE|PRESET",
-        help="audiogram JSON (ours or Clarity's), CSV (frequency,left,right), or a Bisgaard preset N1..N7, S1..S3",
+        help="audiogram JSON (ours or Clarity's), CSV (frequency,left,right), or a Bisgaard "
+        "preset N1..N7, S1..S3",
     )
     p.add_argument(
         "-o", "--output", required=True, metavar="PROFILE.json", help="where to write the profile"
@@ -42,7 +44,8 @@ def add_adjustment_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--noise",
         metavar="KIND",
-        help="noise suppression: none, spectral, deepfilternet or rnnoise (the neural ones add 20 to 40 ms)",
+        help="noise suppression: none, spectral, deepfilternet or rnnoise (the neural ones add "
+        "20 to 40 ms)",
     )
     g.add_argument("--noise-reduction", type=float, metavar="0..1", help="noise-reduction strength")
     g.add_argument(

@@ -1,4 +1,5 @@
-"""`openhear serve`: the local web app (captions, speak, conversation, hearing profile, amplifier)."""
+"""`openhear serve`: the local web app (captions, speak, conversation, hearing
+profile, amplifier)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "serve",
         parents=[common],
         help="start the web app and print its address",
-        description="Start the web app on this computer. It listens on 127.0.0.1 only, unless --host "
-        "names another address; then every request needs the token it prints (or --token).",
+        description="Start the web app on this computer. It listens on 127.0.0.1 only, unless "
+        "--host names another address; then every request needs the token it prints (or "
+        "--token).",
     )
     p.add_argument(
         "--host",

@@ -1,4 +1,5 @@
-"""`openhear speak`: type-to-speak with the Piper voice, to the sound card, a file, or raw PCM on stdout."""
+"""`openhear speak`: type-to-speak with the Piper voice, to the sound card, a file,
+or raw PCM on stdout."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ def add_voice_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--voice",
         metavar="PATH",
-        help="a Piper voice .onnx (with its .onnx.json beside it); default: the bundled en_US-joe-medium",
+        help="a Piper voice .onnx (with its .onnx.json beside it); default: the bundled "
+        "en_US-joe-medium",
     )
     p.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.25 to 4 (default 1)")
     p.add_argument("--volume", type=float, default=1.0, help="loudness, 0 to 1 (default 1)")
@@ -57,8 +59,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "speak",
         parents=[common],
         help="speak typed text aloud (Piper voice)",
-        description="Speak TEXT with the Piper voice. With -, read stdin and speak each line as it arrives. "
-        "--raw writes signed 16-bit little-endian mono PCM at the voice's rate (22050 Hz for the bundled voice).",
+        description="Speak TEXT with the Piper voice. With -, read stdin and speak each line as "
+        "it arrives. --raw writes signed 16-bit little-endian mono PCM at the voice's rate "
+        "(22050 Hz for the bundled voice).",
     )
     p.add_argument("text", nargs="?", help="the text to speak, or - to read lines from stdin")
     add_output_arguments(p)
@@ -77,7 +80,8 @@ def print_voice_info(synthesizer) -> None:
     print(f"voice: {synthesizer.name}")
     print(f"sample rate: {rate} Hz")
     print(
-        f"--raw output: signed 16-bit little-endian PCM, mono, {rate} Hz (e.g. `aplay -f S16_LE -c 1 -r {rate}`)"
+        f"--raw output: signed 16-bit little-endian PCM, mono, {rate} Hz (e.g. "
+        f"`aplay -f S16_LE -c 1 -r {rate}`)"
     )
 
 

@@ -15,10 +15,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "wyoming",
         parents=[common],
         help="serve speech-to-text and text-to-speech to Home Assistant (Wyoming protocol)",
-        description="Serve the captioner (ASR) and the voice (TTS) over the Wyoming protocol. One server "
-        "offers both; Home Assistant's convention is ASR on port 10300 and TTS on 10200, e.g. "
-        "`openhear wyoming --only asr` and `openhear wyoming --only tts --uri tcp://127.0.0.1:10200`. "
-        "Wyoming has no authentication: listen on another address than 127.0.0.1 only on a trusted network.",
+        description="Serve the captioner (ASR) and the voice (TTS) over the Wyoming protocol. "
+        "One server offers both; Home Assistant's convention is ASR on port 10300 and TTS on "
+        "10200, e.g. `openhear wyoming --only asr` and "
+        "`openhear wyoming --only tts --uri tcp://127.0.0.1:10200`. Wyoming has no "
+        "authentication: listen on another address than 127.0.0.1 only on a trusted network.",
     )
     p.add_argument(
         "--uri",
@@ -48,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     host = server.host if isinstance(server, AsyncTcpServer) else None  # unix and stdio are local
     if host is not None and not is_loopback(host):
         print(
-            f"openhear: warning: Wyoming has no authentication; anyone who can reach {host} can use this server",
+            f"openhear: warning: Wyoming has no authentication; anyone who can reach {host} can "
+            "use this server",
             file=sys.stderr,
         )
     services = load_services(data_dir(), captions=asr, speech=tts)

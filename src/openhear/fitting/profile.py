@@ -42,13 +42,17 @@ class Adjustments:
     boost_db: float = 0.0
     """Overall gain added to every band, -20 to +20 dB."""
     tone_db: float = 0.0
-    """Tilt, -12 to +12 dB: positive makes high bands louder and low bands softer by half each at the ends."""
+    """Tilt, -12 to +12 dB: positive makes high bands louder and low bands softer by
+    half each at the ends."""
     balance_db: float = 0.0
-    """Left/right balance, -12 to +12 dB: positive makes the right ear louder by half and the left softer by half."""
+    """Left/right balance, -12 to +12 dB: positive makes the right ear louder by half and the
+    left softer by half."""
     noise_reduction: float = 0.0
-    """Noise-reduction strength, 0 (off) to 1 (strongest); used when a noise suppressor is chosen."""
+    """Noise-reduction strength, 0 (off) to 1 (strongest); used when a noise
+    suppressor is chosen."""
     noise_suppression: str = "none"
-    """Noise suppressor: none, spectral, deepfilternet or rnnoise (the neural ones add 20 to 40 ms)."""
+    """Noise suppressor: none, spectral, deepfilternet or rnnoise (the neural
+    ones add 20 to 40 ms)."""
     max_output_db_spl: float = DEFAULT_MAX_OUTPUT_DB_SPL
     """Ceiling for the output peak in dB SPL, at most 111."""
 
@@ -71,7 +75,8 @@ class Adjustments:
                 raise OpenhearError(f"{name} must be from {low:g} to {high:g}, got {value:g}")
         if self.noise_suppression not in NOISE_KINDS:
             raise OpenhearError(
-                f"noise_suppression must be one of {', '.join(NOISE_KINDS)}, got {self.noise_suppression!r}"
+                f"noise_suppression must be one of {', '.join(NOISE_KINDS)}, got "
+                f"{self.noise_suppression!r}"
             )
 
     def offsets_db(self, centers_hz, side: str) -> np.ndarray:
@@ -110,9 +115,11 @@ class FittingProfile:
     adjustments: Adjustments = field(default_factory=Adjustments)
     """The user's sliders."""
     db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS
-    """Calibration: dB SPL of a 0 dBFS RMS signal at the ear (depends on the headphones and volume)."""
+    """Calibration: dB SPL of a 0 dBFS RMS signal at the ear (depends on the
+    headphones and volume)."""
     prescription: str = "NAL-R"
-    """How the bands were made: NAL-R (with NAL-RP for severe losses) plus the WDRC rule, or flat."""
+    """How the bands were made: NAL-R (with NAL-RP for severe losses) plus
+    the WDRC rule, or flat."""
 
     def __post_init__(self) -> None:
         if not (
@@ -153,7 +160,8 @@ def flat_profile(
     adjustments: Adjustments | None = None,
     db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS,
 ) -> FittingProfile:
-    """A linear, frequency-flat fitting (for measurements and for people who want plain loudness)."""
+    """A linear, frequency-flat fitting (for measurements and for people who
+    want plain loudness)."""
     return FittingProfile(
         listener,
         flat_ear(gain_db),

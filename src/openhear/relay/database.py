@@ -48,7 +48,8 @@ def _check_file(path: Path, what: str) -> None:
         raise StorageError(f"cannot read {what} {path} ({exc.strerror})") from None
     if header != SQLITE_HEADER:
         raise StorageError(
-            f"{what} {path} is not an SQLite database (corrupt?); it was left untouched: move it aside to start afresh"
+            f"{what} {path} is not an SQLite database (corrupt?); it was left untouched: move "
+            "it aside to start afresh"
         )
 
 
@@ -82,13 +83,15 @@ def _prepare(conn: sqlite3.Connection, path: Path, migrations: list[Migration], 
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > len(migrations):
             raise StorageError(
-                f"{what} {path} was written by a newer openhear (schema {version}, this one knows up to "
-                f"{len(migrations)}); it was left untouched: upgrade openhear to read it"
+                f"{what} {path} was written by a newer openhear (schema {version}, this one "
+                f"knows up to {len(migrations)}); it was left untouched: upgrade openhear to "
+                "read it"
             )
         integrity = conn.execute("PRAGMA quick_check").fetchone()[0]
         if integrity != "ok":
             raise StorageError(
-                f"{what} {path} is damaged ({integrity}); it was left untouched: move it aside to start afresh"
+                f"{what} {path} is damaged ({integrity}); it was left untouched: move it aside "
+                "to start afresh"
             )
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=5000")
@@ -125,12 +128,14 @@ def translate_errors(path: Path, what: str) -> Iterator[None]:
         raise StorageError(f"{what} {path}: {text}") from None
     except sqlite3.DatabaseError as exc:
         raise StorageError(
-            f"{what} {path} is damaged ({exc}); it was left untouched: move it aside to start afresh"
+            f"{what} {path} is damaged ({exc}); it was left untouched: move it aside to start "
+            "afresh"
         ) from None
 
 
 class Database:
-    """Base of the stores: one connection shared between threads, every access serialised and translated."""
+    """Base of the stores: one connection shared between threads, every access
+    serialised and translated."""
 
     what = "database"
     """How the file is named in error messages."""

@@ -1,4 +1,5 @@
-"""The live amplifier on this computer's own sound devices, started, watched and adjusted from the page.
+"""The live amplifier on this computer's own sound devices, started, watched and adjusted from the
+page.
 
 The audio never passes through the browser (far too slow for the ear): PortAudio runs the
 amplifier chain here (openhear.audio.duplex.LiveAmplifier, the same one `openhear amplify --live`
@@ -24,7 +25,8 @@ class AmplifierControl:
         self._amp = None  # the last started LiveAmplifier: its statistics stay shown after a stop
 
     def devices(self) -> dict:
-        """Inputs and outputs PortAudio sees; `available` False (with the reason) when there are none."""
+        """Inputs and outputs PortAudio sees; `available` False (with the reason)
+        when there are none."""
         from openhear.audio.devices import list_devices
 
         try:
@@ -43,7 +45,10 @@ class AmplifierControl:
             missing = (
                 "headphones or speaker" if inputs else "microphone" if outputs else "sound device"
             )
-            message = f"No {missing} found on this computer: connect a microphone and headphones to use the amplifier."
+            message = (
+                f"No {missing} found on this computer: connect a microphone and "
+                "headphones to use the amplifier."
+            )
             return {"available": False, "message": message, "inputs": inputs, "outputs": outputs}
         return {"available": True, "message": "", "inputs": inputs, "outputs": outputs}
 
@@ -92,7 +97,8 @@ class AmplifierControl:
         return self.status()
 
     def status(self) -> dict:
-        """Running state, delays, dropouts, levels (the louder ear, and each ear) and the sliders."""
+        """Running state, delays, dropouts, levels (the louder ear, and each
+        ear) and the sliders."""
         amp = self._amp
         live = amp.status() if amp is not None else None
         running = bool(live and live.running)

@@ -6,7 +6,8 @@ Protocol (client -> server):
   3. text  {"type": "flush"} to finalise what was heard so far (pause), {"type": "stop"} to end.
 Server -> client: {"type": "ready"}, {"type": "provisional" | "final", "text", "start_s", "end_s"}
 (seconds of audio received in this session; with a conversation_id, seconds of that conversation),
-{"type": "end"} after a stop; {"type": "busy", ...} or {"type": "error", "message"} followed by a close.
+{"type": "end"} after a stop; {"type": "busy", ...} or {"type": "error", "message"} followed by a
+close.
 
 With a conversation_id the stream is the other person's voice in that conversation: it joins the
 relay session (openhear.relay.session.CaptionInput) at the conversation's current time, which
@@ -106,7 +107,8 @@ class CaptionSession:
             raise WebSocketDisconnect(message.get("code", 1000))
         if message.get("text") is None:
             raise ProtocolError(
-                'the first message must be a JSON start message: {"type": "start", "sample_rate": N}'
+                "the first message must be a JSON start message: "
+                '{"type": "start", "sample_rate": N}'
             )
         try:
             start = CaptionStart.model_validate_json(message["text"])
@@ -128,7 +130,8 @@ class CaptionSession:
     def _audio(self, data: bytes) -> None:
         if len(data) > self.state.options.max_ws_message_bytes:
             raise ProtocolError(
-                f"audio message too large ({len(data)} bytes; limit {self.state.options.max_ws_message_bytes})",
+                f"audio message too large ({len(data)} bytes; limit "
+                f"{self.state.options.max_ws_message_bytes})",
                 1009,
             )
         if len(data) % 2:
@@ -138,12 +141,14 @@ class CaptionSession:
 
     @property
     def busy_fraction(self) -> float:
-        """Share of the last BUSY_WINDOW_S this session spent captioning (about one core while busy)."""
+        """Share of the last BUSY_WINDOW_S this session spent captioning (about
+        one core while busy)."""
         horizon = time.monotonic() - BUSY_WINDOW_S
         return sum(seconds for end, seconds in list(self._busy) if end > horizon) / BUSY_WINDOW_S
 
     async def _timed(self, call):
-        """Runs a captioner call on a worker thread and counts its time towards the server's load."""
+        """Runs a captioner call on a worker thread and counts its time
+        towards the server's load."""
         started = time.monotonic()
         events = await asyncio.get_running_loop().run_in_executor(self.state.services.workers, call)
         now = time.monotonic()
@@ -154,7 +159,8 @@ class CaptionSession:
 
     @property
     def backlog_s(self) -> float:
-        """Audio received but not yet captioned, seconds: how far behind real time this session is."""
+        """Audio received but not yet captioned, seconds: how far behind real
+        time this session is."""
         return (self._received - self._captioned) / self.sample_rate if self.sample_rate else 0.0
 
     def _control(self, text: str) -> bool:
@@ -197,7 +203,8 @@ class CaptionSession:
             decoder.cancel()
 
     async def _decode_loop(self) -> None:
-        """Feeds the captioner message by message on a worker thread and sends events as they come."""
+        """Feeds the captioner message by message on a worker thread and sends
+        events as they come."""
         while True:
             item = await self.queue.get()
             if isinstance(item, _Flush):

@@ -44,14 +44,16 @@ class OpenConversations:
         )
 
     def start(self, voice, title: str = "", disclosure: bool = True) -> ConversationSession:
-        """A new conversation whose clock starts now; its `options.disclosure` is the notice the page speaks first."""
+        """A new conversation whose clock starts now; its `options.disclosure` is the notice
+        the page speaks first."""
         session = self._session(voice, title, DEFAULT_DISCLOSURE if disclosure else "")
         with self._lock:
             self._open[session.id] = session
         return session
 
     def open(self, conversation_id: int, voice) -> ConversationSession:
-        """The open session of a conversation, reopening a stored one (an unknown id raises TranscriptError)."""
+        """The open session of a conversation, reopening a stored one (an unknown id
+        raises TranscriptError)."""
         with self._lock:
             session = self._open.get(conversation_id)
             if session is None:

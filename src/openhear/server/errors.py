@@ -31,7 +31,8 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Maps user errors to 400, validation to 422, HTTP errors to themselves, the rest to one-line 500."""
+    """Maps user errors to 400, validation to 422, HTTP errors to themselves, the
+    rest to one-line 500."""
 
     @app.exception_handler(OpenhearError)
     async def _user_error(request: Request, exc: OpenhearError):

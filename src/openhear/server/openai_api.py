@@ -1,4 +1,5 @@
-"""OpenAI-compatible audio API: transcriptions, speech and the model list, over the app's loaded models.
+"""OpenAI-compatible audio API: transcriptions, speech and the model list, over the app's loaded
+models.
 
 Tools written for OpenAI's audio endpoints (the `openai` client, Open WebUI, curl scripts) work
 against `http://127.0.0.1:8000/v1` unchanged. Transcription is the captioner's whole-file path
@@ -175,7 +176,8 @@ class SpeechRequest(BaseModel):
 
 
 def _encode(block: AudioBlock, fmt: str) -> bytes:
-    """The speech in `fmt`: a tagged file for wav/flac, untagged mp3, or raw 24 kHz s16le for pcm."""
+    """The speech in `fmt`: a tagged file for wav/flac, untagged mp3, or raw
+    24 kHz s16le for pcm."""
     from openhear.audio.files import float_to_pcm16
     from openhear.audio.resample import resample
     from openhear.server.audio_response import encode_audio
@@ -220,7 +222,8 @@ async def speech(request: Request, state: AppState = Depends(app_state)) -> Resp
         )
     if req.response_format not in SPEECH_FORMATS:
         raise ApiError(
-            f"response_format {req.response_format!r} is not supported (choose from {', '.join(SPEECH_FORMATS)})",
+            f"response_format {req.response_format!r} is not supported (choose from "
+            f"{', '.join(SPEECH_FORMATS)})",
             "response_format",
         )
     try:

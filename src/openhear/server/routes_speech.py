@@ -1,4 +1,5 @@
-"""Speak typed text (a WAV the page plays; in a conversation it joins the transcript) and saved phrases."""
+"""Speak typed text (a WAV the page plays; in a conversation it joins the
+transcript) and saved phrases."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ class SpeakRequest(BaseModel):
 def synthesize(
     state: AppState, text: str, speed: float, conversation_id: int | None = None
 ) -> AudioBlock:
-    """All of `text` spoken, as one mono block (Piper is fast enough that a reply needs no streaming).
+    """All of `text` spoken, as one mono block (Piper is fast enough that a reply needs no
+    streaming).
 
     With `conversation_id` it is that conversation's reply: stored first, and the relay's echo
     gate silences the conversation's caption input while the page plays it."""

@@ -1,4 +1,5 @@
-"""Running the app with uvicorn: in the foreground (`openhear serve`) or on a thread (tests, bench)."""
+"""Running the app with uvicorn: in the foreground (`openhear serve`) or on a
+thread (tests, bench)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def make_server(app, options: ServerOptions) -> uvicorn.Server:
-    """A uvicorn server for `app`; frames far past the app's own message limit are cut off by uvicorn."""
+    """A uvicorn server for `app`; frames far past the app's own message limit
+    are cut off by uvicorn."""
     config = uvicorn.Config(
         app,
         log_level="warning",
@@ -32,7 +34,8 @@ def make_server(app, options: ServerOptions) -> uvicorn.Server:
 
 
 class BackgroundServer:
-    """The app served on a free loopback port from a daemon thread; `url` once started, `stop()` to end."""
+    """The app served on a free loopback port from a daemon thread; `url` once
+    started, `stop()` to end."""
 
     def __init__(self, app, options: ServerOptions, timeout_s: float = 30.0):
         self._socket = bind("127.0.0.1", 0)

@@ -1,4 +1,5 @@
-"""Who may use the app: loopback by default, a token otherwise, same-origin browsers, bounded bodies.
+"""Who may use the app: loopback by default, a token otherwise, same-origin browsers, bounded
+bodies.
 
 One ASGI middleware guards every HTTP and WebSocket request before any route sees it:
 - the Host header must name this machine when bound to loopback (stops DNS-rebinding pages);
@@ -101,7 +102,8 @@ class GuardMiddleware:
             if int(length) > self.options.max_upload_bytes:
                 return (
                     413,
-                    f"request body too large (limit {self.options.max_upload_bytes // (1024 * 1024)} MiB)",
+                    "request body too large (limit "
+                    f"{self.options.max_upload_bytes // (1024 * 1024)} MiB)",
                 )
         return None
 
@@ -121,10 +123,11 @@ class GuardMiddleware:
         await self.app(scope, receive, send)
 
     async def _bounded(self, scope, receive, send):
-        """Runs the app with a body streamed past the limit (no Content-Length) cut off and answered 413.
+        """Runs the app with a body streamed past the limit (no Content-Length) cut off and answered
+        413.
 
-        Route code that reads the body may catch the cut-off as a broken body (FastAPI's own parser and
-        the form readers do), so whatever the app answers after it is replaced by the 413."""
+        Route code that reads the body may catch the cut-off as a broken body (FastAPI's own parser
+        and the form readers do), so whatever the app answers after it is replaced by the 413."""
         seen = 0
         limit = self.options.max_upload_bytes
         message_413 = f"request body too large (limit {limit // (1024 * 1024)} MiB)"
@@ -153,7 +156,8 @@ class GuardMiddleware:
 
 
 class BodyTooLarge(Exception):
-    """A request body grew past the upload limit while being read (answered 413 by `GuardMiddleware`)."""
+    """A request body grew past the upload limit while being read (answered 413
+    by `GuardMiddleware`)."""
 
 
 async def send_json_error(

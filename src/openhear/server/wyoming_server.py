@@ -176,7 +176,8 @@ class OpenhearEventHandler(AsyncEventHandler):
             or not 1000 <= chunk.rate <= 384000
         ):
             raise WyomingError(
-                f"unusable audio format (rate {chunk.rate}, width {chunk.width}, channels {chunk.channels})",
+                f"unusable audio format (rate {chunk.rate}, width {chunk.width}, channels "
+                f"{chunk.channels})",
                 "bad-audio-format",
             )
         chunk = self._width.convert(chunk)
@@ -234,7 +235,8 @@ def handler_factory(services: Services, asr: bool = True, tts: bool = True) -> H
 
 
 def server_for(uri: str) -> AsyncServer:
-    """The Wyoming server for `uri` (tcp://HOST:PORT, unix://PATH or stdio://); a bad URI is a UsageError."""
+    """The Wyoming server for `uri` (tcp://HOST:PORT, unix://PATH or stdio://); a bad
+    URI is a UsageError."""
     try:
         return AsyncServer.from_uri(uri)
     except ValueError as exc:

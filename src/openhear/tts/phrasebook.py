@@ -1,4 +1,5 @@
-"""Saved phrases ("I am deaf, please write it down"): named, numbered, kept in SQLite in the data directory."""
+"""Saved phrases ("I am deaf, please write it down"): named, numbered, kept in SQLite
+in the data directory."""
 
 from __future__ import annotations
 
@@ -36,8 +37,10 @@ class Phrase:
 
 def _create_v1(conn: sqlite3.Connection) -> None:
     conn.execute(
-        "CREATE TABLE phrases (number INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
-        " text TEXT NOT NULL, created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))"
+        "CREATE TABLE phrases (number INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+        " text TEXT NOT NULL,"
+        " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))"
     )
 
 
@@ -56,7 +59,8 @@ class Phrasebook(Database):
         text = require_text(text).strip()
         if len(text) > MAX_PHRASE_CHARS:
             raise PhraseError(
-                f"a saved phrase is at most {MAX_PHRASE_CHARS} characters (this one has {len(text)})"
+                f"a saved phrase is at most {MAX_PHRASE_CHARS} characters (this one has "
+                f"{len(text)})"
             )
         if self._query("SELECT 1 FROM phrases WHERE name = ?", (name,)):
             raise PhraseError(f"a phrase named {name!r} already exists (remove it first)")

@@ -47,7 +47,8 @@ def _voice_paths(voice_path: str | Path | None) -> tuple[Path, Path]:
         )
     if not config.is_file():
         raise ModelError(
-            f"voice config not found: {config} (a Piper voice needs its .onnx.json beside the .onnx)"
+            f"voice config not found: {config} (a Piper voice needs its .onnx.json beside the "
+            ".onnx)"
         )
     return model, config
 
@@ -68,7 +69,8 @@ class PiperSynthesizer:
         """Yield the speech for `text` sentence by sentence (a string or a stream of text chunks).
 
         Each block after the first starts with `options.pause_ms` of silence; `start_s` counts from
-        the start of this utterance. Sentences with nothing speakable (only punctuation) are skipped.
+        the start of this utterance. Sentences with nothing speakable (only punctuation) are
+        skipped.
         """
         from piper import SynthesisConfig
 
@@ -106,7 +108,8 @@ def _session_options(threads: int):
 def load_voice(
     voice_path: str | Path | None = None, warm_up: bool = True, threads: int = 2
 ) -> PiperSynthesizer:
-    """Load the bundled voice (None) or a Piper voice file; a missing or broken voice is a ModelError.
+    """Load the bundled voice (None) or a Piper voice file; a missing or broken voice is a
+    ModelError.
 
     `voice_path` is the .onnx model (its .onnx.json must sit beside it). `warm_up` speaks one
     short word so the first real reply does not pay onnxruntime's first-run cost. `threads`:

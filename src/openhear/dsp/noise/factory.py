@@ -4,8 +4,8 @@ Strength (the user's noise-reduction slider, 0 to 1) maps linearly to an attenua
 `atten_lim_db = MAX_ATTENUATION_DB * strength`, so 0.5 gives 12 dB. The limit is the most any
 backend attenuates pure noise; speech in noise is never pushed further down than that. A limit is
 better than full suppression for listening: DeepFilterNet3 limited to 12 dB scored higher HASPI than
-unlimited DFN3, which distorts speech at +5 dB SNR (shared/docs/STACK.md). Strength 0 (or kind "none")
-gives a pass-through with no delay.
+unlimited DFN3, which distorts speech at +5 dB SNR (shared/docs/STACK.md). Strength 0 (or kind
+"none") gives a pass-through with no delay.
 """
 
 from __future__ import annotations

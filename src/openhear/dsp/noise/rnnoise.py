@@ -2,8 +2,8 @@
 
 RNNoise has no attenuation limit of its own, so the limit is applied the way libDF applies its
 own: the output is the denoised frame mixed with the time-aligned input at the limit's linear gain,
-so pure noise is attenuated by at most `atten_lim_db`. It delays the signal by 960 samples (20 ms). Measured here it also suppresses the speech of competing talkers (babble), so it is
-never a default.
+so pure noise is attenuated by at most `atten_lim_db`. It delays the signal by 960 samples (20 ms).
+Measured here it also suppresses the speech of competing talkers (babble), so it is never a default.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from openhear.errors import ModelError
 SAMPLE_RATE = 48000
 FRAME_LENGTH = 480
 DELAY_FRAMES = 960
-"""RNNoise's own delay, in samples at 48 kHz (two frames: overlap-add and its pitch look-back), measured."""
+"""RNNoise's own delay, in samples at 48 kHz (two frames: overlap-add and its pitch
+look-back), measured."""
 _INT16_SCALE = 32768.0
 _FLOAT_P = ctypes.POINTER(ctypes.c_float)
 
