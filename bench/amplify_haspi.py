@@ -41,11 +41,9 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from haspi.systems import SYSTEMS, throughput_table  # bench/, the script's own folder
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-
-from haspi.systems import SYSTEMS, throughput_table  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 DEV = SHARED / "speech-dev"

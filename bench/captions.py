@@ -31,15 +31,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from openhear.asr.agreement import word_key  # noqa: E402
-from openhear.asr.events import FinalCaption, Word  # noqa: E402
-from openhear.asr.pacing import CpuClock, VirtualClock, WallClock, paced_events  # noqa: E402
-from openhear.asr.streaming import FILE_OPTIONS, LIVE_OPTIONS, StreamingCaptioner, caption_blocks  # noqa: E402
-from openhear.asr.wer import word_errors  # noqa: E402
-from openhear.asr.whisper import SAMPLE_RATE, load_transcriber  # noqa: E402
-from openhear.audio.block import AudioBlock  # noqa: E402
-from openhear.audio.files import read_audio  # noqa: E402
-from openhear.audio.resample import resample  # noqa: E402
+from openhear.asr.agreement import word_key
+from openhear.asr.events import FinalCaption, Word
+from openhear.asr.pacing import CpuClock, VirtualClock, WallClock, paced_events
+from openhear.asr.streaming import FILE_OPTIONS, LIVE_OPTIONS, StreamingCaptioner, caption_blocks
+from openhear.asr.wer import word_errors
+from openhear.asr.whisper import SAMPLE_RATE, load_transcriber
+from openhear.audio.block import AudioBlock
+from openhear.audio.files import read_audio
+from openhear.audio.resample import resample
 
 TARGETS = {
     "streaming WER - offline WER (points)": 1.0,

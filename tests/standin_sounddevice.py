@@ -49,13 +49,13 @@ class StandInCard:
             raise ValueError("no such device")
         return [self.info] if kind is None else self.info
 
-    def InputStream(self, samplerate, blocksize, device, channels, dtype, callback):  # noqa: N802 (sounddevice's name)
+    def InputStream(self, samplerate, blocksize, device, channels, dtype, callback):
         return self._opened(InputStream(self, samplerate, blocksize, callback))
 
-    def OutputStream(self, samplerate, channels, dtype, device):  # noqa: N802
+    def OutputStream(self, samplerate, channels, dtype, device):
         return self._opened(OutputStream(self, samplerate, channels))
 
-    def Stream(self, samplerate, blocksize, device, channels, dtype, latency, callback):  # noqa: N802
+    def Stream(self, samplerate, blocksize, device, channels, dtype, latency, callback):
         return self._opened(DuplexStream(callback, blocksize, self.signal, self.device_latency_s))
 
     def _opened(self, stream):

@@ -16,6 +16,7 @@ from openhear.audio import AudioBlock
 from openhear.errors import AudioInputError, OpenhearError
 from openhear.fitting.audiogram import (
     PRESET_NAMES,
+    Audiogram,
     Listener,
     listener_from_csv,
     listener_from_dict,
@@ -63,7 +64,10 @@ class ListenerIn(BaseModel):
 
 def on_chart(listener: Listener) -> dict:
     """The listener's thresholds at the chart's frequencies (the amplifier's band centres)."""
-    ear = lambda a: [round(float(v), 1) for v in a.levels_at(BAND_CENTERS_HZ)]  # noqa: E731
+
+    def ear(a: Audiogram) -> list[float]:
+        return [round(float(v), 1) for v in a.levels_at(BAND_CENTERS_HZ)]
+
     return {
         "name": listener.name,
         "left": {"frequencies_hz": list(BAND_CENTERS_HZ), "levels_db_hl": ear(listener.left)},
