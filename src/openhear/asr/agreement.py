@@ -25,7 +25,7 @@ class LocalAgreement:
     """The commit rule of the streaming captioner, with the committed tail it
     deduplicates against."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:

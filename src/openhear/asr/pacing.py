@@ -27,7 +27,7 @@ class VirtualClock:
     """Real time for computing, instant for waiting: sleeping moves the clock
     without spending time."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._skipped = 0.0
 
     def now(self) -> float:

@@ -258,7 +258,7 @@ class StreamingCaptioner:
             yield from self._interim()
 
     def _lagging(self) -> bool:
-        if self.options.max_lag_s is None:
+        if self.options.max_lag_s is None or self._wall_origin is None:
             return False
         audio_s = (self._buffer_start + len(self._buffer)) * FRAME_S
         return self._clock() - self._wall_origin - audio_s > self.options.max_lag_s

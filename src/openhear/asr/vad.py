@@ -18,7 +18,7 @@ _CONTEXT = 64
 class StreamingVad:
     """Speech probability (0 to 1) for each consecutive 512-sample frame of 16 kHz mono audio."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         from faster_whisper.vad import get_vad_model
 
         self._session = get_vad_model().session  # shared, loaded once per process

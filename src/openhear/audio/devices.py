@@ -4,6 +4,7 @@ works without PortAudio."""
 from __future__ import annotations
 
 from types import ModuleType
+from typing import Any
 
 from openhear.errors import DeviceError
 
@@ -60,7 +61,7 @@ def require_device(kind: str, device: int | str | None = None) -> dict:
     return dict(info)
 
 
-def open_stream(kind: str, what: str, **settings):
+def open_stream(kind: str, what: str, **settings: Any) -> Any:
     """An unstarted sounddevice stream (`kind`: "InputStream", "OutputStream" or "Stream"), or a
     one-line DeviceError naming `what` when PortAudio refuses the settings."""
     sd = sounddevice()
@@ -70,7 +71,7 @@ def open_stream(kind: str, what: str, **settings):
         raise DeviceError(f"cannot open {what} ({exc})") from None
 
 
-def start_stream(stream, what: str) -> None:
+def start_stream(stream: Any, what: str) -> None:
     """Start an opened stream, or close it and raise a one-line DeviceError."""
     try:
         stream.start()

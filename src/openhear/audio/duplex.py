@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,7 @@ class LiveOptions:
     """Stop after this long; None runs until `quit` or Ctrl-C."""
 
 
-def parse_command(line: str) -> tuple[str, object]:
+def parse_command(line: str) -> tuple[str, dict[str, Any] | None]:
     """A typed control line as (action, value): ("set", {field: value}), ("status", None), ("quit",
     None), ("help", None); an OpenhearError for anything else."""
     words = line.split()
@@ -103,13 +104,13 @@ class LiveStatus:
     """Callbacks that PortAudio flagged with an input overflow or output underflow."""
     blocks: int
     """Audio callbacks served."""
-    input_rms_dbfs: tuple[float, float]
+    input_rms_dbfs: tuple[float, ...]
     """Running RMS of the microphone, (left, right) ear."""
-    input_peak_dbfs: tuple[float, float]
+    input_peak_dbfs: tuple[float, ...]
     """Held peak of the microphone, (left, right)."""
-    output_rms_dbfs: tuple[float, float]
+    output_rms_dbfs: tuple[float, ...]
     """Running RMS sent to the headphones, (left, right)."""
-    output_peak_dbfs: tuple[float, float]
+    output_peak_dbfs: tuple[float, ...]
     """Held peak sent to the headphones, (left, right)."""
 
 
@@ -128,7 +129,7 @@ class LiveAmplifier:
         self._right_channel = 1 if input_channels > 1 else 0
         self._input_meter = StereoMeter(sample_rate, block_frames, max_frames)
         self._output_meter = StereoMeter(sample_rate, block_frames, max_frames)
-        self.stream = None
+        self.stream: Any = None
         """The PortAudio stream that calls `callback` (set by `open`, or by a test)."""
         self._started = False
         self.callbacks = 0
@@ -162,7 +163,12 @@ class LiveAmplifier:
         return amp
 
     def callback(
-        self, indata: np.ndarray, outdata: np.ndarray, frames: int, stream_time, status
+        self,
+        indata: np.ndarray,
+        outdata: np.ndarray,
+        frames: int,
+        stream_time: Any,
+        status: Any,
     ) -> None:
         if status.input_overflow or status.output_underflow:
             self.dropouts += 1
@@ -205,7 +211,7 @@ class LiveAmplifier:
         self.chain.update(profile)
         self.profile = profile
 
-    def set(self, **adjustments) -> FittingProfile:
+    def set(self, **adjustments: Any) -> FittingProfile:
         """Move sliders: the profile with these adjustments, swapped in."""
         profile = self.profile.with_adjustments(**adjustments)
         self.update(profile)
@@ -249,7 +255,7 @@ class LiveAmplifier:
             action, value = parse_command(line)
             if action == "quit":
                 return None
-            if action == "set":
+            if action == "set" and value is not None:
                 self.set(**value)
                 return self.report()
             return self.report() if action == "status" else HELP

@@ -4,9 +4,13 @@ microphone to headphones."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from openhear.commands.fit import add_adjustment_options, adjusted, profile_from_audiogram
 from openhear.errors import UsageError
+
+if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
+    from openhear.fitting.profile import FittingProfile
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -100,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _live(args: argparse.Namespace, profile) -> int:
+def _live(args: argparse.Namespace, profile: FittingProfile) -> int:
     import sys
 
     from openhear.audio.devices import device_arg

@@ -14,8 +14,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, BinaryIO
 
 from openhear.commands.speak import add_voice_arguments, speech_options
+
+if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
+    from openhear.audio.block import AudioBlock
+    from openhear.relay.session import RelayEvent
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -90,7 +96,7 @@ class Printer:
         self._interactive = sys.stderr.isatty()
         self._quiet = quiet
 
-    def show(self, event) -> None:
+    def show(self, event: RelayEvent) -> None:
         from openhear.relay.store import Entry
 
         with self._lock:
@@ -131,7 +137,9 @@ def run(args: argparse.Namespace) -> int:
     return _converse(args, blocks, clock)
 
 
-def _audio(args: argparse.Namespace, source: str | None):
+def _audio(
+    args: argparse.Namespace, source: str | None
+) -> tuple[Iterable[AudioBlock], Callable[[], float] | None]:
     """(blocks, clock): the caption input, validated before any model loads, and
     the conversation clock."""
     from openhear.audio.files import audio_info, iter_audio_file, stdin_pcm_blocks
@@ -146,12 +154,17 @@ def _audio(args: argparse.Namespace, source: str | None):
         return stdin_pcm_blocks(sys.stdin.buffer, args.rate, args.channels), None
     from openhear.asr.pacing import paced_blocks
 
+    assert source is not None  # run() asks for --live, - or a FILE
     audio_info(source)
     blocks = iter_audio_file(source, block_frames=1600)
     return (paced_blocks(blocks) if args.realtime else blocks), None
 
 
-def _converse(args: argparse.Namespace, blocks, clock) -> int:
+def _converse(
+    args: argparse.Namespace,
+    blocks: Iterable[AudioBlock],
+    clock: Callable[[], float] | None,
+) -> int:
     from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
     from openhear.asr.whisper import load_transcriber
     from openhear.audio.devices import device_arg
@@ -177,7 +190,9 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
     replies_stream = _open_replies(args.replies_from)
     store = TranscriptStore()
     voice = load_voice(args.voice) if play else None
-    sink = DeviceSink(voice.sample_rate, device_arg(args.output_device)) if play else None
+    sink = (
+        DeviceSink(voice.sample_rate, device_arg(args.output_device)) if voice is not None else None
+    )
     captioner = StreamingCaptioner(load_transcriber(args.model), LIVE_OPTIONS)
     printer = Printer(args.quiet)
     player = (
@@ -185,7 +200,7 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
             sink,
             on_error=lambda exc: printer.status(f"a reply was not spoken: {exc}", warning=True),
         )
-        if play
+        if sink is not None
         else None
     )
     with store:
@@ -244,7 +259,7 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
     return 0
 
 
-def _open_replies(source: str | None):
+def _open_replies(source: str | None) -> BinaryIO | None:
     from openhear.errors import OpenhearError
 
     if source is None:

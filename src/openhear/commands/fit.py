@@ -4,6 +4,10 @@ profile, optionally charted."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
+    from openhear.fitting.profile import FittingProfile
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -67,7 +71,7 @@ def add_adjustment_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def adjusted(args: argparse.Namespace, profile):
+def adjusted(args: argparse.Namespace, profile: FittingProfile) -> FittingProfile:
     """The profile with the sliders given on the command line applied."""
     values = {
         "boost_db": args.boost,
@@ -81,7 +85,7 @@ def adjusted(args: argparse.Namespace, profile):
     return profile.with_adjustments(**values) if values else profile
 
 
-def profile_from_audiogram(args: argparse.Namespace):
+def profile_from_audiogram(args: argparse.Namespace) -> FittingProfile:
     """A fresh fitting of the --audiogram argument, with the command line's sliders."""
     from openhear.fitting.audiogram import load_listener
     from openhear.fitting.profile import DEFAULT_DB_SPL_AT_0DBFS, fit_listener, flat_profile

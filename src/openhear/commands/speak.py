@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from openhear.errors import UsageError
+
+if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
+    from openhear.audio.sinks import Sink
+    from openhear.tts.speech import SpeechOptions, Synthesizer
 
 
 def add_voice_arguments(p: argparse.ArgumentParser) -> None:
@@ -68,14 +74,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=run)
 
 
-def speech_options(args: argparse.Namespace):
+def speech_options(args: argparse.Namespace) -> SpeechOptions:
     """SpeechOptions from the voice arguments."""
     from openhear.tts.speech import SpeechOptions
 
     return SpeechOptions(speed=args.speed, volume=args.volume, pause_ms=args.pause_ms)
 
 
-def print_voice_info(synthesizer) -> None:
+def print_voice_info(synthesizer: Synthesizer) -> None:
     rate = synthesizer.sample_rate
     print(f"voice: {synthesizer.name}")
     print(f"sample rate: {rate} Hz")
@@ -85,7 +91,7 @@ def print_voice_info(synthesizer) -> None:
     )
 
 
-def speak(args: argparse.Namespace, text) -> int:
+def speak(args: argparse.Namespace, text: str | Iterable[str]) -> int:
     """Speak `text` (a string or a stream of text chunks) to the sink the arguments choose."""
     from openhear.tts.piper import load_voice
     from openhear.tts.text import TextError
@@ -97,7 +103,7 @@ def speak(args: argparse.Namespace, text) -> int:
         return 0
     from openhear.tts.ahead import made_ahead
 
-    sink = None
+    sink: Sink | None = None
     try:
         for block in made_ahead(synthesizer.synthesize(text, options)):
             if sink is None:
@@ -111,7 +117,7 @@ def speak(args: argparse.Namespace, text) -> int:
     return 0
 
 
-def _open_sink(args: argparse.Namespace, sample_rate: int):
+def _open_sink(args: argparse.Namespace, sample_rate: int) -> Sink:
     from openhear.audio.devices import device_arg
     from openhear.audio.sinks import DeviceSink, FileSink, RawSink
     from openhear.errors import DeviceError

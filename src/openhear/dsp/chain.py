@@ -130,16 +130,16 @@ class EarChain:
         return self._filterbank.latency_frames + noise
 
     def prepare(self, sample_rate: int, max_block_frames: int) -> None:
-        self._filterbank = DftFilterbank(sample_rate)
+        self._filterbank = fb = DftFilterbank(sample_rate)
         self._allocate(max_block_frames)
         self._compressor = BandCompressor(
             len(self._settings.curves.centers_hz),
-            self._filterbank.max_frames,
-            self._filterbank.n_bins,
+            fb.max_frames,
+            fb.n_bins,
         )
         self._active = self._compile(self._settings)
         self._next = self._active
-        hop_s = self._filterbank.hop / sample_rate
+        hop_s = fb.hop / sample_rate
         self._ramp_frames = max(1, round(START_RAMP_MS / 1000.0 / hop_s))
         self._crossfade_frames = max(1, round(CROSSFADE_MS / 1000.0 / hop_s))
         if self._noise is not None:
@@ -151,6 +151,7 @@ class EarChain:
         """Work buffers for blocks of up to `max_block_frames` (the filterbank's
         and the chain's own)."""
         fb = self._filterbank
+        assert fb is not None, "prepare() first"
         fb.prepare(max_block_frames)
         n_bands = len(self._settings.curves.centers_hz)
         self._max_block = max_block_frames
@@ -163,15 +164,19 @@ class EarChain:
         self._bin_gains32 = np.zeros((fb.max_frames, fb.n_bins), np.float32)
 
     def _compile(self, settings: EarSettings) -> _Compiled:
-        tables = WdrcTables.compile(settings.curves, self._filterbank)
+        fb = self._filterbank
+        assert fb is not None, "prepare() first"
+        tables = WdrcTables.compile(settings.curves, fb)
         return _Compiled(
             settings,
             tables,
             tables.gain_matrix.astype(np.float64),
-            tables.rows(self._filterbank.max_frames),
+            tables.rows(fb.max_frames),
         )
 
     def reset(self) -> None:
+        if self._filterbank is None:
+            raise RuntimeError("EarChain.reset needs prepare() first")
         self._filterbank.reset()
         self._compressor.reset()
         self._limiter.reset()
@@ -220,12 +225,14 @@ class EarChain:
             self._active = self._next = self._compile(self._active.settings)
             if self._previous is not None:
                 self._previous = self._compile(self._previous.settings)
-        spectra = self._filterbank.analyze(x)
+        fb = self._filterbank
+        assert fb is not None, "prepare() first"
+        spectra = fb.analyze(x)
         if spectra.shape[0]:
             gains = self._bin_gains(spectra)
             spectra.real *= gains  # as multiplying by the real gains, without a complex temporary
             spectra.imag *= gains
-        return self._limiter.process(self._filterbank.synthesize(spectra, len(x)))
+        return self._limiter.process(fb.synthesize(spectra, len(x)))
 
     def _ramp_weights(self, done: int, length: int, n_frames: int) -> np.ndarray:
         """min((done + 1 .. done + n_frames) / length, 1) for each frame,

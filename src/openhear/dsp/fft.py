@@ -8,10 +8,14 @@ module is private, so where a numpy lacks it the public `np.fft` functions with 
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+
 import numpy as np
 
-try:
-    from numpy.fft import _pocketfft_umath as _gufuncs
+_gufuncs: ModuleType | None
+try:  # imported by name: the private module is not in numpy's type stubs
+    _gufuncs = importlib.import_module("numpy.fft._pocketfft_umath")
 except ImportError:  # a numpy without the private module: the public functions
     _gufuncs = None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ HEADROOM_DB = 20.0
 """MSBG's `ahr`: it adds this to `equiv_0db_spl`, so we pass the calibration less this."""
 
 
-def _msbg():
+def _msbg() -> tuple[Any, Any]:
     try:
         from clarity.evaluator.msbg.msbg import Ear
         from clarity.utils.audiogram import Audiogram as ClarityAudiogram
@@ -38,7 +39,7 @@ def _msbg():
 
 
 @lru_cache(maxsize=4)
-def _ear(levels_db_hl: tuple[float, ...], db_spl_at_0dbfs: float):
+def _ear(levels_db_hl: tuple[float, ...], db_spl_at_0dbfs: float) -> Any:
     """An MSBG ear for these thresholds (building one costs seconds: its smearing matrix is
     a least-squares fit)."""
     Ear, ClarityAudiogram = _msbg()

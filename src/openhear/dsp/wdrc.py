@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy.signal import lfilter
 
 from openhear.dsp.filterbank import DftFilterbank
@@ -51,7 +52,7 @@ class WdrcCurves:
     """Detector release time constant per band."""
 
     @classmethod
-    def from_fitting(cls, fitting: EarFitting, offsets_db) -> WdrcCurves:
+    def from_fitting(cls, fitting: EarFitting, offsets_db: npt.ArrayLike) -> WdrcCurves:
         """The curves of an ear fitting with the sliders' per-band offsets (dB) added."""
         bands = fitting.bands
         slope = np.array([1.0 / b.ratio - 1.0 for b in bands])
@@ -162,10 +163,11 @@ class WdrcTables:
     def rows(self, max_frames: int) -> WdrcRows:
         """The per-band constants repeated for blocks of up to `max_frames` frames."""
         c = self.curves
-        tiled = (
+        threshold, slope, gain = (
             np.tile(v, (max_frames, 1)) for v in (c.threshold_db, c.slope, c.gain_at_threshold_db)
         )
-        return WdrcRows(*tiled, np.arange(1, max_frames + 1)[:, None] * self.release_db_per_frame)
+        release = np.arange(1, max_frames + 1)[:, None] * self.release_db_per_frame
+        return WdrcRows(threshold, slope, gain, release)
 
 
 class BandCompressor:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from openhear.errors import OpenhearError
 from openhear.fitting.textfile import parse_json, read_text
@@ -92,7 +93,7 @@ class Audiogram:
                     f"{MAX_LEVEL_DB_HL:g} dB HL"
                 )
 
-    def levels_at(self, frequencies_hz) -> np.ndarray:
+    def levels_at(self, frequencies_hz: npt.ArrayLike) -> np.ndarray:
         """Thresholds at any frequencies: linear in log frequency, held flat
         beyond the measured ends."""
         return np.interp(
@@ -251,7 +252,7 @@ def listener_from_csv(text: str, name: str = "") -> Listener:
     ears = []
     for side in ("left", "right"):
         try:
-            ears.append(Audiogram(values["frequency"], values[side]))
+            ears.append(Audiogram(tuple(values["frequency"]), tuple(values[side])))
         except OpenhearError as exc:
             raise OpenhearError(f"{side} ear: {exc}") from None
     return Listener(ears[0], ears[1], name=name)

@@ -47,9 +47,11 @@ All of this is computed off the audio thread, once per fitting.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from openhear.errors import OpenhearError
 from openhear.fitting.audiogram import Audiogram
@@ -203,7 +205,7 @@ class BandFitting:
                     f"band {name} must be a number from {low:g} to {high:g}, got {value!r}"
                 )
 
-    def gain_db_at(self, input_db_spl, offset_db: float = 0.0) -> np.ndarray:
+    def gain_db_at(self, input_db_spl: npt.ArrayLike, offset_db: float = 0.0) -> np.ndarray:
         """Static gain (dB) at band input levels (dB SPL): constant below the
         threshold, compressive above."""
         slope = 1.0 / self.ratio - 1.0
@@ -232,7 +234,9 @@ class EarFitting:
     def centers_hz(self) -> np.ndarray:
         return np.array([b.center_hz for b in self.bands])
 
-    def gains_db_for_speech(self, speech_db_spl: float, offsets_db=0.0) -> np.ndarray:
+    def gains_db_for_speech(
+        self, speech_db_spl: float, offsets_db: npt.ArrayLike = 0.0
+    ) -> np.ndarray:
         """Gain per band (dB) for speech at this overall level (the 50/65/80 dB SPL chart)."""
         levels = speech_band_levels_db_spl(self.centers_hz, speech_db_spl)
         offsets = np.broadcast_to(np.asarray(offsets_db, float), levels.shape)
@@ -242,7 +246,9 @@ class EarFitting:
         )
 
 
-def nal_r_gains_db(audiogram: Audiogram, frequencies_hz=BAND_CENTERS_HZ) -> np.ndarray:
+def nal_r_gains_db(
+    audiogram: Audiogram, frequencies_hz: Sequence[float] | np.ndarray = BAND_CENTERS_HZ
+) -> np.ndarray:
     """NAL-R(P) insertion gain in dB at the given frequencies (each must have a k value)."""
     h500, h1000, h2000 = audiogram.levels_at([500.0, 1000.0, 2000.0])
     three = h500 + h1000 + h2000
@@ -254,7 +260,7 @@ def nal_r_gains_db(audiogram: Audiogram, frequencies_hz=BAND_CENTERS_HZ) -> np.n
     return np.maximum(x + 0.31 * audiogram.levels_at(frequencies_hz) + k, 0.0)
 
 
-def band_edges_hz(centers_hz) -> np.ndarray:
+def band_edges_hz(centers_hz: npt.ArrayLike) -> np.ndarray:
     """Edges between bands at the geometric means of neighbouring centres (half a
     spacing beyond the ends)."""
     c = np.asarray(centers_hz, float)
@@ -263,7 +269,7 @@ def band_edges_hz(centers_hz) -> np.ndarray:
 
 
 def speech_band_levels_db_spl(
-    centers_hz, overall_db_spl: float = SPEECH_REFERENCE_DB_SPL
+    centers_hz: npt.ArrayLike, overall_db_spl: float = SPEECH_REFERENCE_DB_SPL
 ) -> np.ndarray:
     """Level of speech (LTASS) falling into each band, for speech at `overall_db_spl`.
 
@@ -290,7 +296,9 @@ def wdrc_ratio(loss_db_hl: float) -> float:
     )
 
 
-def prescribe_ear(audiogram: Audiogram, centers_hz=BAND_CENTERS_HZ) -> EarFitting:
+def prescribe_ear(
+    audiogram: Audiogram, centers_hz: Sequence[float] | np.ndarray = BAND_CENTERS_HZ
+) -> EarFitting:
     """NAL-R(P) gains for the peaks of 65 dB SPL speech with the WDRC rule above, one band
     per centre frequency."""
     losses = audiogram.levels_at(centers_hz)
@@ -316,7 +324,9 @@ def prescribe_ear(audiogram: Audiogram, centers_hz=BAND_CENTERS_HZ) -> EarFittin
     )
 
 
-def flat_ear(gain_db: float = 0.0, centers_hz=BAND_CENTERS_HZ) -> EarFitting:
+def flat_ear(
+    gain_db: float = 0.0, centers_hz: Sequence[float] | np.ndarray = BAND_CENTERS_HZ
+) -> EarFitting:
     """A linear fitting with the same gain in every band (ratio 1): a flat frequency response."""
     references = speech_band_levels_db_spl(centers_hz)
     return EarFitting(

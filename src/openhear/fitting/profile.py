@@ -15,9 +15,10 @@ import json
 import math
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from openhear.dsp.noise.factory import DEFAULT_STRENGTH, NOISE_KINDS
 from openhear.errors import OpenhearError
@@ -79,7 +80,7 @@ class Adjustments:
                 f"{self.noise_suppression!r}"
             )
 
-    def offsets_db(self, centers_hz, side: str) -> np.ndarray:
+    def offsets_db(self, centers_hz: npt.ArrayLike, side: str) -> np.ndarray:
         """Gain added to each band of one ear ("left" or "right") by boost, tone and balance."""
         logf = np.log(np.asarray(centers_hz, float))
         span = logf[-1] - logf[0]
@@ -216,7 +217,10 @@ def profile_from_dict(data: Any) -> FittingProfile:
     )
 
 
-def _build(cls, values: Any, what: str):
+_Built = TypeVar("_Built", Adjustments, BandFitting)
+
+
+def _build(cls: type[_Built], values: Any, what: str) -> _Built:
     if not isinstance(values, dict):
         raise OpenhearError(f"fitting profile {what} must be an object")
     names = {f.name for f in fields(cls)}

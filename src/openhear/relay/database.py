@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 from openhear.errors import OpenhearError
 
@@ -157,12 +158,19 @@ class Database:
         with self._lock, translate_errors(self.path, self.what), transaction(self._conn):
             return self._conn.execute(sql, params)
 
+    def _insert(self, sql: str, params: tuple = ()) -> int:
+        """Run one INSERT in its own committed transaction; the id of the row it added."""
+        rowid = self._write(sql, params).lastrowid
+        if rowid is None:  # sqlite3 sets it after every INSERT that succeeded
+            raise StorageError(f"{self.what} {self.path}: the row was not added")
+        return rowid
+
     def close(self) -> None:
         """Close the database."""
         self._conn.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from openhear.audio.block import AudioBlock
+from openhear.audio.sinks import Sink
 from openhear.relay.session import Reply
 from openhear.tts.ahead import made_ahead
 from openhear.tts.text import TextError
@@ -121,8 +122,11 @@ class ReplyPlayer:
     """
 
     def __init__(
-        self, sink, ahead_blocks: int = 2, on_error: Callable[[BaseException], None] | None = None
-    ):
+        self,
+        sink: Sink,
+        ahead_blocks: int = 2,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
         """`on_error`, if given, is called on the player's thread for each failed reply; without it
         `close` raises the first failure."""
         self._sink = sink

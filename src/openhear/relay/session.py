@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from openhear.asr.events import FinalCaption, ProvisionalCaption
+from openhear.asr.events import CaptionEvent, FinalCaption, ProvisionalCaption
 from openhear.audio.block import AudioBlock
 from openhear.relay.echo import EchoGate
 from openhear.relay.store import Entry, TranscriptStore
 from openhear.tts.speech import SpeechOptions, Synthesizer
 from openhear.tts.text import clean_text, require_text
+
+if TYPE_CHECKING:
+    from openhear.asr.streaming import StreamingCaptioner
 
 DEFAULT_DISCLOSURE = (
     "You are talking with a deaf person. Their typed words are read by a computer voice, "
@@ -87,7 +91,9 @@ class CaptionInput:
     microphone): audio left out would put what follows early.
     """
 
-    def __init__(self, session: ConversationSession, captioner, start_s: float):
+    def __init__(
+        self, session: ConversationSession, captioner: StreamingCaptioner, start_s: float
+    ) -> None:
         self.session = session
         self.captioner = captioner
         """A StreamingCaptioner (feed / flush) of its own."""
@@ -109,7 +115,7 @@ class CaptionInput:
         for event in self.captioner.flush():
             yield from self._handle(event)
 
-    def _handle(self, event) -> Iterator[RelayEvent]:
+    def _handle(self, event: CaptionEvent) -> Iterator[RelayEvent]:
         if isinstance(event, FinalCaption):
             if event.text.strip():
                 s = self.session
@@ -133,12 +139,12 @@ class ConversationSession:
     def __init__(
         self,
         store: TranscriptStore,
-        captioner,
+        captioner: StreamingCaptioner | None,
         synthesizer: Synthesizer | None,
         options: RelayOptions = RelayOptions(),
         clock: Callable[[], float] | None = None,
         conversation_id: int | None = None,
-    ):
+    ) -> None:
         """`captioner` (None: only streams attached with `listen`) feeds `hear`; `conversation_id`
         continues a stored conversation instead of creating one (an unknown id is a
         TranscriptError)."""
@@ -183,7 +189,7 @@ class ConversationSession:
             self, self.store.append(self.id, "me", now, now, text), speech or self.options.speech
         )
 
-    def listen(self, captioner, start_s: float | None = None) -> CaptionInput:
+    def listen(self, captioner: StreamingCaptioner, start_s: float | None = None) -> CaptionInput:
         """A caption stream that joins at conversation time `start_s` (default: now),
         with its own captioner."""
         return CaptionInput(self, captioner, self.now_s() if start_s is None else start_s)
@@ -191,8 +197,13 @@ class ConversationSession:
     def hear(self, block: AudioBlock) -> Iterator[RelayEvent]:
         """Caption one block of the other person's audio; final captions are stored
         before they are yielded."""
-        return self._input.hear(block)
+        return self._caption_input().hear(block)
 
     def close(self) -> Iterator[RelayEvent]:
         """End of the other person's audio: commit what the captioner still holds."""
-        return self._input.flush()
+        return self._caption_input().flush()
+
+    def _caption_input(self) -> CaptionInput:
+        if self._input is None:
+            raise RuntimeError("this session has no captioner of its own: use listen()")
+        return self._input

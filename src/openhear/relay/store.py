@@ -110,8 +110,9 @@ class TranscriptStore(Database):
 
     def create_conversation(self, title: str = "") -> Conversation:
         """Start a new, empty conversation (committed at once)."""
-        cur = self._write("INSERT INTO conversations (title) VALUES (?)", (title,))
-        return self.conversation(cur.lastrowid)
+        return self.conversation(
+            self._insert("INSERT INTO conversations (title) VALUES (?)", (title,))
+        )
 
     def append(
         self, conversation_id: int, speaker: str, start_s: float, end_s: float, text: str
@@ -124,12 +125,12 @@ class TranscriptStore(Database):
                 f"entry times must satisfy 0 <= start <= end (got {start_s}, {end_s})"
             )
         self.conversation(conversation_id)
-        cur = self._write(
+        entry_id = self._insert(
             "INSERT INTO entries (conversation_id, speaker, start_s, end_s, text)"
             " VALUES (?, ?, ?, ?, ?)",
             (conversation_id, speaker, float(start_s), float(end_s), text),
         )
-        return Entry(cur.lastrowid, speaker, float(start_s), float(end_s), text)
+        return Entry(entry_id, speaker, float(start_s), float(end_s), text)
 
     def set_end(self, entry_id: int, end_s: float) -> None:
         """Correct an entry's end time (a spoken reply's length is known only

@@ -12,8 +12,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from openhear.errors import DeviceError, OpenhearError
+
+if TYPE_CHECKING:
+    from openhear.audio.duplex import LiveAmplifier
+    from openhear.fitting.profile import FittingProfile
 
 
 class AmplifierControl:
@@ -22,7 +27,9 @@ class AmplifierControl:
     def __init__(self, profile_path: Path):
         self.profile_path = profile_path
         self._lock = threading.Lock()
-        self._amp = None  # the last started LiveAmplifier: its statistics stay shown after a stop
+        self._amp: LiveAmplifier | None = (
+            None  # the last started LiveAmplifier: its statistics stay shown after a stop
+        )
 
     def devices(self) -> dict:
         """Inputs and outputs PortAudio sees; `available` False (with the reason)
@@ -74,7 +81,7 @@ class AmplifierControl:
                 self._amp.stop()
         return self.status()
 
-    def profile(self):
+    def profile(self) -> FittingProfile:
         """The saved fitting profile, or an error that says how to make one."""
         from openhear.fitting.profile import read_profile
 
@@ -84,7 +91,7 @@ class AmplifierControl:
             )
         return read_profile(self.profile_path)
 
-    def adjust(self, **adjustments) -> dict:
+    def adjust(self, **adjustments: Any) -> dict:
         """Moves sliders: live when running, and saved in the profile either way."""
         from openhear.fitting.profile import write_profile
 
@@ -113,15 +120,15 @@ class AmplifierControl:
             "device_latency_ms": live.device_latency_ms if live else None,
             "dropouts": live.dropouts if live else 0,
             "blocks": live.blocks if live else 0,
-            "input_level_dbfs": max(live.input_rms_dbfs) if running else None,
-            "output_level_dbfs": max(live.output_rms_dbfs) if running else None,
+            "input_level_dbfs": max(live.input_rms_dbfs) if live and running else None,
+            "output_level_dbfs": max(live.output_rms_dbfs) if live and running else None,
             "levels": {
                 "input_rms_dbfs": live.input_rms_dbfs,
                 "input_peak_dbfs": live.input_peak_dbfs,
                 "output_rms_dbfs": live.output_rms_dbfs,
                 "output_peak_dbfs": live.output_peak_dbfs,
             }
-            if running
+            if live and running
             else None,
             "adjustments": adjustments,
         }

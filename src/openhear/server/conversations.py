@@ -14,6 +14,7 @@ import time
 
 from openhear.relay.session import DEFAULT_DISCLOSURE, ConversationSession, RelayOptions
 from openhear.relay.store import Conversation, TranscriptStore
+from openhear.tts.speech import Synthesizer
 
 ECHO_TAIL_MS = 1000.0
 """Caption input kept silent after a reply's audio ends, milliseconds: the CLI's tail plus the
@@ -31,19 +32,21 @@ class OpenConversations:
 
     def _session(
         self,
-        voice,
+        voice: Synthesizer | None,
         title: str = "",
         disclosure: str = "",
         conversation_id: int | None = None,
         at_s: float = 0.0,
-    ):
+    ) -> ConversationSession:
         started = time.monotonic() - at_s
         options = RelayOptions(disclosure=disclosure, echo_tail_ms=ECHO_TAIL_MS, title=title)
         return ConversationSession(
             self.store, None, voice, options, lambda: time.monotonic() - started, conversation_id
         )
 
-    def start(self, voice, title: str = "", disclosure: bool = True) -> ConversationSession:
+    def start(
+        self, voice: Synthesizer | None, title: str = "", disclosure: bool = True
+    ) -> ConversationSession:
         """A new conversation whose clock starts now; its `options.disclosure` is the notice
         the page speaks first."""
         session = self._session(voice, title, DEFAULT_DISCLOSURE if disclosure else "")
@@ -51,7 +54,7 @@ class OpenConversations:
             self._open[session.id] = session
         return session
 
-    def open(self, conversation_id: int, voice) -> ConversationSession:
+    def open(self, conversation_id: int, voice: Synthesizer | None) -> ConversationSession:
         """The open session of a conversation, reopening a stored one (an unknown id
         raises TranscriptError)."""
         with self._lock:

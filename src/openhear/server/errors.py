@@ -35,23 +35,23 @@ def install_error_handlers(app: FastAPI) -> None:
     rest to one-line 500."""
 
     @app.exception_handler(OpenhearError)
-    async def _user_error(request: Request, exc: OpenhearError):
+    async def _user_error(request: Request, exc: OpenhearError) -> JSONResponse:
         return json_error(400, str(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError):
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return json_error(422, _validation_message(exc))
 
     @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException):
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         kind = "not_found" if exc.status_code == 404 else "invalid_request_error"
         return json_error(exc.status_code, str(exc.detail), kind)
 
     @app.exception_handler(BodyTooLarge)
-    async def _too_large(request: Request, exc: BodyTooLarge):
+    async def _too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
         return json_error(413, str(exc))
 
     @app.exception_handler(Exception)
-    async def _internal(request: Request, exc: Exception):
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
         log.exception("internal error on %s", request.url.path)
         return json_error(500, f"internal error: {type(exc).__name__}", "server_error")

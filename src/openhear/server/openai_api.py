@@ -16,7 +16,7 @@ import asyncio
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from openhear.asr.whisper import BUNDLED_MODEL_NAME
 from openhear.audio import AudioBlock
@@ -57,7 +57,7 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
 
     @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError):
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(
             error_body(str(exc), "invalid_request_error", exc.param, exc.code),
             status_code=exc.status,
@@ -76,7 +76,7 @@ def list_models(state: AppState = Depends(app_state)) -> dict:
     }
 
 
-async def _form(request: Request):
+async def _form(request: Request) -> FormData:
     try:
         return await request.form()
     except (
@@ -186,6 +186,7 @@ def _encode(block: AudioBlock, fmt: str) -> bytes:
     if fmt == "pcm":
         return float_to_pcm16(resample(block.samples[:, 0], block.sample_rate, PCM_RATE))
     file_format, subtype, _ = SPEECH_FORMATS[fmt]
+    assert file_format is not None and subtype is not None  # only pcm has none
     # libsndfile writes no text tags into MPEG streams
     return encode_audio(
         block, file_format, subtype, None if fmt == "mp3" else SYNTHETIC_SPEECH_METADATA

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from openhear.audio import AudioBlock
 from openhear.server.audio_response import wav_response
 from openhear.server.state import AppState, app_state
+from openhear.tts.phrasebook import Phrase
 
 router = APIRouter()
 
@@ -71,7 +72,7 @@ class PhraseRequest(BaseModel):
     text: str = Field(min_length=1, max_length=10_000)
 
 
-def _phrase_json(phrase) -> dict:
+def _phrase_json(phrase: Phrase) -> dict:
     return {"number": phrase.number, "name": phrase.name, "text": phrase.text}
 
 

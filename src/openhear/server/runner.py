@@ -7,6 +7,7 @@ import socket
 import threading
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from openhear.errors import OpenhearError
 from openhear.server.options import ServerOptions
@@ -21,7 +22,7 @@ def bind(host: str, port: int) -> socket.socket:
         raise OpenhearError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def make_server(app, options: ServerOptions) -> uvicorn.Server:
+def make_server(app: ASGIApp, options: ServerOptions) -> uvicorn.Server:
     """A uvicorn server for `app`; frames far past the app's own message limit
     are cut off by uvicorn."""
     config = uvicorn.Config(
@@ -37,7 +38,7 @@ class BackgroundServer:
     """The app served on a free loopback port from a daemon thread; `url` once
     started, `stop()` to end."""
 
-    def __init__(self, app, options: ServerOptions, timeout_s: float = 30.0):
+    def __init__(self, app: ASGIApp, options: ServerOptions, timeout_s: float = 30.0) -> None:
         self._socket = bind("127.0.0.1", 0)
         self.port: int = self._socket.getsockname()[1]
         """The port the OS gave us."""

@@ -17,6 +17,8 @@ import secrets
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from openhear.server.options import ServerOptions
 
 TOKEN_COOKIE = "openhear_token"
@@ -40,7 +42,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _headers(scope) -> dict[str, str]:
+def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
 
@@ -48,7 +50,7 @@ def _hostname(host_header: str) -> str:
     return (urlsplit(f"//{host_header}").hostname or "").lower()
 
 
-def presented_token(scope) -> str | None:
+def presented_token(scope: Scope) -> str | None:
     """The token a request carries: bearer header, then `?token=`, then the page's cookie."""
     headers = _headers(scope)
     auth = headers.get("authorization", "")
@@ -72,12 +74,12 @@ def same_origin(origin: str, host_header: str) -> bool:
 class GuardMiddleware:
     """ASGI middleware applying the rules in the module docstring to every request."""
 
-    def __init__(self, app, options: ServerOptions):
+    def __init__(self, app: ASGIApp, options: ServerOptions) -> None:
         self.app = app
         self.options = options
         self.loopback_only = is_loopback(options.host)
 
-    def _refusal(self, scope) -> tuple[int, str] | None:
+    def _refusal(self, scope: Scope) -> tuple[int, str] | None:
         headers = _headers(scope)
         host = headers.get("host", "")
         if self.loopback_only and not is_loopback(_hostname(host)):
@@ -107,7 +109,7 @@ class GuardMiddleware:
                 )
         return None
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         refusal = self._refusal(scope)
@@ -122,7 +124,7 @@ class GuardMiddleware:
             return await self._bounded(scope, receive, send)
         await self.app(scope, receive, send)
 
-    async def _bounded(self, scope, receive, send):
+    async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Runs the app with a body streamed past the limit (no Content-Length) cut off and answered
         413.
 
@@ -133,7 +135,7 @@ class GuardMiddleware:
         message_413 = f"request body too large (limit {limit // (1024 * 1024)} MiB)"
         cut_off = started = replaced = False
 
-        async def bounded_receive():
+        async def bounded_receive() -> Message:
             nonlocal seen, cut_off
             message = await receive()
             if message["type"] == "http.request":
@@ -143,7 +145,7 @@ class GuardMiddleware:
                     raise BodyTooLarge(message_413)
             return message
 
-        async def answer(message):
+        async def answer(message: Message) -> None:
             nonlocal started, replaced
             if message["type"] == "http.response.start" and cut_off and not started:
                 replaced = True
@@ -161,7 +163,7 @@ class BodyTooLarge(Exception):
 
 
 async def send_json_error(
-    send, status: int, message: str, kind: str = "invalid_request_error"
+    send: Send, status: int, message: str, kind: str = "invalid_request_error"
 ) -> None:
     """Answers with the app's one-line JSON error body."""
     body = json.dumps(error_body(message, kind)).encode()

@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
+from typing import TYPE_CHECKING, TypeVar
 
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
@@ -34,7 +36,12 @@ from openhear.asr.whisper import BUNDLED_MODEL_NAME
 from openhear.errors import OpenhearError, UsageError
 from openhear.server.services import Services
 
+if TYPE_CHECKING:
+    from openhear.asr.events import CaptionEvent
+    from openhear.asr.streaming import StreamingCaptioner
+
 log = logging.getLogger("openhear.wyoming")
+_T = TypeVar("_T")
 
 SPEECH_CHUNK_FRAMES = 1024
 """Samples per audio-chunk event of synthesised speech (as wyoming-piper sends them)."""
@@ -65,7 +72,7 @@ def describe(services: Services, asr: bool, tts: bool) -> Info:
             )
         ]
     if tts:
-        name = services.voice.name
+        name = services.require("speech", services.voice).name
         voice = TtsVoice(
             name=name,
             attribution=Attribution(name="Piper", url="https://github.com/rhasspy/piper"),
@@ -98,15 +105,22 @@ class WyomingError(OpenhearError):
 class OpenhearEventHandler(AsyncEventHandler):
     """One client connection: answers the events in the module docstring."""
 
-    def __init__(self, services: Services, asr: bool, tts: bool, reader, writer):
+    def __init__(
+        self,
+        services: Services,
+        asr: bool,
+        tts: bool,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
         super().__init__(reader, writer)
         self.services = services
         self.asr = asr
         self.tts = tts
         self._info = describe(services, asr, tts).event()
         self._vocabulary: tuple[str, ...] = ()
-        self._captioner = None
-        self._finals: list = []
+        self._captioner: StreamingCaptioner | None = None
+        self._finals: list[CaptionEvent] = []
         self._lease = contextlib.ExitStack()
         self._width = AudioChunkConverter(width=2)
 
@@ -168,7 +182,8 @@ class OpenhearEventHandler(AsyncEventHandler):
     async def _audio(self, chunk: AudioChunk) -> None:
         from openhear.audio.files import pcm_s16le_block
 
-        if self._captioner is None:
+        captioner = self._captioner
+        if captioner is None:
             raise WyomingError("audio-chunk before audio-start", "no-audio-start")
         if (
             chunk.width not in (1, 2, 3, 4)
@@ -183,15 +198,16 @@ class OpenhearEventHandler(AsyncEventHandler):
         chunk = self._width.convert(chunk)
         whole_frames = len(chunk.audio) - len(chunk.audio) % (2 * chunk.channels)
         block = pcm_s16le_block(chunk.audio[:whole_frames], chunk.rate, chunk.channels)
-        events = await self._run(lambda: list(self._captioner.feed(block)))
+        events = await self._run(lambda: list(captioner.feed(block)))
         self._finals += events
 
     async def _stop_audio(self) -> None:
         from openhear.asr.streaming import final_text
 
-        if self._captioner is None:
+        captioner = self._captioner
+        if captioner is None:
             raise WyomingError("audio-stop before audio-start", "no-audio-start")
-        events = self._finals + await self._run(lambda: list(self._captioner.flush()))
+        events = self._finals + await self._run(lambda: list(captioner.flush()))
         self._end_stream()
         self._vocabulary = ()
         await self.write_event(Transcript(text=final_text(events), language="en").event())
@@ -207,7 +223,7 @@ class OpenhearEventHandler(AsyncEventHandler):
         self._require(self.tts, "text-to-speech")
         if not request.text.strip():
             raise WyomingError("nothing to say: the text is empty", "empty-text")
-        voice = self.services.voice
+        voice = self.services.require("speech", self.services.voice)
         sentences = voice.synthesize(request.text)
         rate = voice.sample_rate
         await self.write_event(AudioStart(rate=rate, width=2, channels=1).event())
@@ -222,7 +238,7 @@ class OpenhearEventHandler(AsyncEventHandler):
                 )
         await self.write_event(AudioStop().event())
 
-    async def _run(self, work):
+    async def _run(self, work: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self.services.workers, work)
 
     async def disconnect(self) -> None:

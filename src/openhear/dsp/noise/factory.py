@@ -16,6 +16,7 @@ import numpy as np
 
 from openhear.dsp.noise.framed import FramedSuppressor
 from openhear.dsp.noise.spectral import SpectralSuppressor
+from openhear.dsp.processor import Processor
 from openhear.errors import OpenhearError
 
 NoiseKind = Literal["none", "spectral", "deepfilternet", "rnnoise"]
@@ -54,7 +55,7 @@ def make_suppressor(
     strength: float = DEFAULT_STRENGTH,
     sample_rate: int | None = None,
     max_block_frames: int = 4096,
-):
+) -> Processor:
     """A noise-suppression Processor of this kind; prepared too when `sample_rate` is given.
 
     Every returned object has `latency_frames` (after prepare) and `latency_ms`, the delay it adds.
@@ -64,6 +65,7 @@ def make_suppressor(
             f"unknown noise suppression {kind!r}; choose one of {', '.join(NOISE_KINDS)}"
         )
     limit = attenuation_limit_db(strength)
+    suppressor: Processor
     if kind == "none" or limit == 0.0:
         suppressor = Bypass()
     elif kind == "spectral":

@@ -12,6 +12,7 @@ is the same whatever the block sizes. The delay it adds is therefore constant an
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import cache
 from typing import Protocol
 
@@ -91,7 +92,13 @@ class FramedSuppressor:
     At the model's own rate (48 kHz) `process` allocates no buffers after `prepare` (the model's
     native library aside); at other rates soxr returns a new array for each resampled block."""
 
-    def __init__(self, open_model, model_rate: int, frame_length: int, model_delay_frames: int):
+    def __init__(
+        self,
+        open_model: Callable[[], FrameModel],
+        model_rate: int,
+        frame_length: int,
+        model_delay_frames: int,
+    ) -> None:
         """`open_model()` returns a fresh `FrameModel` state (called on prepare and on reset)."""
         self._open_model = open_model
         self._model_rate = model_rate
@@ -174,5 +181,5 @@ class FramedSuppressor:
             self._model.close()
             self._model = None
 
-    def __del__(self):
+    def __del__(self) -> None:
         self.close()

@@ -9,6 +9,7 @@ Measured here it also suppresses the speech of competing talkers (babble), so it
 from __future__ import annotations
 
 import ctypes
+from types import ModuleType
 
 import numpy as np
 
@@ -23,7 +24,7 @@ _INT16_SCALE = 32768.0
 _FLOAT_P = ctypes.POINTER(ctypes.c_float)
 
 
-def _library():
+def _library() -> ModuleType:
     try:
         from pyrnnoise import rnnoise
     except (ImportError, OSError) as e:
@@ -71,6 +72,6 @@ class RnnoiseState:
             self._rn.destroy(self._state)
             self._state = None
 
-    def __del__(self):
+    def __del__(self) -> None:
         if getattr(self, "_state", None) is not None:
             self.close()
