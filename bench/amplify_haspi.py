@@ -18,11 +18,11 @@ openhear with noise suppression. A second table gives, per cell, the item-by-ite
 issue's targets are judged by (openhear and openhear + DFN3 against the baseline, openhear + DFN3
 against DFN3 + baseline) with 95 % confidence intervals of their means.
 
---quick: listeners N3 and S2 at both levels, two CMU ARCTIC utterances (aew a0001 and a0003) in quiet
-and with the dishes noise, and one VoiceBank-DEMAND file (p287_002): 28 items, 102 s of audio per
-system, about 4 minutes of wall time on two idle cores (HASPI costs about 0.5 s per second of audio).
-The full run (every listener, level, transcribed utterance and both noises: 610 items; 67 minutes
-on two processes) is the default.
+--quick: listeners N3 and S2 at both levels, two CMU ARCTIC utterances (aew a0001 and a0003) in
+quiet and with the dishes noise, and one VoiceBank-DEMAND file (p287_002): 28 items, 102 s of audio
+per system, about 4 minutes of wall time on two idle cores (HASPI costs about 0.5 s per second of
+audio). The full run (every listener, level, transcribed utterance and both noises: 610 items; 67
+minutes on two processes) is the default.
 """
 
 from __future__ import annotations
@@ -41,11 +41,9 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from haspi.systems import SYSTEMS, throughput_table  # bench/, the script's own folder
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-
-from haspi.systems import SYSTEMS, throughput_table  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 DEV = SHARED / "speech-dev"
@@ -184,8 +182,8 @@ PAIRS = (
 
 
 def cells(results, systems: list[str]) -> dict[tuple, dict[str, np.ndarray]]:
-    """Scores per (listener or "all", level, condition) cell and system, in the tables' row order; the
-    items of a cell are in the same order for every system, so differences pair item by item."""
+    """Scores per (listener or "all", level, condition) cell and system, in the tables' row order;
+    the items of a cell are in the same order for every system, so differences pair item by item."""
     grouped: dict[tuple, dict[str, list[float]]] = {}
     for item, scores, _ in results:
         for key in (
@@ -220,8 +218,8 @@ def table(results, systems: list[str]) -> str:
 
 
 def paired_table(results, pairs=PAIRS) -> str:
-    """Per cell, the mean item-by-item difference of each pair with its 95 % confidence interval (t);
-    "below" marks an interval wholly under 0, "above" one wholly over it."""
+    """Per cell, the mean item-by-item difference of each pair with its 95 % confidence interval
+    (t); "below" marks an interval wholly under 0, "above" one wholly over it."""
     from scipy.stats import t
 
     systems = sorted({s for pair in pairs for s in pair})
@@ -284,13 +282,14 @@ def main(argv=None) -> int:
     )
     print(table(results, systems))
     print(
-        "\nDifferences the targets are judged by (per item, paired; mean and 95 % confidence interval)\n"
+        "\nDifferences the targets are judged by (per item, paired; mean and 95 % confidence "
+        "interval)\n"
     )
     print(paired_table(results))
     worst = {s: max((abs(m[s]) for _, _, m in results if s in m), default=0) for s in systems}
     print(
-        "\nLargest misalignment left after removing the reported delay (quiet items, cross-correlation, samples): "
-        + ", ".join(f"{s} {v}" for s, v in worst.items())
+        "\nLargest misalignment left after removing the reported delay (quiet items, "
+        "cross-correlation, samples): " + ", ".join(f"{s} {v}" for s, v in worst.items())
     )
     print("\n" + throughput_table())
     return 0

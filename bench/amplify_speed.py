@@ -17,21 +17,21 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import soundfile as sf  # noqa: E402
+import numpy as np
+import soundfile as sf
 
-from openhear.audio.resample import resample  # noqa: E402
-from openhear.dsp.chain import EarChain, EarSettings  # noqa: E402
-from openhear.dsp.testsignals import scaled_to_level  # noqa: E402
-from openhear.fitting.audiogram import preset  # noqa: E402
-from openhear.fitting.profile import fit_listener  # noqa: E402
+from openhear.audio.resample import resample
+from openhear.dsp.chain import EarChain, EarSettings
+from openhear.dsp.testsignals import scaled_to_level
+from openhear.fitting.audiogram import preset
+from openhear.fitting.profile import fit_listener
 
 SPEECH_DEV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "speech-dev"
 RATES = (48000, 16000)

@@ -7,10 +7,11 @@ are joined into one stream with `--gap` seconds of silence between them, as a co
 pauses, and fed to one StreamingCaptioner in 20 ms blocks at real-time pace (the wall clock; with
 --virtual a clock that skips the waiting but counts every second of compute, which gives the same
 figures without waiting; with --cpu-clock compute counts as this process's CPU time, which is what
-a dedicated core would give on a machine shared with other work). Latency of a word = time its caption was emitted minus the end time of
-the word in the audio; "provisional" is its first display (provisional or final), "final" its
-commit. Streaming WER scores the final words that fall inside each utterance; offline WER decodes
-each utterance whole with the same model (beam 5). WER is pooled after Whisper's English normaliser.
+a dedicated core would give on a machine shared with other work). Latency of a word = time its
+caption was emitted minus the end time of the word in the audio; "provisional" is its first display
+(provisional or final), "final" its commit. Streaming WER scores the final words that fall inside
+each utterance; offline WER decodes each utterance whole with the same model (beam 5). WER is pooled
+after Whisper's English normaliser.
 """
 
 from __future__ import annotations
@@ -30,15 +31,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from openhear.asr.agreement import word_key  # noqa: E402
-from openhear.asr.events import FinalCaption, Word  # noqa: E402
-from openhear.asr.pacing import CpuClock, VirtualClock, WallClock, paced_events  # noqa: E402
-from openhear.asr.streaming import FILE_OPTIONS, LIVE_OPTIONS, StreamingCaptioner, caption_blocks  # noqa: E402
-from openhear.asr.wer import word_errors  # noqa: E402
-from openhear.asr.whisper import SAMPLE_RATE, load_transcriber  # noqa: E402
-from openhear.audio.block import AudioBlock  # noqa: E402
-from openhear.audio.files import read_audio  # noqa: E402
-from openhear.audio.resample import resample  # noqa: E402
+from openhear.asr.agreement import word_key
+from openhear.asr.events import FinalCaption, Word
+from openhear.asr.pacing import CpuClock, VirtualClock, WallClock, paced_events
+from openhear.asr.streaming import FILE_OPTIONS, LIVE_OPTIONS, StreamingCaptioner, caption_blocks
+from openhear.asr.wer import word_errors
+from openhear.asr.whisper import SAMPLE_RATE, load_transcriber
+from openhear.audio.block import AudioBlock
+from openhear.audio.files import read_audio
+from openhear.audio.resample import resample
 
 TARGETS = {
     "streaming WER - offline WER (points)": 1.0,
@@ -116,7 +117,8 @@ class CountingClock:
 
 
 def first_display(word: Word, shown: list[tuple[float, Word]], committed_at: float) -> float:
-    """When a final word was first on screen: the earliest matching provisional word, else its commit."""
+    """When a final word was first on screen: the earliest matching provisional
+    word, else its commit."""
     key = word_key(word)
     times = [t for t, w in shown if word_key(w) == key and abs(w.start_s - word.start_s) < 0.6]
     return min(times + [committed_at])
@@ -272,11 +274,11 @@ def main() -> int:
         f"{speech_s:.1f} s of speech in a {stream_s:.1f} s stream ({args.gap:g} s pauses), "
         f"{clock_name} clock, {len(words)} final words"
     )
+    shown = (f"{k}={v}" for k, v in dataclasses.asdict(options).items() if k != "vocabulary")
+    print(f"options: {', '.join(shown)}")
     print(
-        f"options: {', '.join(f'{k}={v}' for k, v in dataclasses.asdict(options).items() if k != 'vocabulary')}"
-    )
-    print(
-        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}"
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python "
+        f"{platform.python_version()}"
     )
     print()
     print("| metric | measured | target | met |")

@@ -60,7 +60,8 @@ def load_utterances() -> list[tuple[str, np.ndarray]]:
             (row["text"], soxr.resample(audio.mean(axis=1), rate, CLIENT_RATE).astype(np.float32))
         )
     print(
-        f"speech: {len(out)} transcribed utterances from {base.relative_to(ROOT.parent) if base.is_relative_to(ROOT.parent) else base}"
+        f"speech: {len(out)} transcribed utterances from "
+        f"{base.relative_to(ROOT.parent) if base.is_relative_to(ROOT.parent) else base}"
     )
     return out
 
@@ -221,20 +222,22 @@ def main() -> int:
 
     cpu = f"{os.cpu_count()}-core {platform.machine()}"
     print(
-        f"\nmachine: {cpu}, {len(services.transcribers)} Whisper tiny.en transcribers (int8, 1 thread each), "
-        f"re-decode every {args.update_interval:g} s of speech; "
-        f"~{seconds:.0f} s of speech per client at real-time pace, 48 kHz 16-bit PCM in 100 ms messages, "
-        f"clients starting {args.stagger:g} s apart; a client the server refuses counts as not admitted\n"
+        f"\nmachine: {cpu}, {len(services.transcribers)} Whisper tiny.en transcribers (int8, 1 "
+        f"thread each), re-decode every {args.update_interval:g} s of speech; ~{seconds:.0f} s "
+        "of speech per client at real-time pace, 48 kHz 16-bit PCM in 100 ms messages, clients "
+        f"starting {args.stagger:g} s apart; a client the server refuses counts as not "
+        "admitted\n"
     )
     print(
-        "| sessions asked | admitted | finals | final latency median | p95 | WER | health median | p95 | max |"
+        "| sessions asked | admitted | finals | final latency median | p95 | WER | health median "
+        "| p95 | max |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
-            f"| {r['sessions']} | {r['admitted']} | {r['finals']} | {r['lat_median_s']:.2f} s | {r['lat_p95_s']:.2f} s | "
-            f"{100 * r['wer']:.1f} % | {r['health_median_ms']:.1f} ms | {r['health_p95_ms']:.1f} ms | "
-            f"{r['health_max_ms']:.1f} ms |"
+            f"| {r['sessions']} | {r['admitted']} | {r['finals']} | {r['lat_median_s']:.2f} s | "
+            f"{r['lat_p95_s']:.2f} s | {100 * r['wer']:.1f} % | {r['health_median_ms']:.1f} ms "
+            f"| {r['health_p95_ms']:.1f} ms | {r['health_max_ms']:.1f} ms |"
         )
     print(
         f"\nsession {options.max_caption_sessions + 1} (limit {options.max_caption_sessions}): "

@@ -3,7 +3,8 @@ intelligibility, and the relay's typed-Enter-to-first-audio-sample latency.
 
     .venv/bin/python bench/speech.py [--quick]
 
-- Voice load: `load_voice()` (the bundled en_US-joe-medium, including its one-word warm-up), median of 3.
+- Voice load: `load_voice()` (the bundled en_US-joe-medium, including its one-word warm-up), median
+  of 3.
 - First audio: one-sentence replies (the everyday sentences in tests/tts/data), time from
   `synthesize()` to the first block, after load.
 - Real-time factor: synthesis time / audio duration over the same sentences.
@@ -112,7 +113,8 @@ def dev_transcripts() -> list[str]:
 
 
 class FirstSampleSink:
-    """A sink that notes when the first sample of each reply arrives (the sound card stands here)."""
+    """A sink that notes when the first sample of each reply arrives (the
+    sound card stands here)."""
 
     def __init__(self):
         self.sent_at: float | None = None
@@ -226,15 +228,17 @@ def main() -> int:
         )
     rows.append(
         (
-            f"relay: typed Enter to first audio sample, captioner busy (median / p95, n={len(relay)})",
+            "relay: typed Enter to first audio sample, captioner busy (median / p95, "
+            f"n={len(relay)})",
             _ms(relay),
             "-",
         )
     )
     load = os.getloadavg()[0]
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"load average {load:.1f} at the end{' (--quick)' if args.quick else ''}"
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, load average {load:.1f} at the "
+        f"end{' (--quick)' if args.quick else ''}"
     )
     width = max(len(r[0]) for r in rows)
     print(f"| {'measure'.ljust(width)} | value | target |")

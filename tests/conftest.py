@@ -101,7 +101,8 @@ def standin_card(monkeypatch):
 
 @pytest.fixture
 def make_read_only():
-    """Returns make(dir): the directory (created if missing) made read-only, even for root (`chattr +i`)."""
+    """Returns make(dir): the directory (created if missing) made read-only, even
+    for root (`chattr +i`)."""
     import os
     import shutil
     import subprocess
@@ -116,7 +117,8 @@ def make_read_only():
             or subprocess.run(["chattr", "+i", str(d)], capture_output=True).returncode
         ):
             pytest.skip(
-                "running as root on a filesystem without `chattr +i`: cannot make a read-only directory"
+                "running as root on a filesystem without `chattr +i`: cannot make a read-only "
+                "directory"
             )
         made.append(d)
         if not root:

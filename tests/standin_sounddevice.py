@@ -1,6 +1,7 @@
-"""Stand-ins for the sounddevice module (this machine has no sound card), shared by the audio, CLI and
-server tests: one default device and the streams opened on it. A stream's thread calls its callback
-as PortAudio's audio thread would, so only openhear's own logic around the device is under test."""
+"""Stand-ins for the sounddevice module (this machine has no sound card), shared by the audio, CLI
+and server tests: one default device and the streams opened on it. A stream's thread calls its
+callback as PortAudio's audio thread would, so only openhear's own logic around the device is under
+test."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ NO_DROPOUTS = SimpleNamespace(input_overflow=False, output_underflow=False)
 
 class StandInCard:
     """Enough of the sounddevice module for one default device named "stand-in" (a named device is
-    not found). Its microphone hears `signal` (1-D, or frames x 2 for the duplex stream); every stream
-    opened is kept in `streams`, newest last. `realtime` paces the microphone at its sample rate
-    (else as fast as the consumer takes blocks); `device_latency_s` is the input-to-output time the
-    duplex stream's time stamps report."""
+    not found). Its microphone hears `signal` (1-D, or frames x 2 for the duplex stream); every
+    stream opened is kept in `streams`, newest last. `realtime` paces the microphone at its sample
+    rate (else as fast as the consumer takes blocks); `device_latency_s` is the input-to-output time
+    the duplex stream's time stamps report."""
 
     def __init__(
         self,
@@ -48,13 +49,13 @@ class StandInCard:
             raise ValueError("no such device")
         return [self.info] if kind is None else self.info
 
-    def InputStream(self, samplerate, blocksize, device, channels, dtype, callback):  # noqa: N802 (sounddevice's name)
+    def InputStream(self, samplerate, blocksize, device, channels, dtype, callback):
         return self._opened(InputStream(self, samplerate, blocksize, callback))
 
-    def OutputStream(self, samplerate, channels, dtype, device):  # noqa: N802
+    def OutputStream(self, samplerate, channels, dtype, device):
         return self._opened(OutputStream(self, samplerate, channels))
 
-    def Stream(self, samplerate, blocksize, device, channels, dtype, latency, callback):  # noqa: N802
+    def Stream(self, samplerate, blocksize, device, channels, dtype, latency, callback):
         return self._opened(DuplexStream(callback, blocksize, self.signal, self.device_latency_s))
 
     def _opened(self, stream):
@@ -66,13 +67,14 @@ class StandInCard:
         return self.signal[at : at + frames]
 
     def speaker(self, samples: np.ndarray, rate: int) -> None:
-        """Called with each block written to an output stream; the bare card only records it there."""
+        """Called with each block written to an output stream; the bare card
+        only records it there."""
 
 
 class _CallbackStream:
-    """Once started, a thread calls the callback block by block until stopped or `_serve` has no more
-    blocks; then the stream is inactive, as PortAudio reports one that died. Without a callback,
-    start only marks it started."""
+    """Once started, a thread calls the callback block by block until stopped or `_serve` has no
+    more blocks; then the stream is inactive, as PortAudio reports one that died. Without a
+    callback, start only marks it started."""
 
     def __init__(self, callback, blocksize: int):
         self.callback, self.blocksize = callback, blocksize

@@ -1,4 +1,5 @@
-"""The systems the HASPI benchmark compares: each maps (mono input, listener name, rate) to (output, delay).
+"""The systems the HASPI benchmark compares: each maps (mono input, listener name, rate) to (output,
+delay).
 
 The delay (samples) is what the system reports; the benchmark removes it before scoring.
 """
@@ -99,7 +100,8 @@ def _ear_chain(listener: str, noise: tuple[str, float] | None):
 def _run_chain(
     x: np.ndarray, listener: str, fs: int, noise: tuple[str, float] | None
 ) -> tuple[np.ndarray, int]:
-    """openhear's ear chain (default calibration: RMS 1.0 = 100 dB SPL, as Clarity), streamed in blocks."""
+    """openhear's ear chain (default calibration: RMS 1.0 = 100 dB SPL, as
+    Clarity), streamed in blocks."""
     ear = _ear_chain(listener, noise)
     ear.prepare(fs, CHAIN_BLOCK_FRAMES)
     x = np.asarray(x, np.float32)
@@ -131,7 +133,8 @@ SYSTEMS = {
 
 
 def lag_samples(y: np.ndarray, ref: np.ndarray, max_lag: int) -> int:
-    """Lag (samples, either sign, up to max_lag) that maximises the cross-correlation of y with ref."""
+    """Lag (samples, either sign, up to max_lag) that maximises the
+    cross-correlation of y with ref."""
     n = 1 << int(np.ceil(np.log2(len(y) + len(ref))))
     xc = np.fft.irfft(np.fft.rfft(y, n) * np.conj(np.fft.rfft(ref, n)), n)
     lags = np.r_[np.arange(0, max_lag + 1), np.arange(-max_lag, 0)]
@@ -139,7 +142,8 @@ def lag_samples(y: np.ndarray, ref: np.ndarray, max_lag: int) -> int:
 
 
 def _times_real_time(make, fs: int, seconds: float, block: int) -> float:
-    """How many times faster than real time one processor runs over noise, in blocks, on this process."""
+    """How many times faster than real time one processor runs over noise, in
+    blocks, on this process."""
     rng = np.random.default_rng(0)
     x = (0.05 * rng.standard_normal(int(seconds * fs))).astype(np.float32)
     p = make()

@@ -28,7 +28,8 @@ SAMPLE_SPEECH = SAMPLES_DIR / "speech_librispeech_2412-153948-0000.wav"
 
 
 def data_dir() -> Path:
-    """The user's data directory; not created here, so a read-only location can be reported cleanly."""
+    """The user's data directory; not created here, so a read-only location can
+    be reported cleanly."""
     override = os.environ.get(DATA_DIR_ENV)
     if override:
         return Path(override)

@@ -23,7 +23,8 @@ def speech_16k(utterance) -> np.ndarray:
 def with_pauses(
     parts: list[np.ndarray], gap_s: float
 ) -> tuple[np.ndarray, list[tuple[float, float]]]:
-    """The parts one after another, `gap_s` of digital silence after each; also each part's (start, end)."""
+    """The parts one after another, `gap_s` of digital silence after each; also each
+    part's (start, end)."""
     gap = np.zeros(round(gap_s * RATE), np.float32)
     spans, t = [], 0.0
     for p in parts:

@@ -36,7 +36,8 @@ def pooled_wer(pairs) -> float:
 
 @pytest.fixture(scope="module")
 def live_run(transcriber, transcribed, speech_by_id):
-    """The live policy (without its wall-clock lag limit) over four utterances with 1 s pauses, fed in uneven blocks."""
+    """The live policy (without its wall-clock lag limit) over four utterances with 1 s pauses,
+    fed in uneven blocks."""
     utterances = [u for u in transcribed if u.id in LIVE_SUBSET]
     audio, spans = with_pauses([speech_by_id[u.id] for u in utterances], 1.0)
     captioner = StreamingCaptioner(transcriber, dataclasses.replace(LIVE_OPTIONS, max_lag_s=None))
@@ -152,8 +153,9 @@ def test_memory_and_work_stay_bounded_on_long_input(transcriber, long_speech, sp
     reference = " ".join(
         [
             long_speech.text,
-            "IT WILL BE SEEN THAT I DID NOT SUCCEED IN MY DESIGN AND THAT HOWEVER MUCH I "
-            "MAY HAVE MET WITH THAT WAS NEW AND STRANGE I HAVE BEEN UNABLE TO REAP ANY PECUNIARY ADVANTAGE",
+            "IT WILL BE SEEN THAT I DID NOT SUCCEED IN MY DESIGN AND THAT HOWEVER MUCH I MAY "
+            "HAVE MET WITH THAT WAS NEW AND STRANGE I HAVE BEEN UNABLE TO REAP ANY PECUNIARY "
+            "ADVANTAGE",
         ]
         * 2
     )
@@ -231,7 +233,8 @@ def test_options_are_validated():
 
 
 def test_a_lagging_live_stream_skips_interim_decodes_but_loses_no_words(transcriber, manifest):
-    """A clock running 10 s ahead per look: the captioner is always behind, so it only decodes at pauses."""
+    """A clock running 10 s ahead per look: the captioner is always behind, so it
+    only decodes at pauses."""
     u = next(
         m for m in manifest if m.id == "cmu_arctic_unknown-spk_a0010"
     )  # "I'm playing a single hand ..."

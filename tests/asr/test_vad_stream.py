@@ -1,4 +1,5 @@
-"""Streaming Silero VAD: speech scores high, silence, hum and kitchen noise low, whatever the chunking."""
+"""Streaming Silero VAD: speech scores high, silence, hum and kitchen noise low,
+whatever the chunking."""
 
 import numpy as np
 

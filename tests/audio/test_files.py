@@ -1,4 +1,5 @@
-"""Audio IO: blocks carry their rate, bad files are one-line errors, PCM streams reassemble exactly."""
+"""Audio IO: blocks carry their rate, bad files are one-line errors, PCM
+streams reassemble exactly."""
 
 import io
 

@@ -1,4 +1,5 @@
-"""The sinks: files with tags, raw PCM, the sound card (a stand-in, and the real no-device error)."""
+"""The sinks: files with tags, raw PCM, the sound card (a stand-in, and the
+real no-device error)."""
 
 from __future__ import annotations
 

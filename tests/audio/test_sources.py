@@ -1,4 +1,5 @@
-"""The microphone source: blocks with their times, a clean stop, and one-line errors without a device."""
+"""The microphone source: blocks with their times, a clean stop, and one-line
+errors without a device."""
 
 from __future__ import annotations
 

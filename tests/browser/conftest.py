@@ -1,4 +1,5 @@
-"""One Debian chromium for the session, with a fake microphone that plays a real speech recording."""
+"""One Debian chromium for the session, with a fake microphone that plays a
+real speech recording."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ def browser(mic_speech):
 @pytest.fixture
 def page(browser, live_app):  # noqa: F811 (the imported fixture, requested by name)
     """A fresh page (own storage) on the live app, ready to use."""
-    # bypass_csp: Playwright and axe-core inject scripts, which the page's strict policy would refuse.
+    # bypass_csp: Playwright and axe-core inject scripts, which the page's strict
+    # policy would refuse.
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, accept_downloads=True, bypass_csp=True
     )

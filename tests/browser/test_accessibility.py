@@ -16,14 +16,18 @@ READY = {"profile": "#gains table", "amplifier": "#amp-start[data-no-device]"}
 
 TAB_STOPS = """() => {
   // Every control a keyboard user must be able to reach in the header and the visible view.
-  const selector = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), ' +
-    'textarea:not([disabled]), audio[controls], [tabindex="0"]';
+  const selector = 'a[href], button:not([disabled]), input:not([disabled]), ' +
+    'select:not([disabled]), textarea:not([disabled]), audio[controls], [tabindex="0"]';
   const inScope = (el) => el.closest('header') || el.closest('.view:not([hidden])');
-  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  const visible = (el) => el.getClientRects().length > 0
+    && getComputedStyle(el).visibility !== 'hidden';
   return [...document.querySelectorAll(selector)]
     .filter((el) => inScope(el) && visible(el) && !el.classList.contains('skip-link'))
     .filter((el) => el.type !== 'radio' || el.checked)  // a radio group is one tab stop
-    .map((el, i) => { el.dataset.kbd = el.dataset.kbd || `k${i}-${el.id || el.tagName}`; return el.dataset.kbd; });
+    .map((el, i) => {
+      el.dataset.kbd = el.dataset.kbd || `k${i}-${el.id || el.tagName}`;
+      return el.dataset.kbd;
+    });
 }"""
 
 FOCUSED = """() => {
@@ -32,7 +36,8 @@ FOCUSED = """() => {
   const style = getComputedStyle(el);
   const halo = el.querySelector && el.querySelector('.halo');
   const shown = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2
-    || (halo && getComputedStyle(halo).stroke !== 'transparent' && getComputedStyle(halo).stroke !== 'none')
+    || (halo && getComputedStyle(halo).stroke !== 'transparent'
+        && getComputedStyle(halo).stroke !== 'none')
     || el.tagName === 'AUDIO';  // the browser draws focus inside the media controls
   return { key: el.dataset.kbd || el.id || el.tagName, visible: Boolean(shown) };
 }"""

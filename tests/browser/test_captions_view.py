@@ -37,7 +37,8 @@ def test_captions_show_the_words_of_real_speech(page, mic_speech, artifacts):
             page.click("#cap-jump")
             assert (
                 page.evaluate(
-                    "(b => b.scrollHeight - b.scrollTop - b.clientHeight)(document.getElementById('caption-box'))"
+                    "(b => b.scrollHeight - b.scrollTop - b.clientHeight)"
+                    "(document.getElementById('caption-box'))"
                 )
                 < 10
             )

@@ -1,5 +1,6 @@
 """The other views in a real browser: speaking a reply into a stored conversation, the audiogram
-chart driving the prescribed gains, phrases, the amplifier's no-device state, remembered settings."""
+chart driving the prescribed gains, phrases, the amplifier's no-device state, remembered
+settings."""
 
 from __future__ import annotations
 

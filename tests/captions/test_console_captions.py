@@ -1,4 +1,5 @@
-"""The console printer: finals appended, the provisional line rewritten in place only on a terminal."""
+"""The console printer: finals appended, the provisional line rewritten in
+place only on a terminal."""
 
 import io
 

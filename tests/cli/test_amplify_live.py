@@ -1,4 +1,5 @@
-"""The live runner: its audio callback, typed slider commands, dropouts, latency, and the no-device error.
+"""The live runner: its audio callback, typed slider commands, dropouts, latency, and the no-device
+error.
 
 This machine has no sound card, so the callback is driven directly with PortAudio-shaped arguments,
 or by the stand-in duplex stream's thread (tests/standin_sounddevice.py); the runner's own logic is
@@ -108,8 +109,8 @@ def test_a_stream_that_stops_is_reported():
 
 
 def test_start_returns_at_once_and_status_meters_each_ear():
-    """The non-blocking API: start, read per-ear levels and latency while the audio thread runs, swap
-    settings whole, stop."""
+    """The non-blocking API: start, read per-ear levels and latency while the audio thread runs,
+    swap settings whole, stop."""
     left = tone(1000, 60.0, 0.5, RATE)
     right = (left * 10 ** (-20 / 20)).astype(np.float32)  # the right microphone 20 dB quieter
     amp = _amp(audiogram="N3")

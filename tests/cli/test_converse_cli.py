@@ -28,7 +28,8 @@ def _utterance(manifest, uid):
 
 
 def _one_line_error(capsys, argv, match, code=1):
-    """Exit `code`, and stderr holds exactly one error line (status lines such as 'conversation 1 started' aside)."""
+    """Exit `code`, and stderr holds exactly one error line (status lines such as
+    'conversation 1 started' aside)."""
     assert main(argv) == code
     lines = capsys.readouterr().err.splitlines()
     errors = [line for line in lines if line.startswith("openhear: error:")]
@@ -70,7 +71,8 @@ def test_kill_9_mid_conversation_loses_nothing_shown_as_final(manifest, isolated
                 proc.stdin.write(pcm[i : i + 3200])
                 proc.stdin.flush()
                 time.sleep(0.1)
-            proc.stdin.close()  # the end of the audio ends converse, so a failure cannot hang the test
+            # the end of the audio ends converse, so a failure cannot hang the test
+            proc.stdin.close()
         except (BrokenPipeError, ValueError):
             pass
 

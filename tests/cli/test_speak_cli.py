@@ -1,4 +1,5 @@
-"""`openhear speak`: files, raw PCM, stdin streaming, and every kind of bad input as a one-line error."""
+"""`openhear speak`: files, raw PCM, stdin streaming, and every kind of bad input
+as a one-line error."""
 
 from __future__ import annotations
 

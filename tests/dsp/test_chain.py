@@ -1,4 +1,5 @@
-"""The ear chain: streaming equals whole-file, flat stays flat, NAL-R hits its targets, latency, ramps."""
+"""The ear chain: streaming equals whole-file, flat stays flat, NAL-R hits its
+targets, latency, ramps."""
 
 from __future__ import annotations
 
@@ -53,8 +54,9 @@ def test_flat_fitting_is_flat_within_1_db_from_250_hz_to_8_khz():
 
 @pytest.mark.parametrize("name", ["N1", "N2", "N3", "N4", "S1", "S2", "S3"])
 def test_nal_r_fitting_matches_its_targets_within_3_db(name):
-    """Insertion gain per band measured with speech-shaped noise at 65 dB SPL against the rule's target there
-    (NAL-R plus what the compression adds below the speech peaks, see fitting.prescription)."""
+    """Insertion gain per band measured with speech-shaped noise at 65 dB SPL against the rule's
+    target there (NAL-R plus what the compression adds below the speech peaks, see
+    fitting.prescription)."""
     profile = fit_listener(preset(name)).with_adjustments(max_output_db_spl=111)
     x = speech_shaped_noise(65.0, 3.0, RATE, seed=1)
     y = amplify_array(x, RATE, profile)[:, 0]

@@ -1,4 +1,5 @@
-"""The in-place real FFTs: numpy's gufuncs and the public fallback both give np.fft's numbers exactly."""
+"""The in-place real FFTs: numpy's gufuncs and the public fallback both give
+np.fft's numbers exactly."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The DFT filterbank: perfect reconstruction with a short, exactly known delay, for any block sizes."""
+"""The DFT filterbank: perfect reconstruction with a short, exactly known delay,
+for any block sizes."""
 
 from __future__ import annotations
 

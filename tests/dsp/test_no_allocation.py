@@ -1,9 +1,9 @@
 """The low-latency chain allocates no buffers per block once prepared (the audio thread's rule).
 
 numpy reports its data allocations to tracemalloc (so do its ufuncs' iterator buffers for
-broadcasting operands), so per-block temporaries show in the traced peak, and anything kept per block
-in the traced growth, which must not depend on the number of blocks. What remains is a few small
-Python objects (frames, floats, array views), freed at once, whatever the block size.
+broadcasting operands), so per-block temporaries show in the traced peak, and anything kept per
+block in the traced growth, which must not depend on the number of blocks. What remains is a few
+small Python objects (frames, floats, array views), freed at once, whatever the block size.
 
 tracemalloc sees every thread of the process, and the rest of the suite leaves server threads
 running, so the measurement runs in a fresh interpreter (this file run as a script).
@@ -81,8 +81,8 @@ def _measure(frames: int, noise: str) -> dict[int, tuple[int, int]]:
 @pytest.mark.parametrize("noise", ["none", "spectral", "deepfilternet", "rnnoise"])
 @pytest.mark.parametrize("frames", [48, MAX_BLOCK_FRAMES])
 def test_prepared_stereo_chain_allocates_nothing_per_block(frames, noise):
-    """The chain alone, with the spectral suppressor (the low-latency choice), and with the neural ones
-    at their own rate (48 kHz; what their native libraries allocate is not traced)."""
+    """The chain alone, with the spectral suppressor (the low-latency choice), and with the neural
+    ones at their own rate (48 kHz; what their native libraries allocate is not traced)."""
     run = subprocess.run(
         [sys.executable, __file__, str(frames), noise], capture_output=True, text=True, timeout=120
     )

@@ -115,7 +115,8 @@ def test_limiter_releases_with_its_time_constant_and_streams_exactly():
 
 
 def _thd_plus_n(y: np.ndarray, freq: float) -> float:
-    """Residual after removing the best-fitting sine at `freq`, relative to the whole (RMS ratio)."""
+    """Residual after removing the best-fitting sine at `freq`, relative to
+    the whole (RMS ratio)."""
     t = np.arange(len(y)) / RATE
     basis = np.stack([np.sin(2 * np.pi * freq * t), np.cos(2 * np.pi * freq * t)], axis=1)
     coef, *_ = np.linalg.lstsq(basis, y.astype(np.float64), rcond=None)

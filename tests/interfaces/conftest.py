@@ -1,4 +1,5 @@
-"""One app over the session's real Whisper and Piper models, reached in-process by the official openai client."""
+"""One app over the session's real Whisper and Piper models, reached in-process by the
+official openai client."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def services(tmp_path_factory, transcriber, voice) -> Services:
 
 @pytest.fixture
 def openai_client(services):
-    """make(options, api_key): an openai.AsyncOpenAI talking to a fresh app over httpx.ASGITransport (no socket)."""
+    """make(options, api_key): an openai.AsyncOpenAI talking to a fresh app over
+    httpx.ASGITransport (no socket)."""
 
     def make(options: ServerOptions = ServerOptions(), api_key: str = "none") -> openai.AsyncOpenAI:
         app = create_app(options, services)

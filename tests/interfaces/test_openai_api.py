@@ -131,7 +131,8 @@ def test_speech_pcm_is_raw_16_bit_speech(openai_client, run):
 
 
 def test_pcm_is_resampled_to_24k_not_relabelled():
-    """A 1 kHz tone at Piper's 22050 Hz must still be 1 kHz when the pcm bytes are played at 24 kHz."""
+    """A 1 kHz tone at Piper's 22050 Hz must still be 1 kHz when the pcm bytes
+    are played at 24 kHz."""
     from openhear.audio import AudioBlock
     from openhear.server.openai_api import PCM_RATE, _encode
 

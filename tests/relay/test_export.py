@@ -1,4 +1,5 @@
-"""Transcript export: every format parses with its reference library and keeps speakers and times."""
+"""Transcript export: every format parses with its reference library and
+keeps speakers and times."""
 
 from __future__ import annotations
 

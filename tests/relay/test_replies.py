@@ -157,7 +157,8 @@ def test_a_failed_reply_is_reported_and_the_later_ones_are_still_spoken(voice):
             player.speak(session.say(text))
         player.close()
     assert [type(e) for e in errors] == [OSError, TextError]
-    # the sink's failure cut the first reply short; the second could not be made; the third played whole
+    # the sink's failure cut the first reply short; the second could not be made;
+    # the third played whole
     assert len(sink.played) == 1 and sink.played[0].duration_s > 0.3
 
 

@@ -1,4 +1,5 @@
-"""The relay session on real speech and the real voice: one transcript, finals only, disclosure, echo."""
+"""The relay session on real speech and the real voice: one transcript, finals
+only, disclosure, echo."""
 
 from __future__ import annotations
 
@@ -193,9 +194,8 @@ def test_a_caption_stream_that_joins_later_is_stored_on_the_conversation_clock(
     step = round(BLOCK_S * SAMPLE_RATE)
     heard = 0
     groups = []
-    for _ in range(
-        2
-    ):  # the same words twice, with a pause (flush) between: the second copy is timed after the first
+    # the same words twice, with a pause (flush) between: the second copy is timed after the first
+    for _ in range(2):
         events = []
         for i in range(0, speech.size, step):
             events += stream.hear(

@@ -1,4 +1,5 @@
-"""One real openhear web app per test session: real models, a temporary data directory, a free port."""
+"""One real openhear web app per test session: real models, a temporary data
+directory, a free port."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def live_app(tmp_path_factory) -> LiveApp:
 
 
 def pcm16(path: Path, rate: int | None = None) -> tuple[bytes, int]:
-    """A speech file as mono 16-bit PCM bytes, resampled to `rate` when given (the client's rate)."""
+    """A speech file as mono 16-bit PCM bytes, resampled to `rate` when given
+    (the client's rate)."""
     audio, file_rate = sf.read(path, dtype="float32", always_2d=True)
     audio = audio.mean(axis=1)
     if rate and rate != file_rate:

@@ -1,4 +1,5 @@
-"""The caption WebSocket with the real Whisper model: real speech in, its words out; bad input refused."""
+"""The caption WebSocket with the real Whisper model: real speech in, its words
+out; bad input refused."""
 
 from __future__ import annotations
 

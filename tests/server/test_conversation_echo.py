@@ -25,7 +25,8 @@ REPLY = "Could you help me carry these bags to the car?"
 
 
 class Microphone:
-    """The page's microphone stream at real-time pace: what is not played is silence, as in a quiet room."""
+    """The page's microphone stream at real-time pace: what is not played is
+    silence, as in a quiet room."""
 
     def __init__(self, ws, chunk_s: float = 0.1):
         self.ws = ws
@@ -106,7 +107,8 @@ def test_our_reply_heard_back_is_not_stored_as_them_but_their_speech_is(live_app
     (me,) = [e for e in entries if e["speaker"] == "me"]
     them = [e for e in entries if e["speaker"] == "them"]
     assert me["text"] == REPLY
-    # The words were heard twice but stored once: the repeat, which began after the reply had played.
+    # The words were heard twice but stored once: the repeat, which began after
+    # the reply had played.
     assert them and wer(REPLY, " ".join(e["text"] for e in them)) <= 0.3
     assert all(e["start_s"] > me["end_s"] + 1.0 for e in them)
     # The page was shown exactly what was stored, on the conversation's clock.

@@ -1,4 +1,5 @@
-"""The Piper voice: loading, sentence-by-sentence synthesis, options, awkward text, broken voices."""
+"""The Piper voice: loading, sentence-by-sentence synthesis, options, awkward
+text, broken voices."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def test_speed_changes_the_duration(voice):
     text = "The bus was late again this morning."
 
     def duration_s(speed: float) -> float:
-        """Mean over 3 syntheses: Piper draws its phoneme durations at random (a few per cent a run)."""
+        """Mean over 3 syntheses: Piper draws its phoneme durations at random (a
+        few per cent a run)."""
         return np.mean(
             [
                 sum(b.duration_s for b in voice.synthesize(text, SpeechOptions(speed=speed)))

@@ -1,4 +1,5 @@
-"""Intelligibility of the voice, judged by the bundled Whisper: ASR(TTS(text)) on everyday sentences.
+"""Intelligibility of the voice, judged by the bundled Whisper: ASR(TTS(text)) on everyday
+sentences.
 
 A subset here (every fifth sentence); bench/speech.py scores all of them. (Whisper itself is
 checked on human speech in the caption tests; this test judges the voice, not the recogniser.)

@@ -22,9 +22,10 @@ def word_key(word: Word) -> str:
 
 
 class LocalAgreement:
-    """The commit rule of the streaming captioner, with the committed tail it deduplicates against."""
+    """The commit rule of the streaming captioner, with the committed tail it
+    deduplicates against."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:

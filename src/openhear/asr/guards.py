@@ -12,7 +12,8 @@ from openhear.asr.events import Word
 _SUSPECT = 1.0
 """A word scoring at least this is suspect on its own."""
 _BURST = 4.5
-"""Three consecutive words scoring this much (1.5 each: no duration, or short and unsure) are invented."""
+"""Three consecutive words scoring this much (1.5 each: no duration, or short and
+unsure) are invented."""
 _INVENTED = 2.5
 """A trailing run of suspect words scoring this much in total is dropped (two suspect words, or
 one with neither duration nor confidence; one real word that is merely unsure or short stays)."""

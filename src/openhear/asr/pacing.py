@@ -24,9 +24,10 @@ class WallClock:
 
 
 class VirtualClock:
-    """Real time for computing, instant for waiting: sleeping moves the clock without spending time."""
+    """Real time for computing, instant for waiting: sleeping moves the clock
+    without spending time."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._skipped = 0.0
 
     def now(self) -> float:
@@ -49,7 +50,8 @@ def paced_blocks(
     clock: WallClock | VirtualClock | None = None,
     start: float | None = None,
 ) -> Iterator[AudioBlock]:
-    """Yield each block when its last sample would have been recorded, counting from `start` on `clock`."""
+    """Yield each block when its last sample would have been recorded, counting
+    from `start` on `clock`."""
     clock = clock or WallClock()
     start = clock.now() if start is None else start
     for block in blocks:

@@ -12,8 +12,8 @@ stream gives the same captions however its blocks are cut:
 - When VAD hears `endpoint_silence_s` of silence after speech, the buffer is decoded once more and
   everything is committed (this is what keeps final latency low), and the buffer is emptied.
   If every word was already committed, that decode is skipped.
-- Words Whisper puts where VAD heard silence, or that its aligner cannot place (openhear.asr.guards),
-  are dropped before they can be committed.
+- Words Whisper puts where VAD heard silence, or that its aligner cannot place
+  (openhear.asr.guards), are dropped before they can be committed.
 - The buffer is trimmed at committed sentence ends once longer than `trim_after_s`, and never grows
   past `max_buffer_s`, so memory and time per update stay bounded on endless input.
 """
@@ -41,9 +41,11 @@ FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _SENTENCE_END = (".", "?", "!")
 _PROMPT_WORDS = 60
 _UNHEARD_S = 1.0
-"""At an endpoint, speech this long after the last decoded word means Whisper stopped early: decode on."""
+"""At an endpoint, speech this long after the last decoded word means Whisper
+stopped early: decode on."""
 _AFTER_SPEECH_S = 0.2
-"""A word that starts this long after the last frame VAD called speech is Whisper filling silence."""
+"""A word that starts this long after the last frame VAD called speech is
+Whisper filling silence."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class CaptionOptions:
     """How the streaming captioner trades latency, accuracy and compute."""
 
     vocabulary: Sequence[str] = field(default_factory=tuple)
-    """Words or names to recognise more readily (people, places, medicines); empty: the transcriber's own."""
+    """Words or names to recognise more readily (people, places, medicines); empty:
+    the transcriber's own."""
     update_interval_s: float = 0.5
     """Audio between two re-decodes while speech goes on (each decode costs about 0.3 s of CPU)."""
     endpoint_silence_s: float = 0.3
@@ -65,7 +68,8 @@ class CaptionOptions:
     trim_after_s: float = 8.0
     """Once the buffer is longer than this, it is cut at the last committed sentence end."""
     max_buffer_s: float = 12.0
-    """The buffer never grows past this: it is cut at the last committed word (or everything is committed)."""
+    """The buffer never grows past this: it is cut at the last committed word (or
+    everything is committed)."""
     short_window: bool = False
     """Let Whisper encode a 15 s window instead of 30 s (buffers stay under 13 s): about half the
     compute per decode, for slightly more errors (4.9 % vs 4.2 % WER on the test conversation)."""
@@ -74,9 +78,11 @@ class CaptionOptions:
     interim_beam_size: int = 1
     """Beam width of the decodes while speech goes on (greedy is cheaper and agrees as well)."""
     prompt_chars: int = 200
-    """How much committed text is passed to Whisper as the prompt (120 instead of 200 cost 2.8 points of WER)."""
+    """How much committed text is passed to Whisper as the prompt (120 instead of 200
+    cost 2.8 points of WER)."""
     speech_pad_s: float = 0.3
-    """At an endpoint, audio kept after the last speech frame (the rest is silence Whisper might fill with invented words)."""
+    """At an endpoint, audio kept after the last speech frame (the rest is silence Whisper might
+    fill with invented words)."""
     max_lag_s: float | None = None
     """Live streams: while captions lag real time by more than this, skip the in-between decodes
     (endpoints still decode, so nothing is lost, only delayed less). None never skips, so the
@@ -181,7 +187,8 @@ class StreamingCaptioner:
         return iter(list(self._consume(self._to_16k(block))))
 
     def flush(self) -> Iterator[CaptionEvent]:
-        """End of stream: decode what is left, commit everything, then start afresh (done before returning)."""
+        """End of stream: decode what is left, commit everything, then start afresh
+        (done before returning)."""
         return iter(list(self._flush()))
 
     def _flush(self) -> Iterator[CaptionEvent]:
@@ -214,8 +221,8 @@ class StreamingCaptioner:
             self._input_format = fmt
         elif fmt != self._input_format:
             raise AudioInputError(
-                f"audio format changed mid-stream ({self._input_format[0]} Hz x{self._input_format[1]} "
-                f"to {fmt[0]} Hz x{fmt[1]})"
+                f"audio format changed mid-stream ({self._input_format[0]} Hz "
+                f"x{self._input_format[1]} to {fmt[0]} Hz x{fmt[1]})"
             )
         if self._resampler is None:
             self._resampler = StreamResampler(
@@ -251,7 +258,7 @@ class StreamingCaptioner:
             yield from self._interim()
 
     def _lagging(self) -> bool:
-        if self.options.max_lag_s is None:
+        if self.options.max_lag_s is None or self._wall_origin is None:
             return False
         audio_s = (self._buffer_start + len(self._buffer)) * FRAME_S
         return self._clock() - self._wall_origin - audio_s > self.options.max_lag_s
@@ -308,7 +315,8 @@ class StreamingCaptioner:
 
     def _endpoint(self) -> Iterator[CaptionEvent]:
         if not self._agreement.pending and self._decoded_to >= self._last_speech:
-            return  # every word heard is committed already; decoding the silence could only invent more
+            # every word heard is committed already; decoding the silence could only invent more
+            return
         end = self._last_speech + self._speech_pad
         words = self._decode(self.options.beam_size, fallback=True, end_frame=end)
         if words and words[-1].end_s < self._last_speech * FRAME_S - _UNHEARD_S:
@@ -347,7 +355,8 @@ class StreamingCaptioner:
             self._keep_last(len(self._buffer) - (int(cut / FRAME_S) - self._buffer_start))
 
     def _emit(self, committed: list[Word], pending: list[Word]) -> Iterator[CaptionEvent]:
-        """Events for newly committed and pending words (stream time inside, the blocks' clock out)."""
+        """Events for newly committed and pending words (stream time inside,
+        the blocks' clock out)."""
         if committed:
             self._committed.extend(committed)
             words = self._on_blocks_clock(committed)
@@ -370,10 +379,12 @@ class StreamingCaptioner:
 
 
 FILE_OPTIONS = CaptionOptions(update_interval_s=5.0)
-"""For recordings nobody watches live: few in-between decodes (about 5x less compute), the same commits at pauses."""
+"""For recordings nobody watches live: few in-between decodes (about 5x less compute), the
+same commits at pauses."""
 
 LIVE_OPTIONS = CaptionOptions(max_lag_s=1.0, short_window=True)
-"""For microphones and other real-time sources: re-decode twice a second, cheaply, never fall far behind."""
+"""For microphones and other real-time sources: re-decode twice a second, cheaply,
+never fall far behind."""
 
 
 def caption_blocks(

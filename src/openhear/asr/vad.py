@@ -1,4 +1,5 @@
-"""Streaming voice activity detection with Silero VAD v6 (the torch-free ONNX copy in faster-whisper).
+"""Streaming voice activity detection with Silero VAD v6 (the torch-free ONNX copy in
+faster-whisper).
 
 faster-whisper's own runner restarts the model state on every call; this one carries the LSTM
 state and the 64-sample context from frame to frame, so a stream gives the same probabilities
@@ -17,7 +18,7 @@ _CONTEXT = 64
 class StreamingVad:
     """Speech probability (0 to 1) for each consecutive 512-sample frame of 16 kHz mono audio."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         from faster_whisper.vad import get_vad_model
 
         self._session = get_vad_model().session  # shared, loaded once per process

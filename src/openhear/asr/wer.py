@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 
 @lru_cache(maxsize=1)
-def _normalizer():
+def _normalizer() -> Callable[[str], str]:
     from whisper_normalizer.english import EnglishTextNormalizer
 
     return EnglishTextNormalizer()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class _WindowLimit(Exception):
     """Raised inside faster-whisper's segment generator to stop before another window."""
 
 
-def _windowed_model_class():
+def _windowed_model_class() -> type[Any]:
     """faster-whisper's WhisperModel whose encoder hears the first `window_frames` of each window
     and, with `first_window_only`, stops the transcription before a second window."""
     from faster_whisper import WhisperModel
@@ -54,7 +55,7 @@ def _windowed_model_class():
         windows = 0
         """Windows encoded so far in this transcription (reset by each transcribe call)."""
 
-        def encode(self, features: np.ndarray):
+        def encode(self, features: np.ndarray) -> Any:
             self.windows += 1
             if self.first_window_only and self.windows > 1:
                 raise _WindowLimit
@@ -77,7 +78,7 @@ def bundled_model_path() -> Path:
 class WhisperTranscriber:
     """One loaded Whisper model that turns 16 kHz mono audio into timed words."""
 
-    def __init__(self, model, path: Path, vocabulary: Sequence[str] = ()):
+    def __init__(self, model: Any, path: Path, vocabulary: Sequence[str] = ()) -> None:
         self._model = model
         self._lock = threading.Lock()
         self.path = path

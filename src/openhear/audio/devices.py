@@ -1,8 +1,10 @@
-"""Sound devices through sounddevice/PortAudio, imported lazily so the rest works without PortAudio."""
+"""Sound devices through sounddevice/PortAudio, imported lazily so the rest
+works without PortAudio."""
 
 from __future__ import annotations
 
 from types import ModuleType
+from typing import Any
 
 from openhear.errors import DeviceError
 
@@ -19,7 +21,8 @@ def sounddevice() -> ModuleType:
 
 
 def device_arg(value: str | None) -> int | str | None:
-    """A device as the user gave it (command line): its number as an int, else its name; None for the default."""
+    """A device as the user gave it (command line): its number as an int, else its name;
+    None for the default."""
     return int(value) if value is not None and value.isdigit() else value
 
 
@@ -58,9 +61,9 @@ def require_device(kind: str, device: int | str | None = None) -> dict:
     return dict(info)
 
 
-def open_stream(kind: str, what: str, **settings):
-    """An unstarted sounddevice stream (`kind`: "InputStream", "OutputStream" or "Stream"), or a one-line
-    DeviceError naming `what` when PortAudio refuses the settings."""
+def open_stream(kind: str, what: str, **settings: Any) -> Any:
+    """An unstarted sounddevice stream (`kind`: "InputStream", "OutputStream" or "Stream"), or a
+    one-line DeviceError naming `what` when PortAudio refuses the settings."""
     sd = sounddevice()
     try:
         return getattr(sd, kind)(**settings)
@@ -68,7 +71,7 @@ def open_stream(kind: str, what: str, **settings):
         raise DeviceError(f"cannot open {what} ({exc})") from None
 
 
-def start_stream(stream, what: str) -> None:
+def start_stream(stream: Any, what: str) -> None:
     """Start an opened stream, or close it and raise a one-line DeviceError."""
     try:
         stream.start()

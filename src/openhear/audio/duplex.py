@@ -1,4 +1,5 @@
-"""Live amplification: microphone -> stereo amplifier chain -> headphones, through one duplex stream.
+"""Live amplification: microphone -> stereo amplifier chain -> headphones, through one duplex
+stream.
 
 `LiveAmplifier` is the non-blocking API the CLI and the server share: `open` picks the devices and
 opens the stream, `start` / `stop` run it in the background, `update` / `set` swap new settings in
@@ -18,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -36,12 +38,13 @@ SLIDERS = {
     "noise": ("noise_suppression", str),
     "max": ("max_output_db_spl", float),
 }
-"""Typed control commands: `<name> <value>`, e.g. `boost 6`, `noise spectral`, `nr 0.5`, `max 95`."""
+"""Typed control commands: `<name> <value>`, e.g. `boost 6`,
+`noise spectral`, `nr 0.5`, `max 95`."""
 FIRST_REPORT_S = 1.0
 """When to print the first status line (latency measured, dropouts so far) after starting."""
 HELP = (
-    "commands: boost DB | tone DB | balance DB | nr 0..1 | noise none|spectral|deepfilternet|rnnoise | "
-    "max DB_SPL | status | quit"
+    "commands: boost DB | tone DB | balance DB | nr 0..1 | noise "
+    "none|spectral|deepfilternet|rnnoise | max DB_SPL | status | quit"
 )
 
 
@@ -61,9 +64,9 @@ class LiveOptions:
     """Stop after this long; None runs until `quit` or Ctrl-C."""
 
 
-def parse_command(line: str) -> tuple[str, object]:
-    """A typed control line as (action, value): ("set", {field: value}), ("status", None), ("quit", None),
-    ("help", None); an OpenhearError for anything else."""
+def parse_command(line: str) -> tuple[str, dict[str, Any] | None]:
+    """A typed control line as (action, value): ("set", {field: value}), ("status", None), ("quit",
+    None), ("help", None); an OpenhearError for anything else."""
     words = line.split()
     if not words:
         return ("help", None)
@@ -96,18 +99,19 @@ class LiveStatus:
     processing_latency_ms: float
     """The chain's algorithmic delay (filterbank, noise suppression)."""
     device_latency_ms: float | None
-    """Input-to-output time through the devices' buffers, from the stream's time stamps (None until known)."""
+    """Input-to-output time through the devices' buffers, from the stream's time
+    stamps (None until known)."""
     dropouts: int
     """Callbacks that PortAudio flagged with an input overflow or output underflow."""
     blocks: int
     """Audio callbacks served."""
-    input_rms_dbfs: tuple[float, float]
+    input_rms_dbfs: tuple[float, ...]
     """Running RMS of the microphone, (left, right) ear."""
-    input_peak_dbfs: tuple[float, float]
+    input_peak_dbfs: tuple[float, ...]
     """Held peak of the microphone, (left, right)."""
-    output_rms_dbfs: tuple[float, float]
+    output_rms_dbfs: tuple[float, ...]
     """Running RMS sent to the headphones, (left, right)."""
-    output_peak_dbfs: tuple[float, float]
+    output_peak_dbfs: tuple[float, ...]
     """Held peak sent to the headphones, (left, right)."""
     replaced_samples: int
     """Microphone samples that were not a number or out of range, replaced by silence."""
@@ -130,7 +134,7 @@ class LiveAmplifier:
         self._right_channel = 1 if input_channels > 1 else 0
         self._input_meter = StereoMeter(sample_rate, block_frames, max_frames)
         self._output_meter = StereoMeter(sample_rate, block_frames, max_frames)
-        self.stream = None
+        self.stream: Any = None
         """The PortAudio stream that calls `callback` (set by `open`, or by a test)."""
         self._started = False
         self.callbacks = 0
@@ -138,13 +142,15 @@ class LiveAmplifier:
         self.dropouts = 0
         """Callbacks that PortAudio flagged with an input overflow or output underflow."""
         self.device_latency_s = 0.0
-        """Input-to-output time through the devices' buffers, from the stream's time stamps (0 if unknown)."""
+        """Input-to-output time through the devices' buffers, from the stream's time
+        stamps (0 if unknown)."""
         self.replaced_samples = 0
         """Microphone samples that were not a number or out of range, replaced by silence."""
 
     @classmethod
     def open(cls, profile: FittingProfile, options: LiveOptions) -> LiveAmplifier:
-        """An amplifier with its duplex stream opened (not started); a DeviceError when there is no usable device."""
+        """An amplifier with its duplex stream opened (not started); a DeviceError when there
+        is no usable device."""
         input_info = require_device("input", options.input_device)
         output_info = require_device("output", options.output_device)
         rate = int(options.sample_rate or output_info["default_samplerate"])
@@ -164,7 +170,12 @@ class LiveAmplifier:
         return amp
 
     def callback(
-        self, indata: np.ndarray, outdata: np.ndarray, frames: int, stream_time, status
+        self,
+        indata: np.ndarray,
+        outdata: np.ndarray,
+        frames: int,
+        stream_time: Any,
+        status: Any,
     ) -> None:
         if status.input_overflow or status.output_underflow:
             self.dropouts += 1
@@ -195,7 +206,8 @@ class LiveAmplifier:
 
     @property
     def running(self) -> bool:
-        """Started, and PortAudio has not given up on the stream (a device went away or the callback failed)."""
+        """Started, and PortAudio has not given up on the stream (a device went away or
+        the callback failed)."""
         return self._started and bool(getattr(self.stream, "active", True))
 
     @property
@@ -204,11 +216,12 @@ class LiveAmplifier:
         return 1000.0 * self.chain.latency_frames / self.sample_rate
 
     def update(self, profile: FittingProfile) -> None:
-        """New settings (control thread): built into the chain's parameters here and swapped in whole."""
+        """New settings (control thread): built into the chain's parameters here
+        and swapped in whole."""
         self.chain.update(profile)
         self.profile = profile
 
-    def set(self, **adjustments) -> FittingProfile:
+    def set(self, **adjustments: Any) -> FittingProfile:
         """Move sliders: the profile with these adjustments, swapped in."""
         profile = self.profile.with_adjustments(**adjustments)
         self.update(profile)
@@ -241,10 +254,10 @@ class LiveAmplifier:
             else ""
         )
         return (
-            f"latency {device}{self.processing_latency_ms:.1f} ms processing; dropouts {self.dropouts} "
-            f"in {self.callbacks} blocks; boost {adj.boost_db:g} dB, tone {adj.tone_db:g} dB, balance "
-            f"{adj.balance_db:g} dB, noise {adj.noise_suppression} {adj.noise_reduction:g}, "
-            f"max {adj.max_output_db_spl:g} dB SPL{self._replaced_note()}"
+            f"latency {device}{self.processing_latency_ms:.1f} ms processing; dropouts "
+            f"{self.dropouts} in {self.callbacks} blocks; boost {adj.boost_db:g} dB, tone "
+            f"{adj.tone_db:g} dB, balance {adj.balance_db:g} dB, noise {adj.noise_suppression} "
+            f"{adj.noise_reduction:g}, max {adj.max_output_db_spl:g} dB SPL{self._replaced_note()}"
         )
 
     def _replaced_note(self) -> str:
@@ -262,7 +275,7 @@ class LiveAmplifier:
             action, value = parse_command(line)
             if action == "quit":
                 return None
-            if action == "set":
+            if action == "set" and value is not None:
                 self.set(**value)
                 return self.report()
             return self.report() if action == "status" else HELP
@@ -282,14 +295,16 @@ def control_loop(
     say: Callable[[str], None],
     duration_s: float | None = None,
 ) -> None:
-    """Start the amplifier, apply typed commands until quit, the duration or Ctrl-C, then stop it."""
+    """Start the amplifier, apply typed commands until quit, the duration or
+    Ctrl-C, then stop it."""
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=_lines, args=(control, lines), daemon=True).start()
     deadline = None if duration_s is None else time.monotonic() + duration_s
     amp.start()
     try:
         say(
-            f"amplifying at {amp.sample_rate} Hz; processing latency {amp.processing_latency_ms:.1f} ms. {HELP}"
+            f"amplifying at {amp.sample_rate} Hz; processing latency "
+            f"{amp.processing_latency_ms:.1f} ms. {HELP}"
         )
         _serve(amp, lines, say, deadline)
     except KeyboardInterrupt:

@@ -141,7 +141,8 @@ def read_audio(path: str | Path) -> AudioBlock:
 def iter_pcm_s16le(
     stream: BinaryIO, sample_rate: int, channels: int = 1, block_frames: int = 1600
 ) -> Iterator[AudioBlock]:
-    """Yield raw signed 16-bit little-endian PCM from a binary stream (e.g. stdin) as AudioBlocks."""
+    """Yield raw signed 16-bit little-endian PCM from a binary stream (e.g.
+    stdin) as AudioBlocks."""
     if not 1000 <= sample_rate <= 384000:
         raise OpenhearError(f"--rate {sample_rate} is not a usable sample rate (1000 to 384000 Hz)")
     if not 1 <= channels <= 32:
@@ -166,8 +167,8 @@ def iter_pcm_s16le(
 
 
 def stdin_pcm_blocks(stream: BinaryIO, sample_rate: int, channels: int = 1) -> Iterator[AudioBlock]:
-    """`iter_pcm_s16le` with its first block read at once, so that bad options or an empty stream fail
-    here (before a model loads) with a one-line error, not at the first iteration."""
+    """`iter_pcm_s16le` with its first block read at once, so that bad options or an empty stream
+    fail here (before a model loads) with a one-line error, not at the first iteration."""
     blocks = iter_pcm_s16le(stream, sample_rate, channels)
     first = next(blocks, None)
     if first is None:
@@ -199,7 +200,8 @@ def float_to_pcm16(samples: np.ndarray) -> bytes:
 def write_audio(
     path: str | Path, block: AudioBlock, metadata: Mapping[str, str] | None = None
 ) -> None:
-    """Write a block as 16-bit PCM (format from the suffix), with optional text metadata (title, comment, ...)."""
+    """Write a block as 16-bit PCM (format from the suffix), with optional text metadata
+    (title, comment, ...)."""
     path = Path(path)
     try:
         with sf.SoundFile(str(path), "w", block.sample_rate, block.channels, subtype="PCM_16") as f:

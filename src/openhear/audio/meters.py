@@ -1,4 +1,5 @@
-"""Level meters cheap enough for the audio callback: running RMS and peak per channel, no allocation.
+"""Level meters cheap enough for the audio callback: running RMS and peak per channel, no
+allocation.
 
 `StereoMeter.measure` runs on the audio thread and only writes into arrays made in `__init__`;
 `read` (any other thread) converts a copy of them to dBFS. A torn read shows one meter a block

@@ -19,14 +19,7 @@ class StreamResampler:
         self.channels = 1 if to_mono else channels
         self.to_mono = to_mono
         self._quality = quality
-        self._out_frames = 0
-        self._stream = (
-            None
-            if in_rate == out_rate
-            else soxr.ResampleStream(
-                in_rate, out_rate, self.channels, dtype="float32", quality=quality
-            )
-        )
+        self.reset()
 
     def _prepare(self, block: AudioBlock) -> np.ndarray:
         if block.sample_rate != self.in_rate:
@@ -57,7 +50,14 @@ class StreamResampler:
 
     def reset(self) -> None:
         """Start a new stream."""
-        self.__init__(self.in_rate, self.out_rate, self.channels, self.to_mono, self._quality)  # type: ignore[misc]
+        self._out_frames = 0
+        self._stream = (
+            None
+            if self.in_rate == self.out_rate
+            else soxr.ResampleStream(
+                self.in_rate, self.out_rate, self.channels, dtype="float32", quality=self._quality
+            )
+        )
 
 
 def resample(samples: np.ndarray, in_rate: int, out_rate: int) -> np.ndarray:

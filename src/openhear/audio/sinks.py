@@ -25,7 +25,8 @@ class Sink(Protocol):
 
 
 class FileSink:
-    """An audio file (format from the suffix: .wav and .flac 16-bit, .ogg Vorbis, .mp3) with optional tags."""
+    """An audio file (format from the suffix: .wav and .flac 16-bit, .ogg Vorbis,
+    .mp3) with optional tags."""
 
     def __init__(
         self,
@@ -57,7 +58,8 @@ class FileSink:
 
 
 class RawSink:
-    """Signed 16-bit little-endian mono PCM at the blocks' rate, written to a binary stream (stdout)."""
+    """Signed 16-bit little-endian mono PCM at the blocks' rate, written to a
+    binary stream (stdout)."""
 
     def __init__(self, stream: BinaryIO):
         self._stream = stream
@@ -71,8 +73,8 @@ class RawSink:
 
 
 class DeviceSink:
-    """The sound card: blocks are queued to an output stream and played as they arrive; a DeviceError
-    if there is no output device or it refuses the rate."""
+    """The sound card: blocks are queued to an output stream and played as they arrive; a
+    DeviceError if there is no output device or it refuses the rate."""
 
     def __init__(self, sample_rate: int, device: int | str | None = None, channels: int = 1):
         require_device("output", device)

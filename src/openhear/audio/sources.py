@@ -12,6 +12,9 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
 
 from openhear.audio.block import AudioBlock
 from openhear.audio.devices import open_stream, require_device, start_stream
@@ -56,7 +59,7 @@ class Microphone:
             callback=self._callback,
         )
 
-    def _callback(self, indata, _frames, _time, _status) -> None:
+    def _callback(self, indata: np.ndarray, _frames: int, _time: Any, _status: Any) -> None:
         self._captured.put(indata.copy())
 
     def blocks(self) -> Iterator[AudioBlock]:
@@ -79,8 +82,9 @@ class Microphone:
             self._stream.stop()
             self._stream.close()
 
-    def _next(self):
-        """The next captured block; None when stopped while waiting; a DeviceError when the stream died."""
+    def _next(self) -> np.ndarray | None:
+        """The next captured block; None when stopped while waiting; a DeviceError
+        when the stream died."""
         while True:
             try:
                 return self._captured.get(timeout=WAIT_S)
@@ -97,5 +101,6 @@ class Microphone:
         self._stop.set()
 
     def elapsed_s(self) -> float:
-        """Wall-clock seconds since the stream started (the conversation clock of a live session)."""
+        """Wall-clock seconds since the stream started (the conversation
+        clock of a live session)."""
         return time.monotonic() - self._started

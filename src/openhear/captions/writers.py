@@ -134,7 +134,8 @@ def write(cues: Sequence[Cue], fmt: str, path: str | Path) -> None:
 
 
 def save_document(text: str, path: str | Path) -> None:
-    """Write a rendered caption document as UTF-8; an unwritable path is a one-line OpenhearError."""
+    """Write a rendered caption document as UTF-8; an unwritable path is a
+    one-line OpenhearError."""
     try:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:

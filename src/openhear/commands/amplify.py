@@ -1,11 +1,16 @@
-"""`openhear amplify`: hearing-aid processing of a recording (stereo out) or live, microphone to headphones."""
+"""`openhear amplify`: hearing-aid processing of a recording (stereo out) or live,
+microphone to headphones."""
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from openhear.commands.fit import add_adjustment_options, adjusted, profile_from_audiogram
 from openhear.errors import UsageError
+
+if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
+    from openhear.fitting.profile import FittingProfile
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -13,8 +18,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "amplify",
         parents=[common],
         help="amplify a recording or the microphone, fitted to your audiogram",
-        description="Per-ear hearing-aid processing (filterbank, compression, gain, noise suppression, limiter) "
-        "from a fitting profile, on a file or live.",
+        description="Per-ear hearing-aid processing (filterbank, compression, gain, noise "
+        "suppression, limiter) from a fitting profile, on a file or live.",
     )
     p.add_argument("input", nargs="?", metavar="IN", help="audio file to process (not with --live)")
     p.add_argument("-o", "--output", metavar="OUT", help="where to write the stereo result")
@@ -82,21 +87,24 @@ def run(args: argparse.Namespace) -> int:
         args.output,
         AudioBlock(out, source.sample_rate),
         {
-            "comment": f"openhear amplify ({profile.prescription}, {profile.listener.name or 'listener'})"
+            "comment": f"openhear amplify ({profile.prescription}, "
+            f"{profile.listener.name or 'listener'})"
         },
     )
     if not args.quiet:
         print(
             f"input {level_db_spl(samples, profile.db_spl_at_0dbfs):.0f} dB SPL, output "
-            f"{level_db_spl(out, profile.db_spl_at_0dbfs):.0f} dB SPL (RMS; 0 dBFS RMS = {profile.db_spl_at_0dbfs:g} dB SPL)"
+            f"{level_db_spl(out, profile.db_spl_at_0dbfs):.0f} dB SPL (RMS; 0 dBFS RMS = "
+            f"{profile.db_spl_at_0dbfs:g} dB SPL)"
         )
         print(
-            f"wrote {args.output} ({out.shape[0] / source.sample_rate:.1f} s, stereo, {source.sample_rate} Hz)"
+            f"wrote {args.output} ({out.shape[0] / source.sample_rate:.1f} s, stereo, "
+            f"{source.sample_rate} Hz)"
         )
     return 0
 
 
-def _live(args: argparse.Namespace, profile) -> int:
+def _live(args: argparse.Namespace, profile: FittingProfile) -> int:
     import sys
 
     from openhear.audio.devices import device_arg

@@ -5,7 +5,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
+    from typing import Never
+
+    from tqdm import tqdm
+
+    from openhear.asr.events import CaptionEvent
+    from openhear.asr.streaming import StreamingCaptioner
+    from openhear.audio.block import AudioBlock
+    from openhear.captions.console import ConsoleCaptions
+    from openhear.errors import UsageError
 
 DESCRIPTION = """\
 Caption speech with Whisper, offline. FILE (wav, flac, ogg, mp3, ...) gives a transcript or a
@@ -77,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     return _file(args, vocabulary)
 
 
-def _usage(message: str):
+def _usage(message: str) -> UsageError:
     from openhear.errors import UsageError
 
     return UsageError(message)
@@ -117,7 +130,7 @@ def _vocabulary(args: argparse.Namespace) -> list[str]:
     return [w.strip() for w in words if w.strip()]
 
 
-def _load(args: argparse.Namespace, vocabulary: list[str], live: bool):
+def _load(args: argparse.Namespace, vocabulary: list[str], live: bool) -> StreamingCaptioner:
     """The captioner: live options (frequent updates, bounded lag) or file options."""
     import dataclasses
     import logging
@@ -135,7 +148,7 @@ def _load(args: argparse.Namespace, vocabulary: list[str], live: bool):
     return StreamingCaptioner(transcriber, options)
 
 
-def _console(args: argparse.Namespace):
+def _console(args: argparse.Namespace) -> ConsoleCaptions:
     from openhear.captions.console import ConsoleCaptions
 
     return ConsoleCaptions(sys.stdout, interactive=sys.stdout.isatty() and not args.output)
@@ -192,7 +205,7 @@ def _block_frames(path: Path) -> int:
     return max(1, audio_info(path)[0] // 50)  # 20 ms blocks, as a sound card delivers them
 
 
-def _progress(args: argparse.Namespace, duration_s: float):
+def _progress(args: argparse.Namespace, duration_s: float) -> tqdm[Never] | None:
     """A progress bar over audio seconds, on a terminal only and not with --quiet."""
     if args.quiet or not sys.stderr.isatty():
         return None
@@ -208,7 +221,9 @@ def _progress(args: argparse.Namespace, duration_s: float):
     )
 
 
-def _realtime(args: argparse.Namespace, captioner, blocks) -> int:
+def _realtime(
+    args: argparse.Namespace, captioner: StreamingCaptioner, blocks: Iterable[AudioBlock]
+) -> int:
     from openhear.asr.events import FinalCaption
     from openhear.asr.pacing import paced_events
     from openhear.captions.console import ConsoleCaptions
@@ -224,14 +239,16 @@ def _realtime(args: argparse.Namespace, captioner, blocks) -> int:
     return 0
 
 
-def _stream(args: argparse.Namespace, captioner, blocks) -> int:
+def _stream(
+    args: argparse.Namespace, captioner: StreamingCaptioner, blocks: Iterable[AudioBlock]
+) -> int:
     """Print finals (and the provisional line on a terminal) as they come; write OUT at the end."""
     from openhear.asr.events import FinalCaption
 
     console = _console(args)
     finals = []
 
-    def handle(events) -> None:
+    def handle(events: Iterable[CaptionEvent]) -> None:
         for event in events:
             if (
                 isinstance(event, FinalCaption) and args.output

@@ -1,4 +1,5 @@
-"""`openhear converse`: the relay. The other person's speech is captioned, your typed replies are spoken.
+"""`openhear converse`: the relay. The other person's speech is captioned, your typed replies are
+spoken.
 
 Where the audio and the replies come from (stdin can carry only one of them):
 - `--live`: the microphone; replies are typed on stdin and spoken on the sound card.
@@ -13,8 +14,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, BinaryIO
 
 from openhear.commands.speak import add_voice_arguments, speech_options
+
+if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
+    from openhear.audio.block import AudioBlock
+    from openhear.relay.session import RelayEvent
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -22,7 +29,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "converse",
         parents=[common],
         help="relay a conversation: their speech captioned, your typed replies spoken, all saved",
-        description=__doc__.split("\n", 1)[1],
+        description=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
@@ -79,7 +86,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 class Printer:
-    """Stored lines to stdout as they are committed; the provisional caption on a terminal's stderr."""
+    """Stored lines to stdout as they are committed; the provisional caption on
+    a terminal's stderr."""
 
     def __init__(self, quiet: bool = False):
         import threading
@@ -88,7 +96,7 @@ class Printer:
         self._interactive = sys.stderr.isatty()
         self._quiet = quiet
 
-    def show(self, event) -> None:
+    def show(self, event: RelayEvent) -> None:
         from openhear.relay.store import Entry
 
         with self._lock:
@@ -129,8 +137,11 @@ def run(args: argparse.Namespace) -> int:
     return _converse(args, blocks, clock)
 
 
-def _audio(args: argparse.Namespace, source: str | None):
-    """(blocks, clock): the caption input, validated before any model loads, and the conversation clock."""
+def _audio(
+    args: argparse.Namespace, source: str | None
+) -> tuple[Iterable[AudioBlock], Callable[[], float] | None]:
+    """(blocks, clock): the caption input, validated before any model loads, and
+    the conversation clock."""
     from openhear.audio.files import audio_info, iter_audio_file, stdin_pcm_blocks
 
     if args.live:
@@ -143,12 +154,17 @@ def _audio(args: argparse.Namespace, source: str | None):
         return stdin_pcm_blocks(sys.stdin.buffer, args.rate, args.channels), None
     from openhear.asr.pacing import paced_blocks
 
+    assert source is not None  # run() asks for --live, - or a FILE
     audio_info(source)
     blocks = iter_audio_file(source, block_frames=1600)
     return (paced_blocks(blocks) if args.realtime else blocks), None
 
 
-def _converse(args: argparse.Namespace, blocks, clock) -> int:
+def _converse(
+    args: argparse.Namespace,
+    blocks: Iterable[AudioBlock],
+    clock: Callable[[], float] | None,
+) -> int:
     from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
     from openhear.asr.whisper import load_transcriber
     from openhear.audio.devices import device_arg
@@ -174,7 +190,9 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
     replies_stream = _open_replies(args.replies_from)
     store = TranscriptStore()
     voice = load_voice(args.voice) if play else None
-    sink = DeviceSink(voice.sample_rate, device_arg(args.output_device)) if play else None
+    sink = (
+        DeviceSink(voice.sample_rate, device_arg(args.output_device)) if voice is not None else None
+    )
     captioner = StreamingCaptioner(load_transcriber(args.model), LIVE_OPTIONS)
     printer = Printer(args.quiet)
     player = (
@@ -182,7 +200,7 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
             sink,
             on_error=lambda exc: printer.status(f"a reply was not spoken: {exc}", warning=True),
         )
-        if play
+        if sink is not None
         else None
     )
     with store:
@@ -241,7 +259,7 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
     return 0
 
 
-def _open_replies(source: str | None):
+def _open_replies(source: str | None) -> BinaryIO | None:
     from openhear.errors import OpenhearError
 
     if source is None:

@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for d in devices:
         print(
-            f"{d['index']:3d}  {d['name']}  (in {d['max_input_channels']}, out {d['max_output_channels']}, "
-            f"{d['default_samplerate']:.0f} Hz)"
+            f"{d['index']:3d}  {d['name']}  (in {d['max_input_channels']}, out "
+            f"{d['max_output_channels']}, {d['default_samplerate']:.0f} Hz)"
         )
     return 0

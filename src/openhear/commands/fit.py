@@ -1,8 +1,13 @@
-"""`openhear fit`: turn an audiogram (file or Bisgaard preset) into a fitting profile, optionally charted."""
+"""`openhear fit`: turn an audiogram (file or Bisgaard preset) into a fitting
+profile, optionally charted."""
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
+    from openhear.fitting.profile import FittingProfile
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -10,14 +15,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "fit",
         parents=[common],
         help="make a fitting profile from an audiogram",
-        description="Prescribe NAL-R gain with wide dynamic range compression per band and ear, and save "
-        "the fitting profile that `openhear amplify` uses.",
+        description="Prescribe NAL-R gain with wide dynamic range compression per band and ear, "
+        "and save the fitting profile that `openhear amplify` uses.",
     )
     p.add_argument(
         "--audiogram",
         required=True,
         metavar="FILE|PRESET",
-        help="audiogram JSON (ours or Clarity's), CSV (frequency,left,right), or a Bisgaard preset N1..N7, S1..S3",
+        help="audiogram JSON (ours or Clarity's), CSV (frequency,left,right), or a Bisgaard "
+        "preset N1..N7, S1..S3",
     )
     p.add_argument(
         "-o", "--output", required=True, metavar="PROFILE.json", help="where to write the profile"
@@ -42,7 +48,8 @@ def add_adjustment_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--noise",
         metavar="KIND",
-        help="noise suppression: none, spectral, deepfilternet or rnnoise (the neural ones add 20 to 40 ms)",
+        help="noise suppression: none, spectral, deepfilternet or rnnoise (the neural ones add "
+        "20 to 40 ms)",
     )
     g.add_argument("--noise-reduction", type=float, metavar="0..1", help="noise-reduction strength")
     g.add_argument(
@@ -64,7 +71,7 @@ def add_adjustment_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def adjusted(args: argparse.Namespace, profile):
+def adjusted(args: argparse.Namespace, profile: FittingProfile) -> FittingProfile:
     """The profile with the sliders given on the command line applied."""
     values = {
         "boost_db": args.boost,
@@ -78,7 +85,7 @@ def adjusted(args: argparse.Namespace, profile):
     return profile.with_adjustments(**values) if values else profile
 
 
-def profile_from_audiogram(args: argparse.Namespace):
+def profile_from_audiogram(args: argparse.Namespace) -> FittingProfile:
     """A fresh fitting of the --audiogram argument, with the command line's sliders."""
     from openhear.fitting.audiogram import load_listener
     from openhear.fitting.profile import DEFAULT_DB_SPL_AT_0DBFS, fit_listener, flat_profile

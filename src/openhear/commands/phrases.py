@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from openhear.commands.speak import add_output_arguments, speak
+
+if TYPE_CHECKING:
+    from openhear.tts.phrasebook import Phrasebook
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -33,7 +37,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     say.set_defaults(func=run_speak)
 
 
-def _book():
+def _book() -> Phrasebook:
     from openhear.tts.phrasebook import Phrasebook
 
     return Phrasebook()

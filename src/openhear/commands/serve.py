@@ -1,10 +1,15 @@
-"""`openhear serve`: the local web app (captions, speak, conversation, hearing profile, amplifier)."""
+"""`openhear serve`: the local web app (captions, speak, conversation, hearing
+profile, amplifier)."""
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from openhear.errors import UsageError
+
+if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
+    from openhear.server.options import ServerOptions
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -12,8 +17,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "serve",
         parents=[common],
         help="start the web app and print its address",
-        description="Start the web app on this computer. It listens on 127.0.0.1 only, unless --host "
-        "names another address; then every request needs the token it prints (or --token).",
+        description="Start the web app on this computer. It listens on 127.0.0.1 only, unless "
+        "--host names another address; then every request needs the token it prints (or "
+        "--token).",
     )
     p.add_argument(
         "--host",
@@ -50,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def app_url(options) -> str:
+def app_url(options: ServerOptions) -> str:
     """The address to open in a browser (with the token when one is required)."""
     host = "127.0.0.1" if options.host in ("0.0.0.0", "::") else options.host
     host = f"[{host}]" if ":" in host else host
@@ -58,7 +64,7 @@ def app_url(options) -> str:
     return f"http://{host}:{options.port}{suffix}"
 
 
-def serve(options) -> None:
+def serve(options: ServerOptions) -> None:
     """Binds the port, loads the models once, then runs the app until interrupted."""
     from openhear.paths import data_dir
     from openhear.server import create_app

@@ -10,8 +10,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "simulate",
         parents=[common],
         help="play a recording as someone with this hearing loss hears it",
-        description="The MSBG hearing-loss simulator (pyclarity) per ear: let family members hear the difference, "
-        "or compare a recording before and after `openhear amplify`.",
+        description="The MSBG hearing-loss simulator (pyclarity) per ear: let family members "
+        "hear the difference, or compare a recording before and after `openhear amplify`.",
     )
     p.add_argument(
         "input", metavar="IN", help="audio file (stereo files: left channel to the left ear)"
@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "--input-level",
         type=float,
         metavar="DB_SPL",
-        help="scale the recording so its RMS is this level; default: take its samples as calibrated",
+        help="scale the recording so its RMS is this level; default: take its samples as "
+        "calibrated",
     )
     p.add_argument(
         "--calibration",
@@ -56,11 +57,13 @@ def run(args: argparse.Namespace) -> int:
         args.output,
         AudioBlock(heard, source.sample_rate),
         {
-            "comment": f"openhear simulate: as heard with hearing loss {listener.name or args.audiogram} (MSBG)"
+            "comment": "openhear simulate: as heard with hearing loss "
+            f"{listener.name or args.audiogram} (MSBG)"
         },
     )
     if not args.quiet:
         print(
-            f"wrote {args.output} ({heard.shape[0] / source.sample_rate:.1f} s, stereo, as heard by {listener.name or 'the listener'})"
+            f"wrote {args.output} ({heard.shape[0] / source.sample_rate:.1f} s, stereo, as "
+            f"heard by {listener.name or 'the listener'})"
         )
     return 0

@@ -1,11 +1,18 @@
-"""`openhear speak`: type-to-speak with the Piper voice, to the sound card, a file, or raw PCM on stdout."""
+"""`openhear speak`: type-to-speak with the Piper voice, to the sound card, a file,
+or raw PCM on stdout."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from openhear.errors import UsageError
+
+if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
+    from openhear.audio.sinks import Sink
+    from openhear.tts.speech import SpeechOptions, Synthesizer
 
 
 def add_voice_arguments(p: argparse.ArgumentParser) -> None:
@@ -13,7 +20,8 @@ def add_voice_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--voice",
         metavar="PATH",
-        help="a Piper voice .onnx (with its .onnx.json beside it); default: the bundled en_US-joe-medium",
+        help="a Piper voice .onnx (with its .onnx.json beside it); default: the bundled "
+        "en_US-joe-medium",
     )
     p.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.25 to 4 (default 1)")
     p.add_argument("--volume", type=float, default=1.0, help="loudness, 0 to 1 (default 1)")
@@ -57,31 +65,33 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "speak",
         parents=[common],
         help="speak typed text aloud (Piper voice)",
-        description="Speak TEXT with the Piper voice. With -, read stdin and speak each line as it arrives. "
-        "--raw writes signed 16-bit little-endian mono PCM at the voice's rate (22050 Hz for the bundled voice).",
+        description="Speak TEXT with the Piper voice. With -, read stdin and speak each line as "
+        "it arrives. --raw writes signed 16-bit little-endian mono PCM at the voice's rate "
+        "(22050 Hz for the bundled voice).",
     )
     p.add_argument("text", nargs="?", help="the text to speak, or - to read lines from stdin")
     add_output_arguments(p)
     p.set_defaults(func=run)
 
 
-def speech_options(args: argparse.Namespace):
+def speech_options(args: argparse.Namespace) -> SpeechOptions:
     """SpeechOptions from the voice arguments."""
     from openhear.tts.speech import SpeechOptions
 
     return SpeechOptions(speed=args.speed, volume=args.volume, pause_ms=args.pause_ms)
 
 
-def print_voice_info(synthesizer) -> None:
+def print_voice_info(synthesizer: Synthesizer) -> None:
     rate = synthesizer.sample_rate
     print(f"voice: {synthesizer.name}")
     print(f"sample rate: {rate} Hz")
     print(
-        f"--raw output: signed 16-bit little-endian PCM, mono, {rate} Hz (e.g. `aplay -f S16_LE -c 1 -r {rate}`)"
+        f"--raw output: signed 16-bit little-endian PCM, mono, {rate} Hz (e.g. "
+        f"`aplay -f S16_LE -c 1 -r {rate}`)"
     )
 
 
-def speak(args: argparse.Namespace, text) -> int:
+def speak(args: argparse.Namespace, text: str | Iterable[str]) -> int:
     """Speak `text` (a string or a stream of text chunks) to the sink the arguments choose."""
     from openhear.tts.piper import load_voice
     from openhear.tts.text import NO_SPEECH_MESSAGE, TextError
@@ -93,7 +103,7 @@ def speak(args: argparse.Namespace, text) -> int:
         return 0
     from openhear.tts.ahead import made_ahead
 
-    sink = None
+    sink: Sink | None = None
     try:
         for block in made_ahead(synthesizer.synthesize(text, options)):
             if sink is None:
@@ -107,7 +117,7 @@ def speak(args: argparse.Namespace, text) -> int:
     return 0
 
 
-def _open_sink(args: argparse.Namespace, sample_rate: int):
+def _open_sink(args: argparse.Namespace, sample_rate: int) -> Sink:
     from openhear.audio.devices import device_arg
     from openhear.audio.sinks import DeviceSink, FileSink, RawSink
     from openhear.errors import DeviceError

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openhear.relay.store import TranscriptStore
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -42,7 +46,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     rm.set_defaults(func=run_rm)
 
 
-def _store():
+def _store() -> TranscriptStore:
     from openhear.relay.store import TranscriptStore
 
     return TranscriptStore()
@@ -73,7 +77,7 @@ def run_show(args: argparse.Namespace) -> int:
     with _store() as store:
         transcript = store.get(args.id)
     for cue in transcript_cues(transcript):
-        print(f"[{_clock(cue.start_s)}] {cue.speaker.lower()}: {one_line(cue.text)}")
+        print(f"[{_clock(cue.start_s)}] {(cue.speaker or '').lower()}: {one_line(cue.text)}")
     return 0
 
 

@@ -1,1 +1,2 @@
-"""Signal processors for the amplifier: filterbank, compressor, gain, limiter, noise suppression, chains."""
+"""Signal processors for the amplifier: filterbank, compressor, gain, limiter, noise
+suppression, chains."""

@@ -19,7 +19,8 @@ depth), the filter and compressor state stay finite, and what follows is process
 samples had been zeros.
 
 Levels: a signal with RMS 1.0 is `db_spl_at_0dbfs` dB SPL (default 100). Latency: 4 ms (N - 1
-samples of the filterbank) plus what the noise suppressor adds; `EarChain.latency_frames` reports it.
+samples of the filterbank) plus what the noise suppressor adds; `EarChain.latency_frames` reports
+it.
 
 Gain never jumps: band gains ramp up from 0 dB over `START_RAMP_MS` after prepare/reset and after a
 new noise suppressor is swapped in, and cross-fade (in dB) over `CROSSFADE_MS` when settings change.
@@ -38,8 +39,9 @@ API for callers (the CLI, the live runner, the web app, the noise suppressors, t
 
     from openhear.dsp.chain import StereoChain, EarChain, EarSettings, amplify_array
     chain = StereoChain.from_profile(profile)           # noise suppressor from profile.adjustments
-    chain.prepare(sample_rate, max_block_frames)        # allocates; creates and prepares suppressors
-    out = chain.process(block)                          # float32 (frames, 2) -> (frames, 2), valid until next call
+    chain.prepare(sample_rate, max_block_frames)        # allocates; creates, prepares suppressors
+    out = chain.process(block)                          # float32 (frames, 2) -> (frames, 2),
+                                                        # valid until the next call
     chain.update(profile.with_adjustments(boost_db=6))  # control thread; swapped at the next block
     chain.latency_frames                                # algorithmic delay in samples
 
@@ -116,7 +118,8 @@ class _Compiled:
 
 
 class EarChain:
-    """One ear's chain (a Processor). See the module docstring for the stages and threading rules."""
+    """One ear's chain (a Processor). See the module docstring for the stages
+    and threading rules."""
 
     def __init__(self, settings: EarSettings, noise: Processor | None = None):
         self._settings = settings
@@ -135,16 +138,16 @@ class EarChain:
         return self._filterbank.latency_frames + noise
 
     def prepare(self, sample_rate: int, max_block_frames: int) -> None:
-        self._filterbank = DftFilterbank(sample_rate)
+        self._filterbank = fb = DftFilterbank(sample_rate)
         self._allocate(max_block_frames)
         self._compressor = BandCompressor(
             len(self._settings.curves.centers_hz),
-            self._filterbank.max_frames,
-            self._filterbank.n_bins,
+            fb.max_frames,
+            fb.n_bins,
         )
         self._active = self._compile(self._settings)
         self._next = self._active
-        hop_s = self._filterbank.hop / sample_rate
+        hop_s = fb.hop / sample_rate
         self._ramp_frames = max(1, round(START_RAMP_MS / 1000.0 / hop_s))
         self._crossfade_frames = max(1, round(CROSSFADE_MS / 1000.0 / hop_s))
         if self._noise is not None:
@@ -153,8 +156,10 @@ class EarChain:
         self.reset()
 
     def _allocate(self, max_block_frames: int) -> None:
-        """Work buffers for blocks of up to `max_block_frames` (the filterbank's and the chain's own)."""
+        """Work buffers for blocks of up to `max_block_frames` (the filterbank's
+        and the chain's own)."""
         fb = self._filterbank
+        assert fb is not None, "prepare() first"
         fb.prepare(max_block_frames)
         self._guard.prepare(fb.sample_rate, max_block_frames)
         n_bands = len(self._settings.curves.centers_hz)
@@ -168,15 +173,19 @@ class EarChain:
         self._bin_gains32 = np.zeros((fb.max_frames, fb.n_bins), np.float32)
 
     def _compile(self, settings: EarSettings) -> _Compiled:
-        tables = WdrcTables.compile(settings.curves, self._filterbank)
+        fb = self._filterbank
+        assert fb is not None, "prepare() first"
+        tables = WdrcTables.compile(settings.curves, fb)
         return _Compiled(
             settings,
             tables,
             tables.gain_matrix.astype(np.float64),
-            tables.rows(self._filterbank.max_frames),
+            tables.rows(fb.max_frames),
         )
 
     def reset(self) -> None:
+        if self._filterbank is None:
+            raise RuntimeError("EarChain.reset needs prepare() first")
         self._filterbank.reset()
         self._compressor.reset()
         self._limiter.reset()
@@ -225,15 +234,18 @@ class EarChain:
         x = self._guard.process(block)
         if self._noise is not None:
             x = self._guard.process(self._noise.process(x))
-        spectra = self._filterbank.analyze(x)
+        fb = self._filterbank
+        assert fb is not None, "prepare() first"
+        spectra = fb.analyze(x)
         if spectra.shape[0]:
             gains = self._bin_gains(spectra)
             spectra.real *= gains  # as multiplying by the real gains, without a complex temporary
             spectra.imag *= gains
-        return self._limiter.process(self._filterbank.synthesize(spectra, len(x)))
+        return self._limiter.process(fb.synthesize(spectra, len(x)))
 
     def _ramp_weights(self, done: int, length: int, n_frames: int) -> np.ndarray:
-        """min((done + 1 .. done + n_frames) / length, 1) for each frame, repeated over the bands."""
+        """min((done + 1 .. done + n_frames) / length, 1) for each frame,
+        repeated over the bands."""
         w = np.add(self._steps[:n_frames], done, out=self._weights[:n_frames])
         w /= length
         np.minimum(w, 1.0, out=w)
@@ -295,7 +307,8 @@ class StereoChain:
 
     @classmethod
     def from_profile(cls, profile: FittingProfile) -> StereoChain:
-        """Both ears of a profile, with the noise suppressor its adjustments choose (created per ear)."""
+        """Both ears of a profile, with the noise suppressor its adjustments
+        choose (created per ear)."""
         adj = profile.adjustments
         ears = [
             EarChain(EarSettings.from_profile(profile, side), _noise_for(adj))
@@ -318,7 +331,8 @@ class StereoChain:
         self.right.reset()
 
     def process(self, block: np.ndarray) -> np.ndarray:
-        """float32 (frames, 2) in, (frames, 2) out: a view of a buffer of the chain, valid until the next call."""
+        """float32 (frames, 2) in, (frames, 2) out: a view of a buffer of the chain, valid
+        until the next call."""
         n = block.shape[0]
         if n > len(self._out):  # larger than prepared: allocates once (not for the audio thread)
             self._out = np.zeros((n, 2), np.float32)
@@ -328,7 +342,8 @@ class StereoChain:
         return out
 
     def update(self, profile: FittingProfile) -> None:
-        """Take a changed profile (sliders, a new fitting) on the control thread; heavy work happens here."""
+        """Take a changed profile (sliders, a new fitting) on the control thread;
+        heavy work happens here."""
         adj = profile.adjustments
         choice = (adj.noise_suppression, adj.noise_reduction)
         for side, ear in (("left", self.left), ("right", self.right)):
@@ -342,8 +357,8 @@ class StereoChain:
 
 
 def as_stereo(samples: np.ndarray) -> np.ndarray:
-    """(frames,) or (frames, channels) as float32 (frames, 2): mono is sent to both ears, more than two
-    channels are mixed to mono first."""
+    """(frames,) or (frames, channels) as float32 (frames, 2): mono is sent to both ears, more than
+    two channels are mixed to mono first."""
     x = np.asarray(samples, np.float32)
     if x.ndim == 1:
         x = x[:, None]
@@ -358,7 +373,8 @@ def run_aligned(
 ) -> Iterator[np.ndarray]:
     """Stream (frames, 2) blocks through a prepared chain, yielding output aligned with the input:
     the first `latency_frames` output samples are dropped and the tail is flushed with silence, so
-    exactly as many frames come out as went in. Each yielded block is valid until the next is asked for."""
+    exactly as many frames come out as went in. Each yielded block is valid until the next is asked
+    for."""
     skip = chain.latency_frames
     for block in blocks:
         for start in range(0, len(block), max_block_frames):
@@ -384,7 +400,8 @@ def amplify_array(
     profile: FittingProfile,
     block_frames: int = DEFAULT_MAX_BLOCK_FRAMES,
 ) -> np.ndarray:
-    """A whole signal through a fresh stereo chain (the streaming code, in blocks): (frames, 2), aligned."""
+    """A whole signal through a fresh stereo chain (the streaming code, in blocks):
+    (frames, 2), aligned."""
     x = as_stereo(samples)
     chain = StereoChain.from_profile(profile)
     chain.prepare(sample_rate, block_frames)

@@ -21,7 +21,8 @@ HOPS_PER_FRAME = 4
 
 
 class DftFilterbank:
-    """Analysis into frames of spectra and synthesis back into exactly as many samples as came in."""
+    """Analysis into frames of spectra and synthesis back into exactly as
+    many samples as came in."""
 
     def __init__(self, sample_rate: int, frame_ms: float = FRAME_MS):
         self.sample_rate = sample_rate
@@ -74,7 +75,8 @@ class DftFilterbank:
 
     def analyze(self, block: np.ndarray) -> np.ndarray:
         """Spectra (frames, bins) of every frame this block completes (possibly none): a view of a
-        buffer of this filterbank, valid until the next call. No allocation for prepared block sizes."""
+        buffer of this filterbank, valid until the next call. No allocation for prepared block
+        sizes."""
         n = len(block)
         if n > self._max_block:  # larger than prepared: allocates once (not for the audio thread)
             self.prepare(n)
@@ -105,8 +107,8 @@ class DftFilterbank:
         return spectra
 
     def synthesize(self, spectra: np.ndarray, n_out: int) -> np.ndarray:
-        """Overlap-add the (changed) spectra from the last `analyze` and return `n_out` samples (a view
-        of a buffer of this filterbank, valid until the next call)."""
+        """Overlap-add the (changed) spectra from the last `analyze` and return `n_out` samples (a
+        view of a buffer of this filterbank, valid until the next call)."""
         n_frames = spectra.shape[0]
         p = self._pending_len
         out = self._out

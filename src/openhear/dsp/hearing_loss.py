@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -25,20 +26,22 @@ HEADROOM_DB = 20.0
 """MSBG's `ahr`: it adds this to `equiv_0db_spl`, so we pass the calibration less this."""
 
 
-def _msbg():
+def _msbg() -> tuple[Any, Any]:
     try:
         from clarity.evaluator.msbg.msbg import Ear
         from clarity.utils.audiogram import Audiogram as ClarityAudiogram
     except ImportError as exc:
         raise OpenhearError(
-            f"the hearing-loss simulator needs pyclarity (pip install --no-deps pyclarity==0.9.0): {exc}"
+            "the hearing-loss simulator needs pyclarity (pip install --no-deps "
+            f"pyclarity==0.9.0): {exc}"
         ) from None
     return Ear, ClarityAudiogram
 
 
 @lru_cache(maxsize=4)
-def _ear(levels_db_hl: tuple[float, ...], db_spl_at_0dbfs: float):
-    """An MSBG ear for these thresholds (building one costs seconds: its smearing matrix is a least-squares fit)."""
+def _ear(levels_db_hl: tuple[float, ...], db_spl_at_0dbfs: float) -> Any:
+    """An MSBG ear for these thresholds (building one costs seconds: its smearing matrix is
+    a least-squares fit)."""
     Ear, ClarityAudiogram = _msbg()
     ear = Ear(
         src_pos="ff",
@@ -83,7 +86,8 @@ def simulate_listener(
     listener: Listener,
     db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS,
 ) -> np.ndarray:
-    """A (frames,) or (frames, channels) signal as heard by both ears: (frames, 2), left then right."""
+    """A (frames,) or (frames, channels) signal as heard by both ears: (frames, 2), left then
+    right."""
     stereo = as_stereo(samples)
     left = simulate_ear(stereo[:, 0], sample_rate, listener.left, db_spl_at_0dbfs)
     if listener.left == listener.right and np.array_equal(stereo[:, 0], stereo[:, 1]):

@@ -21,14 +21,16 @@ import numpy as np
 from openhear.audio.guard import BlockGuard
 
 RELEASE_MS = 20.0
-"""Time constant with which the gain recovers after a peak. Short, so a peak pulls the level down only
-briefly: with 50 ms, loud speech in noise (65 dB SPL) for the steep and severe losses scored HASPI up
-to 0.04 lower (N4, S3: 2 utterances x 2 noises), its peaks holding the following syllables down."""
+"""Time constant with which the gain recovers after a peak. Short, so a peak pulls the level down
+only briefly: with 50 ms, loud speech in noise (65 dB SPL) for the steep and severe losses scored
+HASPI up to 0.04 lower (N4, S3: 2 utterances x 2 noises), its peaks holding the following syllables
+down."""
 _SEGMENT = 512
 
 
 class PeakLimiter:
-    """Hard peak ceiling (a Processor). `ceiling` is a linear amplitude, swapped whole by `set_ceiling`."""
+    """Hard peak ceiling (a Processor). `ceiling` is a linear amplitude, swapped
+    whole by `set_ceiling`."""
 
     latency_frames = 0
 
@@ -69,8 +71,8 @@ class PeakLimiter:
         self.ceiling = float(ceiling)
 
     def process(self, block: np.ndarray) -> np.ndarray:
-        """The limited block: the input itself when nothing needs limiting, else a view of a buffer of
-        this limiter, valid until the next call. No allocation for prepared block sizes."""
+        """The limited block: the input itself when nothing needs limiting, else a view of a buffer
+        of this limiter, valid until the next call. No allocation for prepared block sizes."""
         ceiling = self.ceiling
         x = np.asarray(block, np.float32)
         if self._held < 1.0 and len(x) and max(x.max(), -x.min()) <= ceiling:  # False for NaN

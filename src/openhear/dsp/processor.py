@@ -13,7 +13,8 @@ import numpy as np
 
 
 class Processor(Protocol):
-    """One mono (per-ear) processing stage: float32 blocks in, as many samples out (possibly the same array)."""
+    """One mono (per-ear) processing stage: float32 blocks in, as many samples out
+    (possibly the same array)."""
 
     latency_frames: int
     """Algorithmic delay this stage adds, in frames at the prepared sample rate."""
@@ -22,8 +23,9 @@ class Processor(Protocol):
         """Allocate buffers and state for this rate and the largest block that will be passed."""
 
     def process(self, block: np.ndarray) -> np.ndarray:
-        """Process a 1-D float32 block (any length up to max_block_frames); returns the output block,
-        which may be a buffer of the processor that the next call overwrites (copy it to keep it)."""
+        """Process a 1-D float32 block (any length up to max_block_frames); returns the output
+        block, which may be a buffer of the processor that the next call overwrites (copy it to keep
+        it)."""
 
     def reset(self) -> None:
         """Clear internal state (filters, envelopes, buffers) as if the stream started anew."""

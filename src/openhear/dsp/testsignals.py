@@ -66,7 +66,8 @@ def speech_shaped_noise(
     seed: int = 0,
     db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS,
 ) -> np.ndarray:
-    """Gaussian noise with the long-term average speech spectrum (Byrne et al. 1994), at an RMS level."""
+    """Gaussian noise with the long-term average speech spectrum (Byrne et al.
+    1994), at an RMS level."""
     n = round(duration_s * sample_rate)
     spectrum = np.fft.rfft(np.random.default_rng(seed).standard_normal(n))
     freqs = np.fft.rfftfreq(n, 1.0 / sample_rate)

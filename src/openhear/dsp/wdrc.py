@@ -8,9 +8,9 @@ each frame into band gains.
 Level detector per band: the band power (mean square, so a band input level in dB SPL through the
 calibration) is smoothed by a one-pole filter with time constant `attack_ms`; the smoothed level
 (in dB) may then fall no faster than a one-pole power decay with time constant `release_ms` would
-make it (4.3 dB per time constant), so it rises fast and falls slowly. Both steps are vectorised over
-the frames of a block (the release hold is a running maximum), so a whole file costs a few array
-operations per band rather than a loop per sample.
+make it (4.3 dB per time constant), so it rises fast and falls slowly. Both steps are vectorised
+over the frames of a block (the release hold is a running maximum), so a whole file costs a few
+array operations per band rather than a loop per sample.
 
 Static curve per band: gain = gain_at_threshold for levels below the threshold, falling by
 (1 - 1/ratio) dB per dB above it, never above `max_gain_db`.
@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy.signal import lfilter
 
 from openhear.dsp.filterbank import DftFilterbank
@@ -51,7 +52,7 @@ class WdrcCurves:
     """Detector release time constant per band."""
 
     @classmethod
-    def from_fitting(cls, fitting: EarFitting, offsets_db) -> WdrcCurves:
+    def from_fitting(cls, fitting: EarFitting, offsets_db: npt.ArrayLike) -> WdrcCurves:
         """The curves of an ear fitting with the sliders' per-band offsets (dB) added."""
         bands = fitting.bands
         slope = np.array([1.0 / b.ratio - 1.0 for b in bands])
@@ -74,7 +75,8 @@ class WdrcCurves:
         self, level_db: np.ndarray, out: np.ndarray | None = None, rows: WdrcRows | None = None
     ) -> np.ndarray:
         """Static gain (dB) for band levels shaped (..., bands), written into `out` when given; with
-        `rows` (these curves repeated per frame) for (frames, bands) levels, without broadcasting."""
+        `rows` (these curves repeated per frame) for (frames, bands) levels, without
+        broadcasting."""
         if rows is None:
             threshold, slope, gain_at_threshold = (
                 self.threshold_db,
@@ -96,8 +98,9 @@ class WdrcCurves:
 
 @dataclass(frozen=True, eq=False)
 class WdrcRows:
-    """Per-band constants of `WdrcTables` repeated for every frame of the largest block: numpy allocates
-    an iterator buffer for each ufunc that broadcasts, so per-block arithmetic runs on equal shapes."""
+    """Per-band constants of `WdrcTables` repeated for every frame of the largest block: numpy
+    allocates an iterator buffer for each ufunc that broadcasts, so per-block arithmetic runs on
+    equal shapes."""
 
     threshold_db: np.ndarray
     slope: np.ndarray
@@ -120,7 +123,8 @@ class WdrcTables:
     attack_complement: np.ndarray
     """1 - attack_coef: the weight of each new frame's power."""
     attack_groups: tuple[tuple[float, np.ndarray], ...]
-    """(coefficient, band indices) for each distinct attack time (to filter bands sharing one at once)."""
+    """(coefficient, band indices) for each distinct attack time (to filter bands
+    sharing one at once)."""
     release_db_per_frame: np.ndarray
     """How far the held level may fall per frame, per band."""
 
@@ -159,10 +163,11 @@ class WdrcTables:
     def rows(self, max_frames: int) -> WdrcRows:
         """The per-band constants repeated for blocks of up to `max_frames` frames."""
         c = self.curves
-        tiled = (
+        threshold, slope, gain = (
             np.tile(v, (max_frames, 1)) for v in (c.threshold_db, c.slope, c.gain_at_threshold_db)
         )
-        return WdrcRows(*tiled, np.arange(1, max_frames + 1)[:, None] * self.release_db_per_frame)
+        release = np.arange(1, max_frames + 1)[:, None] * self.release_db_per_frame
+        return WdrcRows(threshold, slope, gain, release)
 
 
 class BandCompressor:
@@ -198,9 +203,10 @@ class BandCompressor:
         db_spl_at_0dbfs: float,
         rows: WdrcRows | None = None,
     ) -> np.ndarray:
-        """Detected band input level (dB SPL) for each frame, shaped (frames, bands); needs >= 1 frame.
-        The result is a view of a buffer of this compressor, valid until the next call. Blocks of up to
-        `_LOOP_FRAMES` frames (live blocks) allocate nothing; longer ones filter with lfilter."""
+        """Detected band input level (dB SPL) for each frame, shaped (frames, bands); needs >= 1
+        frame. The result is a view of a buffer of this compressor, valid until the next call.
+        Blocks of up to `_LOOP_FRAMES` frames (live blocks) allocate nothing; longer ones filter
+        with lfilter."""
         n_frames = spectra.shape[0]
         if n_frames > self._max_frames or spectra.shape[1] != self._n_bins:
             self._n_bins = spectra.shape[

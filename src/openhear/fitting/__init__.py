@@ -1,1 +1,2 @@
-"""Fitting: audiograms and listeners, prescription rules (NAL-R, WDRC), user adjustments, profiles."""
+"""Fitting: audiograms and listeners, prescription rules (NAL-R, WDRC), user
+adjustments, profiles."""

@@ -7,8 +7,10 @@ Accepted inputs (`load_listener`):
 - our own JSON format (`dump_listener` writes it)::
 
       {"format": "openhear-audiogram", "version": 1, "name": "optional label",
-       "left":  {"frequencies_hz": [250, 500, 1000, 2000, 4000], "levels_db_hl": [20, 25, 35, 50, 60]},
-       "right": {"frequencies_hz": [250, 500, 1000, 2000, 4000], "levels_db_hl": [15, 20, 30, 45, 55]}}
+       "left":  {"frequencies_hz": [250, 500, 1000, 2000, 4000],
+                 "levels_db_hl": [20, 25, 35, 50, 60]},
+       "right": {"frequencies_hz": [250, 500, 1000, 2000, 4000],
+                 "levels_db_hl": [15, 20, 30, 45, 55]}}
 
 - a Clarity listener JSON: one listener `{"name", "audiogram_cfs", "audiogram_levels_l",
   "audiogram_levels_r"}`, or a listeners file mapping ids to such objects when it holds exactly one;
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from openhear.errors import OpenhearError
 from openhear.fitting.textfile import parse_json, read_text
@@ -74,21 +77,25 @@ class Audiogram:
         for f in freqs:
             if not MIN_FREQUENCY_HZ <= f <= MAX_FREQUENCY_HZ:
                 raise OpenhearError(
-                    f"audiogram frequency {f:g} Hz is outside {MIN_FREQUENCY_HZ:g} to {MAX_FREQUENCY_HZ:g} Hz"
+                    f"audiogram frequency {f:g} Hz is outside {MIN_FREQUENCY_HZ:g} to "
+                    f"{MAX_FREQUENCY_HZ:g} Hz"
                 )
         low, high = REQUIRED_SPAN_HZ
         if freqs[0] > low or freqs[-1] < high:
             raise OpenhearError(
-                f"audiogram covers {freqs[0]:g} to {freqs[-1]:g} Hz; it must reach at least {low:g} to {high:g} Hz"
+                f"audiogram covers {freqs[0]:g} to {freqs[-1]:g} Hz; it must reach at least "
+                f"{low:g} to {high:g} Hz"
             )
         for f, level in zip(freqs, levels, strict=False):
             if not MIN_LEVEL_DB_HL <= level <= MAX_LEVEL_DB_HL:
                 raise OpenhearError(
-                    f"threshold {level:g} dB HL at {f:g} Hz is outside {MIN_LEVEL_DB_HL:g} to {MAX_LEVEL_DB_HL:g} dB HL"
+                    f"threshold {level:g} dB HL at {f:g} Hz is outside {MIN_LEVEL_DB_HL:g} to "
+                    f"{MAX_LEVEL_DB_HL:g} dB HL"
                 )
 
-    def levels_at(self, frequencies_hz) -> np.ndarray:
-        """Thresholds at any frequencies: linear in log frequency, held flat beyond the measured ends."""
+    def levels_at(self, frequencies_hz: npt.ArrayLike) -> np.ndarray:
+        """Thresholds at any frequencies: linear in log frequency, held flat
+        beyond the measured ends."""
         return np.interp(
             np.log(np.asarray(frequencies_hz, float)),
             np.log(self.frequencies_hz),
@@ -151,7 +158,8 @@ def load_listener(source: str | Path) -> Listener:
     path = Path(source)
     if not path.exists():
         raise OpenhearError(
-            f"no such audiogram file or preset: {text_source!r} (presets: {', '.join(PRESET_NAMES)})"
+            f"no such audiogram file or preset: {text_source!r} (presets: "
+            f"{', '.join(PRESET_NAMES)})"
         )
     text = read_text(path, "audiogram file")
     try:
@@ -172,7 +180,8 @@ def listener_from_dict(data: Any, name: str = "") -> Listener:
         for side in ("left", "right"):
             if not isinstance(data.get(side), dict):
                 raise OpenhearError(
-                    f'audiogram has no {side} ear (expected "{side}": {{frequencies_hz, levels_db_hl}})'
+                    f'audiogram has no {side} ear (expected "{side}": {{frequencies_hz, '
+                    "levels_db_hl})"
                 )
         ears = [_ear_from_dict(data[side], side) for side in ("left", "right")]
         return Listener(ears[0], ears[1], name=str(data.get("name", name)))
@@ -222,7 +231,8 @@ def listener_from_csv(text: str, name: str = "") -> Listener:
         found = [i for i, h in enumerate(header) if h.startswith(want)]
         if not found:
             raise OpenhearError(
-                f'audiogram CSV header needs a "{want}" column (frequency,left,right), got {rows[0]}'
+                f'audiogram CSV header needs a "{want}" column (frequency,left,right), got '
+                f"{rows[0]}"
             )
         columns[want] = found[0]
     if len(rows) < 2:
@@ -242,7 +252,7 @@ def listener_from_csv(text: str, name: str = "") -> Listener:
     ears = []
     for side in ("left", "right"):
         try:
-            ears.append(Audiogram(values["frequency"], values[side]))
+            ears.append(Audiogram(tuple(values["frequency"]), tuple(values[side])))
         except OpenhearError as exc:
             raise OpenhearError(f"{side} ear: {exc}") from None
     return Listener(ears[0], ears[1], name=name)

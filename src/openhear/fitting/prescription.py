@@ -1,4 +1,5 @@
-"""Prescription: NAL-R(P) insertion gain per ear and a wide dynamic range compression (WDRC) rule per band.
+"""Prescription: NAL-R(P) insertion gain per ear and a wide dynamic range compression (WDRC) rule
+per band.
 
 NAL-R (Byrne and Dillon 1986) prescribes the insertion gain for average (65 dB SPL) speech:
 
@@ -33,21 +34,24 @@ quiet.) Around it:
   lets through are caught by the chain's limiter.
 
 The speed and ratios were chosen with HASPI v2 on a dev subset (2 utterances; N3, N4, S2; quiet at
-55 dB SPL and kitchen noise at +5 dB SNR and 65 dB SPL): fast 5/50 ms compression with ratios up to 3
-scored up to 0.07 below the Clarity baseline (linear NAL-R) in noise and for N4 in quiet; 10/200 ms
-with these ratios was at or above the baseline in all four cells. A 50 ms attack then beat 10 ms on
-160 items (all five bench listeners, 2 utterances, both noises, 6 VoiceBank-DEMAND files) in quiet
-(0.837 -> 0.849 at 55 dB SPL, 0.916 -> 0.924 at 65), at 55 dB SPL in noise and on VoiceBank-DEMAND;
-with the limiter's faster release (dsp/limiter) it also held the 65 dB SPL noisy cells.
+55 dB SPL and kitchen noise at +5 dB SNR and 65 dB SPL): fast 5/50 ms compression with ratios up to
+3 scored up to 0.07 below the Clarity baseline (linear NAL-R) in noise and for N4 in quiet;
+10/200 ms with these ratios was at or above the baseline in all four cells. A 50 ms attack then beat
+10 ms on 160 items (all five bench listeners, 2 utterances, both noises, 6 VoiceBank-DEMAND files)
+in quiet (0.837 -> 0.849 at 55 dB SPL, 0.916 -> 0.924 at 65), at 55 dB SPL in noise and on
+VoiceBank-DEMAND; with the limiter's faster release (dsp/limiter) it also held the 65 dB SPL noisy
+cells.
 
 All of this is computed off the audio thread, once per fitting.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from openhear.errors import OpenhearError
 from openhear.fitting.audiogram import Audiogram
@@ -83,7 +87,8 @@ NALR_K_DB = {
 SPEECH_REFERENCE_DB_SPL = 65.0
 """Overall level of the speech for which the prescribed gain holds."""
 
-# Byrne et al. (1994) international long-term average speech spectrum, 70 dB SPL overall, third-octave
+# Byrne et al. (1994) international long-term average speech spectrum, 70 dB SPL
+# overall, third-octave
 # bands (average of male and female talkers), as tabulated in pyclarity's camfit gain rule.
 LTASS_HZ = np.array(
     [
@@ -147,7 +152,8 @@ LTASS_DB_SPL = np.array(
 LTASS_OVERALL_DB_SPL = 70.0
 
 SPEECH_PEAKS_ABOVE_LTASS_DB = 12.0
-"""Speech peaks above the long-term band level (articulation index): where NAL-R's gain is anchored."""
+"""Speech peaks above the long-term band level (articulation index): where
+NAL-R's gain is anchored."""
 THRESHOLD_BELOW_REFERENCE_DB = 20.0
 """Compression threshold below the long-term band level of 65 dB SPL speech."""
 MAX_RATIO = 2.0
@@ -176,7 +182,8 @@ class BandFitting:
     attack_ms: float
     """Time constant of the level detector for rising levels."""
     release_ms: float
-    """Time constant (power domain, 4.3 dB per constant) of the level detector for falling levels."""
+    """Time constant (power domain, 4.3 dB per constant) of the level
+    detector for falling levels."""
 
     def __post_init__(self) -> None:
         checks = (
@@ -198,8 +205,9 @@ class BandFitting:
                     f"band {name} must be a number from {low:g} to {high:g}, got {value!r}"
                 )
 
-    def gain_db_at(self, input_db_spl, offset_db: float = 0.0) -> np.ndarray:
-        """Static gain (dB) at band input levels (dB SPL): constant below the threshold, compressive above."""
+    def gain_db_at(self, input_db_spl: npt.ArrayLike, offset_db: float = 0.0) -> np.ndarray:
+        """Static gain (dB) at band input levels (dB SPL): constant below the
+        threshold, compressive above."""
         slope = 1.0 / self.ratio - 1.0
         gain_at_threshold = (
             self.gain_db + offset_db + slope * (self.threshold_db - self.reference_db_spl)
@@ -226,7 +234,9 @@ class EarFitting:
     def centers_hz(self) -> np.ndarray:
         return np.array([b.center_hz for b in self.bands])
 
-    def gains_db_for_speech(self, speech_db_spl: float, offsets_db=0.0) -> np.ndarray:
+    def gains_db_for_speech(
+        self, speech_db_spl: float, offsets_db: npt.ArrayLike = 0.0
+    ) -> np.ndarray:
         """Gain per band (dB) for speech at this overall level (the 50/65/80 dB SPL chart)."""
         levels = speech_band_levels_db_spl(self.centers_hz, speech_db_spl)
         offsets = np.broadcast_to(np.asarray(offsets_db, float), levels.shape)
@@ -236,7 +246,9 @@ class EarFitting:
         )
 
 
-def nal_r_gains_db(audiogram: Audiogram, frequencies_hz=BAND_CENTERS_HZ) -> np.ndarray:
+def nal_r_gains_db(
+    audiogram: Audiogram, frequencies_hz: Sequence[float] | np.ndarray = BAND_CENTERS_HZ
+) -> np.ndarray:
     """NAL-R(P) insertion gain in dB at the given frequencies (each must have a k value)."""
     h500, h1000, h2000 = audiogram.levels_at([500.0, 1000.0, 2000.0])
     three = h500 + h1000 + h2000
@@ -248,15 +260,16 @@ def nal_r_gains_db(audiogram: Audiogram, frequencies_hz=BAND_CENTERS_HZ) -> np.n
     return np.maximum(x + 0.31 * audiogram.levels_at(frequencies_hz) + k, 0.0)
 
 
-def band_edges_hz(centers_hz) -> np.ndarray:
-    """Edges between bands at the geometric means of neighbouring centres (half a spacing beyond the ends)."""
+def band_edges_hz(centers_hz: npt.ArrayLike) -> np.ndarray:
+    """Edges between bands at the geometric means of neighbouring centres (half a
+    spacing beyond the ends)."""
     c = np.asarray(centers_hz, float)
     inner = np.sqrt(c[:-1] * c[1:])
     return np.concatenate([[c[0] ** 2 / inner[0]], inner, [c[-1] ** 2 / inner[-1]]])
 
 
 def speech_band_levels_db_spl(
-    centers_hz, overall_db_spl: float = SPEECH_REFERENCE_DB_SPL
+    centers_hz: npt.ArrayLike, overall_db_spl: float = SPEECH_REFERENCE_DB_SPL
 ) -> np.ndarray:
     """Level of speech (LTASS) falling into each band, for speech at `overall_db_spl`.
 
@@ -283,8 +296,11 @@ def wdrc_ratio(loss_db_hl: float) -> float:
     )
 
 
-def prescribe_ear(audiogram: Audiogram, centers_hz=BAND_CENTERS_HZ) -> EarFitting:
-    """NAL-R(P) gains for the peaks of 65 dB SPL speech with the WDRC rule above, one band per centre frequency."""
+def prescribe_ear(
+    audiogram: Audiogram, centers_hz: Sequence[float] | np.ndarray = BAND_CENTERS_HZ
+) -> EarFitting:
+    """NAL-R(P) gains for the peaks of 65 dB SPL speech with the WDRC rule above, one band
+    per centre frequency."""
     losses = audiogram.levels_at(centers_hz)
     ratios = np.array([wdrc_ratio(h) for h in losses])
     gains = np.minimum(
@@ -308,7 +324,9 @@ def prescribe_ear(audiogram: Audiogram, centers_hz=BAND_CENTERS_HZ) -> EarFittin
     )
 
 
-def flat_ear(gain_db: float = 0.0, centers_hz=BAND_CENTERS_HZ) -> EarFitting:
+def flat_ear(
+    gain_db: float = 0.0, centers_hz: Sequence[float] | np.ndarray = BAND_CENTERS_HZ
+) -> EarFitting:
     """A linear fitting with the same gain in every band (ratio 1): a flat frequency response."""
     references = speech_band_levels_db_spl(centers_hz)
     return EarFitting(

@@ -15,9 +15,10 @@ import json
 import math
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from openhear.dsp.noise.factory import DEFAULT_STRENGTH, NOISE_KINDS
 from openhear.errors import OpenhearError
@@ -43,13 +44,17 @@ class Adjustments:
     boost_db: float = 0.0
     """Overall gain added to every band, -20 to +20 dB."""
     tone_db: float = 0.0
-    """Tilt, -12 to +12 dB: positive makes high bands louder and low bands softer by half each at the ends."""
+    """Tilt, -12 to +12 dB: positive makes high bands louder and low bands softer by
+    half each at the ends."""
     balance_db: float = 0.0
-    """Left/right balance, -12 to +12 dB: positive makes the right ear louder by half and the left softer by half."""
+    """Left/right balance, -12 to +12 dB: positive makes the right ear louder by half and the
+    left softer by half."""
     noise_reduction: float = 0.0
-    """Noise-reduction strength, 0 (off) to 1 (strongest); used when a noise suppressor is chosen."""
+    """Noise-reduction strength, 0 (off) to 1 (strongest); used when a noise
+    suppressor is chosen."""
     noise_suppression: str = "none"
-    """Noise suppressor: none, spectral, deepfilternet or rnnoise (the neural ones add 20 to 40 ms)."""
+    """Noise suppressor: none, spectral, deepfilternet or rnnoise (the neural
+    ones add 20 to 40 ms)."""
     max_output_db_spl: float = DEFAULT_MAX_OUTPUT_DB_SPL
     """Ceiling for the output peak in dB SPL, at most 111."""
 
@@ -72,10 +77,11 @@ class Adjustments:
                 raise OpenhearError(f"{name} must be from {low:g} to {high:g}, got {value:g}")
         if self.noise_suppression not in NOISE_KINDS:
             raise OpenhearError(
-                f"noise_suppression must be one of {', '.join(NOISE_KINDS)}, got {self.noise_suppression!r}"
+                f"noise_suppression must be one of {', '.join(NOISE_KINDS)}, got "
+                f"{self.noise_suppression!r}"
             )
 
-    def offsets_db(self, centers_hz, side: str) -> np.ndarray:
+    def offsets_db(self, centers_hz: npt.ArrayLike, side: str) -> np.ndarray:
         """Gain added to each band of one ear ("left" or "right") by boost, tone and balance."""
         logf = np.log(np.asarray(centers_hz, float))
         span = logf[-1] - logf[0]
@@ -111,9 +117,11 @@ class FittingProfile:
     adjustments: Adjustments = field(default_factory=Adjustments)
     """The user's sliders."""
     db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS
-    """Calibration: dB SPL of a 0 dBFS RMS signal at the ear (depends on the headphones and volume)."""
+    """Calibration: dB SPL of a 0 dBFS RMS signal at the ear (depends on the
+    headphones and volume)."""
     prescription: str = "NAL-R"
-    """How the bands were made: NAL-R (with NAL-RP for severe losses) plus the WDRC rule, or flat."""
+    """How the bands were made: NAL-R (with NAL-RP for severe losses) plus
+    the WDRC rule, or flat."""
 
     def __post_init__(self) -> None:
         if not (
@@ -154,7 +162,8 @@ def flat_profile(
     adjustments: Adjustments | None = None,
     db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS,
 ) -> FittingProfile:
-    """A linear, frequency-flat fitting (for measurements and for people who want plain loudness)."""
+    """A linear, frequency-flat fitting (for measurements and for people who
+    want plain loudness)."""
     return FittingProfile(
         listener,
         flat_ear(gain_db),
@@ -209,7 +218,10 @@ def profile_from_dict(data: Any) -> FittingProfile:
     )
 
 
-def _build(cls, values: Any, what: str):
+_Built = TypeVar("_Built", Adjustments, BandFitting)
+
+
+def _build(cls: type[_Built], values: Any, what: str) -> _Built:
     if not isinstance(values, dict):
         raise OpenhearError(f"fitting profile {what} must be an object")
     names = {f.name for f in fields(cls)}

@@ -1,1 +1,2 @@
-"""The conversation relay: sessions joining captions and spoken replies, and their stored transcripts."""
+"""The conversation relay: sessions joining captions and spoken replies, and
+their stored transcripts."""

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 from openhear.errors import OpenhearError
 from openhear.paths import create_private_file, make_private, private_dir
@@ -244,7 +245,8 @@ def translate_errors(path: Path, what: str) -> Iterator[None]:
 
 
 class Database:
-    """Base of the stores: one connection shared between threads, every access serialised and translated."""
+    """Base of the stores: one connection shared between threads, every access
+    serialised and translated."""
 
     what = "database"
     """How the file is named in error messages."""
@@ -266,12 +268,19 @@ class Database:
         with self._lock, translate_errors(self.path, self.what), transaction(self._conn):
             return self._conn.execute(sql, params)
 
+    def _insert(self, sql: str, params: tuple = ()) -> int:
+        """Run one INSERT in its own committed transaction; the id of the row it added."""
+        rowid = self._write(sql, params).lastrowid
+        if rowid is None:  # sqlite3 sets it after every INSERT that succeeded
+            raise _problem(self.what, self.path, "failed: the row was not added")
+        return rowid
+
     def close(self) -> None:
         """Close the database."""
         self._conn.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

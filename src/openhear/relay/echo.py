@@ -1,4 +1,5 @@
-"""Echo suppression: our own spoken reply, heard back by the microphone, must not be captioned as theirs.
+"""Echo suppression: our own spoken reply, heard back by the microphone, must not be captioned as
+theirs.
 
 While a reply plays (and for a short tail after, covering the sound card's output and input
 latency and the room's reverberation) the caption input is replaced by silence. The captioner
@@ -17,7 +18,8 @@ from openhear.audio.block import AudioBlock
 
 
 class EchoGate:
-    """Spans of conversation time during which the caption input is silenced; safe across threads."""
+    """Spans of conversation time during which the caption input is silenced;
+    safe across threads."""
 
     def __init__(self, tail_s: float = 0.5):
         self.tail_s = tail_s
@@ -32,7 +34,8 @@ class EchoGate:
         return self._playing_until_s
 
     def playing(self, now_s: float, duration_s: float) -> None:
-        """A block of `duration_s` of reply audio is handed to the player at `now_s` (it plays after any queued)."""
+        """A block of `duration_s` of reply audio is handed to the player at `now_s` (it
+        plays after any queued)."""
         with self._lock:
             begin = max(now_s, self._playing_until_s)
             self._playing_until_s = begin + duration_s

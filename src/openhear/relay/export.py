@@ -1,4 +1,5 @@
-"""Stored transcripts as documents (txt, SRT, WebVTT with <v Them>/<v Me>, JSON), via the caption writers."""
+"""Stored transcripts as documents (txt, SRT, WebVTT with <v Them>/<v Me>, JSON), via
+the caption writers."""
 
 from __future__ import annotations
 

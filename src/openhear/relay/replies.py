@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from openhear.audio.block import AudioBlock
+from openhear.audio.sinks import Sink
 from openhear.relay.session import Reply
 from openhear.tts.ahead import made_ahead
 from openhear.tts.text import TextError
@@ -47,7 +48,8 @@ def parse_reply_line(line: str) -> TypedReply | None:
 
 
 def read_replies(stream: BinaryIO) -> Iterator[TypedReply]:
-    """Replies from a UTF-8 byte stream, one per line, each yielded as soon as its line is complete."""
+    """Replies from a UTF-8 byte stream, one per line, each yielded as soon as
+    its line is complete."""
     for number, raw in enumerate(iter(stream.readline, b""), 1):
         try:
             line = raw.decode("utf-8")
@@ -66,7 +68,8 @@ class ReplyReader:
     def __init__(
         self, replies: Iterator[TypedReply], on_reply: Callable[[TypedReply], None] | None = None
     ):
-        """`on_reply`, if given, is called on the reader thread for every untimed reply (live use)."""
+        """`on_reply`, if given, is called on the reader thread for every
+        untimed reply (live use)."""
         self._queue: queue.Queue = queue.Queue(maxsize=64)
         self._next: TypedReply | None = None
         self._finished = False
@@ -90,7 +93,8 @@ class ReplyReader:
             self._queue.put(None)
 
     def due(self, now_s: float, wait: bool = False) -> Iterator[TypedReply]:
-        """Replies whose time has come (untimed ones at once); with `wait`, all of them until the input ends."""
+        """Replies whose time has come (untimed ones at once); with `wait`, all of them
+        until the input ends."""
         while not self._finished:
             if self._next is None:
                 try:
@@ -118,8 +122,11 @@ class ReplyPlayer:
     """
 
     def __init__(
-        self, sink, ahead_blocks: int = 2, on_error: Callable[[BaseException], None] | None = None
-    ):
+        self,
+        sink: Sink,
+        ahead_blocks: int = 2,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
         """`on_error`, if given, is called on the player's thread for each failed reply; without it
         `close` raises the first failure."""
         self._sink = sink
@@ -135,7 +142,8 @@ class ReplyPlayer:
         self._replies.put(reply)
 
     def _blocks(self) -> Iterator[tuple[int, AudioBlock]]:
-        """(reply number, block) for every reply queued; a reply whose synthesis fails ends there."""
+        """(reply number, block) for every reply queued; a reply whose
+        synthesis fails ends there."""
         number = 0
         while (reply := self._replies.get()) is not None:
             number += 1
@@ -163,7 +171,8 @@ class ReplyPlayer:
             self._error = exc
 
     def close(self) -> None:
-        """Play what is queued, release the sink, and (without `on_error`) raise the first failure."""
+        """Play what is queued, release the sink, and (without `on_error`)
+        raise the first failure."""
         self._replies.put(None)
         self._thread.join()
         self._sink.close()

@@ -1,4 +1,5 @@
-"""A relay conversation: the other person's speech captioned, the user's typed replies spoken, one transcript.
+"""A relay conversation: the other person's speech captioned, the user's typed replies spoken, one
+transcript.
 
 Final captions ("them") and replies ("me") are committed to the TranscriptStore the moment they
 happen, so a crash loses nothing already shown as final; provisional captions are passed on for
@@ -12,13 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from openhear.asr.events import FinalCaption, ProvisionalCaption
+from openhear.asr.events import CaptionEvent, FinalCaption, ProvisionalCaption
 from openhear.audio.block import AudioBlock
 from openhear.relay.echo import EchoGate
 from openhear.relay.store import Entry, TranscriptStore
 from openhear.tts.speech import SpeechOptions, Synthesizer
 from openhear.tts.text import clean_text, require_text
+
+if TYPE_CHECKING:
+    from openhear.asr.streaming import StreamingCaptioner
 
 DEFAULT_DISCLOSURE = (
     "You are talking with a deaf person. Their typed words are read by a computer voice, "
@@ -37,7 +42,8 @@ class RelayOptions:
     disclosure: str = DEFAULT_DISCLOSURE
     """Notice spoken (and stored as a 'me' line) when the conversation starts; '' for none."""
     suppress_echo: bool = True
-    """Silence the caption input while a reply plays, so our own voice is not captioned as theirs."""
+    """Silence the caption input while a reply plays, so our own voice is not
+    captioned as theirs."""
     echo_tail_ms: float = 500.0
     """How long the caption input stays silenced after a reply's last sample, milliseconds."""
     speech: SpeechOptions = field(default_factory=SpeechOptions)
@@ -47,7 +53,8 @@ class RelayOptions:
 
 
 class Reply:
-    """A typed reply: stored the moment it is sent; iterating it synthesizes its audio sentence by sentence.
+    """A typed reply: stored the moment it is sent; iterating it synthesizes its audio sentence by
+    sentence.
 
     Blocks carry conversation time (`start_s` from the moment it was sent). Hand them to the player
     as they come: each one extends the echo gate. When the last block is made, the stored end
@@ -84,7 +91,9 @@ class CaptionInput:
     microphone): audio left out would put what follows early.
     """
 
-    def __init__(self, session: ConversationSession, captioner, start_s: float):
+    def __init__(
+        self, session: ConversationSession, captioner: StreamingCaptioner, start_s: float
+    ) -> None:
         self.session = session
         self.captioner = captioner
         """A StreamingCaptioner (feed / flush) of its own."""
@@ -106,7 +115,7 @@ class CaptionInput:
         for event in self.captioner.flush():
             yield from self._handle(event)
 
-    def _handle(self, event) -> Iterator[RelayEvent]:
+    def _handle(self, event: CaptionEvent) -> Iterator[RelayEvent]:
         if isinstance(event, FinalCaption):
             if event.text.strip():
                 s = self.session
@@ -118,7 +127,8 @@ class CaptionInput:
 
 
 class ConversationSession:
-    """One conversation: `start`, then `hear` caption-input blocks and `say` typed replies, then `close`.
+    """One conversation: `start`, then `hear` caption-input blocks and `say` typed replies, then
+    `close`.
 
     `hear` runs on one thread (it drives the captioner); `say` and iterating replies may run on
     others. `clock` gives the current conversation time in seconds; by default it is the end of
@@ -129,14 +139,15 @@ class ConversationSession:
     def __init__(
         self,
         store: TranscriptStore,
-        captioner,
+        captioner: StreamingCaptioner | None,
         synthesizer: Synthesizer | None,
         options: RelayOptions = RelayOptions(),
         clock: Callable[[], float] | None = None,
         conversation_id: int | None = None,
-    ):
+    ) -> None:
         """`captioner` (None: only streams attached with `listen`) feeds `hear`; `conversation_id`
-        continues a stored conversation instead of creating one (an unknown id is a TranscriptError)."""
+        continues a stored conversation instead of creating one (an unknown id is a
+        TranscriptError)."""
         self.store = store
         self.synthesizer = synthesizer
         """The voice for replies; None stores replies without speaking them."""
@@ -170,22 +181,29 @@ class ConversationSession:
         return self.say(self.options.disclosure) if self.options.disclosure.strip() else None
 
     def say(self, text: str, speech: SpeechOptions | None = None) -> Reply:
-        """Store a typed reply now and return it, ready to be spoken (with `speech`, else the session's
-        voice options); empty text is a TextError."""
+        """Store a typed reply now and return it, ready to be spoken (with `speech`, else the
+        session's voice options); empty text is a TextError."""
         text = " ".join(clean_text(require_text(text)).split())
         now = self.now_s()
         return Reply(
             self, self.store.append(self.id, "me", now, now, text), speech or self.options.speech
         )
 
-    def listen(self, captioner, start_s: float | None = None) -> CaptionInput:
-        """A caption stream that joins at conversation time `start_s` (default: now), with its own captioner."""
+    def listen(self, captioner: StreamingCaptioner, start_s: float | None = None) -> CaptionInput:
+        """A caption stream that joins at conversation time `start_s` (default: now),
+        with its own captioner."""
         return CaptionInput(self, captioner, self.now_s() if start_s is None else start_s)
 
     def hear(self, block: AudioBlock) -> Iterator[RelayEvent]:
-        """Caption one block of the other person's audio; final captions are stored before they are yielded."""
-        return self._input.hear(block)
+        """Caption one block of the other person's audio; final captions are stored
+        before they are yielded."""
+        return self._caption_input().hear(block)
 
     def close(self) -> Iterator[RelayEvent]:
         """End of the other person's audio: commit what the captioner still holds."""
-        return self._input.flush()
+        return self._caption_input().flush()
+
+    def _caption_input(self) -> CaptionInput:
+        if self._input is None:
+            raise RuntimeError("this session has no captioner of its own: use listen()")
+        return self._input

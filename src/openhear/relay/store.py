@@ -67,13 +67,15 @@ class Transcript:
 
 def _create_v1(conn: sqlite3.Connection) -> None:
     conn.execute(
-        "CREATE TABLE conversations (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL DEFAULT '',"
+        "CREATE TABLE conversations (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " title TEXT NOT NULL DEFAULT '',"
         " started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))"
     )
     conn.execute(
         "CREATE TABLE entries (id INTEGER PRIMARY KEY AUTOINCREMENT,"
         " conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,"
-        " speaker TEXT NOT NULL CHECK (speaker IN ('them', 'me')), start_s REAL NOT NULL, end_s REAL NOT NULL,"
+        " speaker TEXT NOT NULL CHECK (speaker IN ('them', 'me')),"
+        " start_s REAL NOT NULL, end_s REAL NOT NULL,"
         " text TEXT NOT NULL)"
     )
     conn.execute("CREATE INDEX entries_by_conversation ON entries (conversation_id, start_s)")
@@ -108,8 +110,9 @@ class TranscriptStore(Database):
 
     def create_conversation(self, title: str = "") -> Conversation:
         """Start a new, empty conversation (committed at once)."""
-        cur = self._write("INSERT INTO conversations (title) VALUES (?)", (title,))
-        return self.conversation(cur.lastrowid)
+        return self.conversation(
+            self._insert("INSERT INTO conversations (title) VALUES (?)", (title,))
+        )
 
     def append(
         self, conversation_id: int, speaker: str, start_s: float, end_s: float, text: str
@@ -122,7 +125,7 @@ class TranscriptStore(Database):
                 f"entry times must satisfy 0 <= start <= end (got {start_s}, {end_s})"
             )
         try:  # the foreign key decides, so a conversation deleted meanwhile is reported as gone
-            cur = self._write(
+            entry_id = self._insert(
                 "INSERT INTO entries (conversation_id, speaker, start_s, end_s, text)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (conversation_id, speaker, float(start_s), float(end_s), text),
@@ -130,10 +133,11 @@ class TranscriptStore(Database):
         except ConstraintError:
             self.conversation(conversation_id)  # raises TranscriptError if it is gone
             raise
-        return Entry(cur.lastrowid, speaker, float(start_s), float(end_s), text)
+        return Entry(entry_id, speaker, float(start_s), float(end_s), text)
 
     def set_end(self, entry_id: int, end_s: float) -> None:
-        """Correct an entry's end time (a spoken reply's length is known only once it is synthesized)."""
+        """Correct an entry's end time (a spoken reply's length is known only
+        once it is synthesized)."""
         self._write(
             "UPDATE entries SET end_s = MAX(start_s, ?) WHERE id = ?", (float(end_s), entry_id)
         )
@@ -160,7 +164,8 @@ class TranscriptStore(Database):
         """A conversation with its entries in time order."""
         conversation = self.conversation(conversation_id)
         rows = self._query(
-            "SELECT id, speaker, start_s, end_s, text FROM entries WHERE conversation_id = ? ORDER BY start_s, id",
+            "SELECT id, speaker, start_s, end_s, text FROM entries"
+            " WHERE conversation_id = ? ORDER BY start_s, id",
             (conversation.id,),
         )
         return Transcript(conversation, tuple(Entry(*row) for row in rows))

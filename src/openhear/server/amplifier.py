@@ -1,4 +1,5 @@
-"""The live amplifier on this computer's own sound devices, started, watched and adjusted from the page.
+"""The live amplifier on this computer's own sound devices, started, watched and adjusted from the
+page.
 
 The audio never passes through the browser (far too slow for the ear): PortAudio runs the
 amplifier chain here (openhear.audio.duplex.LiveAmplifier, the same one `openhear amplify --live`
@@ -11,8 +12,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from openhear.errors import DeviceError, OpenhearError
+
+if TYPE_CHECKING:
+    from openhear.audio.duplex import LiveAmplifier
+    from openhear.fitting.profile import FittingProfile
 
 
 class AmplifierControl:
@@ -21,10 +27,13 @@ class AmplifierControl:
     def __init__(self, profile_path: Path):
         self.profile_path = profile_path
         self._lock = threading.Lock()
-        self._amp = None  # the last started LiveAmplifier: its statistics stay shown after a stop
+        self._amp: LiveAmplifier | None = (
+            None  # the last started LiveAmplifier: its statistics stay shown after a stop
+        )
 
     def devices(self) -> dict:
-        """Inputs and outputs PortAudio sees; `available` False (with the reason) when there are none."""
+        """Inputs and outputs PortAudio sees; `available` False (with the reason)
+        when there are none."""
         from openhear.audio.devices import list_devices
 
         try:
@@ -43,7 +52,10 @@ class AmplifierControl:
             missing = (
                 "headphones or speaker" if inputs else "microphone" if outputs else "sound device"
             )
-            message = f"No {missing} found on this computer: connect a microphone and headphones to use the amplifier."
+            message = (
+                f"No {missing} found on this computer: connect a microphone and "
+                "headphones to use the amplifier."
+            )
             return {"available": False, "message": message, "inputs": inputs, "outputs": outputs}
         return {"available": True, "message": "", "inputs": inputs, "outputs": outputs}
 
@@ -69,7 +81,7 @@ class AmplifierControl:
                 self._amp.stop()
         return self.status()
 
-    def profile(self):
+    def profile(self) -> FittingProfile:
         """The saved fitting profile, or an error that says how to make one."""
         from openhear.fitting.profile import read_profile
 
@@ -79,7 +91,7 @@ class AmplifierControl:
             )
         return read_profile(self.profile_path)
 
-    def adjust(self, **adjustments) -> dict:
+    def adjust(self, **adjustments: Any) -> dict:
         """Moves sliders: live when running, and saved in the profile either way."""
         from openhear.fitting.profile import write_profile
 
@@ -92,7 +104,8 @@ class AmplifierControl:
         return self.status()
 
     def status(self) -> dict:
-        """Running state, delays, dropouts, levels (the louder ear, and each ear) and the sliders."""
+        """Running state, delays, dropouts, levels (the louder ear, and each
+        ear) and the sliders."""
         amp = self._amp
         live = amp.status() if amp is not None else None
         running = bool(live and live.running)
@@ -108,15 +121,15 @@ class AmplifierControl:
             "dropouts": live.dropouts if live else 0,
             "blocks": live.blocks if live else 0,
             "replaced_samples": live.replaced_samples if live else 0,
-            "input_level_dbfs": max(live.input_rms_dbfs) if running else None,
-            "output_level_dbfs": max(live.output_rms_dbfs) if running else None,
+            "input_level_dbfs": max(live.input_rms_dbfs) if live and running else None,
+            "output_level_dbfs": max(live.output_rms_dbfs) if live and running else None,
             "levels": {
                 "input_rms_dbfs": live.input_rms_dbfs,
                 "input_peak_dbfs": live.input_peak_dbfs,
                 "output_rms_dbfs": live.output_rms_dbfs,
                 "output_peak_dbfs": live.output_peak_dbfs,
             }
-            if running
+            if live and running
             else None,
             "adjustments": adjustments,
         }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from openhear import __version__
@@ -69,7 +71,9 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
     app.mount("/static", StaticFiles(directory=routes_page.STATIC_DIR), name="static")
 
     @app.middleware("http")
-    async def _security_headers(request: Request, call_next):
+    async def _security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
         return response

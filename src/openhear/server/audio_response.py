@@ -1,4 +1,5 @@
-"""Audio answers: a block as a 16-bit WAV the browser plays (generated speech is labelled as such)."""
+"""Audio answers: a block as a 16-bit WAV the browser plays (generated speech
+is labelled as such)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from openhear.audio import AudioBlock
 def encode_audio(
     block: AudioBlock, file_format: str, subtype: str, metadata: Mapping[str, str] | None = None
 ) -> bytes:
-    """`block` as a file in memory (soundfile's `file_format` and `subtype`), with text tags from `metadata`."""
+    """`block` as a file in memory (soundfile's `file_format` and `subtype`), with text
+    tags from `metadata`."""
     buffer = io.BytesIO()
     with sf.SoundFile(
         buffer, "w", block.sample_rate, block.channels, format=file_format, subtype=subtype

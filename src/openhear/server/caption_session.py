@@ -6,7 +6,8 @@ Protocol (client -> server):
   3. text  {"type": "flush"} to finalise what was heard so far (pause), {"type": "stop"} to end.
 Server -> client: {"type": "ready"}, {"type": "provisional" | "final", "text", "start_s", "end_s"}
 (seconds of audio received in this session; with a conversation_id, seconds of that conversation),
-{"type": "end"} after a stop; {"type": "busy", ...} or {"type": "error", "message"} followed by a close.
+{"type": "end"} after a stop; {"type": "busy", ...} or {"type": "error", "message"} followed by a
+close.
 
 With a conversation_id the stream is the other person's voice in that conversation: it joins the
 relay session (openhear.relay.session.CaptionInput) at the conversation's current time, which
@@ -28,18 +29,27 @@ import asyncio
 import json
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from functools import partial
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
 from pydantic import ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from openhear.asr.events import FinalCaption
+from openhear.asr.events import CaptionEvent, FinalCaption
 from openhear.audio import AudioBlock
 from openhear.errors import OpenhearError
 from openhear.relay.store import Entry
 from openhear.server.limits import JsonTooDeep, RequestModel, check_json_depth
+
+if TYPE_CHECKING:
+    from openhear.asr.streaming import StreamingCaptioner
+    from openhear.relay.session import CaptionInput
+    from openhear.server.state import AppState
+
+_T = TypeVar("_T")
 
 
 class CaptionStart(RequestModel):
@@ -65,7 +75,7 @@ class _Flush:
     """True when the client ended the session (flush, then close)."""
 
 
-def event_json(event) -> dict:
+def event_json(event: CaptionEvent | Entry) -> dict:
     """A caption event (or a stored 'them' entry) as the JSON the page reads."""
     kind = "final" if isinstance(event, (FinalCaption, Entry)) else "provisional"
     return {
@@ -90,17 +100,19 @@ BUSY_WINDOW_S = 10.0
 class CaptionSession:
     """Runs one session's protocol; set `captioner` (a fresh StreamingCaptioner) before `run`."""
 
-    def __init__(self, ws: WebSocket, state):
+    def __init__(self, ws: WebSocket, state: AppState) -> None:
         self.ws = ws
-        self.captioner = None
+        self.captioner: StreamingCaptioner | None = None
         self.state = state
         self._received = 0
         self._captioned = 0
         self._busy: deque[tuple[float, float]] = (
             deque()
         )  # (finished at, seconds) of recent captioner calls
-        self.conversation = None  # the relay CaptionInput when the stream belongs to a conversation
-        self.queue: asyncio.Queue = asyncio.Queue()
+        self.conversation: CaptionInput | None = (
+            None  # the relay CaptionInput when the stream belongs to a conversation
+        )
+        self.queue: asyncio.Queue[np.ndarray | _Flush] = asyncio.Queue()
         self.sample_rate = 0
 
     async def receive_start(self) -> CaptionStart:
@@ -113,7 +125,8 @@ class CaptionSession:
             raise WebSocketDisconnect(message.get("code", 1000))
         if message.get("text") is None:
             raise ProtocolError(
-                'the first message must be a JSON start message: {"type": "start", "sample_rate": N}'
+                "the first message must be a JSON start message: "
+                '{"type": "start", "sample_rate": N}'
             )
         try:
             start = CaptionStart.model_validate_json(message["text"])
@@ -129,13 +142,14 @@ class CaptionSession:
                 )
             except OpenhearError as exc:
                 raise ProtocolError(str(exc)) from None
-            self.conversation = session.listen(self.captioner)
+            self.conversation = session.listen(self._own())
         return start
 
     def _audio(self, data: bytes) -> None:
         if len(data) > self.state.options.max_ws_message_bytes:
             raise ProtocolError(
-                f"audio message too large ({len(data)} bytes; limit {self.state.options.max_ws_message_bytes})",
+                f"audio message too large ({len(data)} bytes; limit "
+                f"{self.state.options.max_ws_message_bytes})",
                 1009,
             )
         if len(data) % 2:
@@ -154,12 +168,14 @@ class CaptionSession:
 
     @property
     def busy_fraction(self) -> float:
-        """Share of the last BUSY_WINDOW_S this session spent captioning (about one core while busy)."""
+        """Share of the last BUSY_WINDOW_S this session spent captioning (about
+        one core while busy)."""
         horizon = time.monotonic() - BUSY_WINDOW_S
         return sum(seconds for end, seconds in list(self._busy) if end > horizon) / BUSY_WINDOW_S
 
-    async def _timed(self, call):
-        """Runs a captioner call on a worker thread and counts its time towards the server's load."""
+    async def _timed(self, call: Callable[[], _T]) -> _T:
+        """Runs a captioner call on a worker thread and counts its time
+        towards the server's load."""
         started = time.monotonic()
         events = await asyncio.get_running_loop().run_in_executor(self.state.services.workers, call)
         now = time.monotonic()
@@ -170,7 +186,8 @@ class CaptionSession:
 
     @property
     def backlog_s(self) -> float:
-        """Audio received but not yet captioned, seconds: how far behind real time this session is."""
+        """Audio received but not yet captioned, seconds: how far behind real
+        time this session is."""
         return (self._received - self._captioned) / self.sample_rate if self.sample_rate else 0.0
 
     def _control(self, text: str) -> bool:
@@ -224,26 +241,32 @@ class CaptionSession:
             decoder.cancel()
 
     async def _decode_loop(self) -> None:
-        """Feeds the captioner message by message on a worker thread and sends events as they come."""
+        """Feeds the captioner message by message on a worker thread and sends
+        events as they come."""
         while True:
             item = await self.queue.get()
             if isinstance(item, _Flush):
-                await self._send(await self._timed(lambda: list(self._flush())))
+                await self._send(await self._timed(self._flush))
                 if item.stop:
                     return
                 continue
             block = AudioBlock.from_mono(item, self.sample_rate, self._captioned / self.sample_rate)
-            events = await self._timed(lambda block=block: list(self._feed(block)))
+            events = await self._timed(partial(self._feed, block))
             self._captioned += item.size
             await self._send(events)
 
-    def _feed(self, block: AudioBlock):
-        return self.conversation.hear(block) if self.conversation else self.captioner.feed(block)
+    def _feed(self, block: AudioBlock) -> list[CaptionEvent | Entry]:
+        return list(self.conversation.hear(block) if self.conversation else self._own().feed(block))
 
-    def _flush(self):
-        return self.conversation.flush() if self.conversation else self.captioner.flush()
+    def _flush(self) -> list[CaptionEvent | Entry]:
+        return list(self.conversation.flush() if self.conversation else self._own().flush())
 
-    async def _send(self, events) -> None:
+    def _own(self) -> StreamingCaptioner:
+        if self.captioner is None:
+            raise RuntimeError("CaptionSession.captioner must be set before run()")
+        return self.captioner
+
+    async def _send(self, events: Iterable[CaptionEvent | Entry]) -> None:
         for event in events:
             await self.ws.send_json(event_json(event))
 

@@ -15,6 +15,7 @@ import time
 from openhear.relay.session import DEFAULT_DISCLOSURE, ConversationSession, RelayOptions
 from openhear.relay.store import Conversation, Transcript, TranscriptError, TranscriptStore
 from openhear.server.limits import is_row_id
+from openhear.tts.speech import Synthesizer
 
 ECHO_TAIL_MS = 1000.0
 """Caption input kept silent after a reply's audio ends, milliseconds: the CLI's tail plus the
@@ -32,20 +33,23 @@ class OpenConversations:
 
     def _session(
         self,
-        voice,
+        voice: Synthesizer | None,
         title: str = "",
         disclosure: str = "",
         conversation_id: int | None = None,
         at_s: float = 0.0,
-    ):
+    ) -> ConversationSession:
         started = time.monotonic() - at_s
         options = RelayOptions(disclosure=disclosure, echo_tail_ms=ECHO_TAIL_MS, title=title)
         return ConversationSession(
             self.store, None, voice, options, lambda: time.monotonic() - started, conversation_id
         )
 
-    def start(self, voice, title: str = "", disclosure: bool = True) -> ConversationSession:
-        """A new conversation whose clock starts now; its `options.disclosure` is the notice the page speaks first."""
+    def start(
+        self, voice: Synthesizer | None, title: str = "", disclosure: bool = True
+    ) -> ConversationSession:
+        """A new conversation whose clock starts now; its `options.disclosure` is the notice
+        the page speaks first."""
         session = self._session(voice, title, DEFAULT_DISCLOSURE if disclosure else "")
         with self._lock:
             self._open[session.id] = session
@@ -55,8 +59,9 @@ class OpenConversations:
         """The stored conversation with its lines (an unknown id raises TranscriptError)."""
         return self.store.get(_known(conversation_id))
 
-    def open(self, conversation_id: int, voice) -> ConversationSession:
-        """The open session of a conversation, reopening a stored one (an unknown id raises TranscriptError)."""
+    def open(self, conversation_id: int, voice: Synthesizer | None) -> ConversationSession:
+        """The open session of a conversation, reopening a stored one (an unknown id
+        raises TranscriptError)."""
         _known(conversation_id)
         with self._lock:
             session = self._open.get(conversation_id)

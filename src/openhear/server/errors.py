@@ -36,28 +36,28 @@ def install_error_handlers(app: FastAPI) -> None:
     HTTP errors to themselves, the rest to one-line 500."""
 
     @app.exception_handler(OpenhearError)
-    async def _user_error(request: Request, exc: OpenhearError):
+    async def _user_error(request: Request, exc: OpenhearError) -> JSONResponse:
         return json_error(400, str(exc))
 
     @app.exception_handler(StorageError)
-    async def _storage(request: Request, exc: StorageError):
+    async def _storage(request: Request, exc: StorageError) -> JSONResponse:
         log.error("%s", exc)  # the full message, with the file's path, stays in the server's log
         return json_error(503, exc.public, "server_error")
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError):
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return json_error(422, _validation_message(exc))
 
     @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException):
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         kind = "not_found" if exc.status_code == 404 else "invalid_request_error"
         return json_error(exc.status_code, str(exc.detail), kind)
 
     @app.exception_handler(BodyRefused)
-    async def _body_refused(request: Request, exc: BodyRefused):
+    async def _body_refused(request: Request, exc: BodyRefused) -> JSONResponse:
         return json_error(exc.status, str(exc))
 
     @app.exception_handler(Exception)
-    async def _internal(request: Request, exc: Exception):
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
         log.exception("internal error on %s", request.url.path)
         return json_error(500, f"internal error: {type(exc).__name__}", "server_error")

@@ -1,4 +1,5 @@
-"""OpenAI-compatible audio API: transcriptions, speech and the model list, over the app's loaded models.
+"""OpenAI-compatible audio API: transcriptions, speech and the model list, over the app's loaded
+models.
 
 Tools written for OpenAI's audio endpoints (the `openai` client, Open WebUI, curl scripts) work
 against `http://127.0.0.1:8000/v1` unchanged. Transcription is the captioner's whole-file path
@@ -15,7 +16,7 @@ import asyncio
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from openhear.asr.whisper import BUNDLED_MODEL_NAME
 from openhear.audio import AudioBlock
@@ -57,7 +58,7 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
 
     @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError):
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(
             error_body(str(exc), "invalid_request_error", exc.param, exc.code),
             status_code=exc.status,
@@ -76,7 +77,7 @@ def list_models(state: AppState = Depends(app_state)) -> dict:
     }
 
 
-async def _form(request: Request):
+async def _form(request: Request) -> FormData:
     try:
         return await request.form()
     except (
@@ -176,7 +177,8 @@ class SpeechRequest(RequestModel):
 
 
 def _encode(block: AudioBlock, fmt: str) -> bytes:
-    """The speech in `fmt`: a tagged file for wav/flac, untagged mp3, or raw 24 kHz s16le for pcm."""
+    """The speech in `fmt`: a tagged file for wav/flac, untagged mp3, or raw
+    24 kHz s16le for pcm."""
     from openhear.audio.files import float_to_pcm16
     from openhear.audio.resample import resample
     from openhear.server.audio_response import encode_audio
@@ -185,6 +187,7 @@ def _encode(block: AudioBlock, fmt: str) -> bytes:
     if fmt == "pcm":
         return float_to_pcm16(resample(block.samples[:, 0], block.sample_rate, PCM_RATE))
     file_format, subtype, _ = SPEECH_FORMATS[fmt]
+    assert file_format is not None and subtype is not None  # only pcm has none
     # libsndfile writes no text tags into MPEG streams
     return encode_audio(
         block, file_format, subtype, None if fmt == "mp3" else SYNTHETIC_SPEECH_METADATA
@@ -222,7 +225,8 @@ async def speech(request: Request, state: AppState = Depends(app_state)) -> Resp
         )
     if req.response_format not in SPEECH_FORMATS:
         raise ApiError(
-            f"response_format {req.response_format!r} is not supported (choose from {', '.join(SPEECH_FORMATS)})",
+            f"response_format {req.response_format!r} is not supported (choose from "
+            f"{', '.join(SPEECH_FORMATS)})",
             "response_format",
         )
     try:

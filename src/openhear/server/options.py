@@ -14,7 +14,8 @@ class ServerOptions:
     port: int = 8000
     """TCP port to listen on."""
     token: str | None = None
-    """Shared secret required on every HTTP and WebSocket request (None: loopback without a token)."""
+    """Shared secret required on every HTTP and WebSocket request (None:
+    loopback without a token)."""
     max_caption_sessions: int = 4
     """Caption WebSocket sessions served at once; more are refused with a "busy" message."""
     caption_update_interval_s: float = 0.5

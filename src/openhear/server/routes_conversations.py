@@ -41,7 +41,8 @@ def list_conversations(state: AppState = Depends(app_state)) -> list[dict]:
 
 @router.post("/api/conversations", status_code=201)
 def start_conversation(request: StartRequest, state: AppState = Depends(app_state)) -> dict:
-    """Starts a conversation; with `disclosure`, the notice for the page to speak first (its reply, stored as spoken)."""
+    """Starts a conversation; with `disclosure`, the notice for the page to speak first (its
+    reply, stored as spoken)."""
     session = state.conversations.start(state.services.voice, request.title, request.disclosure)
     return {
         "conversation": asdict(session.conversation),

@@ -16,6 +16,7 @@ from openhear.audio import AudioBlock
 from openhear.errors import AudioInputError, OpenhearError
 from openhear.fitting.audiogram import (
     PRESET_NAMES,
+    Audiogram,
     Listener,
     listener_from_csv,
     listener_from_dict,
@@ -31,15 +32,18 @@ from openhear.server.state import AppState, app_state
 
 router = APIRouter()
 PROFILE_FILE = "fitting-profile.json"
-"""Where the page saves the user's fitting profile (in the data directory); the amplifier view uses it."""
+"""Where the page saves the user's fitting profile (in the data directory); the
+amplifier view uses it."""
 SPEECH_LEVELS_DB_SPL = (50, 65, 80)
 """Soft, average and loud speech: the gains shown for each."""
 LISTEN_LEVEL_DB_SPL = 65.0
 """Recordings are played at conversational level before and after, so only the fitting differs."""
 MAX_LISTEN_S = 30.0
-"""Longer recordings are cut to this (the page is for a quick listen, `openhear amplify` for files)."""
+"""Longer recordings are cut to this (the page is for a quick listen,
+`openhear amplify` for files)."""
 MAX_SIMULATE_S = 8.0
-"""The hearing-loss simulation (MSBG) costs about 1 to 3 s per second of audio here: a short excerpt."""
+"""The hearing-loss simulation (MSBG) costs about 1 to 3 s per second of audio
+here: a short excerpt."""
 
 
 class EarLevels(RequestModel):
@@ -62,7 +66,10 @@ class ListenerIn(RequestModel):
 
 def on_chart(listener: Listener) -> dict:
     """The listener's thresholds at the chart's frequencies (the amplifier's band centres)."""
-    ear = lambda a: [round(float(v), 1) for v in a.levels_at(BAND_CENTERS_HZ)]  # noqa: E731
+
+    def ear(a: Audiogram) -> list[float]:
+        return [round(float(v), 1) for v in a.levels_at(BAND_CENTERS_HZ)]
+
     return {
         "name": listener.name,
         "left": {"frequencies_hz": list(BAND_CENTERS_HZ), "levels_db_hl": ear(listener.left)},

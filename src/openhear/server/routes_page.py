@@ -17,7 +17,8 @@ router = APIRouter()
 
 @router.get("/", include_in_schema=False)
 async def index(request: Request, state: AppState = Depends(app_state)) -> FileResponse:
-    """The one page; opened with `?token=`, it keeps the token in a same-site cookie for its requests."""
+    """The one page; opened with `?token=`, it keeps the token in a same-site
+    cookie for its requests."""
     response = FileResponse(STATIC_DIR / "index.html", media_type="text/html")
     if state.options.token is not None and request.query_params.get("token"):
         response.set_cookie(TOKEN_COOKIE, state.options.token, httponly=True, samesite="strict")

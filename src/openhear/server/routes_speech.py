@@ -1,4 +1,5 @@
-"""Speak typed text (a WAV the page plays; in a conversation it joins the transcript) and saved phrases."""
+"""Speak typed text (a WAV the page plays; in a conversation it joins the
+transcript) and saved phrases."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from openhear.audio import AudioBlock
 from openhear.server.audio_response import wav_response
 from openhear.server.limits import RequestModel, is_row_id
 from openhear.server.state import AppState, app_state
+from openhear.tts.phrasebook import Phrase
 
 router = APIRouter()
 
@@ -29,7 +31,8 @@ class SpeakRequest(RequestModel):
 def synthesize(
     state: AppState, text: str, speed: float, conversation_id: int | None = None
 ) -> AudioBlock:
-    """All of `text` spoken, as one mono block (Piper is fast enough that a reply needs no streaming).
+    """All of `text` spoken, as one mono block (Piper is fast enough that a reply needs no
+    streaming).
 
     With `conversation_id` it is that conversation's reply: stored first, and the relay's echo
     gate silences the conversation's caption input while the page plays it. Text with nothing to
@@ -75,7 +78,7 @@ class PhraseRequest(RequestModel):
     text: str = Field(min_length=1, max_length=10_000)
 
 
-def _phrase_json(phrase) -> dict:
+def _phrase_json(phrase: Phrase) -> dict:
     return {"number": phrase.number, "name": phrase.name, "text": phrase.text}
 
 

@@ -1,4 +1,5 @@
-"""Running the app with uvicorn: in the foreground (`openhear serve`) or on a thread (tests, bench)."""
+"""Running the app with uvicorn: in the foreground (`openhear serve`) or on a
+thread (tests, bench)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import socket
 import threading
 
 import uvicorn
+from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from openhear.errors import OpenhearError
@@ -65,7 +67,7 @@ class HeaderDeadlineProtocol(H11Protocol):
         super().connection_lost(exc)
 
 
-def make_server(app, options: ServerOptions) -> uvicorn.Server:
+def make_server(app: ASGIApp, options: ServerOptions) -> uvicorn.Server:
     """A uvicorn server for `app`: request heads must arrive within `options.header_timeout_s`, and
     frames far past the app's own message limit are cut off by uvicorn."""
     protocol = type(
@@ -84,9 +86,10 @@ def make_server(app, options: ServerOptions) -> uvicorn.Server:
 
 
 class BackgroundServer:
-    """The app served on a free loopback port from a daemon thread; `url` once started, `stop()` to end."""
+    """The app served on a free loopback port from a daemon thread; `url` once
+    started, `stop()` to end."""
 
-    def __init__(self, app, options: ServerOptions, timeout_s: float = 30.0):
+    def __init__(self, app: ASGIApp, options: ServerOptions, timeout_s: float = 30.0) -> None:
         self._socket = bind("127.0.0.1", 0)
         self.port: int = self._socket.getsockname()[1]
         """The port the OS gave us."""

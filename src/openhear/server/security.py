@@ -1,4 +1,5 @@
-"""Who may use the app: loopback by default, a token otherwise, same-origin browsers, bounded bodies.
+"""Who may use the app: loopback by default, a token otherwise, same-origin browsers, bounded
+bodies.
 
 One ASGI middleware guards every HTTP and WebSocket request before any route sees it:
 - the Host header must name this machine when bound to loopback (stops DNS-rebinding pages);
@@ -18,6 +19,8 @@ import json
 import secrets
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openhear.server.limits import JsonDepth, JsonTooDeep
 from openhear.server.options import ServerOptions
@@ -43,7 +46,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _headers(scope) -> dict[str, str]:
+def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
 
@@ -55,7 +58,7 @@ def _hostname(host_header: str) -> str | None:
         return None
 
 
-def presented_token(scope) -> str | None:
+def presented_token(scope: Scope) -> str | None:
     """The token a request carries: bearer header, then `?token=`, then the page's cookie."""
     headers = _headers(scope)
     auth = headers.get("authorization", "")
@@ -82,12 +85,12 @@ def same_origin(origin: str, host_header: str) -> bool:
 class GuardMiddleware:
     """ASGI middleware applying the rules in the module docstring to every request."""
 
-    def __init__(self, app, options: ServerOptions):
+    def __init__(self, app: ASGIApp, options: ServerOptions) -> None:
         self.app = app
         self.options = options
         self.loopback_only = is_loopback(options.host)
 
-    def _refusal(self, scope) -> tuple[int, str] | None:
+    def _refusal(self, scope: Scope) -> tuple[int, str] | None:
         headers = _headers(scope)
         host = headers.get("host", "")
         hostname = _hostname(host)
@@ -122,7 +125,7 @@ class GuardMiddleware:
             f"request body too large (limit {self.options.max_upload_bytes // (1024 * 1024)} MiB)"
         )
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         refusal = self._refusal(scope)
@@ -137,7 +140,7 @@ class GuardMiddleware:
             return await self._bounded(scope, receive, send)
         await self.app(scope, receive, send)
 
-    async def _bounded(self, scope, receive, send):
+    async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Runs the app with its body checked while it is read: past the size limit (413), a JSON
         body nested too deep (400), or not all there within `body_timeout_s` (408, and the
         connection is closed).
@@ -157,7 +160,7 @@ class GuardMiddleware:
             refused = BodyRefused(status, message)
             return refused
 
-        async def checked_receive():
+        async def checked_receive() -> Message:
             nonlocal seen, body_done
             if refused is not None:
                 raise refused
@@ -185,7 +188,7 @@ class GuardMiddleware:
             body_done = not message.get("more_body", False)
             return message
 
-        async def answer(message):
+        async def answer(message: Message) -> None:
             nonlocal started, replaced
             if message["type"] == "http.response.start" and refused is not None and not started:
                 replaced = True
@@ -209,13 +212,17 @@ class BodyRefused(Exception):
     """A request body refused while being read (too large, nested too deep, or too slow); answered
     with `status` by `GuardMiddleware`."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
 
 
 async def send_json_error(
-    send, status: int, message: str, kind: str = "invalid_request_error", close: bool = False
+    send: Send,
+    status: int,
+    message: str,
+    kind: str = "invalid_request_error",
+    close: bool = False,
 ) -> None:
     """Answers with the app's one-line JSON error body; with `close`, the connection then ends."""
     body = json.dumps(error_body(message, kind)).encode()

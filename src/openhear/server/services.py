@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from openhear.errors import ModelError
 
+if TYPE_CHECKING:
+    from openhear.asr.whisper import WhisperTranscriber
+    from openhear.tts.speech import Synthesizer
+
 log = logging.getLogger("openhear.server")
+_Model = TypeVar("_Model")
 
 
 @dataclass
@@ -20,10 +27,10 @@ class Services:
 
     data_dir: Path
     """The user's data directory (phrases, transcripts, profiles)."""
-    transcribers: list = field(default_factory=list)
+    transcribers: list[WhisperTranscriber] = field(default_factory=list)
     """Whisper transcribers, one per core: each decodes one call at a time, so sessions share them
     round the least busy (empty: captions unavailable)."""
-    voice: object | None = None
+    voice: Synthesizer | None = None
     """The Piper voice that speaks typed text (None: speech unavailable)."""
     missing: dict[str, str] = field(default_factory=dict)
     """Feature name -> one-line reason it is unavailable."""
@@ -34,10 +41,10 @@ class Services:
     )
     """Threads that run model calls, so the event loop (and the health check) stays responsive;
     more than sessions, so a call waiting on one transcriber never holds up another."""
-    _users: dict = field(default_factory=dict)
+    _users: dict[int, int] = field(default_factory=dict)
 
     @contextmanager
-    def transcriber(self):
+    def transcriber(self) -> Iterator[WhisperTranscriber]:
         """Lends the transcriber with the fewest sessions for the length of a `with` block."""
         chosen = min(self.transcribers, key=lambda t: self._users.get(id(t), 0))
         self._users[id(chosen)] = self._users.get(id(chosen), 0) + 1
@@ -46,7 +53,7 @@ class Services:
         finally:
             self._users[id(chosen)] -= 1
 
-    def require(self, feature: str, model: object | None) -> object:
+    def require(self, feature: str, model: _Model | None) -> _Model:
         """The model behind `feature`, or a ModelError that names why it is missing."""
         if model is None:
             raise ModelError(

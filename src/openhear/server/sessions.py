@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openhear.server.caption_session import CaptionSession
 
 
 class CaptionLoad:
@@ -26,7 +30,7 @@ class CaptionLoad:
         self.max_backlog_s = max_backlog_s
         self.max_utilization = max_utilization
         self.cores = cores or os.cpu_count() or 1
-        self._sessions: set = set()
+        self._sessions: set[CaptionSession] = set()
         self._lock = threading.Lock()
 
     @property
@@ -45,7 +49,7 @@ class CaptionLoad:
         with self._lock:
             return sum(s.busy_fraction for s in self._sessions) / self.cores
 
-    def admit(self, session) -> dict | None:
+    def admit(self, session: CaptionSession) -> dict | None:
         """Adds the session; or, when full or busy, returns the refusal to send instead."""
         behind, used = self.backlog_s, self.utilization
         with self._lock:
@@ -74,6 +78,6 @@ class CaptionLoad:
             "utilization": round(used, 2),
         }
 
-    def leave(self, session) -> None:
+    def leave(self, session: CaptionSession) -> None:
         with self._lock:
             self._sessions.discard(session)

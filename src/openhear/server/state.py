@@ -11,6 +11,7 @@ from openhear.server.conversations import OpenConversations
 from openhear.server.options import ServerOptions
 from openhear.server.services import Services
 from openhear.server.sessions import CaptionLoad
+from openhear.tts.phrasebook import Phrasebook
 
 
 @dataclass
@@ -20,8 +21,8 @@ class AppState:
     options: ServerOptions
     services: Services
     caption_sessions: CaptionLoad
-    phrasebook: object
-    """The saved phrases (openhear.tts.phrasebook.Phrasebook)."""
+    phrasebook: Phrasebook
+    """The saved phrases."""
     conversations: OpenConversations
     amplifier: AmplifierControl
 

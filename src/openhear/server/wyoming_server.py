@@ -25,9 +25,10 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
@@ -43,7 +44,12 @@ from openhear.asr.whisper import BUNDLED_MODEL_NAME
 from openhear.errors import OpenhearError, UsageError
 from openhear.server.services import Services
 
+if TYPE_CHECKING:
+    from openhear.asr.events import CaptionEvent
+    from openhear.asr.streaming import StreamingCaptioner
+
 log = logging.getLogger("openhear.wyoming")
+_T = TypeVar("_T")
 
 SPEECH_CHUNK_FRAMES = 1024
 """Samples per audio-chunk event of synthesised speech (as wyoming-piper sends them)."""
@@ -82,7 +88,7 @@ def describe(services: Services, asr: bool, tts: bool) -> Info:
             )
         ]
     if tts:
-        name = services.voice.name
+        name = services.require("speech", services.voice).name
         voice = TtsVoice(
             name=name,
             attribution=Attribution(name="Piper", url="https://github.com/rhasspy/piper"),
@@ -189,8 +195,14 @@ class OpenhearEventHandler(AsyncEventHandler):
     """One client connection: answers the events in the module docstring."""
 
     def __init__(
-        self, services: Services, asr: bool, tts: bool, read_timeout_s: float, reader, writer
-    ):
+        self,
+        services: Services,
+        asr: bool,
+        tts: bool,
+        read_timeout_s: float,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
         super().__init__(reader, writer)
         self.services = services
         self.asr = asr
@@ -198,8 +210,8 @@ class OpenhearEventHandler(AsyncEventHandler):
         self.read_timeout_s = read_timeout_s
         self._info = describe(services, asr, tts).event()
         self._vocabulary: tuple[str, ...] = ()
-        self._captioner = None
-        self._finals: list = []
+        self._captioner: StreamingCaptioner | None = None
+        self._finals: list[CaptionEvent] = []
         self._lease = contextlib.ExitStack()
         self._width = AudioChunkConverter(width=2)
 
@@ -290,7 +302,8 @@ class OpenhearEventHandler(AsyncEventHandler):
     async def _audio(self, chunk: AudioChunk) -> None:
         from openhear.audio.files import pcm_s16le_block
 
-        if self._captioner is None:
+        captioner = self._captioner
+        if captioner is None:
             raise WyomingError("audio-chunk before audio-start", "no-audio-start")
         if (
             chunk.width not in (1, 2, 3, 4)
@@ -306,15 +319,16 @@ class OpenhearEventHandler(AsyncEventHandler):
         audio = chunk.audio[: len(chunk.audio) - len(chunk.audio) % frame_bytes]
         chunk = self._width.convert(replace(chunk, audio=audio))
         block = pcm_s16le_block(chunk.audio, chunk.rate, chunk.channels)
-        events = await self._run(lambda: list(self._captioner.feed(block)))
+        events = await self._run(lambda: list(captioner.feed(block)))
         self._finals += events
 
     async def _stop_audio(self) -> None:
         from openhear.asr.streaming import final_text
 
-        if self._captioner is None:
+        captioner = self._captioner
+        if captioner is None:
             raise WyomingError("audio-stop before audio-start", "no-audio-start")
-        events = self._finals + await self._run(lambda: list(self._captioner.flush()))
+        events = self._finals + await self._run(lambda: list(captioner.flush()))
         self._end_stream()
         self._vocabulary = ()
         await self.write_event(Transcript(text=final_text(events), language="en").event())
@@ -330,7 +344,7 @@ class OpenhearEventHandler(AsyncEventHandler):
         self._require(self.tts, "text-to-speech")
         if not request.text.strip():
             raise WyomingError("nothing to say: the text is empty", "empty-text")
-        voice = self.services.voice
+        voice = self.services.require("speech", self.services.voice)
         sentences = voice.synthesize(request.text)
         rate = voice.sample_rate
         await self.write_event(AudioStart(rate=rate, width=2, channels=1).event())
@@ -345,7 +359,7 @@ class OpenhearEventHandler(AsyncEventHandler):
                 )
         await self.write_event(AudioStop().event())
 
-    async def _run(self, work):
+    async def _run(self, work: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self.services.workers, work)
 
     async def disconnect(self) -> None:

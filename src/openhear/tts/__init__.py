@@ -1,1 +1,2 @@
-"""Text to speech: the synthesizer protocol, Piper backend, lazy sentence streaming, saved phrases."""
+"""Text to speech: the synthesizer protocol, Piper backend, lazy sentence
+streaming, saved phrases."""

@@ -1,4 +1,5 @@
-"""Saved phrases ("I am deaf, please write it down"): named, numbered, kept in SQLite in the data directory."""
+"""Saved phrases ("I am deaf, please write it down"): named, numbered, kept in SQLite
+in the data directory."""
 
 from __future__ import annotations
 
@@ -40,8 +41,10 @@ class Phrase:
 
 def _create_v1(conn: sqlite3.Connection) -> None:
     conn.execute(
-        "CREATE TABLE phrases (number INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
-        " text TEXT NOT NULL, created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))"
+        "CREATE TABLE phrases (number INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+        " text TEXT NOT NULL,"
+        " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))"
     )
 
 
@@ -60,15 +63,16 @@ class Phrasebook(Database):
         text = require_text(text).strip()
         if len(text) > MAX_PHRASE_CHARS:
             raise PhraseError(
-                f"a saved phrase is at most {MAX_PHRASE_CHARS} characters (this one has {len(text)})"
+                f"a saved phrase is at most {MAX_PHRASE_CHARS} characters (this one has "
+                f"{len(text)})"
             )
         try:  # the UNIQUE name decides, so two processes adding one name at once cannot both win
-            cur = self._write("INSERT INTO phrases (name, text) VALUES (?, ?)", (name, text))
+            number = self._insert("INSERT INTO phrases (name, text) VALUES (?, ?)", (name, text))
         except ConstraintError:
             raise PhraseExists(
                 f"a phrase named {name!r} already exists (remove it first)"
             ) from None
-        return Phrase(cur.lastrowid, name, text)
+        return Phrase(number, name, text)
 
     def list(self) -> list[Phrase]:
         """Every saved phrase, in the order they were added."""

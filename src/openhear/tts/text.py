@@ -22,7 +22,8 @@ CHUNK_CHARS = 4096
 """A long string is consumed in slices of this many characters."""
 
 _SENTENCE_END = re.compile(r"[.!?;\u2026\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*\s+|\n")
-"""A sentence ends at closing punctuation followed by whitespace, or at a line break (one utterance per line)."""
+"""A sentence ends at closing punctuation followed by whitespace, or at a line break (one
+utterance per line)."""
 _SPACES = re.compile(r"\s+")
 
 
@@ -35,7 +36,8 @@ NO_SPEECH_MESSAGE = "nothing to say: the input has no speakable text"
 
 
 def clean_text(text: str) -> str:
-    """Drop control, format, private-use and unassigned characters; keep line breaks, other whitespace becomes a space."""
+    """Drop control, format, private-use and unassigned characters; keep line breaks, other
+    whitespace becomes a space."""
     if text.isprintable():
         return text
     return "".join(_clean_char(ch) for ch in text)
@@ -62,7 +64,8 @@ def require_text(text: str) -> str:
 
 
 def read_text(stream: BinaryIO, chunk_bytes: int = 65536) -> Iterator[str]:
-    """Decode a UTF-8 byte stream (stdin) chunk by chunk, as soon as bytes arrive; bad UTF-8 is a TextError."""
+    """Decode a UTF-8 byte stream (stdin) chunk by chunk, as soon as bytes arrive; bad
+    UTF-8 is a TextError."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
     while True:
@@ -87,7 +90,8 @@ def _chunks(text: str | Iterable[str]) -> Iterator[str]:
 
 
 def iter_sentences(text: str | Iterable[str], max_chars: int = MAX_SENTENCE_CHARS) -> Iterator[str]:
-    """Yield cleaned sentences of at most `max_chars` characters, reading `text` only as far as needed."""
+    """Yield cleaned sentences of at most `max_chars` characters, reading `text`
+    only as far as needed."""
     buf = ""
     for chunk in _chunks(text):
         buf += clean_text(chunk)

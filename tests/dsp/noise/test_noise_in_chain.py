@@ -1,4 +1,5 @@
-"""The profile's noise settings reach the chain through make_suppressor, and the chain's delay stays true."""
+"""The profile's noise settings reach the chain through make_suppressor, and the
+chain's delay stays true."""
 
 from __future__ import annotations
 

