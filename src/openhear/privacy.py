@@ -9,8 +9,14 @@ before any openhear module can import a model library, and tests/test_privacy.py
 models with a fresh HOME to show that nothing is written there.
 """
 
+from __future__ import annotations
+
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # fastapi itself is not imported here: this module runs at openhear's import
+    from fastapi.telemetry import TelemetryConfig
 
 TELEMETRY_OFF = {
     "ORT_DISABLE_TELEMETRY": "1",
@@ -25,7 +31,7 @@ ORT_DISABLE_TELEMETRY: onnxruntime's device id, event queue and uploader. HF_HUB
 and downloads nothing). DO_NOT_TRACK: the common opt-out other tools honour. OTEL_SDK_DISABLED:
 an OpenTelemetry SDK, were one installed, exports nothing (FastAPI speaks OpenTelemetry)."""
 
-FASTAPI_TELEMETRY_OFF = {
+FASTAPI_TELEMETRY_OFF: TelemetryConfig = {
     "tracing": False,
     "metrics": False,
     "logs": False,

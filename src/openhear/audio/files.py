@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -107,7 +107,7 @@ def iter_audio_file(
 
 def iter_sound_file(
     f: sf.SoundFile, name: str, block_frames: int = DEFAULT_BLOCK_FRAMES
-) -> Iterator[AudioBlock]:
+) -> Generator[AudioBlock, None, None]:
     """Yield an open soundfile (a path or an uploaded file object) as AudioBlocks, closing it at the
     end, with bad samples replaced by silence (`audio.guard`); `name` is how errors and warnings
     call it."""

@@ -19,7 +19,7 @@ audio thread, with buffers made in `prepare`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import numpy as np
 
@@ -119,7 +119,7 @@ class StreamGuard:
                 f"{self.first_bad_s:.2f} s"
             )
 
-    def blocks(self, blocks: Iterator[AudioBlock]) -> Iterator[AudioBlock]:
+    def blocks(self, blocks: Iterator[AudioBlock]) -> Generator[AudioBlock, None, None]:
         """`blocks` cleaned one by one; when they end, or the consumer stops (which closes `blocks`
         too, as `yield from` would), the warning."""
         try:
@@ -132,6 +132,6 @@ class StreamGuard:
             self.report()
 
 
-def guarded(blocks: Iterator[AudioBlock], name: str) -> Iterator[AudioBlock]:
+def guarded(blocks: Iterator[AudioBlock], name: str) -> Generator[AudioBlock, None, None]:
     """A source's blocks through a fresh `StreamGuard` called `name`."""
     return StreamGuard(name).blocks(blocks)

@@ -194,8 +194,11 @@ async def listen(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise OpenhearError(f"listener{': ' + where if where else ''}: {first['msg']}") from None
-    raw = await file.read() if file is not None and file.filename else None
-    name = file.filename if raw is not None else "the recording"
+    raw: bytes | None = None
+    name = "the recording"
+    if file is not None and file.filename:
+        raw = await file.read()
+        name = file.filename
     block = await asyncio.get_running_loop().run_in_executor(
         state.services.workers, render_listening, mode, chosen, raw, name
     )

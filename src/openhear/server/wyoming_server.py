@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -151,7 +151,7 @@ async def read_event(reader: asyncio.StreamReader, timeout_s: float) -> Event | 
     return Event(type=event_type, data={**data, **more}, payload=payload or None)
 
 
-async def _within(read, timeout_s: float):
+async def _within(read: Awaitable[_T], timeout_s: float) -> _T:
     try:
         return await asyncio.wait_for(read, timeout_s)
     except TimeoutError:

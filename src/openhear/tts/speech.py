@@ -46,6 +46,11 @@ class Synthesizer(Protocol):
     sample_rate: int
     """Rate of every block it yields."""
 
+    def speakable(self, text: str) -> bool:
+        """True when `synthesize(text)` would say something (text made only of punctuation
+        yields no audio)."""
+        ...
+
     def synthesize(
         self, text: str | Iterable[str], options: SpeechOptions = SpeechOptions()
     ) -> Iterator[AudioBlock]:
