@@ -47,6 +47,7 @@ class HeaderDeadlineProtocol(H11Protocol):
         if not self.transport.is_closing():
             self.transport.close()
 
+    # uvicorn's own override narrows asyncio's BaseTransport to Transport, and so must this one
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
