@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import soundfile as sf
+from peak_memory import peak_rss_mb, write_silence
 from scipy.signal import welch
 
 from openhear.cli import main
+from openhear.dsp.testsignals import speech_shaped_noise
 
 
 def _high_band_db(x, rate):
@@ -64,3 +66,28 @@ def test_bad_audiogram_is_a_one_line_error(long_speech, tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such audiogram file or preset" in err
+
+
+SIMULATE_PEAK_MB = 500
+"""The memory bound the README states for `openhear simulate` on a file of any length (measured:
+350 MB with MSBG on a whole 15.5 s segment of speech-shaped noise)."""
+
+
+def test_ten_minutes_at_48_khz_stereo_are_simulated_in_bounded_memory(tmp_path):
+    """Silence with 2 s of loud noise at the end, so that MSBG (slow) runs on one short segment
+    only. Read whole this took over 1 GB before MSBG even started, and MSBG on the whole of it
+    about 8 GB; streamed (three passes: two to measure MSBG's level, one to process), it stays
+    under the README's bound. (MSBG lowers a signal to its overall RMS from the RMS of its active
+    frames, measured over the whole file: 25 dB here, hence the 90 dB SPL noise.)"""
+    rate, seconds = 48000, 590
+    path, out = tmp_path / "long.flac", tmp_path / "long-heard.flac"
+    noise = speech_shaped_noise(90.0, 2.0, rate, seed=5).astype(np.float32)
+    write_silence(path, seconds - 2, rate, 2, tail=np.stack([noise, noise], axis=1))
+    rc, peak_mb = peak_rss_mb(["simulate", str(path), "-o", str(out), "--audiogram", "N3", "-q"])
+    assert rc == 0
+    assert peak_mb < SIMULATE_PEAK_MB, f"peak {peak_mb:.0f} MB"
+    with sf.SoundFile(out) as f:
+        assert (f.frames, f.channels, f.samplerate) == (seconds * rate, 2, rate)
+        f.seek((seconds - 3) * rate)
+        before, burst = f.read(rate, dtype="int16"), f.read(2 * rate, dtype="int16")
+    assert not np.any(before) and np.sqrt(np.mean(burst.astype(float) ** 2)) > 10

@@ -13,7 +13,7 @@ from typing import BinaryIO, Protocol
 from openhear.audio.block import AudioBlock
 from openhear.audio.devices import open_stream, require_device, start_stream
 from openhear.audio.files import float_to_pcm16
-from openhear.errors import OpenhearError
+from openhear.audio.outputs import open_audio_output
 
 
 class Sink(Protocol):
@@ -35,20 +35,8 @@ class FileSink:
         tags: Mapping[str, str] | None = None,
         channels: int = 1,
     ):
-        import soundfile as sf
-
         self.path = Path(path)
-        fmt = self.path.suffix[1:].upper()
-        subtype = (
-            "PCM_16" if fmt and sf.check_format(fmt, "PCM_16") else None
-        )  # else the format's own (Vorbis, MP3)
-        try:
-            self._file = sf.SoundFile(str(self.path), "w", sample_rate, channels, subtype=subtype)
-            for key, value in (tags or {}).items():
-                setattr(self._file, key, value)
-        except (sf.LibsndfileError, RuntimeError, OSError, TypeError, ValueError) as exc:
-            detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            raise OpenhearError(f"cannot write {self.path} ({detail})") from None
+        self._file = open_audio_output(self.path, sample_rate, channels, tags)
 
     def write(self, block: AudioBlock) -> None:
         self._file.write(block.samples.clip(-1.0, 1.0))

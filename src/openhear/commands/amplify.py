@@ -67,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("amplify needs -o OUT for the result")
     if args.live and not 16 <= args.block <= 4096:
         raise UsageError(f"--block {args.block} is not usable (16 to 4096 frames)")
+    if args.output and not args.live:
+        from openhear.audio.outputs import check_audio_output
+
+        check_audio_output(args.output)  # before any work: a bad OUT fails at once
     if args.profile:
         from openhear.fitting.profile import read_profile
 
@@ -75,32 +79,22 @@ def run(args: argparse.Namespace) -> int:
         profile = profile_from_audiogram(args)
     if args.live:
         return _live(args, profile)
-    from openhear.audio import AudioBlock
-    from openhear.audio.files import read_audio, write_audio
-    from openhear.dsp.chain import amplify_array
-    from openhear.dsp.testsignals import level_db_spl, scaled_to_level
+    from openhear.dsp.recordings import amplify_file
 
-    source = read_audio(args.input)
-    samples = scaled_to_level(source.samples, args.input_level, profile.db_spl_at_0dbfs)
-    out = amplify_array(samples, source.sample_rate, profile)
-    write_audio(
+    listener = profile.listener.name or "listener"
+    report = amplify_file(
+        args.input,
         args.output,
-        AudioBlock(out, source.sample_rate),
-        {
-            "comment": f"openhear amplify ({profile.prescription}, "
-            f"{profile.listener.name or 'listener'})"
-        },
+        profile,
+        args.input_level,
+        {"comment": f"openhear amplify ({profile.prescription}, {listener})"},
     )
     if not args.quiet:
         print(
-            f"input {level_db_spl(samples, profile.db_spl_at_0dbfs):.0f} dB SPL, output "
-            f"{level_db_spl(out, profile.db_spl_at_0dbfs):.0f} dB SPL (RMS; 0 dBFS RMS = "
-            f"{profile.db_spl_at_0dbfs:g} dB SPL)"
+            f"input {report.input_db_spl:.0f} dB SPL, output {report.output_db_spl:.0f} dB SPL "
+            f"(RMS; 0 dBFS RMS = {profile.db_spl_at_0dbfs:g} dB SPL)"
         )
-        print(
-            f"wrote {args.output} ({out.shape[0] / source.sample_rate:.1f} s, stereo, "
-            f"{source.sample_rate} Hz)"
-        )
+        print(f"wrote {args.output} ({report.duration_s:.1f} s, stereo, {report.sample_rate} Hz)")
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -81,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
     if args.realtime and (args.live or args.input == "-"):
         raise _usage("--realtime paces a FILE; stdin and --live are already real time")
     if args.output:
-        _check_writable(Path(args.output))
+        from openhear.audio.outputs import check_output_file
+
+        check_output_file(args.output)  # before the model loads: a bad OUT fails at once
     vocabulary = _vocabulary(args)
     if args.live:
         return _live(args, vocabulary)
@@ -101,18 +102,6 @@ def _int_option(name: str, value: str) -> int:
         return int(value)
     except ValueError:
         raise _usage(f"{name} must be a whole number, got {value!r}") from None
-
-
-def _check_writable(path: Path) -> None:
-    from openhear.errors import OpenhearError
-
-    if path.is_dir():
-        raise OpenhearError(f"cannot write {path}: it is a directory")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise OpenhearError(f"cannot write {path}: no directory {parent}")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise OpenhearError(f"cannot write {path}: permission denied")
 
 
 def _vocabulary(args: argparse.Namespace) -> list[str]:

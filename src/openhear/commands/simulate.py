@@ -43,27 +43,24 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace) -> int:
-    from openhear.audio import AudioBlock
-    from openhear.audio.files import read_audio, write_audio
-    from openhear.dsp.hearing_loss import simulate_listener
-    from openhear.dsp.testsignals import scaled_to_level
+    from openhear.audio.outputs import check_audio_output
+    from openhear.dsp.recordings import simulate_file
     from openhear.fitting.audiogram import load_listener
 
+    check_audio_output(args.output)  # before any work: a bad OUT fails at once
     listener = load_listener(args.audiogram)
-    source = read_audio(args.input)
-    samples = scaled_to_level(source.samples, args.input_level, args.calibration)
-    heard = simulate_listener(samples, source.sample_rate, listener, args.calibration)
-    write_audio(
+    heard_by = listener.name or args.audiogram
+    report = simulate_file(
+        args.input,
         args.output,
-        AudioBlock(heard, source.sample_rate),
-        {
-            "comment": "openhear simulate: as heard with hearing loss "
-            f"{listener.name or args.audiogram} (MSBG)"
-        },
+        listener,
+        args.calibration,
+        args.input_level,
+        {"comment": f"openhear simulate: as heard with hearing loss {heard_by} (MSBG)"},
     )
     if not args.quiet:
         print(
-            f"wrote {args.output} ({heard.shape[0] / source.sample_rate:.1f} s, stereo, as "
-            f"heard by {listener.name or 'the listener'})"
+            f"wrote {args.output} ({report.duration_s:.1f} s, stereo, "
+            f"as heard by {listener.name or 'the listener'})"
         )
     return 0

@@ -96,6 +96,10 @@ def speak(args: argparse.Namespace, text: str | Iterable[str]) -> int:
     from openhear.tts.piper import load_voice
     from openhear.tts.text import NO_SPEECH_MESSAGE, TextError
 
+    if args.output:
+        from openhear.audio.outputs import check_audio_output
+
+        check_audio_output(args.output)  # before the voice loads: a bad OUT fails at once
     options = speech_options(args)
     synthesizer = load_voice(args.voice, warm_up=False)
     if args.info:

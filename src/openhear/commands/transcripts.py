@@ -82,12 +82,17 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from openhear.audio.outputs import check_output_file
     from openhear.captions.writers import save_document
     from openhear.relay.export import export_transcript
 
+    to_file = args.output and args.output != "-"
+    if to_file:
+        check_output_file(args.output)  # before the store is opened
+
     with _store() as store:
         document = export_transcript(store.get(args.id), args.format)
-    if not args.output or args.output == "-":
+    if not to_file:
         sys.stdout.write(document)
     else:
         save_document(document, args.output)

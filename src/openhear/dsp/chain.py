@@ -37,7 +37,7 @@ with soxr, which returns new arrays, at rates other than their own 48 kHz.
 
 API for callers (the CLI, the live runner, the web app, the noise suppressors, the benchmarks)::
 
-    from openhear.dsp.chain import StereoChain, EarChain, EarSettings, amplify_array
+    from openhear.dsp.chain import StereoChain, EarChain, EarSettings, amplify_array, amplify_blocks
     chain = StereoChain.from_profile(profile)           # noise suppressor from profile.adjustments
     chain.prepare(sample_rate, max_block_frames)        # allocates; creates, prepares suppressors
     out = chain.process(block)                          # float32 (frames, 2) -> (frames, 2),
@@ -50,6 +50,7 @@ API for callers (the CLI, the live runner, the web app, the noise suppressors, t
     ear.set_noise(other_prepared_processor)             # swap the suppressor while running
 
     y = amplify_array(samples, sample_rate, profile)    # whole signal, latency removed, (frames, 2)
+    for y in amplify_blocks(blocks, sample_rate, profile): ...   # the same, block by block (files)
 """
 
 from __future__ import annotations
@@ -394,21 +395,32 @@ def run_aligned(
             yield y[drop:]
 
 
+def amplify_blocks(
+    blocks: Iterable[np.ndarray],
+    sample_rate: int,
+    profile: FittingProfile,
+    block_frames: int = DEFAULT_MAX_BLOCK_FRAMES,
+) -> Iterator[np.ndarray]:
+    """A signal given in blocks ((frames,) or (frames, channels), any sizes) through a fresh
+    stereo chain, `block_frames` at a time from the start of each block: (frames, 2) float32 blocks
+    aligned with the input, as many frames in all, each valid until the next is asked for. Memory
+    does not depend on the signal's length: this is how files of any length are amplified."""
+    chain = StereoChain.from_profile(profile)
+    chain.prepare(sample_rate, block_frames)
+    yield from run_aligned(chain, (as_stereo(b) for b in blocks), block_frames)
+
+
 def amplify_array(
     samples: np.ndarray,
     sample_rate: int,
     profile: FittingProfile,
     block_frames: int = DEFAULT_MAX_BLOCK_FRAMES,
 ) -> np.ndarray:
-    """A whole signal through a fresh stereo chain (the streaming code, in blocks):
-    (frames, 2), aligned."""
-    x = as_stereo(samples)
-    chain = StereoChain.from_profile(profile)
-    chain.prepare(sample_rate, block_frames)
-    blocks = (x[i : i + block_frames] for i in range(0, len(x), block_frames))
-    out = np.empty((len(x), 2), np.float32)
+    """A whole signal through a fresh stereo chain (`amplify_blocks`): (frames, 2), aligned."""
+    blocks = (samples[i : i + block_frames] for i in range(0, len(samples), block_frames))
+    out = np.empty((len(samples), 2), np.float32)
     done = 0
-    for y in run_aligned(chain, blocks, block_frames):
+    for y in amplify_blocks(blocks, sample_rate, profile, block_frames):
         out[done : done + len(y)] = y
         done += len(y)
     return out

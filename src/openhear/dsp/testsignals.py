@@ -6,6 +6,8 @@ with a speech-like signal would), by the safety tests and by the benchmarks.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from openhear.fitting.prescription import LTASS_DB_SPL, LTASS_HZ
@@ -21,8 +23,47 @@ def amplitude_for_rms_db(
 
 def level_db_spl(samples: np.ndarray, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> float:
     """RMS level of a signal in dB SPL."""
-    ms = float(np.mean(np.square(np.asarray(samples, np.float64))))
-    return db_spl_at_0dbfs + 10.0 * np.log10(max(ms, 1e-30))
+    return mean_square_db_spl(
+        float(np.mean(np.square(np.asarray(samples, np.float64)))), db_spl_at_0dbfs
+    )
+
+
+def mean_square_db_spl(
+    mean_square: float, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS
+) -> float:
+    """A mean square (full scale 1.0) as an RMS level in dB SPL."""
+    return db_spl_at_0dbfs + 10.0 * np.log10(max(mean_square, 1e-30))
+
+
+class MeanSquare:
+    """The mean square of a signal given block by block (all channels together), in float64."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        """Sum of the squared samples so far."""
+        self.count = 0
+        """Samples so far (frames times channels)."""
+
+    def add(self, block: np.ndarray) -> None:
+        self.total += float(np.sum(np.square(block, dtype=np.float64)))
+        self.count += block.size
+
+    @property
+    def value(self) -> float:
+        """The mean square so far (0.0 before any sample)."""
+        return self.total / self.count if self.count else 0.0
+
+
+def gain_to_level(
+    mean_square: float,
+    level_db_spl_rms: float | None,
+    db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS,
+) -> float | None:
+    """The factor that brings a signal of this mean square to an RMS level; None when there is
+    nothing to scale (no level asked for, or silence, which stays silence)."""
+    if level_db_spl_rms is None or mean_square == 0.0:
+        return None
+    return amplitude_for_rms_db(level_db_spl_rms, db_spl_at_0dbfs) / math.sqrt(mean_square)
 
 
 def scaled_to_level(
@@ -33,12 +74,10 @@ def scaled_to_level(
     """The signal scaled so its RMS is this level (unchanged for None; silence stays silence)."""
     if level_db_spl_rms is None:
         return samples
-    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
-    if rms == 0.0:
-        return samples
-    return (samples * (amplitude_for_rms_db(level_db_spl_rms, db_spl_at_0dbfs) / rms)).astype(
-        np.float32
+    gain = gain_to_level(
+        float(np.mean(np.square(samples, dtype=np.float64))), level_db_spl_rms, db_spl_at_0dbfs
     )
+    return samples if gain is None else (samples * gain).astype(np.float32)
 
 
 def peak_db_spl(samples: np.ndarray, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> float:
