@@ -108,6 +108,8 @@ class CheckOptions:
             raise OpenhearError("the onset range must be positive and ordered")
         if not 0 <= self.catch_probability < 0.5:
             raise OpenhearError("catch probability must be from 0 to 0.5")
+        if self.min_latency_s + self.post_response_s + self.min_onset_s < self.tone_s:
+            raise OpenhearError("a tone could still sound when the next trial starts")
 
     @property
     def tone_s(self) -> float:
