@@ -134,17 +134,18 @@ def check_calibration_db_spl(source: str | Path) -> float | None:
     return calibration_from_dict(data["hearing_check"].get("calibration", {})).db_spl_at_0dbfs
 
 
-def history_dir() -> Path:
-    return data_dir() / HISTORY_DIR
+def history_dir(base: Path | None = None) -> Path:
+    """Where the history is kept: in `base`, or else the user's data directory."""
+    return (base or data_dir()) / HISTORY_DIR
 
 
-def save_result(doc: dict, path: str | Path | None = None) -> Path:
+def save_result(doc: dict, path: str | Path | None = None, base: Path | None = None) -> Path:
     """Write the result into the history (and to `path` too when given); returns the history file.
     Files are private (an audiogram is health data) and replaced atomically."""
     text = json.dumps(doc, indent=1) + "\n"
     stamp = re.sub(r"[^0-9T]", "", doc["hearing_check"]["date"])[:15]
     try:
-        directory = private_dir(history_dir())
+        directory = private_dir(history_dir(base))
         kept = directory / f"hearing-check-{stamp}.json"
         n = 2
         while kept.exists():
@@ -154,16 +155,16 @@ def save_result(doc: dict, path: str | Path | None = None) -> Path:
             write_private_text(Path(path), text)
         write_private_text(kept, text)
     except OSError as exc:
-        where = getattr(exc, "filename", None) or path or history_dir()
+        where = getattr(exc, "filename", None) or path or history_dir(base)
         raise OpenhearError(
             f"cannot save the hearing-check result to {where} ({exc.strerror or exc})"
         ) from None
     return kept
 
 
-def history() -> list[SavedCheck]:
-    """Every kept check, oldest first; unreadable files are skipped (they are listed by name)."""
-    directory = history_dir()
+def history(base: Path | None = None) -> list[SavedCheck]:
+    """Every kept check, oldest first; unreadable files are skipped."""
+    directory = history_dir(base)
     if not directory.is_dir():
         return []
     checks = []
@@ -226,8 +227,8 @@ CALIBRATION_FILE = "hearing-calibration.json"
 data directory."""
 
 
-def save_calibration(calibration: Calibration) -> Path:
-    path = data_dir() / CALIBRATION_FILE
+def save_calibration(calibration: Calibration, base: Path | None = None) -> Path:
+    path = (base or data_dir()) / CALIBRATION_FILE
     try:
         private_dir(path.parent)
         write_private_text(path, json.dumps(calibration.to_dict(), indent=1) + "\n")
@@ -238,9 +239,9 @@ def save_calibration(calibration: Calibration) -> Path:
     return path
 
 
-def saved_calibration() -> Calibration | None:
+def saved_calibration(base: Path | None = None) -> Calibration | None:
     """The calibration measured last, or None if there is none."""
-    path = data_dir() / CALIBRATION_FILE
+    path = (base or data_dir()) / CALIBRATION_FILE
     if not path.exists():
         return None
     try:
