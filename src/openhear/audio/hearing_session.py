@@ -111,7 +111,7 @@ class TerminalKeys:
     """Key presses from a terminal in cbreak mode, time-stamped by a reader thread as they come.
     A stop key calls `on_stop` from that thread at once, before anything else sees it."""
 
-    def __init__(self, stream: IO[str], on_stop: Callable[[], None] = lambda: None):
+    def __init__(self, stream: IO[str], on_stop: Callable[[], None] = lambda: None) -> None:
         import termios
         import tty
 

@@ -31,7 +31,7 @@ class _Playing:
 
     __slots__ = ("samples", "position", "fade_requested", "fade_at")
 
-    def __init__(self, samples: np.ndarray):
+    def __init__(self, samples: np.ndarray) -> None:
         self.samples, self.position = samples, 0
         self.fade_requested = False
         self.fade_at = -1
@@ -41,7 +41,7 @@ class _Playing:
 class TonePlayer:
     """Stereo tones on the output device. `start` before playing, `close` at the end."""
 
-    def __init__(self, device: int | str | None = None, sample_rate: int | None = None):
+    def __init__(self, device: int | str | None = None, sample_rate: int | None = None) -> None:
         info = require_device("output", device)
         if info.get("max_output_channels", 0) < 2:
             raise DeviceError(
@@ -106,7 +106,7 @@ class TonePlayer:
         finally:
             self.stream.close()
 
-    def _callback(self, outdata: np.ndarray, frames: int, time, status) -> None:
+    def _callback(self, outdata: np.ndarray, frames: int, stamps: object, status: object) -> None:
         p = self._playing  # one read: `play` and `silence` swap the reference whole
         n = 0 if p is None else min(frames, len(p.samples) - p.position)
         if n > 0:

@@ -4,6 +4,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # cheap imports at load time: the library is imported inside the functions
+    from openhear.audio.tone_player import TonePlayer
+    from openhear.fitting.audiometry import CheckOptions, CheckResult
+    from openhear.fitting.hearing_levels import Calibration
 
 INTRO = """Hearing check: a screening to fit openhear's amplifier, not a diagnosis.
 Sit somewhere quiet and put on your headphones (left on left). Keep the volume where it is
@@ -78,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         player.close()
 
 
-def _calibration(args: argparse.Namespace):
+def _calibration(args: argparse.Namespace) -> tuple[Calibration, str]:
     """The calibration to use, and a note to print about it (or "")."""
     from openhear.fitting.hearing_levels import Calibration
     from openhear.fitting.hearing_results import saved_calibration
@@ -99,7 +105,7 @@ def _calibration(args: argparse.Namespace):
     return Calibration(headphone), note
 
 
-def _calibrate(player, headphone: str, args: argparse.Namespace) -> int:
+def _calibrate(player: TonePlayer, headphone: str, args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from openhear.dsp.tones import pulsed_tone, to_one_side
@@ -152,7 +158,13 @@ def _calibrate(player, headphone: str, args: argparse.Namespace) -> int:
     return 0
 
 
-def _check(player, calibration, note: str, options, args: argparse.Namespace) -> int:
+def _check(
+    player: TonePlayer,
+    calibration: Calibration,
+    note: str,
+    options: CheckOptions,
+    args: argparse.Namespace,
+) -> int:
     import sys
     from datetime import datetime
 
@@ -207,7 +219,7 @@ def _check(player, calibration, note: str, options, args: argparse.Namespace) ->
     return 0
 
 
-def format_result(result) -> str:
+def format_result(result: CheckResult) -> str:
     """The thresholds of both ears as a small table (no response: >cap)."""
     frequencies = sorted(
         {t.frequency_hz for s in ("left", "right") for t in result.ear(s).thresholds}

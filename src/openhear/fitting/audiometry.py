@@ -171,7 +171,7 @@ class ThresholdSearch:
         max_db_hl: float,
         options: CheckOptions,
         min_db_hl: float = MIN_LEVEL_DB_HL,
-    ):
+    ) -> None:
         self.min_db_hl, self.max_db_hl, self.options = min_db_hl, max_db_hl, options
         self.level_db_hl = min(max(start_db_hl, min_db_hl), max_db_hl)
         """The level of the next presentation."""
@@ -348,7 +348,7 @@ class HearingCheck:
         self,
         max_level_db_hl: Callable[[float], float],
         options: CheckOptions | None = None,
-    ):
+    ) -> None:
         self.options = options or CheckOptions()
         self._max_level = max_level_db_hl
         self._rng = random.Random(self.options.seed)

@@ -58,7 +58,7 @@ GUESSER = ListenerModel(guess_rate=0.5, false_press_rate_per_s=0.0)
 class SimulatedListener:
     """Answers trials for `listener` (true thresholds) as `model` says, from `seed`."""
 
-    def __init__(self, listener: Listener, model: ListenerModel = TYPICAL, seed: int = 0):
+    def __init__(self, listener: Listener, model: ListenerModel = TYPICAL, seed: int = 0) -> None:
         self.listener, self.model = listener, model
         self.rng = np.random.default_rng(seed)
 
