@@ -52,7 +52,11 @@ class StandInCard:
     def InputStream(self, samplerate, blocksize, device, channels, dtype, callback):
         return self._opened(InputStream(self, samplerate, blocksize, callback))
 
-    def OutputStream(self, samplerate, channels, dtype, device):
+    def OutputStream(self, samplerate, channels, dtype, device, blocksize=0, callback=None):
+        if callback is not None:
+            return self._opened(
+                CallbackOutputStream(self, samplerate, channels, blocksize, callback)
+            )
         return self._opened(OutputStream(self, samplerate, channels))
 
     def Stream(self, samplerate, blocksize, device, channels, dtype, latency, callback):
@@ -179,3 +183,29 @@ class OutputStream:
 
     def close(self):
         self.closed = True
+
+
+class CallbackOutputStream(_CallbackStream):
+    """An output stream driven by a callback (as the hearing check's tone player opens one): once
+    started, a thread asks the callback for block after block (not paced) until stopped, and keeps
+    every block in `written`."""
+
+    def __init__(self, card: StandInCard, rate: int, channels: int, blocksize: int, callback):
+        super().__init__(callback, blocksize or 256)
+        self.card, self.rate, self.channels = card, rate, channels
+        self.written: list[np.ndarray] = []
+        self.latency = 0.01
+
+    def _serve(self, block):
+        outdata = np.full((self.blocksize, self.channels), np.nan, np.float32)
+        self.callback(outdata, self.blocksize, None, NO_DROPOUTS)
+        assert np.all(np.isfinite(outdata)), "the callback left part of the block unwritten"
+        self.written.append(outdata)
+        self.card.speaker(outdata, self.rate)
+        time.sleep(0.0005)
+        return True
+
+    def played(self) -> np.ndarray:
+        """Everything written so far, frames x channels."""
+        blocks = list(self.written)
+        return np.concatenate(blocks) if blocks else np.zeros((0, self.channels), np.float32)

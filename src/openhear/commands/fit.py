@@ -67,7 +67,7 @@ def add_adjustment_options(p: argparse.ArgumentParser) -> None:
         "--calibration",
         type=float,
         metavar="DB_SPL",
-        help="dB SPL at the ear of a 0 dBFS RMS signal (default 100)",
+        help="dB SPL at the ear of a 0 dBFS RMS signal (default: a hearing check's, else 100)",
     )
 
 
@@ -88,10 +88,14 @@ def adjusted(args: argparse.Namespace, profile: FittingProfile) -> FittingProfil
 def profile_from_audiogram(args: argparse.Namespace) -> FittingProfile:
     """A fresh fitting of the --audiogram argument, with the command line's sliders."""
     from openhear.fitting.audiogram import load_listener
+    from openhear.fitting.hearing_results import check_calibration_db_spl
     from openhear.fitting.profile import DEFAULT_DB_SPL_AT_0DBFS, fit_listener, flat_profile
 
     listener = load_listener(args.audiogram)
-    calibration = args.calibration if args.calibration is not None else DEFAULT_DB_SPL_AT_0DBFS
+    # a hearing-check result carries the output calibration its tones were played with
+    calibration = args.calibration
+    if calibration is None:
+        calibration = check_calibration_db_spl(args.audiogram) or DEFAULT_DB_SPL_AT_0DBFS
     make = flat_profile if args.flat else fit_listener
     return adjusted(args, make(listener, db_spl_at_0dbfs=calibration))
 

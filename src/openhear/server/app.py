@@ -16,6 +16,7 @@ from openhear.server import (
     routes_captions,
     routes_conversations,
     routes_fitting,
+    routes_hearing,
     routes_page,
     routes_speech,
 )
@@ -64,6 +65,7 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
         routes_speech,
         routes_conversations,
         routes_fitting,
+        routes_hearing,
         routes_amplifier,
     ):
         app.include_router(module.router)

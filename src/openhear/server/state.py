@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
 
 from openhear.server.amplifier import AmplifierControl
 from openhear.server.conversations import OpenConversations
+from openhear.server.hearing_checks import HearingChecks
 from openhear.server.options import ServerOptions
 from openhear.server.services import Services
 from openhear.server.sessions import CaptionLoad
@@ -25,6 +26,8 @@ class AppState:
     """The saved phrases."""
     conversations: OpenConversations
     amplifier: AmplifierControl
+    hearing_checks: HearingChecks = field(default_factory=HearingChecks)
+    """Hearing checks open in the page (openhear.server.routes_hearing)."""
 
 
 def app_state(conn: HTTPConnection) -> AppState:

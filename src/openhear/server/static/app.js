@@ -2,10 +2,11 @@
 import { setupAmplifier } from "./amplifier-view.js";
 import { setupCaptions } from "./captions-view.js";
 import { setupConversation } from "./conversation-view.js";
+import { setupHearingCheck } from "./hearing-check-view.js";
 import { setupProfile } from "./profile-view.js";
 import { setupSpeak } from "./speak-view.js";
 
-const VIEWS = ["captions", "speak", "conversation", "profile", "amplifier"];
+const VIEWS = ["captions", "speak", "conversation", "profile", "hearing", "amplifier"];
 
 
 function showView(name) {
@@ -46,6 +47,7 @@ function start() {
   const conversation = setupConversation();
   setupSpeak(conversation);
   setupProfile();
+  setupHearingCheck();
   setupAmplifier();
   window.addEventListener("hashchange", () => {
     showView(location.hash.slice(1));

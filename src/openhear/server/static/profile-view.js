@@ -63,6 +63,11 @@ export function setupProfile() {
     if (message) announce(message, state);
   };
 
+  // The Hearing check view hands its thresholds over here, to be saved as the profile.
+  document.addEventListener("openhear:audiogram", (event) => use(
+    event.detail, "Thresholds from your hearing check. Press “Save profile” to fit the amplifier to them.",
+  ));
+
   for (const radio of document.querySelectorAll('input[name="ear"]')) {
     radio.addEventListener("change", () => chart.setActive(radio.value));
   }
