@@ -83,14 +83,27 @@ def open_sound_file(source: str | BinaryIO, name: str) -> SoundSource:
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         # the reason, without libsndfile's "Error opening <_io.BytesIO object at 0x...>: "
         reason = _short(exc).rsplit(": ", 1)[-1]
-        try:
-            f = ContainerFile(source)
-        except ContainerError:
-            raise AudioInputError(f"cannot read {name} as audio ({reason})") from None
+        f = _open_container(source, name, reason)
+    if f.frames >= UNKNOWN_FRAMES:  # a streamed FLAC (libsndfile cannot read to its end)
+        f.close()
+        f = _open_container(source, name, "unknown length")
     if f.frames == 0:
         f.close()
         raise AudioInputError(f"{name} contains no audio (zero length)")
     return f
+
+
+UNKNOWN_FRAMES = 1 << 62
+"""libsndfile's frame count for a stream that does not say its length (SF_COUNT_MAX)."""
+
+
+def _open_container(source: str | BinaryIO, name: str, reason: str) -> ContainerFile:
+    """`source` opened by PyAV; `reason` is why soundfile could not, for the error if PyAV
+    cannot either."""
+    try:
+        return ContainerFile(source)
+    except ContainerError:
+        raise AudioInputError(f"cannot read {name} as audio ({reason})") from None
 
 
 def _short(exc: BaseException) -> str:
