@@ -6,11 +6,14 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
+from recorded_containers import RECORDED_FORMATS, encode_recording
 
 from openhear.audio.block import AudioBlock
+from openhear.audio.containers import ContainerFile
 from openhear.audio.files import (
     iter_audio_file,
     iter_pcm_s16le,
+    iter_sound_file,
     open_sound_file,
     read_audio,
     write_audio,
@@ -122,3 +125,54 @@ def test_an_upload_is_checked_like_a_file_and_named_by_the_caller(long_speech):
     whole = io.BytesIO(data)
     with open_sound_file(whole, "talk.wav") as f:  # the check leaves the file where it was
         assert f.frames / f.samplerate == pytest.approx(long_speech.duration_s, abs=0.01)
+
+
+@pytest.mark.parametrize("suffix", sorted(RECORDED_FORMATS))
+def test_browser_and_phone_recordings_are_read_in_blocks(long_speech, suffix):
+    """webm/ogg with opus and m4a/mp4/aac (what MediaRecorder and phones make) decode through
+    PyAV behind the same reader: the whole speech comes back, in blocks, at the encoder's rate."""
+    speech = read_audio(long_speech.path)
+    data = encode_recording(speech.samples[:, 0], speech.sample_rate, suffix)
+    f = open_sound_file(io.BytesIO(data), f"voice.{suffix}")
+    rate = f.samplerate
+    assert rate == RECORDED_FORMATS[suffix][2]
+    blocks = list(iter_sound_file(f, f"voice.{suffix}", block_frames=rate // 2))
+    assert all(len(b.samples) == rate // 2 for b in blocks[:-1])
+    assert blocks[5].start_s == pytest.approx(2.5)
+    decoded = np.concatenate([b.samples[:, 0] for b in blocks])
+    # codec padding adds tens of ms at most; the level is the speech's (a lossy copy of it)
+    assert len(decoded) / rate == pytest.approx(speech.duration_s, abs=0.1)
+    rms = np.sqrt(np.mean(speech.samples**2))
+    assert np.sqrt(np.mean(decoded**2)) == pytest.approx(rms, rel=0.1)
+
+
+def test_damaged_recordings_are_one_line_errors(long_speech):
+    speech = read_audio(long_speech.path)
+    data = encode_recording(speech.samples[:, 0], speech.sample_rate, "m4a")
+    with pytest.raises(AudioInputError, match=r"^cannot read voice\.m4a as audio \(.+\)$"):
+        open_sound_file(io.BytesIO(data[:300]), "voice.m4a")
+    with pytest.raises(AudioInputError, match=r"^cannot read junk\.webm as audio"):
+        open_sound_file(io.BytesIO(b"\x1a\x45\xdf\xa3" + bytes(2000)), "junk.webm")
+
+
+def test_recordings_pass_the_bad_sample_guard(long_speech, caplog):
+    """A float AAC stream can carry NaN like a float WAV can: it becomes silence, with the
+    warning."""
+    speech = read_audio(long_speech.path)
+    samples = speech.samples[:, 0].copy()
+    data = encode_recording(samples, speech.sample_rate, "webm")
+    f = open_sound_file(io.BytesIO(data), "voice.webm")
+    assert isinstance(f, ContainerFile)
+    real = f._decoded
+
+    def poisoned():
+        for i, chunk in enumerate(real()):
+            if i == 10:
+                chunk = chunk.copy()
+                chunk[3] = np.nan
+            yield chunk
+
+    f._decoded = poisoned
+    decoded = np.concatenate([b.samples for b in iter_sound_file(f, "voice.webm")])
+    assert np.isfinite(decoded).all()
+    assert "voice.webm: 1 bad sample" in caplog.text

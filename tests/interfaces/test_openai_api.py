@@ -11,8 +11,10 @@ import soundfile as sf
 import srt
 import webvtt
 from conftest import BAD_SPEECH
+from recorded_containers import encode_recording
 
 from openhear.asr.wer import wer
+from openhear.audio.files import iter_sound_file, open_sound_file
 from openhear.server import ServerOptions
 
 pytestmark = pytest.mark.slow
@@ -101,11 +103,13 @@ def test_models_lists_what_is_loaded(openai_client, run):
 
 
 def _spoken(data: bytes) -> tuple[np.ndarray, int]:
-    samples, rate = sf.read(io.BytesIO(data), dtype="float32")
-    return samples, rate
+    """Decoded as openhear reads files (soundfile, else PyAV for aac and streamed flac)."""
+    f = open_sound_file(io.BytesIO(data), "the speech")
+    rate = f.samplerate
+    return np.concatenate([b.samples[:, 0] for b in iter_sound_file(f, "the speech")]), rate
 
 
-@pytest.mark.parametrize("fmt", ["wav", "flac", "mp3"])
+@pytest.mark.parametrize("fmt", ["wav", "flac", "mp3", "opus", "aac"])
 def test_speech_formats_decode_to_speech(openai_client, run, fmt):
     client = openai_client()
     response = run(
@@ -114,7 +118,7 @@ def test_speech_formats_decode_to_speech(openai_client, run, fmt):
         )
     )
     samples, rate = _spoken(response.content)
-    assert rate == 22050
+    assert rate == (48000 if fmt == "opus" else 22050)  # opus runs at 48 kHz
     assert 0.4 < samples.shape[0] / rate < 3.0
     assert np.sqrt(np.mean(samples**2)) > 0.01
 
@@ -132,14 +136,15 @@ def test_speech_pcm_is_raw_16_bit_speech(openai_client, run):
 
 def test_pcm_is_resampled_to_24k_not_relabelled():
     """A 1 kHz tone at Piper's 22050 Hz must still be 1 kHz when the pcm bytes
-    are played at 24 kHz."""
+    are played at 24 kHz (resampled with state across the streamed blocks)."""
     from openhear.audio import AudioBlock
-    from openhear.server.openai_api import PCM_RATE, _encode
+    from openhear.audio.encoders import PCM_RATE, StreamEncoder
 
     t = np.arange(22050) / 22050
-    pcm = np.frombuffer(
-        _encode(AudioBlock.from_mono(0.5 * np.sin(2 * np.pi * 1000 * t), 22050), "pcm"), "<i2"
-    )
+    tone = 0.5 * np.sin(2 * np.pi * 1000 * t)
+    encoder = StreamEncoder("pcm", 22050)
+    halves = [AudioBlock.from_mono(tone[:11025], 22050), AudioBlock.from_mono(tone[11025:], 22050)]
+    pcm = np.frombuffer(b"".join(encoder.encode(b) for b in halves) + encoder.finish(), "<i2")
     assert pcm.size == pytest.approx(PCM_RATE, abs=2)
     spectrum = np.abs(np.fft.rfft(pcm * np.hanning(pcm.size)))
     assert np.fft.rfftfreq(pcm.size, 1 / PCM_RATE)[spectrum.argmax()] == pytest.approx(1000, abs=2)
@@ -212,10 +217,17 @@ def test_bad_speech_requests_are_4xx_with_openai_errors(openai_client, run):
     status, body = _error(
         run,
         client.audio.speech.create(
-            model="tts-1", voice="alloy", input="Hi.", response_format="opus"
+            model="tts-1", voice="alloy", input="Hi.", response_format="ogg"
         ),
     )
     assert status == 400 and body["param"] == "response_format"
+    status, body = _error(
+        run,
+        client.audio.speech.create(
+            model="tts-1", voice="alloy", input="Hi.", stream_format="websocket"
+        ),
+    )
+    assert status == 400 and body["param"] == "stream_format"
     status, body = _error(
         run, client.audio.speech.create(model="tts-1", voice="alloy", input="Hi.", speed=9.0)
     )
@@ -238,4 +250,237 @@ def test_too_large_and_unauthorised_requests_are_refused(openai_client, run, lon
         run, openai_client(guarded, api_key="wrong-token-wrong-token").models.list()
     )
     assert status == 401 and set(body) == {"message", "type", "param", "code"}
+    assert body["code"] == "invalid_api_key"
     assert run(openai_client(guarded, api_key="a-long-enough-secret-token").models.list()).data
+
+
+def _arctic(transcribed, utterance_id: str = "cmu_arctic_axb_a0004"):
+    return next(u for u in transcribed if u.id == utterance_id)
+
+
+def test_streamed_transcription_yields_delta_then_done_events(openai_client, run, long_speech):
+    """stream=True: the SDK's event stream carries the text as `transcript.text.delta` events
+    while the file is transcribed, then `transcript.text.done` with all of it."""
+    client = openai_client()
+
+    async def go():
+        stream = await client.audio.transcriptions.create(
+            model="whisper-1", file=long_speech.path, stream=True, include=["logprobs"]
+        )
+        return [event async for event in stream]
+
+    events = run(go())
+    deltas = [e for e in events if e.type == "transcript.text.delta"]
+    assert len(deltas) >= 2 and events[-1].type == "transcript.text.done"
+    assert len(events) == len(deltas) + 1
+    text = events[-1].text
+    assert "".join(d.delta for d in deltas) == text
+    assert wer(long_speech.text, text) <= 0.15
+    logprobs = [lp for d in deltas for lp in d.logprobs]
+    assert len(logprobs) == len(text.split()) and all(lp.logprob <= 0.0 for lp in logprobs)
+
+
+@pytest.mark.parametrize("suffix", ["webm", "ogg", "m4a", "mp4", "aac"])
+def test_browser_and_phone_recordings_are_transcribed(openai_client, run, transcribed, suffix):
+    """What MediaRecorder (webm/ogg opus) and phones (m4a/mp4 aac) record, made here by PyAV from
+    the recorded speech."""
+    from openhear.audio.files import read_audio
+
+    utterance = _arctic(transcribed)
+    speech = read_audio(utterance.path)
+    data = encode_recording(speech.samples[:, 0], speech.sample_rate, suffix)
+    result = run(
+        openai_client().audio.transcriptions.create(
+            model="whisper-1", file=(f"voice.{suffix}", data)
+        )
+    )
+    assert wer(utterance.text, result.text) <= 0.2, result.text
+
+
+def test_verbose_json_segments_are_complete_and_granularities_honoured(
+    openai_client, run, transcribed
+):
+    utterance = _arctic(transcribed)
+    client = openai_client()
+
+    def verbose(granularities):
+        return run(
+            client.audio.transcriptions.create(
+                model="whisper-1",
+                file=utterance.path,
+                response_format="verbose_json",
+                timestamp_granularities=granularities,
+                language="en-US",
+            )
+        )
+
+    segments_only = verbose(["segment"])
+    assert segments_only.words is None and segments_only.language == "english"
+    for segment in segments_only.segments:  # every field the SDK types as required
+        assert -5.0 < segment.avg_logprob <= 0.0
+        assert 0.5 < segment.compression_ratio < 2.4
+        assert segment.seek == round(segment.start * 100)
+        assert segment.temperature == 0.0 and segment.no_speech_prob == 0.0
+        assert segment.tokens == []
+    words_only = verbose(["word"])
+    assert words_only.segments is None and len(words_only.words) == len(words_only.text.split())
+
+
+def test_json_logprobs_are_whisper_word_probabilities(openai_client, run, transcribed):
+    utterance = _arctic(transcribed)
+    result = run(
+        openai_client().audio.transcriptions.create(
+            model="whisper-1", file=utterance.path, include=["logprobs"]
+        )
+    )
+    assert [lp.token.strip() for lp in result.logprobs] == result.text.split()
+    assert all(-20.0 < lp.logprob <= 0.0 for lp in result.logprobs)
+    assert np.mean([lp.logprob for lp in result.logprobs]) > np.log(0.5)  # clear speech
+
+
+def test_translation_of_english_is_its_transcription_and_other_languages_say_why(
+    openai_client, run, transcribed
+):
+    utterance = _arctic(transcribed)
+    client = openai_client()
+    result = run(client.audio.translations.create(model="whisper-1", file=utterance.path))
+    assert wer(utterance.text, result.text) <= 0.2
+    status, body = _error(
+        run,
+        client.audio.translations.create(
+            model="whisper-1", file=utterance.path, extra_body={"language": "de"}
+        ),
+    )
+    assert status == 400 and body["param"] == "language" and "multilingual" in body["message"]
+
+
+def test_transcription_options_that_cannot_be_honoured_are_refused(openai_client, run, transcribed):
+    utterance = _arctic(transcribed)
+    client = openai_client()
+    status, body = _error(
+        run,
+        client.audio.transcriptions.create(model="whisper-1", file=utterance.path, temperature=0.7),
+    )
+    assert status == 400 and body["param"] == "temperature"
+    status, body = _error(
+        run,
+        client.audio.transcriptions.create(
+            model="whisper-1", file=utterance.path, timestamp_granularities=["word"]
+        ),
+    )
+    assert status == 400 and body["param"] == "timestamp_granularities"
+    status, body = _error(
+        run,
+        client.audio.transcriptions.create(
+            model="whisper-1", file=("notes.webm", b"\x1a\x45\xdf\xa3 not audio"), stream=True
+        ),
+    )
+    assert status == 400 and body["param"] == "file" and "notes.webm" in body["message"]
+
+
+def test_one_model_is_retrieved_by_id(openai_client, run):
+    client = openai_client()
+    assert run(client.models.retrieve("whisper-tiny.en")).id == "whisper-tiny.en"
+    assert run(client.models.retrieve("en_US-joe-medium")).owned_by == "openhear"
+    with pytest.raises(openai.NotFoundError) as info:
+        run(client.models.retrieve("whisper-1"))
+    assert info.value.body["code"] == "model_not_found"
+
+
+def _sse_events(body: bytes) -> list[dict]:
+    import json
+
+    return [
+        json.loads(line[len("data: ") :])
+        for line in body.decode().split("\n")
+        if line.startswith("data: ")
+    ]
+
+
+def test_sse_speech_carries_the_audio_in_delta_events(openai_client, run):
+    import base64
+
+    response = run(
+        openai_client().audio.speech.create(
+            model="tts-1",
+            voice="alloy",
+            input="Good morning. The bus leaves at nine.",
+            response_format="pcm",
+            stream_format="sse",
+        )
+    )
+    events = _sse_events(response.content)
+    deltas = [e for e in events if e["type"] == "speech.audio.delta"]
+    assert len(deltas) >= 2 and events[-1]["type"] == "speech.audio.done"
+    assert set(events[-1]["usage"]) == {"input_tokens", "output_tokens", "total_tokens"}
+    pcm = np.frombuffer(b"".join(base64.b64decode(d["audio"]) for d in deltas), "<i2")
+    assert 1.5 < pcm.size / 24000 < 6.0 and np.abs(pcm).max() > 3000
+
+
+THREE_SENTENCES = (
+    "The first sentence is short. The second sentence is a good deal longer than the first one, "
+    "so that it takes a while to say. And here is the third and last sentence of the reply."
+)
+
+
+def _asgi_body_messages(app, path: str, body: dict) -> list[bytes]:
+    """The body messages the app sends, in order, for a JSON POST (straight through ASGI:
+    httpx's ASGITransport would gather them into one)."""
+    import asyncio
+    import json
+
+    sent: list[bytes] = []
+    request = json.dumps(body).encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"localhost"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(request)).encode()),
+        ],
+        "client": ("127.0.0.1", 5000),
+        "server": ("localhost", 80),
+    }
+    messages = [{"type": "http.request", "body": request, "more_body": False}]
+
+    async def receive():
+        return messages.pop(0) if messages else await asyncio.Event().wait()
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            assert message["status"] == 200
+        elif message["type"] == "http.response.body" and message.get("body"):
+            sent.append(message["body"])
+
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+@pytest.mark.parametrize("path", ["/v1/audio/speech", "/api/speak"])
+def test_speech_is_sent_sentence_by_sentence(services, path):
+    """The first bytes leave before the rest is made: the first body message is the first
+    sentence only (a fraction of the whole), and each later sentence follows in its own."""
+    from openhear.server import create_app
+
+    app = create_app(ServerOptions(), services)
+    body = (
+        {"model": "tts-1", "voice": "alloy", "input": THREE_SENTENCES, "response_format": "wav"}
+        if path.startswith("/v1")
+        else {"text": THREE_SENTENCES}
+    )
+    chunks = _asgi_body_messages(app, path, body)
+    assert len(chunks) >= 3
+    whole, rate = _spoken(b"".join(chunks))
+    first, _ = _spoken(chunks[0])
+    assert rate == 22050
+    assert 0.5 < len(first) / rate < 0.4 * len(whole) / rate
+    with sf.SoundFile(io.BytesIO(b"".join(chunks))) as f:
+        assert "Synthetic speech" in f.comment  # the label survives streaming

