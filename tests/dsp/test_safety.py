@@ -59,8 +59,15 @@ def test_output_peak_never_exceeds_the_ceiling(name, ceiling_db):
         assert peak_db_spl(y) > ceiling_db - 6.0, label  # the test drives the limiter hard
 
 
-def test_default_ceiling_is_well_below_111_db_spl():
-    assert Adjustments().max_output_db_spl <= MAX_OUTPUT_LIMIT_DB_SPL - 10
+@pytest.mark.parametrize("name", ["N5", "S3"])
+def test_default_settings_hold_the_output_well_below_111_db_spl(name):
+    """Fitted with default adjustments and driven with a full-scale square wave, the output peaks
+    at least 10 dB below the hard limit (and the limiter is really working there)."""
+    profile = fit_listener(preset(name))
+    square = np.where(np.arange(RATE) % 160 < 80, 1.0, -1.0).astype(np.float32)
+    y = amplify_array(square, RATE, profile)
+    assert peak_db_spl(y) <= MAX_OUTPUT_LIMIT_DB_SPL - 10 + ROUNDING_DB
+    assert peak_db_spl(y) > MAX_OUTPUT_LIMIT_DB_SPL - 20
 
 
 def test_no_setting_passes_111_db_spl():
