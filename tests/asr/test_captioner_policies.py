@@ -5,10 +5,12 @@ tests in test_streaming_captioner.py stay the end-to-end evidence."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
-from openhear.asr.events import ProvisionalCaption, Word
+from openhear.asr.events import CaptionEvent, ProvisionalCaption, Word
 from openhear.asr.streaming import FRAME_S, CaptionOptions, StreamingCaptioner
 from openhear.asr.vad import FRAME_SAMPLES, StreamingVad
 from openhear.audio.block import AudioBlock
@@ -54,13 +56,18 @@ def conversation(manifest) -> tuple[np.ndarray, list[tuple[float, float]]]:
     return audio.astype(np.float32), spans
 
 
-def _run(audio: np.ndarray, words: list[Word], options: CaptionOptions, clock=None):
+def _run(
+    audio: np.ndarray,
+    words: list[Word],
+    options: CaptionOptions,
+    clock: Callable[[], float] | None = None,
+) -> tuple[list[CaptionEvent], ScriptedTranscriber, StreamingCaptioner]:
     fake = ScriptedTranscriber(audio, words)
     captioner = StreamingCaptioner(fake, options, **({"clock": clock} if clock else {}))
     return feed_chunks(captioner, audio, [1600]), fake, captioner
 
 
-def _final_words(events) -> list[str]:
+def _final_words(events: list[CaptionEvent]) -> list[str]:
     return [w.text for e in finals(events) for w in e.words]
 
 
@@ -101,7 +108,10 @@ def test_while_lagging_only_endpoints_decode_and_nothing_is_lost(conversation):
     audio, _ = conversation
     words = _scripted(audio)
     ticks = iter(range(10**6))
-    slow_clock = lambda: 10.0 * next(ticks)  # noqa: E731  every look at the clock: 10 s later
+
+    def slow_clock() -> float:  # every look at the clock: 10 s later
+        return 10.0 * next(ticks)
+
     events, fake, _ = _run(audio, words, CaptionOptions(max_lag_s=1.0), clock=slow_clock)
     assert {c.beam_size for c in fake.calls} == {5}  # no interim decode
     assert _final_words(events) == [w.text for w in words]

@@ -49,13 +49,15 @@ def _envelope_db(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (np.arange(len(level)) + WINDOW / 2) / RATE, level
 
 
-def _settling_ms(t: np.ndarray, level: np.ndarray, start_s: float, end_s: float, tol_db: float):
+def _settling_ms(
+    t: np.ndarray, level: np.ndarray, start_s: float, end_s: float, tol_db: float
+) -> tuple[float, float]:
     """(steady level, ms from `start_s` until the level stays within `tol_db` of it)."""
     inside = (t >= start_s + WINDOW / 2 / RATE) & (t < end_s - EDGE_S)
     steady = float(np.median(level[(t >= end_s - 0.4) & (t < end_s - EDGE_S)]))
     outside = np.flatnonzero(np.abs(level[inside] - steady) > tol_db)
     settled_s = t[inside][outside[-1]] if outside.size else start_s
-    return steady, 1000 * (settled_s - start_s)
+    return steady, float(1000 * (settled_s - start_s))
 
 
 def _step_response(name: str) -> tuple[BandFitting, EarSettings, np.ndarray, np.ndarray]:
