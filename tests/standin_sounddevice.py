@@ -20,7 +20,7 @@ class StandInCard:
     not found). Its microphone hears `signal` (1-D, or frames x 2 for the duplex stream); every
     stream opened is kept in `streams`, newest last. `realtime` paces the microphone at its sample
     rate (else as fast as the consumer takes blocks); `device_latency_s` is the input-to-output time
-    the duplex stream's time stamps report."""
+    the duplex stream's time stamps report (None: no time stamps)."""
 
     def __init__(
         self,
@@ -30,7 +30,7 @@ class StandInCard:
         input_channels: int = 1,
         output_channels: int = 2,
         realtime: bool = False,
-        device_latency_s: float = 0.004,
+        device_latency_s: float | None = 0.004,
     ):
         self.signal = np.zeros(0, np.float32) if signal is None else signal
         self.rate = rate
@@ -60,7 +60,9 @@ class StandInCard:
         return self._opened(OutputStream(self, samplerate, channels))
 
     def Stream(self, samplerate, blocksize, device, channels, dtype, latency, callback):
-        return self._opened(DuplexStream(callback, blocksize, self.signal, self.device_latency_s))
+        return self._opened(
+            DuplexStream(callback, blocksize, self.signal, self.device_latency_s, samplerate)
+        )
 
     def _opened(self, stream):
         self.streams.append(stream)
@@ -137,23 +139,34 @@ class InputStream(_CallbackStream):
 
 class DuplexStream(_CallbackStream):
     """Stands in for sounddevice.Stream: calls the callback with blocks of the stereo `signal`
-    (frames x 2, looped) and a fresh output buffer, until stopped."""
+    (frames x 2, looped) and a fresh output buffer, until stopped. Its time stamps run on a stream
+    clock that advances a block per callback: the input block was captured then, its output plays
+    `device_latency_s` later (None: the host API gives no time stamps, all 0, as some do). The
+    latency may be changed while the stream runs."""
 
     def __init__(
         self,
         callback=None,
         blocksize: int = 64,
         signal: np.ndarray | None = None,
-        device_latency_s: float = 0.004,
+        device_latency_s: float | None = 0.004,
+        samplerate: int = 48000,
     ):
         super().__init__(callback, blocksize)
         self.signal, self.device_latency_s = signal, device_latency_s
+        self.samplerate = samplerate
+
+    def _stamps(self, block: int) -> SimpleNamespace:
+        if self.device_latency_s is None:
+            return SimpleNamespace(inputBufferAdcTime=0.0, outputBufferDacTime=0.0)
+        captured = 1234.5 + block * self.blocksize / self.samplerate
+        return SimpleNamespace(
+            inputBufferAdcTime=captured, outputBufferDacTime=captured + self.device_latency_s
+        )
 
     def _serve(self, block):
         at = (block * self.blocksize) % (len(self.signal) - self.blocksize)
-        stamps = SimpleNamespace(
-            inputBufferAdcTime=1.0, outputBufferDacTime=1.0 + self.device_latency_s
-        )
+        stamps = self._stamps(block)
         outdata = np.zeros((self.blocksize, 2), np.float32)
         self.callback(
             self.signal[at : at + self.blocksize], outdata, self.blocksize, stamps, NO_DROPOUTS

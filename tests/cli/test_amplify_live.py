@@ -108,6 +108,33 @@ def test_a_stream_that_stops_is_reported():
     assert amp.stream.closed
 
 
+def _after_callbacks(amp: LiveAmplifier, count: int) -> None:
+    target = amp.callbacks + count
+    while amp.callbacks < target:
+        time.sleep(0.005)
+
+
+def test_device_latency_is_measured_from_the_time_stamps_or_left_unknown():
+    """The input-to-output time of the latest block on the stream's clock, followed when the
+    devices change it; a host API without time stamps (all 0) leaves it unknown, not 0 ms."""
+    amp = _amp()
+    amp.stream = DuplexStream(amp.callback, BLOCK, np.zeros((RATE, 2), np.float32), 0.0075)
+    amp.start()
+    _after_callbacks(amp, 4)
+    assert amp.status().device_latency_ms == pytest.approx(7.5)
+    amp.stream.device_latency_s = 0.0191
+    _after_callbacks(amp, 4)
+    assert amp.status().device_latency_ms == pytest.approx(19.1)
+    assert "19.1 ms devices (measured)" in amp.report()
+    amp.stop()
+    amp = _amp()
+    amp.stream = DuplexStream(amp.callback, BLOCK, np.zeros((RATE, 2), np.float32), None)
+    amp.start()
+    _after_callbacks(amp, 4)
+    assert amp.status().device_latency_ms is None and "devices" not in amp.report()
+    amp.stop()
+
+
 def test_start_returns_at_once_and_status_meters_each_ear():
     """The non-blocking API: start, read per-ear levels and latency while the audio thread runs,
     swap settings whole, stop."""

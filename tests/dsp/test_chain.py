@@ -12,6 +12,7 @@ from openhear.dsp.chain import EarChain, EarSettings, StereoChain, amplify_array
 from openhear.dsp.testsignals import level_db_spl, speech_shaped_noise, tone
 from openhear.fitting.audiogram import preset
 from openhear.fitting.profile import fit_listener, flat_profile
+from openhear.testing import assert_chunking_invariant
 
 RATE = 44100
 
@@ -25,22 +26,14 @@ def test_random_block_sizes_give_the_same_output_as_one_block(long_speech, n3):
     x, rate = sf.read(long_speech.path, dtype="float32")
     x = x[: rate * 4]
     stereo = np.stack([x, 0.5 * x[::-1]], axis=1)
-    whole = StereoChain.from_profile(n3)
-    whole.prepare(rate, len(x))
-    expected = whole.process(stereo)
-    chunked = StereoChain.from_profile(n3)
-    chunked.prepare(rate, 1024)
-    rng = np.random.default_rng(7)
-    parts, i = [], 0
-    while i < len(x):
-        n = int(rng.integers(1, 1024))
-        parts.append(
-            chunked.process(stereo[i : i + n]).copy()
-        )  # the output is valid until the next call
-        i += n
-    got = np.concatenate(parts)
+
+    def make(max_block_frames: int) -> StereoChain:
+        chain = StereoChain.from_profile(n3)
+        chain.prepare(rate, max_block_frames)
+        return chain
+
+    expected = assert_chunking_invariant(make, stereo, max_block_frames=1024, seed=7, atol=2e-6)
     assert np.max(np.abs(expected)) > 0.01
-    np.testing.assert_allclose(got, expected, atol=2e-6)
 
 
 def test_flat_fitting_is_flat_within_1_db_from_250_hz_to_8_khz():

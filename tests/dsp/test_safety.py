@@ -3,6 +3,8 @@ and the chain adds little distortion at conversational levels."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from conftest import BAD_SAMPLES
@@ -20,6 +22,7 @@ from openhear.dsp.testsignals import (
 from openhear.errors import OpenhearError
 from openhear.fitting.audiogram import preset
 from openhear.fitting.profile import MAX_OUTPUT_LIMIT_DB_SPL, Adjustments, fit_listener
+from openhear.testing import assert_chunking_invariant
 
 RATE = 48000
 ROUNDING_DB = 1e-3
@@ -56,8 +59,15 @@ def test_output_peak_never_exceeds_the_ceiling(name, ceiling_db):
         assert peak_db_spl(y) > ceiling_db - 6.0, label  # the test drives the limiter hard
 
 
-def test_default_ceiling_is_well_below_111_db_spl():
-    assert Adjustments().max_output_db_spl <= MAX_OUTPUT_LIMIT_DB_SPL - 10
+@pytest.mark.parametrize("name", ["N5", "S3"])
+def test_default_settings_hold_the_output_well_below_111_db_spl(name):
+    """Fitted with default adjustments and driven with a full-scale square wave, the output peaks
+    at least 10 dB below the hard limit (and the limiter is really working there)."""
+    profile = fit_listener(preset(name))
+    square = np.where(np.arange(RATE) % 160 < 80, 1.0, -1.0).astype(np.float32)
+    y = amplify_array(square, RATE, profile)
+    assert peak_db_spl(y) <= MAX_OUTPUT_LIMIT_DB_SPL - 10 + ROUNDING_DB
+    assert peak_db_spl(y) > MAX_OUTPUT_LIMIT_DB_SPL - 20
 
 
 def test_no_setting_passes_111_db_spl():
@@ -98,20 +108,21 @@ def test_limiter_releases_with_its_time_constant_and_streams_exactly():
     signal = (rng.standard_normal(RATE) * np.repeat(rng.uniform(0.05, 0.6, 50), RATE // 50)).astype(
         np.float32
     )
-    whole = PeakLimiter(0.5)
-    whole.prepare(RATE, RATE)
-    expected = whole.process(signal)
-    chunked = PeakLimiter(0.5)
-    chunked.prepare(RATE, RATE)
-    parts, i = [], 0
-    while i < len(signal):
-        n = int(rng.integers(1, 3000))
-        parts.append(
-            chunked.process(signal[i : i + n]).copy()
-        )  # the output is valid until the next call
-        i += n
-    np.testing.assert_allclose(np.concatenate(parts), expected, rtol=1e-5, atol=1e-7)
+    expected = assert_chunking_invariant(
+        _limiter(0.5), signal, max_block_frames=3000, seed=5, rtol=1e-5, atol=1e-7
+    )
     assert np.max(np.abs(expected)) <= 0.5
+
+
+def _limiter(ceiling: float) -> Callable[[int], PeakLimiter]:
+    """A factory of fresh limiters prepared for blocks of up to the given frames."""
+
+    def make(max_block_frames: int) -> PeakLimiter:
+        limiter = PeakLimiter(ceiling)
+        limiter.prepare(RATE, max_block_frames)
+        return limiter
+
+    return make
 
 
 def _thd_plus_n(y: np.ndarray, freq: float) -> float:

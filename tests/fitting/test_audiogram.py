@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from openhear.errors import OpenhearError
@@ -16,10 +17,10 @@ from openhear.fitting.audiogram import (
     preset,
 )
 
-SHARED = (
-    Path(__file__).resolve().parents[3] / "shared" / "data" / "audiograms" / "bisgaard_2010.json"
-)
+SHARED = Path(__file__).resolve().parents[1] / "data" / "audiograms" / "bisgaard_2010.json"
+"""The reference table, a copy of the project's shared data kept with the tests."""
 FREQS = [250, 500, 1000, 2000, 4000, 8000]
+PTA_HZ = (500, 1000, 2000, 4000)
 
 
 def test_every_preset_loads_by_name_with_both_ears_equal():
@@ -30,11 +31,20 @@ def test_every_preset_loads_by_name_with_both_ears_equal():
         assert listener.left.frequencies_hz[0] <= 500 and listener.left.frequencies_hz[-1] >= 4000
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="shared data not beside the repository")
-def test_packaged_presets_equal_the_shared_table():
+def test_packaged_presets_equal_the_reference_table_and_grow_in_severity():
     table = json.loads(SHARED.read_text())
+    assert sorted(PRESET_NAMES) == sorted(table["audiograms"])
     for name in PRESET_NAMES:
-        assert list(preset(name).left.levels_db_hl) == table["audiograms"][name]["levels_db_hl"]
+        ear = preset(name).left
+        assert list(ear.frequencies_hz) == table["frequencies_hz"]
+        assert list(ear.levels_db_hl) == table["audiograms"][name]["levels_db_hl"]
+    for series in (["N1", "N2", "N3", "N4", "N5", "N6", "N7"], ["S1", "S2", "S3"]):
+        # the four-frequency pure-tone average (500 Hz to 4 kHz) grows along each series
+        pta = [
+            np.mean([dict(zip(e.frequencies_hz, e.levels_db_hl, strict=True))[f] for f in PTA_HZ])
+            for e in (preset(name).left for name in series)
+        ]
+        assert np.all(np.diff(pta) > 0), series
 
 
 def test_own_json_round_trip(tmp_path):

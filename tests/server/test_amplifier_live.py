@@ -51,6 +51,8 @@ def test_start_status_adjust_stop(client):
     assert client.post("/api/amplifier/start", json={}).status_code == 400  # one at a time
     status = _after_blocks(client, RATE // 128)
     assert status["device_latency_ms"] == pytest.approx(5.0) and status["dropouts"] == 0
+    client.card.streams[-1].device_latency_s = 0.0125  # the devices' delay changes: measured live
+    assert _after_blocks(client, 4)["device_latency_ms"] == pytest.approx(12.5)
     levels = status["levels"]
     assert levels["input_rms_dbfs"][0] - levels["input_rms_dbfs"][1] == pytest.approx(20.0, abs=0.5)
     assert status["input_level_dbfs"] == levels["input_rms_dbfs"][0]  # the louder ear

@@ -14,6 +14,7 @@ import numpy as np
 from openhear.asr.wer import word_errors
 from openhear.asr.whisper import SAMPLE_RATE
 from openhear.audio.resample import resample
+from openhear.tts.text import iter_sentences
 
 SENTENCES = Path(__file__).parent / "data" / "everyday_sentences.txt"
 
@@ -26,10 +27,16 @@ def load_sentences() -> list[str]:
     ]
 
 
-def test_the_sentence_set_is_large_and_varied():
+def test_the_everyday_sentences_typed_as_one_text_are_spoken_one_by_one():
+    """What `speak` does with a paragraph: split into exactly the sentences typed, however the text
+    arrives (whole or in 7-character pieces from a pipe)."""
     sentences = load_sentences()
     lengths = [len(s.split()) for s in sentences]
-    assert len(sentences) >= 50 and min(lengths) <= 3 and max(lengths) >= 10
+    assert len(sentences) >= 50 and min(lengths) <= 3 and max(lengths) >= 10  # a varied set
+    typed = "  ".join(sentences)
+    assert list(iter_sentences(typed)) == sentences
+    pieces = (typed[i : i + 7] for i in range(0, len(typed), 7))
+    assert list(iter_sentences(pieces)) == sentences
 
 
 def test_whisper_understands_the_voice(voice, transcriber):

@@ -31,8 +31,9 @@ import numpy as np
 from openhear.asr.agreement import LocalAgreement
 from openhear.asr.events import CaptionEvent, FinalCaption, ProvisionalCaption, Word
 from openhear.asr.guards import drop_invented_tail
+from openhear.asr.transcriber import Transcriber
 from openhear.asr.vad import FRAME_SAMPLES, StreamingVad
-from openhear.asr.whisper import SAMPLE_RATE, WhisperTranscriber
+from openhear.asr.whisper import SAMPLE_RATE
 from openhear.audio.block import AudioBlock
 from openhear.audio.resample import StreamResampler
 from openhear.errors import AudioInputError
@@ -127,7 +128,7 @@ class StreamingCaptioner:
 
     def __init__(
         self,
-        transcriber: WhisperTranscriber,
+        transcriber: Transcriber,
         options: CaptionOptions | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
@@ -389,7 +390,7 @@ never fall far behind."""
 
 def caption_blocks(
     blocks: Iterable[AudioBlock],
-    transcriber: WhisperTranscriber,
+    transcriber: Transcriber,
     options: CaptionOptions | None = None,
 ) -> Iterator[CaptionEvent]:
     """Caption a finite stream of blocks: feed them all, then flush."""
@@ -400,7 +401,7 @@ def caption_blocks(
 
 
 def caption_file(
-    path: str | Path, transcriber: WhisperTranscriber, options: CaptionOptions | None = None
+    path: str | Path, transcriber: Transcriber, options: CaptionOptions | None = None
 ) -> Iterator[CaptionEvent]:
     """Caption an audio file (wav, flac, ogg, mp3, ...) with the streaming engine, block by block
     (default options: FILE_OPTIONS)."""
