@@ -97,7 +97,11 @@ def test_phrases_are_added_spoken_and_removed(page, artifacts):
         f"Number(document.body.dataset.speechPlayed || 0) > {played}", timeout=30000
     )
     page.screenshot(path=artifacts / "speak.png", full_page=True)
-    page.click('button[aria-label="Remove phrase repeat"]')
+    remove = 'button[aria-label="Remove phrase repeat"]'
+    page.click(remove)  # a first press only asks for confirmation
+    assert page.inner_text(remove) == "Press again to remove"
+    assert say.is_visible()
+    page.click(remove)
     page.wait_for_selector("#phrases >> text=No saved phrases yet.")
 
 

@@ -1,6 +1,7 @@
 // The openhear page: view switching, remembered display settings, and each view's set-up.
 import { setupAmplifier } from "./amplifier-view.js";
 import { setupCaptions } from "./captions-view.js";
+import { setupBanner } from "./connection.js";
 import { setupConversation } from "./conversation-view.js";
 import { setupProfile } from "./profile-view.js";
 import { setupSpeak } from "./speak-view.js";
@@ -42,6 +43,7 @@ function start() {
   // A token in the address has been turned into a cookie by the server: hide it from the address bar.
   if (new URLSearchParams(location.search).has("token")) history.replaceState(null, "", `/${location.hash}`);
   setupDisplaySettings();
+  setupBanner();
   setupCaptions();
   const conversation = setupConversation();
   setupSpeak(conversation);
