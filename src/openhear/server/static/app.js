@@ -31,6 +31,8 @@ function setupDisplaySettings() {
     localStorage.setItem("openhear.textSize", size.value);
     localStorage.setItem("openhear.theme", theme.value);
   };
+  // Wide screens show the settings; small ones keep them folded under one button.
+  document.getElementById("display-menu").open = matchMedia("(min-width: 60rem)").matches;
   size.value = localStorage.getItem("openhear.textSize") || "100";
   const saved = localStorage.getItem("openhear.theme");
   if (saved && [...theme.options].some((o) => o.value === saved)) theme.value = saved;

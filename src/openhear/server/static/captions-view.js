@@ -72,6 +72,8 @@ export function setupCaptions() {
       startButton.textContent = "Stop captions";
       pauseButton.disabled = false;
       announce("Listening. Captions appear below.", state);
+      // On a small screen the captions box comes fully into sight, newest line included.
+      $("caption-box").scrollIntoView({ block: "nearest" });
     } catch (error) {
       stopped(`Could not start captions: ${error.message}`, true);
     }
