@@ -52,7 +52,14 @@ function start() {
   setupProfile();
   setupAmplifier();
   window.addEventListener("hashchange", () => {
-    showView(location.hash.slice(1));
+    const name = location.hash.slice(1);
+    if (!VIEWS.includes(name)) return; // not a view (an old #main link): stay where we are
+    showView(name);
+    document.getElementById("main").focus();
+  });
+  // The skip link goes to the current view's content; it is not a route.
+  document.querySelector(".skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
     document.getElementById("main").focus();
   });
   showView(location.hash.slice(1));

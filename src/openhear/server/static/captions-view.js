@@ -92,7 +92,22 @@ export function setupCaptions() {
     }
   });
 
-  $("cap-clear").addEventListener("click", () => {
+  // Clearing loses the captions for good: the first press asks, the second clears.
+  const clearButton = $("cap-clear");
+  let confirming = false;
+  const unconfirm = () => {
+    confirming = false;
+    clearButton.textContent = "Clear";
+  };
+  clearButton.addEventListener("blur", unconfirm);
+  clearButton.addEventListener("click", () => {
+    if (!confirming && pane.list.textContent.trim()) {
+      confirming = true;
+      clearButton.textContent = "Press again to clear";
+      announce("Press Clear again to remove all captions for good.", state);
+      return;
+    }
+    unconfirm();
     cues.length = 0;
     pane.clear();
     announce("Captions cleared.", state);
