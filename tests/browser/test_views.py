@@ -14,11 +14,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 def test_a_typed_reply_is_heard_in_the_page_and_stored(page, live_app, artifacts):
     show(page, "conversation")
+    page.click(".notice-editor summary")  # the notice is the user's to word
+    page.fill("#conv-notice", "Hello, I am deaf: a computer voice speaks for me.")
     page.click("#conv-start")
     page.wait_for_selector("#conv-end:not([disabled])")
+    # While the notice plays, captions are paused, and the page says so.
+    page.wait_for_selector("#conv-paused:not([hidden])", timeout=30000)
     page.wait_for_function(
         "Number(document.body.dataset.speechPlayed || 0) >= 1", timeout=30000
     )  # the notice
+    page.wait_for_selector("#conv-transcript li.gap >> text=[not captioned: reply playing]")
+    page.wait_for_selector("#conv-paused", state="hidden")
     page.fill("#reply-text", "Could you say that again a little slower, please?")
     page.press("#reply-text", "Enter")
     page.wait_for_function("Number(document.body.dataset.speechPlayed) >= 2", timeout=30000)
@@ -30,7 +36,7 @@ def test_a_typed_reply_is_heard_in_the_page_and_stored(page, live_app, artifacts
     stored = httpx.get(f"{live_app.url}/api/conversations/{newest['id']}").json()["entries"]
     me = [e["text"] for e in stored if e["speaker"] == "me"]
     assert "Could you say that again a little slower, please?" in me
-    assert any("computer voice" in text for text in me)  # the disclosure notice went first
+    assert me[0] == "Hello, I am deaf: a computer voice speaks for me."  # the notice went first
     page.click("#conv-end")
     # The past conversation is listed and exports as WebVTT with speaker voices.
     page.wait_for_selector(f'button[aria-label="Open conversation {newest["id"]}"]')

@@ -76,13 +76,30 @@ export function setupConversation() {
     startButton.disabled = false;
   };
 
+  // While a reply plays the server silences the caption input (so my reply is not captioned as
+  // theirs): say so, and leave a marker where the other person's words could be missing.
+  let echoTailMs = 0; // how long the server keeps captions silenced after a reply (it says)
+  let pauses = 0;
+  const pausedWhilePlaying = () => {
+    if (!stream) return () => {};
+    pauses += 1;
+    $("conv-paused").hidden = false;
+    return () => setTimeout(() => {
+      pauses -= 1;
+      $("conv-paused").hidden = pauses === 0;
+      const marker = pane.append("[not captioned: reply playing]", "gap", true);
+      marker.className = "gap";
+      marker.replaceChildren("[not captioned: reply playing]");
+    }, echoTailMs);
+  };
+
   // Speaks my reply into the conversation; a reply the server never got stays in the transcript,
   // marked "not sent", with a Retry button.
   const sendReply = async (text, line, id) => {
     line.classList.remove("not-sent");
     for (const mark of line.querySelectorAll(".not-sent-mark")) mark.remove();
     try {
-      await speak(text, Number($("speak-speed").value), id);
+      await speak(text, Number($("speak-speed").value), id, () => pausedWhilePlaying());
       refreshList();
     } catch (error) {
       const unsent = error.unsent || text;
@@ -105,8 +122,12 @@ export function setupConversation() {
     end();
     pane.clear();
     try {
-      const started = await postJson("/api/conversations", { disclosure: $("conv-disclosure").checked });
+      const started = await postJson("/api/conversations", {
+        disclosure: $("conv-disclosure").checked,
+        notice: $("conv-notice").value,
+      });
       current = started.conversation.id;
+      echoTailMs = started.echo_tail_ms;
       startButton.disabled = true;
       endButton.disabled = false;
       announce(`Conversation ${current} started.`, state);

@@ -103,9 +103,9 @@ class Speaker extends EventTarget {
     this.context = null;
   }
 
-  say(text, speed, conversationId) {
+  say(text, speed, conversationId, onPlay) {
     return new Promise((resolve, reject) => {
-      this.items.push({ text, speed, conversationId, resolve, reject });
+      this.items.push({ text, speed, conversationId, onPlay, resolve, reject });
       this.changed();
       if (!this.current) this.next();
     });
@@ -120,6 +120,8 @@ class Speaker extends EventTarget {
       item.resolve(await this.play(item));
     } catch (error) {
       item.reject(error);
+    } finally {
+      if (item.played) item.played();
     }
     this.next();
   }
@@ -192,6 +194,7 @@ class Speaker extends EventTarget {
       source.onended = () => this.sources.delete(source);
       last = source;
       if (!item.started) {
+        if (item.onPlay) item.played = item.onPlay();
         item.started = true; // for the browser tests: speech of this text has begun
         document.body.dataset.speechStarted = String(Number(document.body.dataset.speechStarted || 0) + 1);
       }
@@ -259,6 +262,7 @@ export const speaker = new Speaker();
 
 // Speaks `text` once everything before it has been said; in a conversation (`conversationId`)
 // the server stores it as my reply. Resolves with {duration_s, rms, skipped} once played.
-export function speak(text, speed = 1, conversationId = null) {
-  return speaker.say(text, speed, conversationId);
+// `onPlay()`, when given, is called as its audio starts and returns what to call when it ends.
+export function speak(text, speed = 1, conversationId = null, onPlay = null) {
+  return speaker.say(text, speed, conversationId, onPlay);
 }
