@@ -44,11 +44,18 @@ function setupSpeechBar() {
     bar.hidden = current === null && !waiting.length;
     $("speech-now").textContent = current === null ? "" : current;
     $("speech-skip").disabled = current === null;
-    queue.replaceChildren(...waiting.map((text) => {
+    const SHOWN = 5; // the queue lists the next few texts, each cut to a line or two
+    const short = (text) => (text.length > 160 ? `${text.slice(0, 160)}…` : text);
+    queue.replaceChildren(...waiting.slice(0, SHOWN).map((text) => {
       const item = document.createElement("li");
-      item.textContent = text;
+      item.textContent = short(text);
       return item;
     }));
+    if (waiting.length > SHOWN) {
+      const more = document.createElement("li");
+      more.textContent = `and ${waiting.length - SHOWN} more`;
+      queue.append(more);
+    }
     $("speech-waiting").textContent = waiting.length ? `${waiting.length} waiting:` : "";
   });
   $("speech-skip").addEventListener("click", () => speaker.skip());
