@@ -175,3 +175,28 @@ def test_speech_starts_before_all_of_it_is_made_and_can_be_skipped_and_stopped(p
     page.keyboard.press("Escape")
     page.wait_for_selector("#speech-bar", state="hidden")
     page.wait_for_selector("#announcer >> text=Speech stopped.", state="attached")
+
+
+def test_a_lost_microphone_shows_a_banner_and_captions_come_back(page):
+    page.evaluate(
+        """() => {  // keep the page's microphone streams where the test can end them
+        const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+        window.streams = [];
+        navigator.mediaDevices.getUserMedia = async (c) => {
+          const s = await open(c); window.streams.push(s); return s; };
+      }"""
+    )
+    page.click("#cap-start")
+    page.wait_for_function("document.getElementById('cap-state').textContent.includes('Listen')")
+    # The browser ends the track when the device goes away (unplugged, taken by the system).
+    page.evaluate(
+        "() => { const t = window.streams[0].getAudioTracks()[0]; t.stop();"
+        " t.dispatchEvent(new Event('ended')); }"
+    )
+    page.wait_for_selector("#banner:not([hidden])")
+    assert "microphone stopped or was unplugged" in page.inner_text("#banner")
+    page.wait_for_selector("#banner", state="hidden", timeout=30000)
+    assert page.evaluate("window.streams.length") == 2  # opened again
+    page.wait_for_selector("#cap-state:not(.error) >> text=Listening")
+    page.click("#cap-start")
+    page.wait_for_selector("text=Start captions")
