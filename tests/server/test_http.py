@@ -67,6 +67,7 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(live_app):
         ("POST", "/api/speak", {"json": {"text": ""}}, 422),
         ("POST", "/api/speak", {"json": {"text": "hi", "speed": 9}}, 422),
         ("POST", "/api/speak", {"json": {"text": "hi", "conversation_id": 999999}}, 400),
+        ("POST", "/api/conversations", {"json": {"notice": "x" * 1001}}, 422),
         ("GET", "/static/../../etc/passwd", {}, 404),
         ("POST", "/api/health", {}, 405),
         (
@@ -170,3 +171,15 @@ def test_a_body_streamed_past_the_limit_is_answered_413(token_server, path):
         headers["content-type"] = "multipart/form-data; boundary=b"
     big = httpx.post(f"{token_server.url}{path}", content=chunks(), headers=headers)
     assert big.status_code == 413 and "too large" in one_line_error(big)
+
+
+def test_a_conversation_speaks_the_users_own_notice_or_the_standard_one(live_app):
+    from openhear.relay.session import DEFAULT_DISCLOSURE
+
+    url = f"{live_app.url}/api/conversations"
+    own = httpx.post(url, json={"notice": "  I am deaf: a computer voice speaks for me. "}).json()
+    assert own["notice"] == "I am deaf: a computer voice speaks for me."
+    assert own["echo_tail_ms"] > 0  # how long the page shows captions as paused after a reply
+    assert httpx.post(url, json={"notice": "   "}).json()["notice"] == DEFAULT_DISCLOSURE
+    assert httpx.post(url, json={}).json()["notice"] == DEFAULT_DISCLOSURE
+    assert httpx.post(url, json={"disclosure": False, "notice": "hi"}).json()["notice"] is None

@@ -46,11 +46,16 @@ class OpenConversations:
         )
 
     def start(
-        self, voice: Synthesizer | None, title: str = "", disclosure: bool = True
+        self,
+        voice: Synthesizer | None,
+        title: str = "",
+        disclosure: bool = True,
+        notice: str | None = None,
     ) -> ConversationSession:
         """A new conversation whose clock starts now; its `options.disclosure` is the notice
-        the page speaks first."""
-        session = self._session(voice, title, DEFAULT_DISCLOSURE if disclosure else "")
+        the page speaks first: `notice` when given (and not blank), else the standard one."""
+        words = notice.strip() if notice and notice.strip() else DEFAULT_DISCLOSURE
+        session = self._session(voice, title, words if disclosure else "")
         with self._lock:
             self._open[session.id] = session
         return session

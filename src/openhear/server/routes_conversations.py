@@ -23,6 +23,9 @@ class StartRequest(RequestModel):
     title: str = Field("", max_length=200)
     disclosure: bool = True
     """Return the notice the page speaks first, telling the other person replies are synthetic."""
+    notice: str | None = Field(None, max_length=1000)
+    """The notice's own words (the page lets the user edit them); None or blank for the
+    standard notice."""
 
 
 def stored(state: AppState, conversation_id: int) -> Transcript:
@@ -43,10 +46,13 @@ def list_conversations(state: AppState = Depends(app_state)) -> list[dict]:
 def start_conversation(request: StartRequest, state: AppState = Depends(app_state)) -> dict:
     """Starts a conversation; with `disclosure`, the notice for the page to speak first (its
     reply, stored as spoken)."""
-    session = state.conversations.start(state.services.voice, request.title, request.disclosure)
+    session = state.conversations.start(
+        state.services.voice, request.title, request.disclosure, request.notice
+    )
     return {
         "conversation": asdict(session.conversation),
         "notice": session.options.disclosure or None,
+        "echo_tail_ms": session.options.echo_tail_ms,
     }
 
 

@@ -1,6 +1,15 @@
 // Talking to the openhear server: JSON in, JSON (or audio) out, one-line errors as exceptions.
 
-export class ApiError extends Error {}
+export class ApiError extends Error {
+  constructor(message, unreachable = false) {
+    super(message);
+    // True when the server could not be reached at all (stopped, network gone), not a refusal.
+    this.unreachable = unreachable;
+  }
+}
+
+export const UNREACHABLE =
+  "the openhear server cannot be reached (it may have stopped, or the network is down)";
 
 async function failure(response) {
   let message = `${response.status} ${response.statusText}`;
@@ -19,7 +28,13 @@ export async function request(method, path, body) {
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(path, init);
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (_) {
+    // The browser's own words ("Failed to fetch") help nobody: say what happened.
+    throw new ApiError(UNREACHABLE, true);
+  }
   if (!response.ok) throw await failure(response);
   return response;
 }

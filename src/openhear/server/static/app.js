@@ -1,6 +1,7 @@
 // The openhear page: view switching, remembered display settings, and each view's set-up.
 import { setupAmplifier } from "./amplifier-view.js";
 import { setupCaptions } from "./captions-view.js";
+import { setupBanner } from "./connection.js";
 import { setupConversation } from "./conversation-view.js";
 import { setupHearingCheck } from "./hearing-check-view.js";
 import { setupProfile } from "./profile-view.js";
@@ -31,6 +32,8 @@ function setupDisplaySettings() {
     localStorage.setItem("openhear.textSize", size.value);
     localStorage.setItem("openhear.theme", theme.value);
   };
+  // Wide screens show the settings; small ones keep them folded under one button.
+  document.getElementById("display-menu").open = matchMedia("(min-width: 60rem)").matches;
   size.value = localStorage.getItem("openhear.textSize") || "100";
   const saved = localStorage.getItem("openhear.theme");
   if (saved && [...theme.options].some((o) => o.value === saved)) theme.value = saved;
@@ -43,6 +46,7 @@ function start() {
   // A token in the address has been turned into a cookie by the server: hide it from the address bar.
   if (new URLSearchParams(location.search).has("token")) history.replaceState(null, "", `/${location.hash}`);
   setupDisplaySettings();
+  setupBanner();
   setupCaptions();
   const conversation = setupConversation();
   setupSpeak(conversation);
@@ -50,7 +54,14 @@ function start() {
   setupHearingCheck();
   setupAmplifier();
   window.addEventListener("hashchange", () => {
-    showView(location.hash.slice(1));
+    const name = location.hash.slice(1);
+    if (!VIEWS.includes(name)) return; // not a view (an old #main link): stay where we are
+    showView(name);
+    document.getElementById("main").focus();
+  });
+  // The skip link goes to the current view's content; it is not a route.
+  document.querySelector(".skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
     document.getElementById("main").focus();
   });
   showView(location.hash.slice(1));

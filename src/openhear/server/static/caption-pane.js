@@ -18,16 +18,18 @@ export class CaptionPane {
 
   // Adds final text: it continues the last line until a sentence ends or the speaker changes.
   // `speaker` ("them" or "me") labels conversation lines.
-  append(text, speaker = null) {
+  // Returns the line element the text went into.
+  append(text, speaker = null, ownLine = false) {
     const last = this.list.lastElementChild;
-    if (last && last.dataset.speaker === String(speaker) && !/[.?!]["')\]]?$/.test(last.textContent.trim())) {
+    if (!ownLine && last && !last.dataset.ownLine && last.dataset.speaker === String(speaker) && !/[.?!]["')\]]?$/.test(last.textContent.trim())) {
       last.append(document.createTextNode(` ${text}`));
       if (!speaker || speaker === "them") this.provisional.textContent = "";
       this.changed();
-      return;
+      return last;
     }
     const line = document.createElement(this.lineTag);
     line.dataset.speaker = String(speaker);
+    if (ownLine) line.dataset.ownLine = "true";
     if (speaker) {
       line.className = speaker;
       const who = document.createElement("span");
@@ -40,6 +42,7 @@ export class CaptionPane {
     this.list.append(line);
     if (!speaker || speaker === "them") this.provisional.textContent = "";
     this.changed();
+    return line;
   }
 
   clear() {

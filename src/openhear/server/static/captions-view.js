@@ -2,6 +2,7 @@
 import { announce, download, request } from "./api.js";
 import { CaptionPane } from "./caption-pane.js";
 import { CaptionStream } from "./capture.js";
+import { Reconnector } from "./connection.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -15,11 +16,50 @@ export function setupCaptions() {
 
   const stopped = (reason, isError) => {
     stream = null;
+    reconnector.cancel();
     startButton.textContent = "Start captions";
     pauseButton.disabled = true;
     pauseButton.textContent = "Pause";
     announce(reason || "Captions stopped.", state, isError);
   };
+
+  const LOST = {
+    server: "The connection to the openhear server was lost: captions are not running.",
+    microphone: "The microphone stopped or was unplugged: captions are not running.",
+  };
+
+  const open = async () => {
+    const mine = new CaptionStream({
+      onEvent: (event) => {
+        if (event.type === "provisional") pane.setProvisional(event.text);
+        else if (event.type === "final") {
+          cues.push({ text: event.text, start_s: event.start_s, end_s: event.end_s });
+          pane.append(event.text);
+        } else if (event.type === "ready") state.textContent = "Listening. Captions appear below.";
+      },
+      onClose: (reason, isError) => { if (stream === mine) stopped(reason, isError); },
+      onLost: (what) => {
+        if (stream !== mine) return;
+        pane.setProvisional("");
+        state.textContent = LOST[what];
+        state.classList.add("error");
+        reconnector.lost(LOST[what]);
+      },
+    });
+    stream = mine;
+    try {
+      await mine.start();
+    } catch (error) {
+      mine.release();
+      throw error;
+    }
+    if (pauseButton.textContent === "Resume") mine.pause();
+  };
+
+  const reconnector = new Reconnector("captions", "captions are running", async () => {
+    await open();
+    announce("Listening again. Captions continue below.", state);
+  });
 
   startButton.addEventListener("click", async () => {
     if (stream) {
@@ -27,23 +67,14 @@ export function setupCaptions() {
       stopped("Captions stopped.", false);
       return;
     }
-    const mine = new CaptionStream({
-      onEvent: (event) => {
-        if (event.type === "provisional") pane.setProvisional(event.text);
-        else if (event.type === "final") {
-          cues.push({ text: event.text, start_s: event.start_s, end_s: event.end_s });
-          pane.append(event.text);
-        } else if (event.type === "ready") announce("Listening. Captions appear below.", state);
-      },
-      onClose: (reason, isError) => { if (stream === mine) stopped(reason, isError); },
-    });
-    stream = mine;
     try {
-      await stream.start();
+      await open();
       startButton.textContent = "Stop captions";
       pauseButton.disabled = false;
+      announce("Listening. Captions appear below.", state);
+      // On a small screen the captions box comes fully into sight, newest line included.
+      $("caption-box").scrollIntoView({ block: "nearest" });
     } catch (error) {
-      stream.release();
       stopped(`Could not start captions: ${error.message}`, true);
     }
   });
@@ -61,7 +92,22 @@ export function setupCaptions() {
     }
   });
 
-  $("cap-clear").addEventListener("click", () => {
+  // Clearing loses the captions for good: the first press asks, the second clears.
+  const clearButton = $("cap-clear");
+  let confirming = false;
+  const unconfirm = () => {
+    confirming = false;
+    clearButton.textContent = "Clear";
+  };
+  clearButton.addEventListener("blur", unconfirm);
+  clearButton.addEventListener("click", () => {
+    if (!confirming && pane.list.textContent.trim()) {
+      confirming = true;
+      clearButton.textContent = "Press again to clear";
+      announce("Press Clear again to remove all captions for good.", state);
+      return;
+    }
+    unconfirm();
     cues.length = 0;
     pane.clear();
     announce("Captions cleared.", state);

@@ -1,9 +1,13 @@
 // The browser microphone as a caption session: getUserMedia -> AudioWorklet (native rate) ->
 // 16-bit PCM over a WebSocket after a JSON start message. Caption events come back as JSON.
-import { socketUrl } from "./api.js";
+import { UNREACHABLE, socketUrl } from "./api.js";
+import { microphoneHelp } from "./connection.js";
+
+export class MicrophoneError extends Error {}
 
 export class CaptionStream {
-  // handlers: { onEvent(event), onClose(reason, isError) }
+  // handlers: { onEvent(event), onClose(reason, isError), onLost(what) } where onLost is called
+  // with "server" or "microphone" when either goes away without anyone asking it to.
   constructor(handlers) {
     this.handlers = handlers;
     this.paused = false;
@@ -13,9 +17,17 @@ export class CaptionStream {
   // the browser's echo canceller helps while the other person talks over a reply.
   async start(conversationId = null) {
     const inConversation = conversationId !== null;
-    this.media = await navigator.mediaDevices.getUserMedia({
-      audio: { channelCount: 1, echoCancellation: inConversation, noiseSuppression: false, autoGainControl: false },
-    });
+    if (!navigator.mediaDevices) throw new MicrophoneError(microphoneHelp(null));
+    try {
+      this.media = await navigator.mediaDevices.getUserMedia({
+        audio: { channelCount: 1, echoCancellation: inConversation, noiseSuppression: false, autoGainControl: false },
+      });
+    } catch (error) {
+      throw new MicrophoneError(microphoneHelp(error));
+    }
+    for (const track of this.media.getAudioTracks()) {
+      track.addEventListener("ended", () => this.lose("microphone"));
+    }
     this.context = new AudioContext();
     await this.context.audioWorklet.addModule("/static/capture-worklet.js");
     this.socket = new WebSocket(socketUrl("/ws/captions"));
@@ -23,8 +35,12 @@ export class CaptionStream {
     this.closedByUs = false;
     await new Promise((resolve, reject) => {
       this.socket.onopen = resolve;
-      this.socket.onerror = () => reject(new Error("could not connect to the caption service"));
+      this.socket.onerror = () => {
+        this.closedByUs = true; // a failed start is the caller's to handle, not a loss
+        reject(new Error(UNREACHABLE));
+      };
     });
+    this.socket.onerror = null;
     this.socket.onmessage = (m) => this.receive(JSON.parse(m.data));
     this.socket.onclose = () => this.closed();
     const start = { type: "start", sample_rate: this.context.sampleRate };
@@ -70,7 +86,22 @@ export class CaptionStream {
     this.context = null;
   }
 
+  // The server or the microphone went away by itself: release everything and say which.
+  lose(what) {
+    if (this.closedByUs || this.lost) return;
+    this.lost = true;
+    this.closedByUs = true;
+    if (this.socket) this.socket.close();
+    this.release();
+    if (this.handlers.onLost) this.handlers.onLost(what);
+  }
+
   closed() {
+    if (!this.closedByUs && !this.lastProblem) {
+      this.lose("server");
+      return;
+    }
+    if (this.lost) return;
     this.release();
     this.handlers.onClose(this.lastProblem || null, !this.closedByUs && Boolean(this.lastProblem));
   }

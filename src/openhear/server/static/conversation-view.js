@@ -4,7 +4,8 @@ import { announce, del, download, getJson, postJson, request } from "./api.js";
 import { CaptionPane } from "./caption-pane.js";
 import { CaptionStream } from "./capture.js";
 import { speak } from "./speech.js";
-import { enterSubmits } from "./speak-view.js";
+import { countCharacters, enterSubmits } from "./speak-view.js";
+import { Reconnector } from "./connection.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,7 +17,12 @@ export function setupConversation() {
   let current = null;
   let stream = null;
 
-  const listen = async (id) => {
+  const LOST = {
+    server: "The connection to the openhear server was lost: the other person is not being captioned.",
+    microphone: "The microphone stopped or was unplugged: the other person is not being captioned.",
+  };
+
+  const openStream = async (id) => {
     const mine = new CaptionStream({
       onEvent: (event) => {
         if (event.type === "provisional") pane.setProvisional(event.text);
@@ -27,18 +33,42 @@ export function setupConversation() {
         stream = null;
         if (isError) announce(`Listening stopped: ${reason}`, state, true);
       },
+      onLost: (what) => {
+        if (stream !== mine) return;
+        pane.box.dataset.listening = "false";
+        pane.setProvisional("");
+        state.textContent = LOST[what];
+        state.classList.add("error");
+        reconnector.lost(LOST[what]);
+      },
     });
     stream = mine;
     try {
-      await stream.start(id);
+      await mine.start(id);
     } catch (error) {
-      stream.release();
+      mine.release();
+      throw error;
+    }
+    pane.box.dataset.listening = "true";
+  };
+
+  const reconnector = new Reconnector("conversation", "the other person is captioned", async () => {
+    await openStream(current);
+    announce(`Listening again: conversation ${current} continues.`, state);
+  });
+
+  const listen = async (id) => {
+    try {
+      await openStream(id);
+    } catch (error) {
       stream = null;
       announce(`Could not listen (${error.message}); typed replies still work.`, state, true);
     }
   };
 
   const end = () => {
+    reconnector.cancel();
+    pane.box.dataset.listening = "false";
     if (stream) stream.stop();
     stream = null;
     current = null;
@@ -46,20 +76,63 @@ export function setupConversation() {
     startButton.disabled = false;
   };
 
+  // While a reply plays the server silences the caption input (so my reply is not captioned as
+  // theirs): say so, and leave a marker where the other person's words could be missing.
+  let echoTailMs = 0; // how long the server keeps captions silenced after a reply (it says)
+  let pauses = 0;
+  const pausedWhilePlaying = () => {
+    if (!stream) return () => {};
+    pauses += 1;
+    $("conv-paused").hidden = false;
+    return () => setTimeout(() => {
+      pauses -= 1;
+      $("conv-paused").hidden = pauses === 0;
+      const marker = pane.append("[not captioned: reply playing]", "gap", true);
+      marker.className = "gap";
+      marker.replaceChildren("[not captioned: reply playing]");
+    }, echoTailMs);
+  };
+
+  // Speaks my reply into the conversation; a reply the server never got stays in the transcript,
+  // marked "not sent", with a Retry button.
+  const sendReply = async (text, line, id) => {
+    line.classList.remove("not-sent");
+    for (const mark of line.querySelectorAll(".not-sent-mark")) mark.remove();
+    try {
+      await speak(text, Number($("speak-speed").value), id, () => pausedWhilePlaying());
+      refreshList();
+    } catch (error) {
+      const unsent = error.unsent || text;
+      line.classList.add("not-sent");
+      const mark = document.createElement("span");
+      mark.className = "not-sent-mark";
+      mark.textContent = " (not sent)";
+      const retry = document.createElement("button");
+      retry.type = "button";
+      retry.className = "secondary not-sent-mark";
+      retry.textContent = "Retry";
+      retry.setAttribute("aria-label", `Retry sending: ${unsent}`);
+      retry.addEventListener("click", () => sendReply(unsent, line, id));
+      line.append(mark, " ", retry);
+      announce(`Your reply was not sent: ${error.message}. It is marked “not sent” in the transcript; press Retry to send it.`, state, true);
+    }
+  };
+
   startButton.addEventListener("click", async () => {
     end();
     pane.clear();
     try {
-      const started = await postJson("/api/conversations", { disclosure: $("conv-disclosure").checked });
+      const started = await postJson("/api/conversations", {
+        disclosure: $("conv-disclosure").checked,
+        notice: $("conv-notice").value,
+      });
       current = started.conversation.id;
+      echoTailMs = started.echo_tail_ms;
       startButton.disabled = true;
       endButton.disabled = false;
       announce(`Conversation ${current} started.`, state);
       await listen(current);
-      if (started.notice) {
-        pane.append(started.notice, "me");
-        await speak(started.notice, 1, current);
-      }
+      if (started.notice) sendReply(started.notice, pane.append(started.notice, "me", true), current);
       refreshList();
     } catch (error) {
       announce(`Could not start the conversation: ${error.message}`, state, true);
@@ -75,6 +148,7 @@ export function setupConversation() {
   });
 
   enterSubmits($("reply-text"), $("reply-form"));
+  const tooLong = countCharacters($("reply-text"), $("reply-count"));
   $("reply-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = $("reply-text").value.trim();
@@ -83,14 +157,14 @@ export function setupConversation() {
       announce("Start or open a conversation first, then type your reply.", state, true);
       return;
     }
-    $("reply-text").value = "";
-    pane.append(text, "me");
-    try {
-      await speak(text, Number($("speak-speed").value), current);
-      refreshList();
-    } catch (error) {
-      announce(`Could not speak the reply: ${error.message}`, state, true);
+    const problem = tooLong();
+    if (problem) {
+      announce(problem, state, true);
+      return;
     }
+    $("reply-text").value = "";
+    $("reply-text").dispatchEvent(new Event("input"));
+    await sendReply(text, pane.append(text, "me", true), current);
   });
 
   const open = async (id) => {

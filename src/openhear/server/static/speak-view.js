@@ -1,6 +1,6 @@
 // The speak view: type and press Enter to speak, a speed control, and saved phrases.
 import { announce, del, getJson, postJson } from "./api.js";
-import { speak } from "./speech.js";
+import { MAX_SPEAK_CHARS, speak, speaker } from "./speech.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -14,11 +14,69 @@ export function enterSubmits(textarea, form) {
   });
 }
 
+const LIMIT_TEXT = MAX_SPEAK_CHARS.toLocaleString("en");
+
+// A live "N of 5,000 characters" under `textarea`; returns a check that says what is wrong
+// with the text (too long) or null.
+export function countCharacters(textarea, counter) {
+  const update = () => {
+    const n = textarea.value.length;
+    counter.textContent = `${n.toLocaleString("en")} of ${LIMIT_TEXT} characters`;
+    counter.classList.toggle("error", n > MAX_SPEAK_CHARS);
+  };
+  textarea.addEventListener("input", update);
+  update();
+  return () => {
+    update();
+    const n = textarea.value.length;
+    if (n <= MAX_SPEAK_CHARS) return null;
+    return `That is ${n.toLocaleString("en")} characters; one message can be at most ` +
+      `${LIMIT_TEXT}. Shorten it or send it in parts: nothing was said.`;
+  };
+}
+
+// The speech bar: what is speaking and what waits, Skip and Stop, Escape anywhere stops.
+function setupSpeechBar() {
+  const bar = $("speech-bar");
+  const queue = $("speech-queue");
+  speaker.addEventListener("change", () => {
+    const { current, waiting } = speaker.snapshot();
+    bar.hidden = current === null && !waiting.length;
+    $("speech-now").textContent = current === null ? "" : current;
+    $("speech-skip").disabled = current === null;
+    const SHOWN = 5; // the queue lists the next few texts, each cut to a line or two
+    const short = (text) => (text.length > 160 ? `${text.slice(0, 160)}…` : text);
+    queue.replaceChildren(...waiting.slice(0, SHOWN).map((text) => {
+      const item = document.createElement("li");
+      item.textContent = short(text);
+      return item;
+    }));
+    if (waiting.length > SHOWN) {
+      const more = document.createElement("li");
+      more.textContent = `and ${waiting.length - SHOWN} more`;
+      queue.append(more);
+    }
+    $("speech-waiting").textContent = waiting.length ? `${waiting.length} waiting:` : "";
+  });
+  $("speech-skip").addEventListener("click", () => speaker.skip());
+  $("speech-stop").addEventListener("click", () => {
+    if (speaker.stop()) announce("Speech stopped.");
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !event.defaultPrevented && speaker.stop()) {
+      announce("Speech stopped.");
+    }
+  });
+}
+
 export function setupSpeak(conversation) {
+  setupSpeechBar();
   const state = $("speak-state");
   const text = $("speak-text");
   const speed = $("speak-speed");
-  const say = async (words) => {
+  const tooLong = countCharacters(text, $("speak-count"));
+  // Says `words`; gives them back to the text box when they could not be said (and it is empty).
+  const say = async (words, typed = false) => {
     if (!words.trim()) {
       announce("Type something to say first.", state, true);
       return;
@@ -26,11 +84,17 @@ export function setupSpeak(conversation) {
     announce("Speaking…", state);
     try {
       const id = conversation.current();
-      await speak(words, Number(speed.value), id);
+      const result = await speak(words, Number(speed.value), id);
       if (id !== null) conversation.said(words);
-      announce(id === null ? `Said: ${words}` : `Said, and added to conversation ${id}: ${words}`, state);
+      if (result.skipped) state.textContent = "Stopped before the end.";
+      else announce(id === null ? `Said: ${words}` : `Said, and added to conversation ${id}: ${words}`, state);
     } catch (error) {
-      announce(`Could not speak: ${error.message}`, state, true);
+      if (typed && !text.value) {
+        text.value = words;
+        text.dispatchEvent(new Event("input"));
+      }
+      const kept = typed ? " Your text is still in the box: press Speak to try again." : "";
+      announce(`Could not speak: ${error.message}.${kept}`, state, true);
     }
   };
 
@@ -38,9 +102,15 @@ export function setupSpeak(conversation) {
   enterSubmits(text, $("speak-form"));
   $("speak-form").addEventListener("submit", (event) => {
     event.preventDefault();
+    const problem = tooLong();
+    if (problem) {
+      announce(problem, state, true);
+      return;
+    }
     const words = text.value;
     text.value = "";
-    say(words);
+    text.dispatchEvent(new Event("input"));
+    say(words, true);
   });
 
   const list = $("phrases");
@@ -58,7 +128,14 @@ export function setupSpeak(conversation) {
       remove.className = "danger";
       remove.textContent = "Remove";
       remove.setAttribute("aria-label", `Remove phrase ${p.name}`);
+      let confirming = false;
       remove.addEventListener("click", async () => {
+        if (!confirming) {
+          confirming = true;
+          remove.textContent = "Press again to remove";
+          announce(`Press Remove again to remove the phrase ${p.name}.`, state);
+          return;
+        }
         try {
           await del(`/api/phrases/${p.number}`);
           announce(`Removed phrase ${p.name}.`, state);
