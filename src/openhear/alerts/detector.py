@@ -53,8 +53,9 @@ class SoundAlertDetector:
         if model is None and needs_classifier(self.sounds):
             model = YamnetModel()
         self._classifier = SoundClassifier(model, self.sounds) if model is not None else None
-        patterns = tuple(p for p in PATTERNS if p.sound in self.sounds)
-        self._patterns = AlarmPatternDetector(patterns, pattern_options) if patterns else None
+        self._patterns = [
+            AlarmPatternDetector(p, pattern_options) for p in PATTERNS if p.sound in self.sounds
+        ]
         self._policy = AlertPolicy(self.sounds)
         self.reset()
 
@@ -65,8 +66,8 @@ class SoundAlertDetector:
         self._origin_s = 0.0
         if self._classifier:
             self._classifier.reset()
-        if self._patterns:
-            self._patterns.reset()
+        for patterns in self._patterns:
+            patterns.reset()
         self._policy.reset()
 
     def feed(self, block: AudioBlock) -> list[Alert]:
@@ -112,8 +113,8 @@ class SoundAlertDetector:
         events: list[SoundEvent] = []
         if self._classifier:
             events += self._classifier.process(samples)
-        if self._patterns:
-            events += [self._pattern_event(m) for m in self._patterns.process(samples)]
+        for patterns in self._patterns:
+            events += [self._pattern_event(m) for m in patterns.process(samples)]
         return self._policy.update(sorted(events, key=lambda e: e.end_s))
 
     def _pattern_event(self, match: PatternMatch) -> SoundEvent:
