@@ -323,7 +323,8 @@ class AlarmPatternDetector:
         for lim in self._limits:
             confirmed = np.flatnonzero(on & (f - self._start == lim.confirm))
             if confirmed.size and f - self._last_match[lim.pattern.name] > lim.confirm:
-                for c in confirmed:
+                # a tone shows in neighbouring bins too: report the loudest that matches
+                for c in confirmed[np.argsort(-self._mean_power()[confirmed])]:
                     match = self._match(lim, int(c))
                     if match:
                         self._last_match[lim.pattern.name] = f
