@@ -17,15 +17,22 @@ def frames(sound: str, scores: list[float], start_s: float = 0.0) -> list[SoundE
     ]
 
 
-def test_smoke_needs_two_of_three_frames_over_its_threshold():
-    spec = SOUNDS["smoke"]
+def test_a_siren_needs_two_of_three_frames_over_its_threshold():
+    spec = SOUNDS["siren"]
     assert (spec.frames, spec.window) == (2, 3)
     high, low = spec.threshold + 0.1, spec.threshold - 0.1
-    assert AlertPolicy(["smoke"]).update(frames("smoke", [high, low, low, high, low, low])) == []
-    alerts = AlertPolicy(["smoke"]).update(frames("smoke", [high, low, high]))
+    assert AlertPolicy(["siren"]).update(frames("siren", [high, low, low, high, low, low])) == []
+    alerts = AlertPolicy(["siren"]).update(frames("siren", [high, low, high]))
     assert len(alerts) == 1
-    assert alerts[0].time_s == frames("smoke", [0, 0, 0])[2].end_s  # raised by the third frame
+    assert alerts[0].time_s == frames("siren", [0, 0, 0])[2].end_s  # raised by the third frame
     assert alerts[0].start_s == 0.0 and alerts[0].priority is Priority.LIFE_SAFETY
+
+
+def test_one_frame_over_the_threshold_raises_the_smoke_alarm():
+    spec = SOUNDS["smoke"]
+    assert AlertPolicy(["smoke"]).update(frames("smoke", [spec.threshold - 0.01] * 9)) == []
+    (alert,) = AlertPolicy(["smoke"]).update(frames("smoke", [0.1, spec.threshold]))
+    assert alert.time_s == frames("smoke", [0, 0])[1].end_s
 
 
 def test_an_alert_repeats_only_after_its_repeat_gap():

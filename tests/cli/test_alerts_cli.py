@@ -27,7 +27,7 @@ def run(capsys, *args):
 def test_a_recording_prints_one_timestamped_line_per_alert(capsys):
     code, out, err = run(capsys, ALARM)
     assert (code, err) == (0, "")
-    assert out.splitlines() == ["[0:03.9] SMOKE OR FIRE ALARM  (classifier: Alarm 0.91)"]
+    assert out.splitlines() == ["[0:03.4] SMOKE OR FIRE ALARM  (classifier: Alarm 0.91)"]
 
 
 def test_json_lines(capsys):

@@ -31,16 +31,15 @@ SAMPLE_RATE = 16000
 
 
 def window_for(pattern: AlarmPattern) -> int:
-    """Analysis window in samples: a quarter of the pattern's tone or gap, in powers of two from
-    512 (32 ms, 31 Hz bins, for T4's 0.1 s tones) to 2048 (128 ms, 8 Hz bins, for T3's 0.5 s):
-    the longer the window, the further a steady tone stands out of noise (6 dB from 512 to 2048)."""
-    shortest = min(pattern.tone_s, pattern.gap_s) * SAMPLE_RATE / 4
+    """Analysis window in samples: about a quarter of the pattern's tone or gap, a power of two
+    from 512 (32 ms, 31 Hz bins: T4's 0.1 s tones) to 2048 (T3 gets 1024: 64 ms, 16 Hz bins): the
+    longer the window, the further a steady tone stands out of noise (3 dB per doubling)."""
+    shortest = min(pattern.tone_s, pattern.gap_s) * SAMPLE_RATE / 2
     return int(min(2048, max(512, 2 ** int(np.log2(shortest)))))
 
 
-HOP = 160
-"""Analysis hop, samples (10 ms)."""
-HOP_S = HOP / SAMPLE_RATE
+MIN_HOP = 160
+"""Analysis hop, samples (10 ms); a quarter of the window where that is longer."""
 
 
 @dataclass(frozen=True)
@@ -159,9 +158,9 @@ class _Limits:
     """Frames the first tone of the next group must last before the match counts."""
 
 
-def _limits(pattern: AlarmPattern, o: PatternOptions, window: int) -> _Limits:
+def _limits(pattern: AlarmPattern, o: PatternOptions, window: int, hop_s: float) -> _Limits:
     def frames(lo_s: float, hi_s: float) -> tuple[int, int]:
-        return int(np.floor(lo_s / HOP_S)), int(np.ceil(hi_s / HOP_S))
+        return int(np.floor(lo_s / hop_s)), int(np.ceil(hi_s / hop_s))
 
     tol = o.tone_tolerance
     smear_s = o.smear_s + window / SAMPLE_RATE / 2  # the window blurs each edge by half its length
@@ -170,7 +169,7 @@ def _limits(pattern: AlarmPattern, o: PatternOptions, window: int) -> _Limits:
         tone=frames(pattern.tone_s * (1 - tol) - smear_s, pattern.tone_s * (1 + tol) + smear_s),
         gap=frames(pattern.gap_s * o.gap_min_ratio - smear_s, pattern.gap_s * o.gap_max_ratio),
         off=frames(pattern.off_s * o.off_min_ratio - smear_s, pattern.off_s * o.off_max_ratio),
-        confirm=max(1, round(pattern.tone_s * (1 - tol) / 2 / HOP_S)),
+        confirm=max(1, round(pattern.tone_s * (1 - tol) / 2 / hop_s)),
     )
 
 
@@ -202,7 +201,10 @@ class AlarmPatternDetector:
         o = self.options
         self.window = window_for(pattern)
         """Analysis window, samples."""
-        self._limits = (_limits(pattern, o, self.window),)
+        self.hop = max(MIN_HOP, self.window // 4)
+        """Analysis hop, samples."""
+        self._hop_s = self.hop / SAMPLE_RATE
+        self._limits = (_limits(pattern, o, self.window, self._hop_s),)
         self._window = np.hanning(self.window + 2)[1:-1].astype(np.float32)
         freqs = np.fft.rfftfreq(self.window, 1 / SAMPLE_RATE)
 
@@ -231,7 +233,7 @@ class AlarmPatternDetector:
         self._off = 10 ** (o.off_db / 10)
         self._release = 10 ** (-o.release_db / 10)
         self._attack = 10 ** (o.attack_db / 10)
-        self._dropout = max(1, round(o.dropout_s / HOP_S))
+        self._dropout = max(1, round(o.dropout_s / self._hop_s))
         self._history_len = 24  # tones per channel kept (others' tones are passed over)
         self.reset()
 
@@ -255,12 +257,12 @@ class AlarmPatternDetector:
     def process(self, samples: np.ndarray) -> list[PatternMatch]:
         """Analyse the next chunk; return the patterns it completes."""
         buf = np.concatenate([self._pending, np.asarray(samples, np.float32)])
-        n = 0 if buf.size < self.window else (buf.size - self.window) // HOP + 1
+        n = 0 if buf.size < self.window else (buf.size - self.window) // self.hop + 1
         if n == 0:
             self._pending = buf
             return []
-        frames = np.lib.stride_tricks.sliding_window_view(buf, self.window)[::HOP][:n]
-        self._pending = buf[n * HOP :]
+        frames = np.lib.stride_tricks.sliding_window_view(buf, self.window)[:: self.hop][:n]
+        self._pending = buf[n * self.hop :]
         power = np.abs(np.fft.rfft(frames * self._window, axis=1)) ** 2
         stacked = np.concatenate([self._previous, power])
         self._previous = stacked[-2:]
@@ -293,7 +295,9 @@ class AlarmPatternDetector:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The power of each bin (the best of it and its neighbours, so a tone between bins
         counts whole) and the median power of the context, per frame."""
-        background = np.maximum(np.median(smooth[:, context], axis=1), self._floor)[:, None]
+        middle = context.size // 2
+        median = np.partition(smooth[:, context], middle, axis=1)[:, middle]
+        background = np.maximum(median, self._floor)[:, None]
         power = np.maximum(np.maximum(smooth[:, bins - 1], smooth[:, bins]), smooth[:, bins + 1])
         return power, background
 
@@ -367,8 +371,8 @@ class AlarmPatternDetector:
         return PatternMatch(
             lim.pattern,
             float(self.frequencies_hz[channel]),
-            start_s=group[0][0] * HOP_S,
-            end_s=(self._frame * HOP + self.window) / SAMPLE_RATE,
+            start_s=group[0][0] * self._hop_s,
+            end_s=(self._frame * self.hop + self.window) / SAMPLE_RATE,
         )
 
 
