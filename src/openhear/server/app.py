@@ -9,6 +9,7 @@ from openhear import __version__
 from openhear.relay.store import TRANSCRIPTS_FILE, TranscriptStore
 from openhear.server import (
     openai_api,
+    routes_alerts,
     routes_amplifier,
     routes_captions,
     routes_conversations,
@@ -16,6 +17,7 @@ from openhear.server import (
     routes_page,
     routes_speech,
 )
+from openhear.server.alerts import AlertHub, CaptionAudioTap
 from openhear.server.amplifier import AmplifierControl
 from openhear.server.conversations import OpenConversations
 from openhear.server.errors import install_error_handlers
@@ -56,6 +58,7 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
         routes_conversations,
         routes_fitting,
         routes_amplifier,
+        routes_alerts,
     ):
         app.include_router(module.router)
     openai_api.install(app)
@@ -67,5 +70,7 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
         response.headers.update(SECURITY_HEADERS)
         return response
 
+    app.state.openhear_alerts = AlertHub()  # sound alerts on the caption socket's audio
+    app.add_middleware(CaptionAudioTap, hub=app.state.openhear_alerts)
     app.add_middleware(GuardMiddleware, options=options)
     return app
