@@ -19,6 +19,7 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -94,6 +95,7 @@ class AlertStream:
         self._rate = 0
         self._queue: queue.Queue[np.ndarray | str] = queue.Queue(maxsize=MAX_QUEUED_MESSAGES)
         self._thread: threading.Thread | None = None
+        self._closed = threading.Event()
         self.dropped = 0
         """Audio messages dropped because the detector fell behind."""
 
@@ -131,9 +133,17 @@ class AlertStream:
             self.dropped += 1
 
     def close(self) -> None:
-        """End of the session: flush and stop the thread (without waiting for it)."""
-        if self._thread is not None:
-            self._queue.put(None)  # type: ignore[arg-type]  (the end marker)
+        """End of the session: the thread flushes and stops (the caller never waits for it)."""
+        self._closed.set()
+
+    def _items(self) -> Iterator[np.ndarray | str]:
+        """Queued audio and flush marks until the session is closed and the queue is empty."""
+        while True:
+            try:
+                yield self._queue.get(timeout=0.2)
+            except queue.Empty:
+                if self._closed.is_set():
+                    return
 
     def _run(self) -> None:
         from openhear.alerts.detector import SoundAlertDetector
@@ -142,11 +152,9 @@ class AlertStream:
             detector = SoundAlertDetector(sounds=self._sounds)
         except OpenhearError as exc:
             log.warning("sound alerts are off for this session: %s", exc)
-            while self._queue.get() is not None:
-                pass
             return
         received = 0
-        while (item := self._queue.get()) is not None:
+        for item in self._items():
             try:
                 if isinstance(item, str):
                     self._publish(detector.flush())
