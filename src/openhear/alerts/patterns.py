@@ -204,7 +204,7 @@ class AlarmPatternDetector:
         self.hop = max(MIN_HOP, self.window // 4)
         """Analysis hop, samples."""
         self._hop_s = self.hop / SAMPLE_RATE
-        self._limits = (_limits(pattern, o, self.window, self._hop_s),)
+        self._limits = _limits(pattern, o, self.window, self._hop_s)
         self._window = np.hanning(self.window + 2)[1:-1].astype(np.float32)
         freqs = np.fft.rfftfreq(self.window, 1 / SAMPLE_RATE)
 
@@ -252,7 +252,7 @@ class AlarmPatternDetector:
         self._tones: list[deque[tuple[int, int, float]]] = [
             deque(maxlen=self._history_len) for _ in range(channels)
         ]
-        self._last_match = {lim.pattern.name: -(10**9) for lim in self._limits}
+        self._last_match = -(10**9)  # frame of the last match
 
     def process(self, samples: np.ndarray) -> list[PatternMatch]:
         """Analyse the next chunk; return the patterns it completes."""
@@ -323,18 +323,16 @@ class AlarmPatternDetector:
         self._count[started] = 1
         self._peak[started] = powers[started]
         on |= started
-        matches = []
-        for lim in self._limits:
-            confirmed = np.flatnonzero(on & (f - self._start == lim.confirm))
-            if confirmed.size and f - self._last_match[lim.pattern.name] > lim.confirm:
-                # a tone shows in neighbouring bins too: report the loudest that matches
-                for c in confirmed[np.argsort(-self._mean_power()[confirmed])]:
-                    match = self._match(lim, int(c))
-                    if match:
-                        self._last_match[lim.pattern.name] = f
-                        matches.append(match)
-                        break
-        return matches
+        lim = self._limits
+        confirmed = np.flatnonzero(on & (f - self._start == lim.confirm))
+        if confirmed.size and f - self._last_match > lim.confirm:
+            # a tone shows in neighbouring bins too: report the loudest that matches
+            for c in confirmed[np.argsort(-self._mean_power()[confirmed])]:
+                match = self._match(lim, int(c))
+                if match:
+                    self._last_match = f
+                    return [match]
+        return []
 
     def _mean_power(self) -> np.ndarray:
         return self._energy / np.maximum(self._count, 1)
