@@ -124,6 +124,10 @@ class PatternOptions:
     attack_db: float = 10.0
     """A rise this far over an on bin's mean power starts a new tone (the run before was another,
     weaker sound in the same bin)."""
+    quiet_pause_db: float = 3.0
+    """The pause after a group holds no sound as loud as the group's tones within this many dB
+    (louder sounds may mask the alarm, weaker ones are echoes or other sounds): a hum near 500 Hz
+    in the dev kitchen noise matched T3 three times in an hour without this rule."""
     dropout_s: float = 0.03
     """A tone survives drops below `off_db` this short (a click or a syllable on top of it)."""
     tone_tolerance: float = 0.10
@@ -366,6 +370,10 @@ class AlarmPatternDetector:
             return None
         if len(tones) > k and within(group[0][0] - tones[-k - 1][1] - 1, lim.gap):
             return None  # one tone too many: not this pattern
+        group_db = float(np.mean([p for _, _, p in group]))
+        quiet = self.options.quiet_pause_db
+        if any(s > group[-1][1] and abs(p - group_db) <= quiet for s, _, p in self._tones[channel]):
+            return None  # the pause is not quiet: a steady sound that comes and goes
         return PatternMatch(
             lim.pattern,
             float(self.frequencies_hz[channel]),
