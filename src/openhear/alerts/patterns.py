@@ -167,7 +167,7 @@ def _limits(pattern: AlarmPattern, o: PatternOptions, window: int, hop_s: float)
         return int(np.floor(lo_s / hop_s)), int(np.ceil(hi_s / hop_s))
 
     tol = o.tone_tolerance
-    smear_s = o.smear_s + window / SAMPLE_RATE / 2  # the window blurs each edge by half its length
+    smear_s = o.smear_s + window / SAMPLE_RATE / 2  # the window blurs each edge
     return _Limits(
         pattern,
         tone=frames(pattern.tone_s * (1 - tol) - smear_s, pattern.tone_s * (1 + tol) + smear_s),
