@@ -98,6 +98,21 @@ def test_name_in_captions_raises_the_name_alert(capsys, manifest):
     assert 2.5 < records[0]["start_s"] < u.duration_s
 
 
+@pytest.mark.slow
+def test_live_name_runs_captions_alongside_on_their_own_thread(capsys, standin_card, manifest):
+    """The microphone feeds the detector and, through the caption thread, the name spotter."""
+    u = next(u for u in manifest if u.id == "cmu_arctic_aew_a0002")  # "... case, Tom, apologized"
+    audio, rate = sf.read(u.path, dtype="float32")
+    standin_card(np.concatenate([audio, np.zeros(rate, np.float32)]), rate)
+    # live decoding depends on timing (decodes are skipped while behind): a name Whisper always
+    # spells the same way, unlike "Whittemore", which it heard as "Whitmore" in one live run
+    code, out, err = run(capsys, "--live", "--name", "Tom", "--json")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["sound"] for r in records] == ["name"], (out, err)
+    assert "wall_time" in records[0] and records[0]["detail"].startswith('"tom"')
+    assert code == 1 and "the microphone" in err.splitlines()[-1]  # the stand-in's stream ended
+
+
 def make_bad(tmp_path: Path, kind: str) -> list[str]:
     if kind == "missing_file":
         return [str(tmp_path / "nothing.wav")]
