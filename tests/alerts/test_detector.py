@@ -106,3 +106,11 @@ def test_without_classifier_sounds_no_model_is_loaded():
     assert "T4 pattern at 3.3" in alerts[0].detail
     t3 = alarm_signal(T3, 3300, cycles=2)
     assert detector.feed(AudioBlock.from_mono(t3, 16000)) + detector.flush() == []
+
+
+def test_a_real_dog_barking_raises_the_dog_alert_only(yamnet):
+    """A CC0 recording of two dogs barking (see tests/data/alerts/SOURCES.md)."""
+    dogs = read_mono(REAL_ALARM.parent / "bigsoundbank_s0868_two_dogs_barking.wav")
+    alerts = detect(yamnet, dogs)
+    assert [(a.sound, a.priority.name) for a in alerts] == [("dog", "NOTICE")]
+    assert alerts[0].time_s < 3.0 and alerts[0].detail in {"Dog", "Bark", "Bow-wow"}
