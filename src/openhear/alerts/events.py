@@ -28,13 +28,13 @@ class SoundEvent:
     """The alert it is evidence for: a key of openhear.alerts.sounds.SOUNDS ("smoke")."""
     score: float
     """Evidence from 0 to 1: the classifier's best score among the sound's classes; 1 for a
-    matched pattern or a caption word."""
+    matched pattern."""
     start_s: float
     """Start of the audio the finding covers, seconds."""
     end_s: float
     """End of the audio the finding covers, seconds."""
     source: str
-    """Which detector: "classifier" (YAMNet), "pattern" (the T3/T4 detector) or "captions"."""
+    """Which detector: "classifier" (YAMNet) or "pattern" (the T3/T4 detector)."""
     detail: str = ""
     """What was heard, for people: the top class ("Smoke detector, smoke alarm"), the pattern
     ("T3 at 3.10 kHz") or the caption word."""

@@ -14,7 +14,7 @@ class AlertPolicy:
 
     - Classifier frames count when they reach the sound's threshold; the sound is raised when
       `frames` of its last `window` frames count.
-    - A pattern match or a caption word is complete evidence by itself and raises at once.
+    - A pattern match is complete evidence by itself and raises at once.
     - A sound raised is not raised again within its `repeat_s` (whichever path found it), and a
       sound that `yields_to` another is not raised while that one is within its repeat gap.
     - Alerts completed by the same events come out most urgent first.

@@ -86,7 +86,12 @@ class YamnetModel:
                 f"no YAMNet model at {self.path}"
                 + (" (it is a directory)" if self.path.is_dir() else "")
             )
-        from ai_edge_litert.interpreter import Interpreter
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            raise ModelError(
+                "the YAMNet runtime is not installed (pip install ai-edge-litert==2.3.0)"
+            ) from None
 
         try:
             with _native_stderr_silenced():
