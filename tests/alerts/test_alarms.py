@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import REAL_ALARM, REAL_ALARM_FIRST_TONE_S, detect, read_mono, rms_dbfs
 
+from alerts.material import REAL_ALARM, REAL_ALARM_FIRST_TONE_S, detect, read_mono, rms_dbfs
 from openhear.alerts.patterns import T3, T4, AlarmPatternDetector, alarm_signal
 
 LEAD_S = 3.0

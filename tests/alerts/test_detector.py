@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import REAL_ALARM, detect, read_mono
 
+from alerts.material import REAL_ALARM, detect, read_mono
 from openhear.alerts.classifier import HOP_S
 from openhear.alerts.detector import SoundAlertDetector
 from openhear.alerts.patterns import T3, T4, alarm_signal

@@ -7,8 +7,8 @@ import hashlib
 
 import numpy as np
 import pytest
-from conftest import REAL_ALARM, read_mono
 
+from alerts.material import REAL_ALARM, read_mono
 from openhear.alerts.sounds import SOUNDS
 from openhear.alerts.yamnet import CLASS_MAP, DEFAULT_MODEL, FRAME_SAMPLES, YamnetModel, class_names
 from openhear.errors import ModelError
