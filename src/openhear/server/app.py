@@ -12,6 +12,7 @@ from openhear.privacy import FASTAPI_TELEMETRY_OFF
 from openhear.relay.store import TRANSCRIPTS_FILE, TranscriptStore
 from openhear.server import (
     openai_api,
+    routes_alerts,
     routes_amplifier,
     routes_captions,
     routes_conversations,
@@ -20,6 +21,7 @@ from openhear.server import (
     routes_page,
     routes_speech,
 )
+from openhear.server.alerts import AlertHub, CaptionAudioTap
 from openhear.server.amplifier import AmplifierControl
 from openhear.server.conversations import OpenConversations
 from openhear.server.errors import install_error_handlers
@@ -67,6 +69,7 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
         routes_fitting,
         routes_hearing,
         routes_amplifier,
+        routes_alerts,
     ):
         app.include_router(module.router)
     openai_api.install(app)
@@ -80,5 +83,7 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
         response.headers.update(SECURITY_HEADERS)
         return response
 
+    app.state.openhear_alerts = AlertHub()  # sound alerts on the caption socket's audio
+    app.add_middleware(CaptionAudioTap, hub=app.state.openhear_alerts)
     app.add_middleware(GuardMiddleware, options=options)
     return app

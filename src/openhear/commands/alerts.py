@@ -1,0 +1,232 @@
+"""`openhear alerts`: sound alerts from a file, raw PCM on stdin, or the microphone."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from openhear.commands.caption import _int_option, _progress, _usage
+
+if TYPE_CHECKING:
+    from openhear.alerts.console import AlertConsole
+    from openhear.alerts.detector import SoundAlertDetector
+    from openhear.alerts.events import Alert
+    from openhear.alerts.words import WordSpotter
+    from openhear.asr.streaming import StreamingCaptioner
+    from openhear.audio.block import AudioBlock
+
+DESCRIPTION = """\
+Watch for sounds a person should not miss: smoke, fire and carbon monoxide alarms, sirens, the
+doorbell, knocking, a baby crying, shouting, glass breaking, a phone, an appliance beeping, a dog,
+water running; with --name or --words, also the person's name in live captions. Prints one
+timestamped line per alert (life-safety alarms ring the terminal bell in reverse video), or JSON
+lines with --json. FILE is any audio file; `-` reads raw signed 16-bit PCM from stdin (--rate,
+--channels); --live listens to the microphone until Ctrl-C. Offline: YAMNet and the alarm-pattern
+detector run on this computer."""
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "alerts",
+        parents=[common],
+        help="alert on alarms, the doorbell, a baby, a dog, ... and your name",
+        description=DESCRIPTION,
+    )
+    p.add_argument(
+        "input", nargs="?", metavar="FILE", help="audio file, or - for raw s16le PCM on stdin"
+    )
+    p.add_argument("--live", action="store_true", help="listen to the microphone until Ctrl-C")
+    p.add_argument(
+        "--device", help="input device number or name for --live (see `openhear devices`)"
+    )
+    p.add_argument("--rate", default="16000", help="sample rate of stdin PCM in Hz (default 16000)")
+    p.add_argument("--channels", default="1", help="channels of stdin PCM (default 1)")
+    p.add_argument(
+        "--sounds",
+        metavar="LIST",
+        help="comma-separated sounds to alert on (default: all; see --list-sounds)",
+    )
+    p.add_argument(
+        "--list-sounds", action="store_true", help="list the sounds and their priorities, then exit"
+    )
+    p.add_argument(
+        "--name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="alert when NAME is said (runs live captions alongside); may be repeated",
+    )
+    p.add_argument(
+        "--words",
+        action="append",
+        default=[],
+        metavar="WORDS",
+        help='comma-separated words or phrases to alert on like a name ("mum,help,fire")',
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object per alert")
+    p.add_argument(
+        "--model",
+        metavar="PATH",
+        help="a YAMNet-format TFLite model (default: the bundled YAMNet)",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from openhear.alerts.sounds import select_sounds
+
+    if args.list_sounds:
+        return _list_sounds()
+    if args.live == bool(args.input):
+        raise _usage("give an audio FILE, - for raw PCM on stdin, or --live")
+    words = _words(args)
+    sounds = select_sounds(args.sounds)
+    if "name" in sounds and not words:
+        raise _usage("the name alert needs --name or --words")
+    if words and "name" not in sounds:
+        sounds += ("name",)
+    if args.live:
+        return _live(args, sounds, words)
+    if args.input == "-":
+        return _stdin(args, sounds, words)
+    return _file(args, sounds, words)
+
+
+def _list_sounds() -> int:
+    from openhear.alerts.sounds import SOUNDS
+
+    for sound in SOUNDS.values():
+        print(f"{sound.key:10s} {sound.priority.name.lower():12s} {sound.label}")
+    return 0
+
+
+def _words(args: argparse.Namespace) -> list[str]:
+    if any(not n.strip() for n in args.name):
+        raise _usage("--name needs a name")
+    listed = [w.strip() for value in args.words for w in value.split(",") if w.strip()]
+    if args.words and not listed:
+        raise _usage("--words needs at least one word")
+    return [n.strip() for n in args.name] + listed
+
+
+def _detector(args: argparse.Namespace, sounds: tuple[str, ...]) -> SoundAlertDetector | None:
+    """The sound-alert detector for the sounds other than `name` (None if only `name` is asked)."""
+    from openhear.alerts.detector import SoundAlertDetector, needs_classifier
+    from openhear.alerts.yamnet import YamnetModel
+
+    listened = tuple(s for s in sounds if s != "name")
+    model = YamnetModel(args.model) if args.model or needs_classifier(listened) else None
+    return SoundAlertDetector(model, listened) if listened else None
+
+
+def _captions(words: list[str], live: bool) -> tuple[StreamingCaptioner, WordSpotter] | None:
+    """(captioner, spotter) for the name alert, or None without words."""
+    if not words:
+        return None
+    import dataclasses
+
+    from openhear.alerts.words import WordSpotter
+    from openhear.asr.streaming import FILE_OPTIONS, LIVE_OPTIONS, StreamingCaptioner
+    from openhear.asr.whisper import load_transcriber
+
+    options = dataclasses.replace(LIVE_OPTIONS if live else FILE_OPTIONS, vocabulary=words)
+    return StreamingCaptioner(load_transcriber(), options), WordSpotter(words)
+
+
+def _console(args: argparse.Namespace, wall_clock: bool) -> AlertConsole:
+    from openhear.alerts.console import AlertConsole
+
+    return AlertConsole(sys.stdout, sys.stdout.isatty(), args.json, wall_clock)
+
+
+def _file(args: argparse.Namespace, sounds: tuple[str, ...], words: list[str]) -> int:
+    from openhear.audio.files import audio_info, iter_audio_file
+
+    path = Path(args.input)
+    _, _, duration_s = audio_info(path)  # a bad file fails here, before any model loads
+    detector = _detector(args, sounds)
+    captions = _captions(words, live=False)
+    console = _console(args, wall_clock=False)
+    progress = _progress(args, duration_s)
+
+    def show(alerts: Iterable[Alert]) -> None:
+        for alert in alerts:
+            with progress.external_write_mode() if progress else contextlib.nullcontext():
+                console.show(alert)
+
+    for block in iter_audio_file(path):
+        if detector:
+            show(detector.feed(block))
+        if captions:
+            captioner, spotter = captions
+            show(a for event in captioner.feed(block) for a in spotter.update(event))
+        if progress:
+            progress.update(block.duration_s)
+    if detector:
+        show(detector.flush())
+    if captions:
+        captioner, spotter = captions
+        show(a for event in captioner.flush() for a in spotter.update(event))
+    if progress:
+        progress.close()
+    if not args.quiet and not console.count:
+        print(f"openhear: no alerts in {path} ({duration_s:.1f} s)", file=sys.stderr)
+    return 0
+
+
+def _stream(
+    args: argparse.Namespace,
+    sounds: tuple[str, ...],
+    words: list[str],
+    blocks: Iterable[AudioBlock],
+    live: bool,
+) -> int:
+    """Alerts from a real-time stream; captions (for the name) run on their own thread."""
+    from openhear.alerts.live import CaptionWatcher
+
+    detector = _detector(args, sounds)
+    captions = _captions(words, live=True)
+    console = _console(args, wall_clock=live)
+    watcher = CaptionWatcher(*captions, console.show) if captions else None
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends a live stream
+            for block in blocks:
+                if detector:
+                    for alert in detector.feed(block):
+                        console.show(alert)
+                if watcher:
+                    watcher.put(block)
+        if detector:
+            for alert in detector.flush():
+                console.show(alert)
+    finally:
+        if watcher:
+            watcher.close()
+    return 0
+
+
+def _stdin(args: argparse.Namespace, sounds: tuple[str, ...], words: list[str]) -> int:
+    from openhear.audio.files import stdin_pcm_blocks
+
+    rate = _int_option("--rate", args.rate)
+    channels = _int_option("--channels", args.channels)
+    blocks = stdin_pcm_blocks(sys.stdin.buffer, rate, channels)  # bad options fail before loading
+    return _stream(args, sounds, words, blocks, live=False)
+
+
+def _live(args: argparse.Namespace, sounds: tuple[str, ...], words: list[str]) -> int:
+    from openhear.audio.devices import device_arg
+    from openhear.audio.sources import Microphone
+
+    microphone = Microphone(device_arg(args.device))
+    if not args.quiet:
+        listening = ", ".join(sounds)
+        print(
+            f"openhear: listening on {microphone.name} for {listening} (Ctrl-C to stop)",
+            file=sys.stderr,
+        )
+    return _stream(args, sounds, words, microphone.blocks(), live=True)

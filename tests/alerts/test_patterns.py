@@ -1,0 +1,94 @@
+"""The alarm-pattern detector on generated signals: it finds T3 and T4 at any level and across the
+alarm band, and refuses what is not the pattern (steady tones, even beeping, a microwave's three
+beeps, timings outside the tolerances)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from openhear.alerts.patterns import T3, T4, AlarmPattern, AlarmPatternDetector, alarm_signal
+
+RATE = 16000
+SHARED_DISHES = (
+    Path(__file__).resolve().parents[3]
+    / "shared/data/speech-dev/wav16k/noise_speechcommands_doing_the_dishes.wav"
+)
+
+
+def found(pattern: AlarmPattern, x: np.ndarray, chunk: int = 1000) -> list:
+    detector = AlarmPatternDetector(pattern)
+    return [m for at in range(0, x.size, chunk) for m in detector.process(x[at : at + chunk])]
+
+
+@pytest.mark.parametrize("pattern", [T3, T4])
+@pytest.mark.parametrize("frequency_hz", [2500, 3100, 3700])
+@pytest.mark.parametrize("level_dbfs", [-6, -40, -80])
+def test_the_pattern_is_found_at_any_level_and_frequency(pattern, frequency_hz, level_dbfs):
+    x = alarm_signal(pattern, frequency_hz, cycles=2, level_dbfs=level_dbfs)
+    matches = found(pattern, x)
+    assert len(matches) == 1  # one group, its pause, and the next group's first tone
+    m = matches[0]
+    assert abs(m.frequency_hz - frequency_hz) < 70  # two bins of T4's 31 Hz
+    assert m.start_s == pytest.approx(0.0, abs=0.1)
+    assert pattern.cycle_s < m.end_s < pattern.cycle_s + pattern.tone_s + 0.2
+
+
+def test_t3_as_a_520_hz_square_wave():
+    x = alarm_signal(T3, 520, cycles=2, level_dbfs=-30, square=True)
+    assert len(found(T3, x)) == 1
+
+
+def test_t3_is_not_t4_and_t4_is_not_t3():
+    assert found(T4, alarm_signal(T3, 3100, cycles=3)) == []
+    assert found(T3, alarm_signal(T4, 3100, cycles=3)) == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"tone_s": 0.15},  # tones too short (the 128 ms window blurs 0.25 s into 0.38 s)
+        {"tone_s": 0.8},  # tones too long
+        {"gap_s": 1.0},  # gaps too long
+        {"off_s": 0.5, "gap_s": 0.5},  # no long pause: even beeping
+        {"off_s": 3.5},  # pause too long
+        {"tones": 2},  # two tones a group
+        {"tones": 5},  # five tones a group
+    ],
+)
+def test_timings_outside_the_tolerances_are_not_t3(change):
+    other = dataclasses.replace(T3, **change)
+    assert found(T3, alarm_signal(other, 3100, cycles=3)) == []
+
+
+def test_the_accepted_real_world_timing_is_t3():
+    """The real alarm in tests/data/alerts: 0.5 s tones, 0.33 s gaps, 1.16 s pause."""
+    real = dataclasses.replace(T3, gap_s=0.33, off_s=1.16)
+    assert len(found(T3, alarm_signal(real, 3090, cycles=2))) == 1
+
+
+def test_a_steady_tone_and_a_microwaves_three_beeps_are_not_alarms():
+    steady = alarm_signal(dataclasses.replace(T3, tones=1, tone_s=10.0, off_s=1.0), 3100, 1)
+    assert found(T3, steady) == [] and found(T4, steady) == []
+    beeps = alarm_signal(T3, 3100, cycles=1)  # one group, then silence: no next group
+    assert found(T3, np.concatenate([beeps, np.zeros(10 * RATE, np.float32)])) == []
+
+
+def test_any_chunking_gives_the_same_matches():
+    x = alarm_signal(T3, 3100, cycles=3, level_dbfs=-30)
+    reference = found(T3, x, chunk=x.size)
+    assert len(reference) == 2
+    for chunk in (1, 161, 4096):
+        assert found(T3, x, chunk=chunk) == reference
+
+
+@pytest.mark.skipif(not SHARED_DISHES.exists(), reason="shared dev data not beside the repository")
+def test_the_dev_kitchen_hum_is_not_t3():
+    """Regression: at this alignment a hum near 500 Hz in the dev kitchen noise, coming and going,
+    matched T3 before the pause had to be quiet."""
+    x, _ = sf.read(SHARED_DISHES, dtype="float32", frames=12 * RATE)
+    assert found(T3, x[160:]) == []
