@@ -34,8 +34,7 @@ from openhear.asr.guards import drop_invented_tail
 from openhear.asr.vad import FRAME_SAMPLES, StreamingVad
 from openhear.asr.whisper import SAMPLE_RATE, WhisperTranscriber
 from openhear.audio.block import AudioBlock
-from openhear.audio.resample import StreamResampler
-from openhear.errors import AudioInputError
+from openhear.audio.resample import MonoInput
 
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _SENTENCE_END = (".", "?", "!")
@@ -144,8 +143,7 @@ class StreamingCaptioner:
 
     def reset(self) -> None:
         """Forget the current stream (its audio, state and uncommitted words)."""
-        self._resampler: StreamResampler | None = None
-        self._input_format: tuple[int, int] | None = None
+        self._input = MonoInput(SAMPLE_RATE)
         self._pending = np.zeros(0, np.float32)
         self._buffer: deque[np.ndarray] = deque()
         self._buffer_start = 0
@@ -178,15 +176,14 @@ class StreamingCaptioner:
         if self._wall_origin is None:
             self._wall_origin = self._clock() - block.duration_s
             self._start_s = block.start_s
-        return iter(list(self._consume(self._to_16k(block))))
+        return iter(list(self._consume(self._input.process(block))))
 
     def flush(self) -> Iterator[CaptionEvent]:
         """End of stream: decode what is left, commit everything, then start afresh (done before returning)."""
         return iter(list(self._flush()))
 
     def _flush(self) -> Iterator[CaptionEvent]:
-        if self._resampler is not None:
-            yield from self._consume(self._resampler.flush().samples[:, 0])
+        yield from self._consume(self._input.flush())
         if self._pending.size:
             last = np.zeros(FRAME_SAMPLES, np.float32)
             last[: self._pending.size] = self._pending
@@ -207,21 +204,6 @@ class StreamingCaptioner:
         )
         for frame in frames.reshape(n, FRAME_SAMPLES):
             yield from self._step_frame(frame)
-
-    def _to_16k(self, block: AudioBlock) -> np.ndarray:
-        fmt = (block.sample_rate, block.channels)
-        if self._input_format is None:
-            self._input_format = fmt
-        elif fmt != self._input_format:
-            raise AudioInputError(
-                f"audio format changed mid-stream ({self._input_format[0]} Hz x{self._input_format[1]} "
-                f"to {fmt[0]} Hz x{fmt[1]})"
-            )
-        if self._resampler is None:
-            self._resampler = StreamResampler(
-                block.sample_rate, SAMPLE_RATE, block.channels, to_mono=True
-            )
-        return self._resampler.process(block).samples[:, 0]
 
     def _step_frame(self, frame: np.ndarray) -> Iterator[CaptionEvent]:
         o = self.options
