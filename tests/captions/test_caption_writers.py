@@ -10,7 +10,7 @@ import srt
 import webvtt
 
 from openhear.asr.events import FinalCaption, Word
-from openhear.asr.streaming import caption_file
+from openhear.asr.offline import caption_file
 from openhear.captions.cues import Cue, cues_from_finals
 from openhear.captions.writers import FORMATS, render, write
 from openhear.errors import OpenhearError, UsageError

@@ -24,7 +24,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -351,9 +350,6 @@ class StreamingCaptioner:
         )
 
 
-FILE_OPTIONS = CaptionOptions(update_interval_s=5.0)
-"""For recordings nobody watches live: few in-between decodes (about 5x less compute), the same commits at pauses."""
-
 LIVE_OPTIONS = CaptionOptions(max_lag_s=1.0, short_window=True)
 """For microphones and other real-time sources: re-decode twice a second, cheaply, never fall far behind."""
 
@@ -368,16 +364,6 @@ def caption_blocks(
     for block in blocks:
         yield from captioner.feed(block)
     yield from captioner.flush()
-
-
-def caption_file(
-    path: str | Path, transcriber: WhisperTranscriber, options: CaptionOptions | None = None
-) -> Iterator[CaptionEvent]:
-    """Caption an audio file (wav, flac, ogg, mp3, ...) with the streaming engine, block by block
-    (default options: FILE_OPTIONS)."""
-    from openhear.audio.files import iter_audio_file
-
-    yield from caption_blocks(iter_audio_file(path), transcriber, options or FILE_OPTIONS)
 
 
 def final_text(events: Iterable[CaptionEvent]) -> str:

@@ -118,12 +118,14 @@ def _vocabulary(args: argparse.Namespace) -> list[str]:
 
 
 def _load(args: argparse.Namespace, vocabulary: list[str], live: bool):
-    """The captioner: live options (frequent updates, bounded lag) or file options."""
+    """The captioner: the live one (frequent updates, bounded lag) or the file one (offline
+    quality: whole windows of speech, no latency budget)."""
     import dataclasses
     import logging
     import time
 
-    from openhear.asr.streaming import FILE_OPTIONS, LIVE_OPTIONS, StreamingCaptioner
+    from openhear.asr.offline import FileCaptioner, FileCaptionOptions
+    from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
     from openhear.asr.whisper import load_transcriber
 
     t = time.perf_counter()
@@ -131,8 +133,9 @@ def _load(args: argparse.Namespace, vocabulary: list[str], live: bool):
     logging.getLogger("openhear").info(
         "loaded Whisper model %s in %.2f s", transcriber.path, time.perf_counter() - t
     )
-    options = dataclasses.replace(LIVE_OPTIONS if live else FILE_OPTIONS, vocabulary=vocabulary)
-    return StreamingCaptioner(transcriber, options)
+    if not live:
+        return FileCaptioner(transcriber, FileCaptionOptions(vocabulary=vocabulary))
+    return StreamingCaptioner(transcriber, dataclasses.replace(LIVE_OPTIONS, vocabulary=vocabulary))
 
 
 def _console(args: argparse.Namespace):

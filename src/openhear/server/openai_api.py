@@ -2,7 +2,7 @@
 
 Tools written for OpenAI's audio endpoints (the `openai` client, Open WebUI, curl scripts) work
 against `http://127.0.0.1:8000/v1` unchanged. Transcription is the captioner's whole-file path
-(`caption_blocks` with FILE_OPTIONS, cues as in `openhear caption`); speech is the web app's Piper
+(`caption_recording`, cues as in `openhear caption`); speech is the web app's Piper
 call. Any `model` and `voice` name is accepted (the server has one of each, listed by /v1/models),
 so clients that hard-code `whisper-1`, `tts-1` or `alloy` still work. Errors come as
 `{"error": {"message", "type", "param", "code"}}`.
@@ -86,22 +86,22 @@ async def _form(request: Request):
 
 def _transcribe(state: AppState, upload: UploadFile, prompt: str | None) -> tuple[list, float]:
     """The upload's cues (as `openhear caption` writes them) and its duration in seconds."""
-    from dataclasses import replace
-
     from openhear.asr.events import FinalCaption
-    from openhear.asr.streaming import FILE_OPTIONS, caption_blocks
+    from openhear.asr.offline import FileCaptionOptions, caption_recording
     from openhear.audio.files import iter_sound_file, open_sound_file
     from openhear.captions.cues import cues_from_finals
 
     state.services.require("captions", state.services.transcribers or None)
-    options = replace(FILE_OPTIONS, vocabulary=(prompt,)) if prompt else FILE_OPTIONS
+    options = FileCaptionOptions(vocabulary=(prompt,) if prompt else ())
     name = upload.filename or "the upload"
     f = open_sound_file(upload.file, name)
     duration_s = f.frames / f.samplerate
     with state.services.transcriber() as transcriber:
         blocks = iter_sound_file(f, name)
         finals = [
-            e for e in caption_blocks(blocks, transcriber, options) if isinstance(e, FinalCaption)
+            e
+            for e in caption_recording(blocks, transcriber, options)
+            if isinstance(e, FinalCaption)
         ]
     return cues_from_finals(finals), duration_s
 

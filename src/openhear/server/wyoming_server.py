@@ -3,8 +3,8 @@
 One connection is one handler (rhasspy/wyoming-faster-whisper's shape):
 - `describe` -> `info` naming what this server offers (ASR, TTS or both);
 - `transcribe` (optional; its names and terms bias recognition), `audio-start`, `audio-chunk`...,
-  `audio-stop` -> `transcript`. Chunks are fed to the streaming captioner as they arrive (any rate
-  and channel count: it resamples once with soxr), so most decoding is done before the stop;
+  `audio-stop` -> `transcript`. Chunks are fed to the file captioner as they arrive (any rate
+  and channel count: it resamples once with soxr), which decodes whole windows of speech;
 - `synthesize` -> `audio-start`, `audio-chunk`..., `audio-stop` (16-bit mono at the voice's rate,
   sent sentence by sentence as Piper speaks them);
 - `ping` -> `pong`.
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import replace
 from functools import partial
 
 from wyoming.asr import Transcribe, Transcript
@@ -156,13 +155,13 @@ class OpenhearEventHandler(AsyncEventHandler):
         )
 
     def _start_audio(self) -> None:
-        from openhear.asr.streaming import FILE_OPTIONS, StreamingCaptioner
+        from openhear.asr.offline import FileCaptioner, FileCaptionOptions
 
         self._require(self.asr, "speech-to-text")
         self._end_stream()
         transcriber = self._lease.enter_context(self.services.transcriber())
-        self._captioner = StreamingCaptioner(
-            transcriber, replace(FILE_OPTIONS, vocabulary=self._vocabulary)
+        self._captioner = FileCaptioner(
+            transcriber, FileCaptionOptions(vocabulary=self._vocabulary)
         )
 
     async def _audio(self, chunk: AudioChunk) -> None:
