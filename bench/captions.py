@@ -1,6 +1,6 @@
-"""Captions benchmark: offline vs streaming WER, real-time factor, caption latency, peak memory.
+"""Captions benchmark: offline vs file vs streaming WER, real-time factor, latency, peak memory.
 
-    .venv/bin/python bench/captions.py [--quick] [--virtual]
+    .venv/bin/python bench/captions.py [--quick] [--virtual] [--long PASSES]
 
 The transcribed dev utterances (../shared/data/speech-dev next to the repo, else tests/data/speech)
 are joined into one stream with `--gap` seconds of silence between them, as a conversation with
@@ -8,10 +8,14 @@ pauses, and fed to one StreamingCaptioner in 20 ms blocks at real-time pace (the
 --virtual a clock that skips the waiting but counts every second of compute, which gives the same
 figures without waiting; with --cpu-clock compute counts as this process's CPU time, which is what
 a dedicated core would give on a machine shared with other work). Latency of a word = time its
-caption was emitted minus the end time of the word in the audio; "provisional" is its first display
-(provisional or final), "final" its commit. Streaming WER scores the final words that fall inside
-each utterance; offline WER decodes each utterance whole with the same model (beam 5). WER is pooled
-after Whisper's English normaliser.
+caption was emitted minus the end time of the word in the audio; "provisional" is its first
+display (provisional or final), "final" its commit. Streaming WER scores the final words that fall
+inside each utterance. The offline reference is plain faster-whisper with its defaults (beam 5, no
+word timestamps, 30 s windows, the text so far as the prompt), on each utterance and on the joined
+stream; file captioning (the FileCaptioner of `openhear caption FILE`) is scored on the same
+joined stream. `--long PASSES` also joins PASSES shuffled copies of the set, with pauses of 0.3 to
+3 s, into one long recording and compares plain faster-whisper and file captioning on it. WER is
+pooled after Whisper's English normaliser.
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from openhear.asr.agreement import word_key
 from openhear.asr.events import FinalCaption, Word
+from openhear.asr.offline import caption_recording
 from openhear.asr.pacing import CpuClock, VirtualClock, WallClock, paced_events
-from openhear.asr.streaming import FILE_OPTIONS, LIVE_OPTIONS, StreamingCaptioner, caption_blocks
+from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner, final_text
 from openhear.asr.wer import word_errors
 from openhear.asr.whisper import SAMPLE_RATE, load_transcriber
 from openhear.audio.block import AudioBlock
@@ -84,15 +89,54 @@ def dev_set() -> tuple[Path, list[Utterance]]:
     return folder, out
 
 
-def conversation(utterances: list[Utterance], gap_s: float) -> np.ndarray:
-    """The utterances one after another with silence between (and after the last)."""
-    gap = np.zeros(round(gap_s * SAMPLE_RATE), np.float32)
+def conversation(utterances: list[Utterance], gap_s: float | list[float]) -> np.ndarray:
+    """The utterances one after another with silence between (and after the last): `gap_s`
+    seconds each, or one value per utterance."""
+    gaps = gap_s if isinstance(gap_s, list) else [gap_s] * len(utterances)
     parts, t = [], 0.0
-    for u in utterances:
+    for u, g in zip(utterances, gaps, strict=True):
         u.start_s = t
-        parts += [u.audio, gap]
-        t = u.end_s + gap_s
+        parts += [u.audio, np.zeros(round(g * SAMPLE_RATE), np.float32)]
+        t = u.end_s + g
     return np.concatenate(parts)
+
+
+def long_recording(utterances: list[Utterance], passes: int) -> tuple[np.ndarray, str]:
+    """`passes` shuffled copies of the utterances with pauses of 0.3 to 3 s, and the reference."""
+    rng = np.random.default_rng(0)
+    order = [utterances[i] for _ in range(passes) for i in rng.permutation(len(utterances))]
+    gaps = [float(g) for g in rng.uniform(0.3, 3.0, len(order))]
+    copies = [dataclasses.replace(u) for u in order]
+    return conversation(copies, gaps), " ".join(u.text for u in copies)
+
+
+def file_vs_plain(transcriber, audio: np.ndarray, reference: str, cpu_clock: bool):
+    """(plain faster-whisper WER %, file captioning WER %, file real-time factor, file events)."""
+    plain, _, _ = timed(lambda: transcriber.text(audio))
+    events, wall, cpu = timed(lambda: list(caption_recording(blocks(audio, 1.0), transcriber)))
+    plain_wer = pooled([word_errors(reference, plain)])
+    file_wer = pooled([word_errors(reference, final_text(events))])
+    return plain_wer, file_wer, (cpu if cpu_clock else wall) / (audio.size / SAMPLE_RATE), events
+
+
+def file_rows(material: str, plain_wer: float, file_wer: float, file_rtf: float) -> list[tuple]:
+    """Table rows comparing file captioning with plain faster-whisper on `material`."""
+    return [
+        (f"{material}: plain faster-whisper WER (%)", f"{plain_wer:.2f}", "", ""),
+        (f"{material}: file captioning WER (%)", f"{file_wer:.2f}", "", ""),
+        (
+            f"{material}: file WER - plain WER (points)",
+            f"{file_wer - plain_wer:+.2f}",
+            "<= +0.2",
+            file_wer - plain_wer <= 0.2,
+        ),
+        (
+            f"{material}: file captioning real-time factor",
+            f"{file_rtf:.3f}",
+            "<= 0.15",
+            file_rtf <= 0.15,
+        ),
+    ]
 
 
 def blocks(audio: np.ndarray, block_s: float = 0.02):
@@ -169,6 +213,13 @@ def main() -> int:
         "--gap", type=float, default=1.0, help="silence between utterances, seconds (default 1)"
     )
     ap.add_argument(
+        "--long",
+        type=int,
+        default=0,
+        metavar="PASSES",
+        help="also compare file captioning with plain faster-whisper on PASSES shuffled copies",
+    )
+    ap.add_argument(
         "--option",
         action="append",
         default=[],
@@ -192,11 +243,12 @@ def main() -> int:
 
     stream = conversation(utterances, args.gap)
     stream_s = stream.size / SAMPLE_RATE
-    # as `openhear caption FILE` does: FILE_OPTIONS, as fast as it can
-    file_events, file_wall, file_cpu = timed(
-        lambda: list(caption_blocks(blocks(stream, 1.0), transcriber, FILE_OPTIONS))
+    # as `openhear caption FILE` does, as fast as it can, against plain faster-whisper
+    reference = " ".join(u.text for u in utterances)
+    plain_wer, file_wer, file_rtf, file_events = file_vs_plain(
+        transcriber, stream, reference, args.cpu_clock
     )
-    file_wer = pooled([word_errors(u.text, heard_in(u, file_events)) for u in utterances])
+    file_per_utterance = pooled([word_errors(u.text, heard_in(u, file_events)) for u in utterances])
     clock = CountingClock(
         CpuClock() if args.cpu_clock else VirtualClock() if args.virtual else WallClock()
     )
@@ -221,10 +273,9 @@ def main() -> int:
     wer_off, wer_str = pooled(offline), pooled(streaming)
     rtf = (elapsed - clock.waited) / stream_s  # on the chosen clock: wall, or CPU with --cpu-clock
     offline_rtf = (offline_cpu if args.cpu_clock else offline_wall) / speech_s
-    file_rtf = (file_cpu if args.cpu_clock else file_wall) / stream_s
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = [
-        ("offline WER (%)", f"{wer_off:.2f}", "", ""),
+        ("offline WER (%), plain faster-whisper, each utterance", f"{wer_off:.2f}", "", ""),
         ("streaming WER (%)", f"{wer_str:.2f}", "", ""),
         (
             "streaming WER - offline WER (points)",
@@ -259,16 +310,21 @@ def main() -> int:
         ),
         ("CPU seconds per audio second, streaming", f"{cpu / stream_s:.3f}", "", ""),
         ("real-time factor, offline whole utterances", f"{offline_rtf:.3f}", "", ""),
-        ("file captioning (FILE_OPTIONS): WER (%)", f"{file_wer:.2f}", "", ""),
+        *file_rows("joined stream", plain_wer, file_wer, file_rtf),
         (
-            "file captioning (FILE_OPTIONS): real-time factor",
-            f"{file_rtf:.3f}",
-            "<= 0.15",
-            file_rtf <= 0.15,
+            "joined stream: file captioning WER (%), words within each utterance",
+            f"{file_per_utterance:.2f}",
+            "",
+            "",
         ),
         ("Whisper decodes per audio second", f"{captioner.decodes / stream_s:.2f}", "", ""),
         ("peak RSS (MiB)", f"{rss_mib:.0f}", "<= 1024", rss_mib <= 1024),
     ]
+    if args.long:
+        audio, text = long_recording(utterances, args.long)
+        minutes = f"{audio.size / SAMPLE_RATE / 60:.1f} min"
+        long_plain, long_file, long_rtf, _ = file_vs_plain(transcriber, audio, text, args.cpu_clock)
+        rows += file_rows(f"long recording ({minutes})", long_plain, long_file, long_rtf)
     print(
         f"captions benchmark: {len(utterances)} utterances from {folder.relative_to(ROOT.parent)}, "
         f"{speech_s:.1f} s of speech in a {stream_s:.1f} s stream ({args.gap:g} s pauses), "

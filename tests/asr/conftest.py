@@ -20,6 +20,23 @@ def speech_16k(utterance) -> np.ndarray:
     return resample(block.mono(), block.sample_rate, RATE)
 
 
+def hum(seconds: float) -> np.ndarray:
+    """Mains hum (50 Hz and its third harmonic): loud, steady, and no speech."""
+    t = np.arange(round(seconds * RATE)) / RATE
+    return (0.3 * np.sin(2 * np.pi * 50 * t) + 0.1 * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
+
+
+QUIET_KINDS = ("silence", "hum", "kitchen_noise")
+"""Audio with no speech in it, by name (see `quiet_audio`)."""
+
+
+def quiet_audio(kind: str, noise_clip) -> np.ndarray:
+    """10 s without speech: digital silence, mains hum, or the kitchen noise clip."""
+    if kind == "silence":
+        return np.zeros(10 * RATE, np.float32)
+    return hum(10.0) if kind == "hum" else speech_16k(noise_clip)
+
+
 def with_pauses(
     parts: list[np.ndarray], gap_s: float
 ) -> tuple[np.ndarray, list[tuple[float, float]]]:

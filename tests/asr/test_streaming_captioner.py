@@ -9,18 +9,29 @@ import pytest
 
 from openhear.asr.events import ProvisionalCaption
 from openhear.asr.streaming import (
-    FILE_OPTIONS,
     LIVE_OPTIONS,
     CaptionOptions,
     StreamingCaptioner,
-    caption_file,
+    caption_blocks,
     final_text,
 )
 from openhear.asr.wer import word_errors
 from openhear.audio.block import AudioBlock
 from openhear.errors import AudioInputError
 
-from .conftest import RATE, feed_chunks, finals, with_pauses, words_between
+from .conftest import (
+    QUIET_KINDS,
+    RATE,
+    feed_chunks,
+    finals,
+    hum,
+    quiet_audio,
+    with_pauses,
+    words_between,
+)
+
+FEW_UPDATES = CaptionOptions(update_interval_s=5.0)
+"""The streaming engine with few in-between decodes: the same commits at pauses, less compute."""
 
 LIVE_SUBSET = [
     "librispeech_dev-clean_2412-153948-0001",
@@ -67,16 +78,6 @@ def test_live_policy_emits_provisional_then_append_only_finals(live_run):
         last_end = e.end_s
 
 
-def test_file_options_on_all_transcribed_utterances(transcriber, transcribed, speech_by_id):
-    audio, spans = with_pauses([speech_by_id[u.id] for u in transcribed], 1.0)
-    events = feed_chunks(StreamingCaptioner(transcriber, FILE_OPTIONS), audio, [16000])
-    errors = [
-        word_errors(u.text, words_between(events, *span))
-        for u, span in zip(transcribed, spans, strict=False)
-    ]
-    assert pooled_wer(errors) <= 0.08  # measured 2.8 %; offline 6.3 %
-
-
 def test_random_chunks_give_exactly_the_captions_of_one_block(
     transcriber, long_speech, speech_by_id
 ):
@@ -102,32 +103,20 @@ def test_any_rate_and_channel_count_is_resampled_once(transcriber, manifest):
     x = soxr.resample(mono, 16000, 44100)
     stereo = np.stack([x, 0.5 * x], axis=1).astype(np.float32)
     whole = feed_chunks(
-        StreamingCaptioner(transcriber, FILE_OPTIONS), stereo, [stereo.shape[0]], rate=44100
+        StreamingCaptioner(transcriber, FEW_UPDATES), stereo, [stereo.shape[0]], rate=44100
     )
     chunked = feed_chunks(
-        StreamingCaptioner(transcriber, FILE_OPTIONS), stereo, [441, 5000, 999], rate=44100
+        StreamingCaptioner(transcriber, FEW_UPDATES), stereo, [441, 5000, 999], rate=44100
     )
     assert final_text(chunked) == final_text(whole)
     errors, n = word_errors(u.text, final_text(whole))
     assert errors / n <= 0.1
 
 
-def hum(seconds: float) -> np.ndarray:
-    t = np.arange(round(seconds * RATE)) / RATE
-    return (0.3 * np.sin(2 * np.pi * 50 * t) + 0.1 * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
-
-
-@pytest.mark.parametrize("kind", ["silence", "hum", "kitchen_noise"])
+@pytest.mark.parametrize("kind", QUIET_KINDS)
 def test_silence_hum_and_noise_produce_no_captions_at_all(transcriber, noise_clip, kind):
-    from .conftest import speech_16k
-
-    audio = {
-        "silence": lambda: np.zeros(10 * RATE, np.float32),
-        "hum": lambda: hum(10.0),
-        "kitchen_noise": lambda: speech_16k(noise_clip),
-    }[kind]()
     captioner = StreamingCaptioner(transcriber, CaptionOptions())
-    events = feed_chunks(captioner, audio, [1600])
+    events = feed_chunks(captioner, quiet_audio(kind, noise_clip), [1600])
     assert events == [] and captioner.decodes == 0  # Whisper never hears it, so no "Thank you."
 
 
@@ -164,12 +153,13 @@ def test_memory_and_work_stay_bounded_on_long_input(transcriber, long_speech, sp
 
 
 def test_reset_drops_the_stream_and_flush_leaves_it_ready(transcriber, manifest):
+    from openhear.audio.files import iter_audio_file
+
     path = next(m for m in manifest if m.id == "cmu_arctic_axb_a0005").path
-    fresh = final_text(caption_file(path, transcriber))
-    captioner = StreamingCaptioner(transcriber, FILE_OPTIONS)
+    fresh = final_text(caption_blocks(iter_audio_file(path), transcriber, FEW_UPDATES))
+    captioner = StreamingCaptioner(transcriber, FEW_UPDATES)
     list(captioner.feed(AudioBlock.from_mono(hum(1.0) + 0.01, 48000)))
     captioner.reset()
-    from openhear.audio.files import iter_audio_file
 
     for _ in range(2):  # flush ends one stream and leaves the captioner ready for the next
         events = [e for b in iter_audio_file(path) for e in captioner.feed(b)] + list(
@@ -188,7 +178,7 @@ def test_captions_after_a_flush_continue_the_recordings_clock(transcriber, speec
     speech = speech_by_id["cmu_arctic_aew_a0001"]
     silence = np.zeros(RATE, np.float32)
     first_part = np.concatenate([speech, silence])  # the words, then 1 s of silence
-    captioner = StreamingCaptioner(transcriber, FILE_OPTIONS)
+    captioner = StreamingCaptioner(transcriber, FEW_UPDATES)
     first = finals(feed_chunks(captioner, first_part, [1600]))
     # the same words again, fed after the flush at their place in the recording
     second = finals(feed_chunks(captioner, speech, [1600], start_frame=first_part.size))
@@ -219,9 +209,11 @@ def test_a_format_change_mid_stream_is_an_error(transcriber):
 
 
 def test_vocabulary_option_reaches_the_decoder(transcriber, manifest):
+    from openhear.audio.files import iter_audio_file
+
     path = next(m for m in manifest if m.id == "cmu_arctic_aew_a0002").path
-    options = dataclasses.replace(FILE_OPTIONS, vocabulary=["Whittemore"])
-    assert "Whittemore" in final_text(caption_file(path, transcriber, options))
+    options = dataclasses.replace(FEW_UPDATES, vocabulary=["Whittemore"])
+    assert "Whittemore" in final_text(caption_blocks(iter_audio_file(path), transcriber, options))
 
 
 def test_options_are_validated():

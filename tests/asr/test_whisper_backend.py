@@ -68,3 +68,22 @@ def test_first_window_only_stops_before_a_second_window(transcriber, long_speech
     first = transcriber.transcribe(audio, beam_size=1, fallback=False, first_window_only=True)
     assert max(w.end_s for w in whole) > 30.0
     assert len(first) >= 30 and max(w.end_s for w in first) <= 30.0
+
+
+def test_a_long_prompt_and_vocabulary_fit_whispers_token_limit(transcriber, speech_by_id):
+    """Hotwords, prompt and new text share Whisper's 448 tokens; faster-whisper refuses a decode
+    that asks for more (a ValueError), so the prompt gives way, and a decode that may go on into
+    another window gets no bound it could overflow there."""
+    audio = np.concatenate(
+        [
+            speech_by_id["librispeech_dev-clean_2412-153948-0000"],
+            speech_by_id["librispeech_dev-clean_2412-153948-0001"],
+        ]
+    )  # 22 s: a bound of 186 new tokens
+    prompt = "It was the best of times, it was the worst of times. " * 20  # 260 tokens
+    names = [f"Okafor{i}" for i in range(60)]  # about 200 tokens of hotwords
+    for first_window_only in (True, False):
+        words = transcriber.transcribe(
+            audio, prompt=prompt, vocabulary=names, first_window_only=first_window_only
+        )
+        assert len(words) >= 40

@@ -12,7 +12,7 @@ import srt
 import webvtt
 
 from openhear.asr.events import FinalCaption, Word
-from openhear.asr.streaming import caption_file
+from openhear.asr.offline import caption_file
 from openhear.captions.cues import Cue, cues_from_finals
 from openhear.captions.writers import FORMATS, SRT_LOOKALIKES, render, write
 from openhear.errors import OpenhearError, UsageError

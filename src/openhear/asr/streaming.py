@@ -24,7 +24,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -35,8 +34,7 @@ from openhear.asr.transcriber import Transcriber
 from openhear.asr.vad import FRAME_SAMPLES, StreamingVad
 from openhear.asr.whisper import SAMPLE_RATE
 from openhear.audio.block import AudioBlock
-from openhear.audio.resample import StreamResampler
-from openhear.errors import AudioInputError
+from openhear.audio.resample import MonoInput
 
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _SENTENCE_END = (".", "?", "!")
@@ -151,8 +149,7 @@ class StreamingCaptioner:
 
     def reset(self) -> None:
         """Forget the current stream (its audio, state and uncommitted words)."""
-        self._resampler: StreamResampler | None = None
-        self._input_format: tuple[int, int] | None = None
+        self._input = MonoInput(SAMPLE_RATE)
         self._pending = np.zeros(0, np.float32)
         self._buffer: deque[np.ndarray] = deque()
         self._buffer_start = 0
@@ -185,7 +182,7 @@ class StreamingCaptioner:
         if self._wall_origin is None:
             self._wall_origin = self._clock() - block.duration_s
             self._start_s = block.start_s
-        return iter(list(self._consume(self._to_16k(block))))
+        return iter(list(self._consume(self._input.process(block))))
 
     def flush(self) -> Iterator[CaptionEvent]:
         """End of stream: decode what is left, commit everything, then start afresh
@@ -193,8 +190,7 @@ class StreamingCaptioner:
         return iter(list(self._flush()))
 
     def _flush(self) -> Iterator[CaptionEvent]:
-        if self._resampler is not None:
-            yield from self._consume(self._resampler.flush().samples[:, 0])
+        yield from self._consume(self._input.flush())
         if self._pending.size:
             last = np.zeros(FRAME_SAMPLES, np.float32)
             last[: self._pending.size] = self._pending
@@ -215,21 +211,6 @@ class StreamingCaptioner:
         )
         for frame in frames.reshape(n, FRAME_SAMPLES):
             yield from self._step_frame(frame)
-
-    def _to_16k(self, block: AudioBlock) -> np.ndarray:
-        fmt = (block.sample_rate, block.channels)
-        if self._input_format is None:
-            self._input_format = fmt
-        elif fmt != self._input_format:
-            raise AudioInputError(
-                f"audio format changed mid-stream ({self._input_format[0]} Hz "
-                f"x{self._input_format[1]} to {fmt[0]} Hz x{fmt[1]})"
-            )
-        if self._resampler is None:
-            self._resampler = StreamResampler(
-                block.sample_rate, SAMPLE_RATE, block.channels, to_mono=True
-            )
-        return self._resampler.process(block).samples[:, 0]
 
     def _step_frame(self, frame: np.ndarray) -> Iterator[CaptionEvent]:
         o = self.options
@@ -379,10 +360,6 @@ class StreamingCaptioner:
         )
 
 
-FILE_OPTIONS = CaptionOptions(update_interval_s=5.0)
-"""For recordings nobody watches live: few in-between decodes (about 5x less compute), the
-same commits at pauses."""
-
 LIVE_OPTIONS = CaptionOptions(max_lag_s=1.0, short_window=True)
 """For microphones and other real-time sources: re-decode twice a second, cheaply,
 never fall far behind."""
@@ -398,16 +375,6 @@ def caption_blocks(
     for block in blocks:
         yield from captioner.feed(block)
     yield from captioner.flush()
-
-
-def caption_file(
-    path: str | Path, transcriber: Transcriber, options: CaptionOptions | None = None
-) -> Iterator[CaptionEvent]:
-    """Caption an audio file (wav, flac, ogg, mp3, ...) with the streaming engine, block by block
-    (default options: FILE_OPTIONS)."""
-    from openhear.audio.files import iter_audio_file
-
-    yield from caption_blocks(iter_audio_file(path), transcriber, options or FILE_OPTIONS)
 
 
 def final_text(events: Iterable[CaptionEvent]) -> str:

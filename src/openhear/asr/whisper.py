@@ -36,6 +36,9 @@ FULL_WINDOW_FRAMES = 3000
 TOKENS_PER_S = 8
 """Speech needs about 4 text tokens a second; twice that (plus 10) bounds a decode that would
 otherwise loop to Whisper's 448-token limit (2 s of CPU instead of 0.3)."""
+_PROMPT_FRAMING_TOKENS = 5
+"""Tokens of a decode's prompt besides the hotwords and the text: start-of-previous, start of
+transcript, language, task (and one spare)."""
 
 
 class _WindowLimit(Exception):
@@ -111,7 +114,11 @@ class WhisperTranscriber:
         update re-decodes that audio next time anyway.
         """
         vocab = self.vocabulary if vocabulary is None else tuple(vocabulary)
-        short = audio.size <= SHORT_AUDIO_S * SAMPLE_RATE if short_window is None else short_window
+        hotwords = ", ".join(vocab) or None
+        seconds = audio.size / SAMPLE_RATE
+        short = seconds <= SHORT_AUDIO_S if short_window is None else short_window
+        one_window = first_window_only and seconds <= FULL_WINDOW_FRAMES / 100
+        prompt_tokens, max_new_tokens = self._budget(seconds, prompt, hotwords, one_window)
         with self._lock:
             self._model.window_frames = SHORT_WINDOW_FRAMES if short else FULL_WINDOW_FRAMES
             self._model.first_window_only = first_window_only
@@ -120,12 +127,12 @@ class WhisperTranscriber:
                 np.ascontiguousarray(audio, dtype=np.float32),
                 language=self.language,
                 beam_size=beam_size,
-                max_new_tokens=10 + round(TOKENS_PER_S * min(audio.size / SAMPLE_RATE, 30.0)),
+                max_new_tokens=max_new_tokens,
                 temperature=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0) if fallback else 0.0,
                 word_timestamps=True,
                 vad_filter=False,
-                initial_prompt=prompt or None,
-                hotwords=", ".join(vocab) or None,
+                initial_prompt=prompt_tokens,
+                hotwords=hotwords,
             )
             words: list[Word] = []
             try:
@@ -138,9 +145,49 @@ class WhisperTranscriber:
                 pass
             return words
 
+    def _budget(
+        self, seconds: float, prompt: str | None, hotwords: str | None, one_window: bool
+    ) -> tuple[list[int] | None, int | None]:
+        """The prompt as tokens and the bound on new tokens for a decode of `seconds` of audio.
+
+        Whisper has 448 tokens for the hotwords, the prompt and the new text together, and
+        faster-whisper refuses a decode whose prompt and `max_new_tokens` exceed them. A decode
+        gets 10 + TOKENS_PER_S tokens per second of audio, and the prompt gives up its start to
+        make room for them. A decode that may go on into another window (not `one_window`) has
+        the text so far (up to 223 tokens) as that window's prompt, whatever `prompt` was; where
+        the bound could then overflow, there is none (None: faster-whisper fills what the prompt
+        leaves)."""
+        model = self._model
+        half = model.max_length // 2 - 1  # faster-whisper's bound on the hotwords and on the prompt
+
+        def encode(text: str | None) -> list[int]:
+            if not text or not text.strip():
+                return []
+            ids = model.hf_tokenizer.encode(" " + text.strip(), add_special_tokens=False).ids
+            return ids[-half:]
+
+        room = model.max_length - _PROMPT_FRAMING_TOKENS - len(encode(hotwords))
+        wanted = 10 + round(TOKENS_PER_S * min(seconds, 30.0))
+        ids = encode(prompt)
+        ids = ids[len(ids) - max(0, min(len(ids), room - wanted)) :]
+        if not one_window:
+            return ids or None, wanted if wanted <= room - half else None
+        return ids or None, min(wanted, room - len(ids))
+
     def text(self, audio: np.ndarray, beam_size: int = 5) -> str:
-        """The whole transcript of `audio` as one string (offline: plain Whisper, 30 s windows)."""
-        return "".join(w.text for w in self.transcribe(audio, beam_size=beam_size)).strip()
+        """The whole transcript of `audio` as one string, as plain faster-whisper gives it with its
+        defaults (30 s windows, the text so far as the prompt, no word timestamps): the offline
+        reference. Word timestamps would make it skip words at window boundaries."""
+        with self._lock:
+            self._model.window_frames = FULL_WINDOW_FRAMES
+            self._model.first_window_only = False
+            segments, _ = self._model.transcribe(
+                np.ascontiguousarray(audio, dtype=np.float32),
+                language=self.language,
+                beam_size=beam_size,
+                vad_filter=False,
+            )
+            return "".join(s.text for s in segments).strip()
 
 
 def load_transcriber(

@@ -6,6 +6,7 @@ import numpy as np
 import soxr
 
 from openhear.audio.block import AudioBlock
+from openhear.errors import AudioInputError
 
 
 class StreamResampler:
@@ -67,3 +68,35 @@ def resample(samples: np.ndarray, in_rate: int, out_rate: int) -> np.ndarray:
     return soxr.resample(
         np.asarray(samples, dtype=np.float32), in_rate, out_rate, quality="HQ"
     ).astype(np.float32)
+
+
+class MonoInput:
+    """A stream of blocks in any rate and channel count, fixed by its first block, as mono float32
+    samples at `out_rate` (resampled once, statefully). A block in another format is an
+    AudioInputError: a stream cannot change format half-way."""
+
+    def __init__(self, out_rate: int):
+        self.out_rate = out_rate
+        self._resampler: StreamResampler | None = None
+        self._format: tuple[int, int] | None = None
+
+    def process(self, block: AudioBlock) -> np.ndarray:
+        """The block's samples, mono at `out_rate`."""
+        fmt = (block.sample_rate, block.channels)
+        resampler = self._resampler
+        if resampler is None or self._format is None:
+            self._format = fmt
+            resampler = StreamResampler(fmt[0], self.out_rate, fmt[1], to_mono=True)
+            self._resampler = resampler
+        elif fmt != self._format:
+            raise AudioInputError(
+                f"audio format changed mid-stream ({self._format[0]} Hz x{self._format[1]} "
+                f"to {fmt[0]} Hz x{fmt[1]})"
+            )
+        return resampler.process(block).samples[:, 0]
+
+    def flush(self) -> np.ndarray:
+        """The samples still held in the resampler at the end of the stream (none before any)."""
+        if self._resampler is None:
+            return np.zeros(0, np.float32)
+        return self._resampler.flush().samples[:, 0]

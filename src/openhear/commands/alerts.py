@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from openhear.alerts.detector import SoundAlertDetector
     from openhear.alerts.events import Alert
     from openhear.alerts.words import WordSpotter
+    from openhear.asr.offline import FileCaptioner
     from openhear.asr.streaming import StreamingCaptioner
     from openhear.audio.block import AudioBlock
 
@@ -123,18 +124,30 @@ def _detector(args: argparse.Namespace, sounds: tuple[str, ...]) -> SoundAlertDe
     return SoundAlertDetector(model, listened) if listened else None
 
 
-def _captions(words: list[str], live: bool) -> tuple[StreamingCaptioner, WordSpotter] | None:
-    """(captioner, spotter) for the name alert, or None without words."""
+def _live_captions(words: list[str]) -> tuple[StreamingCaptioner, WordSpotter] | None:
+    """(live captioner, spotter) for the name alert, or None without words."""
     if not words:
         return None
     import dataclasses
 
     from openhear.alerts.words import WordSpotter
-    from openhear.asr.streaming import FILE_OPTIONS, LIVE_OPTIONS, StreamingCaptioner
+    from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
     from openhear.asr.whisper import load_transcriber
 
-    options = dataclasses.replace(LIVE_OPTIONS if live else FILE_OPTIONS, vocabulary=words)
+    options = dataclasses.replace(LIVE_OPTIONS, vocabulary=words)
     return StreamingCaptioner(load_transcriber(), options), WordSpotter(words)
+
+
+def _file_captions(words: list[str]) -> tuple[FileCaptioner, WordSpotter] | None:
+    """(file captioner, spotter) for the name alert in a recording, or None without words."""
+    if not words:
+        return None
+    from openhear.alerts.words import WordSpotter
+    from openhear.asr.offline import FileCaptioner, FileCaptionOptions
+    from openhear.asr.whisper import load_transcriber
+
+    options = FileCaptionOptions(vocabulary=tuple(words))
+    return FileCaptioner(load_transcriber(), options), WordSpotter(words)
 
 
 def _console(args: argparse.Namespace, wall_clock: bool) -> AlertConsole:
@@ -149,7 +162,7 @@ def _file(args: argparse.Namespace, sounds: tuple[str, ...], words: list[str]) -
     path = Path(args.input)
     _, _, duration_s = audio_info(path)  # a bad file fails here, before any model loads
     detector = _detector(args, sounds)
-    captions = _captions(words, live=False)
+    captions = _file_captions(words)
     console = _console(args, wall_clock=False)
     progress = _progress(args, duration_s)
 
@@ -189,7 +202,7 @@ def _stream(
     from openhear.alerts.live import CaptionWatcher
 
     detector = _detector(args, sounds)
-    captions = _captions(words, live=True)
+    captions = _live_captions(words)
     console = _console(args, wall_clock=live)
     watcher = CaptionWatcher(*captions, console.show) if captions else None
     try:

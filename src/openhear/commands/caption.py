@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
     from typing import Never
@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments ans
     from tqdm import tqdm
 
     from openhear.asr.events import CaptionEvent
+    from openhear.asr.offline import FileCaptioner
     from openhear.asr.streaming import StreamingCaptioner
     from openhear.audio.block import AudioBlock
     from openhear.captions.console import ConsoleCaptions
@@ -119,13 +120,25 @@ def _vocabulary(args: argparse.Namespace) -> list[str]:
     return [w.strip() for w in words if w.strip()]
 
 
-def _load(args: argparse.Namespace, vocabulary: list[str], live: bool) -> StreamingCaptioner:
-    """The captioner: live options (frequent updates, bounded lag) or file options."""
+@overload
+def _load(
+    args: argparse.Namespace, vocabulary: list[str], live: Literal[True]
+) -> StreamingCaptioner: ...
+@overload
+def _load(
+    args: argparse.Namespace, vocabulary: list[str], live: Literal[False]
+) -> FileCaptioner: ...
+def _load(
+    args: argparse.Namespace, vocabulary: list[str], live: bool
+) -> StreamingCaptioner | FileCaptioner:
+    """The captioner: the live one (frequent updates, bounded lag) or the file one (offline
+    quality: whole windows of speech, no latency budget)."""
     import dataclasses
     import logging
     import time
 
-    from openhear.asr.streaming import FILE_OPTIONS, LIVE_OPTIONS, StreamingCaptioner
+    from openhear.asr.offline import FileCaptioner, FileCaptionOptions
+    from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
     from openhear.asr.whisper import load_transcriber
 
     t = time.perf_counter()
@@ -133,8 +146,9 @@ def _load(args: argparse.Namespace, vocabulary: list[str], live: bool) -> Stream
     logging.getLogger("openhear").info(
         "loaded Whisper model %s in %.2f s", transcriber.path, time.perf_counter() - t
     )
-    options = dataclasses.replace(LIVE_OPTIONS if live else FILE_OPTIONS, vocabulary=vocabulary)
-    return StreamingCaptioner(transcriber, options)
+    if not live:
+        return FileCaptioner(transcriber, FileCaptionOptions(vocabulary=vocabulary))
+    return StreamingCaptioner(transcriber, dataclasses.replace(LIVE_OPTIONS, vocabulary=vocabulary))
 
 
 def _console(args: argparse.Namespace) -> ConsoleCaptions:
@@ -163,9 +177,10 @@ def _file(args: argparse.Namespace, vocabulary: list[str]) -> int:
 
     path = Path(args.input)
     _, _, duration_s = audio_info(path)
-    captioner = _load(args, vocabulary, live=args.realtime)
     if args.realtime:
-        return _realtime(args, captioner, iter_audio_file(path, block_frames=_block_frames(path)))
+        live = _load(args, vocabulary, live=True)
+        return _realtime(args, live, iter_audio_file(path, block_frames=_block_frames(path)))
+    captioner = _load(args, vocabulary, live=False)
     progress = _progress(args, duration_s)
     finals = []
     t = time.perf_counter()
@@ -229,7 +244,9 @@ def _realtime(
 
 
 def _stream(
-    args: argparse.Namespace, captioner: StreamingCaptioner, blocks: Iterable[AudioBlock]
+    args: argparse.Namespace,
+    captioner: StreamingCaptioner | FileCaptioner,
+    blocks: Iterable[AudioBlock],
 ) -> int:
     """Print finals (and the provisional line on a terminal) as they come; write OUT at the end."""
     from openhear.asr.events import FinalCaption

@@ -2,10 +2,10 @@
 app's loaded models.
 
 Tools written for OpenAI's audio endpoints (the `openai` client, Open WebUI, curl scripts) work
-against `http://127.0.0.1:8000/v1` unchanged. Transcription is the captioner's whole-file path
-(`caption_blocks` with FILE_OPTIONS, cues as in `openhear caption`) over any file a browser or
-phone records (`audio.files`: wav, flac, mp3, ogg, webm, m4a/mp4, aac); with `stream=true` its
-text comes as `transcript.text.delta` events while the file is decoded, then
+against `http://127.0.0.1:8000/v1` unchanged. Transcription is the whole-file captioner
+(`caption_recording`: whole windows of speech, cues as in `openhear caption`) over any file a
+browser or phone records (`audio.files`: wav, flac, mp3, ogg, webm, m4a/mp4, aac); with
+`stream=true` its text comes as `transcript.text.delta` events while the file is decoded, then
 `transcript.text.done`. Speech is the web app's Piper voice, streamed sentence by sentence in mp3,
 opus, aac, flac, wav or pcm, or as `speech.audio.delta` events with `stream_format="sse"`. Any
 `model` and `voice` name is accepted (the server has one of each, listed by /v1/models), so
@@ -20,7 +20,7 @@ import math
 import re
 import zlib
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
@@ -234,16 +234,16 @@ def _finals(
 ) -> Iterator[FinalCaption]:
     """The upload's final captions as the captioner commits them; `duration` receives its length
     in seconds before the first."""
-    from openhear.asr.streaming import FILE_OPTIONS, caption_blocks
+    from openhear.asr.offline import FileCaptionOptions, caption_recording
     from openhear.audio.files import iter_sound_file, open_sound_file
 
-    options = replace(FILE_OPTIONS, vocabulary=(req.prompt,)) if req.prompt else FILE_OPTIONS
+    options = FileCaptionOptions(vocabulary=(req.prompt,) if req.prompt else ())
     name = req.upload.filename or "the upload"
     f = open_sound_file(req.upload.file, name)
     duration.append(f.frames / f.samplerate)
     with state.services.transcriber() as transcriber:
         blocks = iter_sound_file(f, name)
-        for e in caption_blocks(blocks, transcriber, options):
+        for e in caption_recording(blocks, transcriber, options):
             if isinstance(e, FinalCaption):
                 yield e
 

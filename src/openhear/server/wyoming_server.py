@@ -3,8 +3,8 @@
 One connection is one handler (rhasspy/wyoming-faster-whisper's shape):
 - `describe` -> `info` naming what this server offers (ASR, TTS or both);
 - `transcribe` (optional; its names and terms bias recognition), `audio-start`, `audio-chunk`...,
-  `audio-stop` -> `transcript`. Chunks are fed to the streaming captioner as they arrive (any rate
-  and channel count: it resamples once with soxr), so most decoding is done before the stop;
+  `audio-stop` -> `transcript`. Chunks are fed to the file captioner as they arrive (any rate
+  and channel count: it resamples once with soxr), which decodes whole windows of speech;
 - `synthesize` -> `audio-start`, `audio-chunk`..., `audio-stop` (16-bit mono at the voice's rate,
   sent sentence by sentence as Piper speaks them);
 - streaming synthesis (advertised as `supports_synthesize_streaming`, as wyoming-piper does, for
@@ -65,7 +65,7 @@ from openhear.server.services import Services
 
 if TYPE_CHECKING:
     from openhear.asr.events import CaptionEvent
-    from openhear.asr.streaming import StreamingCaptioner
+    from openhear.asr.offline import FileCaptioner
 
 log = logging.getLogger("openhear.wyoming")
 _T = TypeVar("_T")
@@ -245,7 +245,7 @@ class OpenhearEventHandler(AsyncEventHandler):
         self.read_timeout_s = read_timeout_s
         self._info = describe(services, asr, tts).event()
         self._vocabulary: tuple[str, ...] = ()
-        self._captioner: StreamingCaptioner | None = None
+        self._captioner: FileCaptioner | None = None
         self._finals: list[CaptionEvent] = []
         self._lease = contextlib.ExitStack()
         self._width = AudioChunkConverter(width=2)
@@ -337,13 +337,13 @@ class OpenhearEventHandler(AsyncEventHandler):
         )
 
     def _start_audio(self) -> None:
-        from openhear.asr.streaming import FILE_OPTIONS, StreamingCaptioner
+        from openhear.asr.offline import FileCaptioner, FileCaptionOptions
 
         self._require(self.asr, "speech-to-text")
         self._end_stream()
         transcriber = self._lease.enter_context(self.services.transcriber())
-        self._captioner = StreamingCaptioner(
-            transcriber, replace(FILE_OPTIONS, vocabulary=self._vocabulary)
+        self._captioner = FileCaptioner(
+            transcriber, FileCaptionOptions(vocabulary=self._vocabulary)
         )
 
     async def _audio(self, chunk: AudioChunk) -> None:
