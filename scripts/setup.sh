@@ -22,8 +22,9 @@ apt_install() {
 # PortAudio for live audio (sounddevice); the library still imports and captions files without it.
 apt_install libportaudio2
 if [ $want_test -eq 1 ]; then
-    # Debian's chromium for the browser tests (never a downloaded browser).
-    apt_install chromium
+    # Debian's chromium for the browser tests (never a downloaded browser); openssl makes the
+    # certificate of the SIP TLS test's peer.
+    apt_install chromium openssl
 fi
 
 PY=${PYTHON:-python3.11}
@@ -34,7 +35,7 @@ pip_quiet() {
     ./.venv/bin/python -m pip --disable-pip-version-check -q "$@" 2> >(grep -v "is ignored: it is neither" >&2)
 }
 extras=""
-[ $want_test -eq 1 ] && extras="[test,eval]"
+[ $want_test -eq 1 ] && extras="[test,eval,calls]"
 pip_quiet install -c constraints.txt -e ".${extras}"
 # pyclarity (MSBG hearing-loss simulator, HASPI): its declared dependencies pull torch, so install it
 # without them; the modules we use need only numpy, scipy, numba and soundfile.

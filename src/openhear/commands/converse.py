@@ -56,18 +56,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         action="store_true",
         help="speak replies on the sound card (always on with --live)",
     )
-    p.add_argument(
-        "--disclosure",
-        metavar="TEXT",
-        help="the notice spoken first (default: a deaf person is using a computer voice)",
-    )
-    p.add_argument("--no-disclosure", action="store_true", help="do not speak the notice")
-    p.add_argument("--title", default="", help="a label saved with the conversation")
-    p.add_argument(
-        "--model",
-        metavar="PATH",
-        help="a CTranslate2 Whisper model directory (default: bundled tiny.en)",
-    )
+    add_relay_arguments(p)
     p.add_argument(
         "--input-device", metavar="DEVICE", help="microphone for --live (see `openhear devices`)"
     )
@@ -76,6 +65,32 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     add_voice_arguments(p)
     p.set_defaults(func=run)
+
+
+def add_relay_arguments(p: argparse.ArgumentParser, when: str = "first") -> None:
+    """The notice, the conversation's label and the captioning model (shared with `call`);
+    `when` says when the notice is spoken."""
+    p.add_argument(
+        "--disclosure",
+        metavar="TEXT",
+        help=f"the notice spoken {when} (default: a deaf person is using a computer voice)",
+    )
+    p.add_argument("--no-disclosure", action="store_true", help="do not speak the notice")
+    p.add_argument("--title", default="", help="a label saved with the conversation")
+    p.add_argument(
+        "--model",
+        metavar="PATH",
+        help="a CTranslate2 Whisper model directory (default: bundled tiny.en)",
+    )
+
+
+def disclosure_text(args: argparse.Namespace) -> str:
+    """The notice to speak ('' for none), from --disclosure and --no-disclosure."""
+    from openhear.relay.session import DEFAULT_DISCLOSURE
+
+    if args.no_disclosure:
+        return ""
+    return args.disclosure if args.disclosure is not None else DEFAULT_DISCLOSURE
 
 
 class Printer:
@@ -154,16 +169,12 @@ def _converse(args: argparse.Namespace, blocks, clock) -> int:
     from openhear.audio.devices import device_arg
     from openhear.audio.sinks import DeviceSink
     from openhear.relay.replies import ReplyPlayer, ReplyReader, read_replies
-    from openhear.relay.session import DEFAULT_DISCLOSURE, ConversationSession, RelayOptions
+    from openhear.relay.session import ConversationSession, RelayOptions
     from openhear.relay.store import TranscriptStore
     from openhear.tts.piper import load_voice
     from openhear.tts.text import TextError
 
-    disclosure = (
-        ""
-        if args.no_disclosure
-        else (args.disclosure if args.disclosure is not None else DEFAULT_DISCLOSURE)
-    )
+    disclosure = disclosure_text(args)
     options = RelayOptions(
         disclosure=disclosure,
         suppress_echo=args.live,
