@@ -132,13 +132,21 @@ class Openhear:
         """Ctrl-C."""
         self.process.send_signal(signal.SIGINT)
 
-    def finish(self, timeout_s: float = WAIT_S) -> tuple[int, list[str], list[str]]:
-        """(exit code, stdout lines, stderr lines) once it has exited."""
+    def _close_stdin(self) -> None:
         try:
             self.process.stdin.close()
         except BrokenPipeError:
             pass
+
+    def finish(
+        self, timeout_s: float = WAIT_S, keep_typing: bool = False
+    ) -> tuple[int, list[str], list[str]]:
+        """(exit code, stdout lines, stderr lines) once it has exited; `keep_typing` leaves stdin
+        open until then (a user at a terminal), else it is closed first."""
+        if not keep_typing:
+            self._close_stdin()
         code = self.process.wait(timeout_s)
+        self._close_stdin()
         return code, self.out.finish(), self.err.finish()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections import Counter
 
 import pytest
 
@@ -136,7 +137,7 @@ def test_the_other_side_hanging_up_mid_sentence_keeps_the_transcript(manifest, p
     call = openhear(far.uri, "--no-disclosure")
     first = call.out.wait_for(lambda line: "them:" in line)
     far.hang_up()
-    code, out, err = call.finish()
+    code, out, err = call.finish(keep_typing=True)  # the call ends while the user could type
     far.finish()
     assert_clean(code, err)
     assert any("they hung up" in e for e in err), err
@@ -144,6 +145,23 @@ def test_the_other_side_hanging_up_mid_sentence_keeps_the_transcript(manifest, p
     assert first.split("them: ", 1)[1] == captions[0]
     assert prefix_wer(them.text, captions) <= CAPTION_WER, captions
     assert len(normalize(" ".join(captions))) < len(normalize(them.text))  # cut short
+
+
+def test_a_killed_openhear_keeps_every_caption_it_showed(manifest, peer, openhear):
+    them = speech(manifest, "librispeech_dev-clean_2412-153948-0001")
+    far = peer("--play", str(them.path))
+    call = openhear(far.uri, "--no-disclosure", typed=f"{REPLY}\n")
+    call.out.wait_for(lambda line: "me:" in line)
+    call.out.wait_for(lambda line: "them:" in line)
+    call.process.kill()  # kill -9
+    code, out, _ = call.finish()
+    assert code == -9
+    with TranscriptStore() as store:
+        (conversation,) = store.list_conversations()
+        entries = store.get(conversation.id).entries
+    stored = [f"{e.speaker}: {e.text}" for e in entries]
+    shown = [line.split("] ", 1)[1] for line in out]
+    assert shown and not Counter(shown) - Counter(stored), (shown, stored)
 
 
 def one_line_error(code: int, err: list[str]) -> str:
