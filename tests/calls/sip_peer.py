@@ -4,8 +4,10 @@ in its own process (pjsua2 allows one Endpoint per process) on 127.0.0.1.
 It answers the first call (or dials `--call URI`), plays `--play WAV` once the call is up, records
 what it hears to `--record WAV`, and reports on stdout, one JSON object a line: ready (with its
 port), incoming, connected (with the codec), dtmf (each digit received as an RFC 2833 event),
-heard (a burst of sound from the other side, once QUIET_S of quiet has followed it), played (the
-WAV ended), disconnected (with the SIP status code), and finally done. Commands on
+sound (the start of a burst of sound from the other side) and heard (its end, once QUIET_S of
+quiet has followed), playing and played (the WAV began and ended), disconnected (with the SIP
+status code), and finally done. Times `t` are time.monotonic(), which every process on the
+machine shares. Commands on
 stdin, one a line: `hangup`. It exits when the call ends (or on `--exit-after` seconds).
 """
 
@@ -155,6 +157,8 @@ def main() -> int:
         if audio is not None:  # what the other side says: report each burst once it ends
             now = time.monotonic()
             if audio.getTxLevel() > SOUND_LEVEL:
+                if sound_since is None:
+                    report("sound", t=now)
                 sound_since, last_sound = sound_since or now, now
             elif sound_since is not None and now - last_sound > QUIET_S:
                 report("heard", seconds=round(last_sound - sound_since, 2))
@@ -210,6 +214,7 @@ def main() -> int:
                             player = Player()
                             player.createPlayer(args.play, pj.PJMEDIA_FILE_NO_LOOP)
                             player.startTransmit(audio)
+                            report("playing", t=time.monotonic())
             elif event[0] == "state" and event[1] == pj.PJSIP_INV_STATE_DISCONNECTED:
                 code = event[2]
                 report("disconnected", code=code, reason=event[3])
