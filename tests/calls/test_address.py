@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from openhear.calls import CallError
-from openhear.calls.address import call_target, check_sip_uri, dtmf_keys, sip_domain, sip_user
+from openhear.calls.address import (
+    call_target,
+    check_sip_uri,
+    dtmf_keys,
+    over_tls,
+    plain_uri,
+    sip_domain,
+    sip_user,
+)
 
 
 @pytest.mark.parametrize(
@@ -73,3 +81,22 @@ def test_lines_of_keypad_symbols_are_key_presses(line, keys):
 @pytest.mark.parametrize("line", ["Hello", "press 1", "1st floor", "#hashtag", "1-2", ""])
 def test_other_lines_are_replies(line):
     assert dtmf_keys(line) is None
+
+
+def test_the_address_in_a_header():
+    assert plain_uri('"Bob" <sip:bob@example.com>;tag=1234') == "sip:bob@example.com"
+    assert plain_uri("<sip:peer@127.0.0.1>") == "sip:peer@127.0.0.1"
+    assert plain_uri("sip:peer@127.0.0.1;tag=5") == "sip:peer@127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("uri", "tls"),
+    [
+        ("sips:alice@example.com", True),
+        ("SIP:alice@example.com;transport=TLS", True),
+        ("sip:alice@example.com;transport=tcp", False),
+        ("sip:alice@example.com", False),
+    ],
+)
+def test_which_addresses_ask_for_tls(uri, tls):
+    assert over_tls(uri) is tls

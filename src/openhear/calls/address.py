@@ -82,6 +82,12 @@ def over_tls(uri: str) -> bool:
     return match.group("scheme").lower() == "sips" or ";transport=tls" in params
 
 
+def plain_uri(header: str) -> str:
+    """The address in a From/To header's value ('"Bob" <sip:bob@host>;tag=x' -> 'sip:bob@host')."""
+    match = re.search(r"<([^>]*)>", header)
+    return (match.group(1) if match else header.split(";", 1)[0]).strip()
+
+
 def dtmf_keys(line: str) -> str | None:
     """The keys a typed line presses ('#1' -> '#1', '1 2 3' -> '123'); None if it is a reply."""
     line = line.strip()

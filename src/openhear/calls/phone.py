@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from openhear.calls import CallError
 from openhear.calls.account import SipAccount
-from openhear.calls.address import check_sip_uri
+from openhear.calls.address import check_sip_uri, plain_uri
 from openhear.calls.leg import (
     BRIDGE_RATE,
     FRAME_BYTES,
@@ -147,6 +147,7 @@ class Phone:
         self._registration: concurrent.futures.Future[int] | None = None
         self.local_port = 0
         """The SIP port listened on (once started)."""
+        self._local_name = ""
 
     def __enter__(self) -> Phone:
         self.start()
@@ -315,9 +316,9 @@ class Phone:
                 raise CallError(
                     f"cannot listen for SIP ({name.upper()}) on {where}: {_reason(exc)}"
                 ) from None
-            if name == "udp":
-                self.local_port = self._ep.transportGetInfo(ids[name]).localName.rsplit(":", 1)
-                self.local_port = int(self.local_port[1])
+            if name == "udp":  # its published address (host:port) is ours
+                self._local_name = self._ep.transportGetInfo(ids[name]).localName
+                self.local_port = int(self._local_name.rsplit(":", 1)[1])
         return ids
 
     def _account_config(self, transports: dict[str, int]):
@@ -333,8 +334,7 @@ class Phone:
             "required": pj.PJMEDIA_SRTP_MANDATORY,
         }[srtp if self.options.uses_tls else "off"]
         if account is None:
-            host = self.options.bind_address or "127.0.0.1"
-            acfg.idUri = f"sip:openhear@{host}:{self.local_port}"
+            acfg.idUri = f"sip:openhear@{self._local_name}"
             return acfg
         acfg.idUri = account.uri
         registrar = account.registrar_uri
@@ -378,7 +378,7 @@ class Phone:
             c.leg.status.state is not CallState.ENDED for c in self._calls
         )
         call = _classes(pj)["Call"](self, self._account, "", call_id)
-        call.leg.remote_uri = call.getInfo().remoteUri
+        call.leg.remote_uri = plain_uri(call.getInfo().remoteUri)
         self._calls.append(call)
         prm = pj.CallOpParam()
         prm.statusCode = 486 if busy else 180

@@ -219,6 +219,8 @@ def _connect(args: argparse.Namespace, phone, target: str | None, printer):
         leg = phone.next_incoming(args.timeout)
         if leg is None:
             raise CallError(f"no call came in within {args.timeout:g} s")
+        if sys.stderr.isatty():
+            print("\a", end="", file=sys.stderr, flush=True)  # the terminal's bell, or its flash
         printer.status(f"incoming call from {leg.remote_uri}: answering")
         leg.answer()
         timeout_s = ANSWER_TIMEOUT_S
