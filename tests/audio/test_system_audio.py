@@ -60,6 +60,17 @@ def pactl(server: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["pactl", "--server", server, *args], capture_output=True, text=True)
 
 
+def recording_from(server: str, source: str) -> bool:
+    """Whether a recording stream takes sound from the named source."""
+    indexes = [
+        line.split("\t")[0]
+        for line in pactl(server, "list", "short", "sources").stdout.splitlines()
+        if line.split("\t")[1:2] == [source]
+    ]
+    streams = pactl(server, "list", "short", "source-outputs").stdout.splitlines()
+    return any(line.split("\t")[1:2] == indexes[:1] for line in streams) if indexes else False
+
+
 class Command:
     """A process whose stdout and stderr lines are read as they come."""
 
@@ -145,13 +156,17 @@ def test_a_reply_goes_into_the_virtual_microphone_intact(
     assert "openhear_mic" in pactl(pulse_server, "list", "short", "sources").stdout
     recorder = subprocess.Popen(  # the call app, recording its microphone
         ["parecord", "--server", pulse_server, "--device", "openhear_mic", "--raw",
-         "--format=s16le", "--rate=16000", "--channels=1"],
+         "--format=s16le", "--rate=16000", "--channels=1", "--latency-msec=20"],  # as a call app
         stdout=subprocess.PIPE,
     )  # fmt: skip
     recorded: list[bytes] = []
     reader = threading.Thread(target=lambda: recorded.append(recorder.stdout.read()), daemon=True)
     reader.start()
     try:
+        deadline = time.monotonic() + WAIT_S
+        while not recording_from(pulse_server, "openhear_mic"):
+            assert time.monotonic() < deadline, "parecord never began to record"
+            time.sleep(0.05)  # the app's recording stream is up: now the reply may come
         converse.process.stdin.write(REPLY + "\n")
         converse.process.stdin.flush()
         converse.wait_for(converse.out, f"me: {REPLY}")
