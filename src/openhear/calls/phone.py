@@ -8,9 +8,10 @@ on that clock's thread, only pass 20 ms frames to and from the call's `CallLeg`.
 
 Codecs: G.722 (16 kHz wideband) first, then G.711 (PCMU, PCMA); the other codecs of the wheel are
 switched off, so a call is wideband when the other side offers G.722 and G.711 otherwise. Key
-presses go as RFC 4733 telephone events. Transports: UDP and TCP always; TLS for an account that
-asks for it. Media objects are destroyed before `libDestroy()` (pjsua2 aborts otherwise).
-pjproject is GPL-2.0-or-later.
+presses go as RFC 4733 telephone events. Transports: UDP and TCP always; TLS 1.2 (a client that
+checks the certificate) for sips: and ;transport=tls addresses and TLS accounts, and SRTP only
+where the SIP messages that carry its keys go over TLS. Media objects, calls and the account are
+released before `libDestroy()` (pjsua2 aborts otherwise). pjproject is GPL-2.0-or-later.
 """
 
 from __future__ import annotations
