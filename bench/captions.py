@@ -337,12 +337,17 @@ def main() -> int:
         f"{platform.python_version()}"
     )
     print()
+    print_table(rows)
+    return 0
+
+
+def print_table(rows) -> None:
+    """(metric, measured, target, met) rows as a Markdown table; '' target: no target."""
     print("| metric | measured | target | met |")
     print("|---|---|---|---|")
     for name, value, target, met in rows:
         mark = "" if target == "" else ("yes" if met else "no")
         print(f"| {name} | {value} | {target} | {mark} |")
-    return 0
 
 
 if __name__ == "__main__":

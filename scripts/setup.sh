@@ -19,11 +19,15 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# PortAudio for live audio (sounddevice); the library still imports and captions files without it.
-apt_install libportaudio2
+# PortAudio for live audio (sounddevice), libpulse for --system (what the computer plays); the
+# library still imports and captions files without them.
+apt_install libportaudio2 libpulse0
 if [ $want_test -eq 1 ]; then
-    # Debian's chromium for the browser tests (never a downloaded browser).
-    apt_install chromium
+    # Debian's chromium for the browser tests (never a downloaded browser); openssl makes the
+    # certificate of the SIP TLS test's peer.
+    apt_install chromium openssl
+    # A PulseAudio daemon of the tests' own, and its tools, for --system and the virtual microphone.
+    apt_install pulseaudio pulseaudio-utils
 fi
 
 PY=${PYTHON:-python3.11}
@@ -34,7 +38,7 @@ pip_quiet() {
     ./.venv/bin/python -m pip --disable-pip-version-check -q "$@" 2> >(grep -v "is ignored: it is neither" >&2)
 }
 extras=""
-[ $want_test -eq 1 ] && extras="[test,eval]"
+[ $want_test -eq 1 ] && extras="[test,eval,calls]"
 pip_quiet install -c constraints.txt -e ".${extras}"
 # pyclarity (MSBG hearing-loss simulator, HASPI): its declared dependencies pull torch, so install it
 # without them; the modules we use need only numpy, scipy, numba and soundfile.

@@ -1,4 +1,5 @@
-"""`openhear caption`: captions from a file, raw PCM on stdin, or the microphone."""
+"""`openhear caption`: captions from a file, raw PCM on stdin, the microphone or the computer's
+output."""
 
 from __future__ import annotations
 
@@ -22,10 +23,11 @@ if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments ans
 
 DESCRIPTION = """\
 Caption speech with Whisper, offline. FILE (wav, flac, ogg, mp3, ...) gives a transcript or a
-subtitle file; `-` reads raw signed 16-bit PCM from stdin (--rate, --channels) and --live reads
-the microphone: both print final captions as they are committed (on a terminal the provisional
-caption is shown in place). --realtime feeds FILE at real-time pace and prints every event with
-the time it was emitted, for latency measurements."""
+subtitle file; `-` reads raw signed 16-bit PCM from stdin (--rate, --channels), --live the
+microphone and --system what this computer plays (a call in any app): these print final captions
+as they are committed (on a terminal the provisional caption is shown in place). --realtime feeds
+FILE at real-time pace and prints every event with the time it was emitted, for latency
+measurements."""
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -48,7 +50,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--channels", default="1", help="channels of stdin PCM (default 1)")
     p.add_argument("--live", action="store_true", help="caption the microphone until Ctrl-C")
     p.add_argument(
-        "--device", help="input device number or name for --live (see `openhear devices`)"
+        "--system",
+        action="store_true",
+        help="caption what this computer plays (a call in any app) until Ctrl-C; Linux, "
+        "PulseAudio or PipeWire",
+    )
+    p.add_argument(
+        "--device",
+        help="input device number or name for --live (see `openhear devices`); with --system, "
+        "the output device whose sound is captioned",
     )
     p.add_argument(
         "--realtime",
@@ -76,16 +86,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.format not in FORMATS:
         raise _usage(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
-    if args.live == bool(args.input):
-        raise _usage("give an audio FILE, - for raw PCM on stdin, or --live")
-    if args.realtime and (args.live or args.input == "-"):
-        raise _usage("--realtime paces a FILE; stdin and --live are already real time")
+    if args.live + args.system + bool(args.input) != 1:
+        raise _usage("give an audio FILE, - for raw PCM on stdin, --live, or --system")
+    if args.realtime and (args.live or args.system or args.input == "-"):
+        raise _usage("--realtime paces a FILE; stdin, --live and --system are already real time")
     if args.output:
         from openhear.audio.outputs import check_output_file
 
         check_output_file(args.output)  # before the model loads: a bad OUT fails at once
     vocabulary = _vocabulary(args)
-    if args.live:
+    if args.live or args.system:
         return _live(args, vocabulary)
     if args.input == "-":
         return _stdin(args, vocabulary)
@@ -289,9 +299,21 @@ def _stdin(args: argparse.Namespace, vocabulary: list[str]) -> int:
 def _live(args: argparse.Namespace, vocabulary: list[str]) -> int:
     from openhear.audio.devices import device_arg
     from openhear.audio.sources import Microphone
+    from openhear.audio.system import SystemAudio
 
-    microphone = Microphone(device_arg(args.device))
+    source: SystemAudio | Microphone
+    if args.system:
+        source = system = SystemAudio(args.device)
+    else:
+        source, system = Microphone(device_arg(args.device)), None
     captioner = _load(args, vocabulary, live=True)
-    if not args.quiet:
-        print(f"openhear: captioning {microphone.name} (Ctrl-C to stop)", file=sys.stderr)
-    return _stream(args, captioner, microphone.blocks())
+
+    def started() -> None:
+        if not args.quiet:
+            print(f"openhear: captioning {source.name} (Ctrl-C to stop)", file=sys.stderr)
+
+    if system is not None:
+        system.on_start = started  # once recording: what plays from then on is captioned
+    else:
+        started()
+    return _stream(args, captioner, source.blocks())

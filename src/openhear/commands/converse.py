@@ -21,6 +21,7 @@ from openhear.commands.speak import add_voice_arguments, speech_options
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
     from openhear.audio.block import AudioBlock
+    from openhear.audio.sinks import Sink
     from openhear.relay.session import RelayEvent
 
 
@@ -43,10 +44,16 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "--live", action="store_true", help="caption the microphone and play replies until Ctrl-C"
     )
     p.add_argument(
+        "--system",
+        action="store_true",
+        help="a call in any app: caption what this computer plays and speak replies into the "
+        "virtual microphone 'openhear microphone', until Ctrl-C (Linux, PulseAudio or PipeWire)",
+    )
+    p.add_argument(
         "--duration",
         type=float,
         metavar="SECONDS",
-        help="with --live: end the conversation after SECONDS",
+        help="with --live or --system: end the conversation after SECONDS",
     )
     p.add_argument(
         "--replies", metavar="FILE", help="read typed replies from FILE instead of stdin"
@@ -63,18 +70,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         action="store_true",
         help="speak replies on the sound card (always on with --live)",
     )
-    p.add_argument(
-        "--disclosure",
-        metavar="TEXT",
-        help="the notice spoken first (default: a deaf person is using a computer voice)",
-    )
-    p.add_argument("--no-disclosure", action="store_true", help="do not speak the notice")
-    p.add_argument("--title", default="", help="a label saved with the conversation")
-    p.add_argument(
-        "--model",
-        metavar="PATH",
-        help="a CTranslate2 Whisper model directory (default: bundled tiny.en)",
-    )
+    add_relay_arguments(p)
     p.add_argument(
         "--input-device", metavar="DEVICE", help="microphone for --live (see `openhear devices`)"
     )
@@ -83,6 +79,32 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     add_voice_arguments(p)
     p.set_defaults(func=run)
+
+
+def add_relay_arguments(p: argparse.ArgumentParser, when: str = "first") -> None:
+    """The notice, the conversation's label and the captioning model (shared with `call`);
+    `when` says when the notice is spoken."""
+    p.add_argument(
+        "--disclosure",
+        metavar="TEXT",
+        help=f"the notice spoken {when} (default: a deaf person is using a computer voice)",
+    )
+    p.add_argument("--no-disclosure", action="store_true", help="do not speak the notice")
+    p.add_argument("--title", default="", help="a label saved with the conversation")
+    p.add_argument(
+        "--model",
+        metavar="PATH",
+        help="a CTranslate2 Whisper model directory (default: bundled tiny.en)",
+    )
+
+
+def disclosure_text(args: argparse.Namespace) -> str:
+    """The notice to speak ('' for none), from --disclosure and --no-disclosure."""
+    from openhear.relay.session import DEFAULT_DISCLOSURE
+
+    if args.no_disclosure:
+        return ""
+    return args.disclosure if args.disclosure is not None else DEFAULT_DISCLOSURE
 
 
 class Printer:
@@ -123,16 +145,20 @@ def run(args: argparse.Namespace) -> int:
     if args.input and args.source:
         raise UsageError("give the recording once: FILE or --input FILE")
     source = args.input or args.source
-    if args.live == bool(source):
-        raise UsageError("say what to caption: --live, --input FILE, or - for raw PCM on stdin")
+    if args.live + args.system + bool(source) != 1:
+        raise UsageError(
+            "say what to caption: --live, --system, --input FILE, or - for raw PCM on stdin"
+        )
     if source == "-" and not args.replies:
         args.replies_from = None  # stdin carries the audio: no typed replies unless --replies
     else:
         args.replies_from = args.replies or "-"
-    if args.realtime and (args.live or source == "-"):
-        raise UsageError("--realtime paces a FILE; stdin and --live are already real time")
-    if args.duration is not None and (not args.live or args.duration <= 0):
-        raise UsageError("--duration needs --live and a positive number of seconds")
+    if args.realtime and (args.live or args.system or source == "-"):
+        raise UsageError(
+            "--realtime paces a FILE; stdin, --live and --system are already real time"
+        )
+    if args.duration is not None and (not (args.live or args.system) or args.duration <= 0):
+        raise UsageError("--duration needs --live or --system and a positive number of seconds")
     blocks, clock = _audio(args, source)
     return _converse(args, blocks, clock)
 
@@ -150,6 +176,11 @@ def _audio(
 
         microphone = Microphone(device_arg(args.input_device), duration_s=args.duration)
         return microphone.blocks(), microphone.elapsed_s
+    if args.system:
+        from openhear.audio.system import SystemAudio
+
+        system = SystemAudio(args.input_device, duration_s=args.duration)
+        return system.blocks(), system.elapsed_s
     if source == "-":
         return stdin_pcm_blocks(sys.stdin.buffer, args.rate, args.channels), None
     from openhear.asr.pacing import paced_blocks
@@ -167,32 +198,25 @@ def _converse(
 ) -> int:
     from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
     from openhear.asr.whisper import load_transcriber
-    from openhear.audio.devices import device_arg
-    from openhear.audio.sinks import DeviceSink
     from openhear.relay.replies import ReplyPlayer, ReplyReader, read_replies
-    from openhear.relay.session import DEFAULT_DISCLOSURE, ConversationSession, RelayOptions
+    from openhear.relay.session import ConversationSession, RelayOptions
     from openhear.relay.store import TranscriptStore
     from openhear.tts.piper import load_voice
     from openhear.tts.text import TextError
 
-    disclosure = (
-        ""
-        if args.no_disclosure
-        else (args.disclosure if args.disclosure is not None else DEFAULT_DISCLOSURE)
-    )
+    disclosure = disclosure_text(args)
+    live = args.live or args.system
     options = RelayOptions(
         disclosure=disclosure,
-        suppress_echo=args.live,
+        suppress_echo=args.live,  # a call app never plays our own voice back to us
         speech=speech_options(args),
         title=args.title,
     )
-    play = args.live or args.play
+    play = live or args.play
     replies_stream = _open_replies(args.replies_from)
     store = TranscriptStore()
     voice = load_voice(args.voice) if play else None
-    sink = (
-        DeviceSink(voice.sample_rate, device_arg(args.output_device)) if voice is not None else None
-    )
+    sink = _reply_sink(args, voice.sample_rate) if voice is not None else None
     captioner = StreamingCaptioner(load_transcriber(args.model), LIVE_OPTIONS)
     printer = Printer(args.quiet)
     player = (
@@ -207,7 +231,8 @@ def _converse(
         session = ConversationSession(store, captioner, voice, options, clock)
         printer.status(
             f"conversation {session.id} started"
-            + ("; type a reply and press Enter" if args.live else "")
+            + ("; type a reply and press Enter" if live else "")
+            + (_VIRTUAL_MICROPHONE_HINT if args.system else "")
         )
 
         def send(text: str) -> None:
@@ -228,7 +253,7 @@ def _converse(
             send(disclosure)
         reader = None
         if replies_stream is not None:
-            live_send = (lambda reply: send(reply.text)) if args.live else None
+            live_send = (lambda reply: send(reply.text)) if live else None
             reader = ReplyReader(read_replies(replies_stream), on_reply=live_send)
         try:
             for block in blocks:
@@ -242,11 +267,7 @@ def _converse(
         finally:  # store everything held before showing any of it: stdout may be gone
             for event in list(session.close()):
                 printer.show(event)
-        if (
-            reader is not None
-            and not args.live
-            and (args.replies_from != "-" or not sys.stdin.isatty())
-        ):
+        if reader is not None and not live and (args.replies_from != "-" or not sys.stdin.isatty()):
             for reply in reader.due(
                 session.now_s(), wait=True
             ):  # a script or a pipe: send what is left
@@ -259,13 +280,36 @@ def _converse(
     return 0
 
 
+_VIRTUAL_MICROPHONE_HINT = (
+    "; replies are spoken into the microphone 'openhear microphone': choose it in your call app"
+)
+
+
+def _reply_sink(args: argparse.Namespace, sample_rate: int) -> Sink:
+    """Where replies are spoken: the virtual microphone with --system, else the sound card."""
+    if args.system:
+        from openhear.audio.system import VirtualMicrophone
+
+        return VirtualMicrophone(sample_rate)
+    from openhear.audio.devices import device_arg
+    from openhear.audio.sinks import DeviceSink
+
+    return DeviceSink(sample_rate, device_arg(args.output_device))
+
+
 def _open_replies(source: str | None) -> BinaryIO | None:
     from openhear.errors import OpenhearError
 
     if source is None:
         return None
     if source == "-":
-        return sys.stdin.buffer
+        # Unbuffered, and not sys.stdin's own reader: the reader thread, blocked in it when a live
+        # conversation ends, holds no lock that the interpreter's shutdown then waits for (a
+        # fatal error: "could not acquire lock for <stdin> at interpreter shutdown").
+        try:
+            return open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)
+        except (OSError, ValueError):  # a stdin without a descriptor (main called in-process)
+            return sys.stdin.buffer
     try:
         return open(source, "rb")
     except OSError as exc:
