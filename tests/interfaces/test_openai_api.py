@@ -258,14 +258,21 @@ def _arctic(transcribed, utterance_id: str = "cmu_arctic_axb_a0004"):
     return next(u for u in transcribed if u.id == utterance_id)
 
 
-def test_streamed_transcription_yields_delta_then_done_events(openai_client, run, long_speech):
+def test_streamed_transcription_yields_delta_then_done_events(
+    openai_client, run, long_speech, tmp_path
+):
     """stream=True: the SDK's event stream carries the text as `transcript.text.delta` events
-    while the file is transcribed, then `transcript.text.done` with all of it."""
+    while the file is transcribed (a delta per window of speech: three copies of the recording,
+    36 s, need at least two 28 s windows), then `transcript.text.done` with all of it."""
     client = openai_client()
+    speech, rate = sf.read(long_speech.path, dtype="float32")
+    pause = np.zeros(rate, np.float32)
+    path = tmp_path / "three_times.wav"
+    sf.write(path, np.concatenate([speech, pause, speech, pause, speech]), rate)
 
     async def go():
         stream = await client.audio.transcriptions.create(
-            model="whisper-1", file=long_speech.path, stream=True, include=["logprobs"]
+            model="whisper-1", file=path, stream=True, include=["logprobs"]
         )
         return [event async for event in stream]
 
@@ -275,7 +282,7 @@ def test_streamed_transcription_yields_delta_then_done_events(openai_client, run
     assert len(events) == len(deltas) + 1
     text = events[-1].text
     assert "".join(d.delta for d in deltas) == text
-    assert wer(long_speech.text, text) <= 0.15
+    assert wer(" ".join([long_speech.text] * 3), text) <= 0.15
     logprobs = [lp for d in deltas for lp in d.logprobs]
     assert len(logprobs) == len(text.split()) and all(lp.logprob <= 0.0 for lp in logprobs)
 
