@@ -28,6 +28,7 @@ from openhear.alerts.events import Alert
 from openhear.alerts.sounds import DEFAULT_SOUNDS
 from openhear.audio.block import AudioBlock
 from openhear.errors import OpenhearError
+from openhear.server.limits import JsonTooDeep, check_json_depth
 
 CAPTIONS_PATH = "/ws/captions"
 """The WebSocket whose audio is tapped."""
@@ -111,8 +112,9 @@ class AlertStream:
                 if self._rate and len(data) % 2 == 0:
                     self._put(np.frombuffer(data, "<i2").astype(np.float32) / 32768.0)
             elif message.get("text") is not None:
+                check_json_depth(message["text"])  # before parsing: deep JSON exhausts the stack
                 self._control(json.loads(message["text"]))
-        except (ValueError, TypeError, AttributeError):
+        except (ValueError, TypeError, AttributeError, JsonTooDeep, RecursionError):
             pass  # not ours to judge: the caption session refuses bad input itself
 
     def _control(self, msg: dict) -> None:
