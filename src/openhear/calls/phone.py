@@ -145,6 +145,10 @@ class Phone:
         self._ep: Any = None
         self._account: Any = None
         self._calls: list[Any] = []
+        self._retired_ports: list[Any] = []
+        """Media ports of ended calls, off the bridge but kept alive until the media clock has
+        stopped (`_destroy`): deleting one while the clock's thread may be inside its callback
+        frees the object under that thread (a segfault)."""
         self._registration: concurrent.futures.Future[int] | None = None
         self.local_port = 0
         """The SIP port listened on (once started)."""
@@ -409,8 +413,14 @@ class Phone:
 
     def _destroy(self) -> None:
         """Media ports, then calls and the account, then the library (the order pjsua2 needs)."""
+        if self._ep is not None:  # stop the media clock: no frame callback runs after this
+            try:
+                self._ep.audDevManager().setNoDev()
+            except Exception as exc:
+                log.debug("SIP media clock: %s", _reason(exc))
         while self._calls:  # no frame may hold a call when the library goes
             self._calls.pop().release()
+        self._retired_ports.clear()
         if self._account is not None:
             try:
                 self._account.shutdown()
@@ -542,6 +552,8 @@ def _define_classes(pj: Any) -> dict[str, type]:
             else:
                 super().__init__(account, call_id)
             self._port: Any = None
+            self._audio: Any = None
+            self._phone = phone
             self.control = _Control(phone, self)
             self.leg = CallLeg(uri, call_id is not None, self.control)
 
@@ -587,6 +599,7 @@ def _define_classes(pj: Any) -> dict[str, type]:
                     self._port.createPort(f"openhear-call-{self.getId()}", fmt)
                 audio.startTransmit(self._port)
                 self._port.startTransmit(audio)
+                self._audio = audio
                 stream = self.getStreamInfo(index)
                 codec = f"{stream.codecName}/{stream.codecClockRate}"
                 encrypted = SRTP_ACTIVE in self.dump(True, "")
@@ -595,8 +608,18 @@ def _define_classes(pj: Any) -> dict[str, type]:
                 return
 
         def release_media(self) -> None:
-            """Take the port off the bridge (before the library goes)."""
-            self._port = None
+            """Take the port off the call's audio; the phone keeps it until the media clock stops
+            (the clock's thread may be inside its callback now)."""
+            port, audio, self._port, self._audio = self._port, self._audio, None, None
+            if port is None:
+                return
+            if audio is not None:
+                for source, sink in ((audio, port), (port, audio)):
+                    try:
+                        source.stopTransmit(sink)
+                    except Exception:
+                        pass
+            self._phone._retired_ports.append(port)
 
         def release(self) -> None:
             """Before the library goes: the port off the bridge, the leg ended and detached (legs
