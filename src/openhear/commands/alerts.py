@@ -9,7 +9,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openhear.commands.caption import _int_option, _progress, _usage
+from openhear.commands.caption import (
+    _progress,
+    _usage,
+    add_stdin_pcm_arguments,
+    stdin_blocks,
+)
 
 if TYPE_CHECKING:
     from openhear.alerts.console import AlertConsole
@@ -44,8 +49,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument(
         "--device", help="input device number or name for --live (see `openhear devices`)"
     )
-    p.add_argument("--rate", default="16000", help="sample rate of stdin PCM in Hz (default 16000)")
-    p.add_argument("--channels", default="1", help="channels of stdin PCM (default 1)")
+    add_stdin_pcm_arguments(p)
     p.add_argument(
         "--sounds",
         metavar="LIST",
@@ -223,11 +227,7 @@ def _stream(
 
 
 def _stdin(args: argparse.Namespace, sounds: tuple[str, ...], words: list[str]) -> int:
-    from openhear.audio.files import stdin_pcm_blocks
-
-    rate = _int_option("--rate", args.rate)
-    channels = _int_option("--channels", args.channels)
-    blocks = stdin_pcm_blocks(sys.stdin.buffer, rate, channels)  # bad options fail before loading
+    blocks = stdin_blocks(args)  # bad options fail before any model loads
     return _stream(args, sounds, words, blocks, live=False)
 
 

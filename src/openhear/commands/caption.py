@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
@@ -46,8 +46,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument(
         "-o", "--output", metavar="OUT", help="write the captions to OUT instead of stdout"
     )
-    p.add_argument("--rate", default="16000", help="sample rate of stdin PCM in Hz (default 16000)")
-    p.add_argument("--channels", default="1", help="channels of stdin PCM (default 1)")
+    add_stdin_pcm_arguments(p)
     p.add_argument("--live", action="store_true", help="caption the microphone until Ctrl-C")
     p.add_argument(
         "--system",
@@ -284,14 +283,24 @@ def _stream(
     return 0
 
 
-def _stdin(args: argparse.Namespace, vocabulary: list[str]) -> int:
+def add_stdin_pcm_arguments(p: argparse.ArgumentParser) -> None:
+    """`--rate` and `--channels` of raw s16le PCM on stdin (`-`), read by `stdin_blocks`."""
+    p.add_argument("--rate", default="16000", help="sample rate of stdin PCM in Hz (default 16000)")
+    p.add_argument("--channels", default="1", help="channels of stdin PCM (default 1)")
+
+
+def stdin_blocks(args: argparse.Namespace) -> Iterator[AudioBlock]:
+    """Raw PCM on stdin as blocks; bad --rate or --channels, or an empty stdin, fail here with
+    one line, before any model loads."""
     from openhear.audio.files import stdin_pcm_blocks
 
     rate = _int_option("--rate", args.rate)
     channels = _int_option("--channels", args.channels)
-    blocks = stdin_pcm_blocks(
-        sys.stdin.buffer, rate, channels
-    )  # validates --rate and --channels before the model loads
+    return stdin_pcm_blocks(sys.stdin.buffer, rate, channels)
+
+
+def _stdin(args: argparse.Namespace, vocabulary: list[str]) -> int:
+    blocks = stdin_blocks(args)
     captioner = _load(args, vocabulary, live=True)
     return _stream(args, captioner, blocks)
 
