@@ -3,8 +3,8 @@
 README.md and docs/*.md are what a new user reads first. These checks are static (no model, no
 sound card): every relative link points to a file that exists, and to a heading that exists when
 it names one; every `openhear ...` line in a shell example parses with the real argument parser
-(so a renamed command or option fails here, not for the reader); every `make` target the README
-names is in the Makefile.
+(so a renamed command or option fails here, not for the reader), and every command has one in
+the README; every `make` target the README names is in the Makefile.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import re
 import shlex
 import unicodedata
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,12 @@ PAGES = [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").glob
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 INLINE_CODE = re.compile(r"`([^`\n]+)`")
+
+
+@cache
+def _parser() -> argparse.ArgumentParser:
+    """openhear's real argument parser (built once: parsing leaves it unchanged)."""
+    return build_parser()
 
 
 def _page_id(page: Path) -> str:
@@ -108,16 +115,26 @@ def _example_commands() -> list[tuple[str, list[str]]]:
 @pytest.mark.parametrize(("where", "argv"), _params(_example_commands()))
 def test_example_commands_parse(where: str, argv: list[str]) -> None:
     try:
-        build_parser().parse_args(argv)
+        _parser().parse_args(argv)
     except SystemExit as exc:  # argparse's answer to an unknown command or option
         pytest.fail(f"{where}: does not parse (exit {exc.code})")
 
 
+def _commands() -> set[str]:
+    """The subcommands of `openhear` today."""
+    (subcommands,) = [a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return set(subcommands.choices)
+
+
+def test_every_command_has_an_example_in_the_readme() -> None:
+    shown = {
+        argv[0] for where, argv in _example_commands() if where.startswith("README.md") and argv
+    }
+    assert _commands() <= shown, f"commands without a README example: {_commands() - shown}"
+
+
 def test_commands_named_in_prose_exist() -> None:
-    (subcommands,) = [
-        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
-    ]
-    commands = set(subcommands.choices)
+    commands = _commands()
     for page in PAGES:
         for code in INLINE_CODE.findall(_prose(page.read_text())):
             words = code.split()
