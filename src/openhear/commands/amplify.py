@@ -73,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("amplify needs -o OUT for the result")
     if args.live and not 16 <= args.block <= 4096:
         raise UsageError(f"--block {args.block} is not usable (16 to 4096 frames)")
+    if args.duration is not None and (not args.live or not args.duration > 0):
+        raise UsageError("--duration needs --live and a positive number of seconds")
     check_db_spl("--input-level", args.input_level, *INPUT_LEVEL_RANGE_DB_SPL)
     if args.output and not args.live:
         from openhear.audio.outputs import check_audio_output

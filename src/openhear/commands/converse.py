@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             "--realtime paces a FILE; stdin, --live and --system are already real time"
         )
-    if args.duration is not None and (not (args.live or args.system) or args.duration <= 0):
+    if args.duration is not None and (not (args.live or args.system) or not args.duration > 0):
         raise UsageError("--duration needs --live or --system and a positive number of seconds")
     blocks, clock = _audio(args, source)
     return _converse(args, blocks, clock)
