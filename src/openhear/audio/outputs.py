@@ -76,7 +76,7 @@ def open_audio_output(
     fmt = Path(path).suffix[1:].upper()
     subtype = "PCM_16" if fmt and sf.check_format(fmt, "PCM_16") else None
     try:
-        f = sf.SoundFile(str(path), "w", sample_rate, channels, subtype=subtype)
+        f = sf.SoundFile(os.fsencode(path), "w", sample_rate, channels, subtype=subtype)
         for key, value in (tags or {}).items():
             setattr(f, key, value)
     except (sf.LibsndfileError, RuntimeError, OSError, TypeError, ValueError) as exc:
