@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, BinaryIO
 
+from openhear.calls import ANSWER_TIMEOUT_S, DIAL_TIMEOUT_S
 from openhear.commands.converse import add_relay_arguments, disclosure_text
 from openhear.commands.speak import add_voice_arguments, speech_options
 
@@ -33,11 +34,6 @@ if TYPE_CHECKING:  # imported where used, so that `--help` answers without loadi
     from openhear.commands.converse import Printer
     from openhear.relay.store import TranscriptStore
     from openhear.tts.piper import PiperSynthesizer
-
-DIAL_TIMEOUT_S = 60.0
-"""How long a dialled call may go unanswered before we give up, by default."""
-ANSWER_TIMEOUT_S = 10.0
-"""How long an answered call may take to connect its audio."""
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -234,7 +230,7 @@ def _connect(
 ) -> CallLeg:
     """The call, connected (dialled and answered, or incoming and answered); else a CallError."""
     from openhear.calls import CallError
-    from openhear.calls.leg import CallState
+    from openhear.calls.leg import wait_connected
 
     if target is None:
         printer.status(f"waiting for a call on SIP port {phone.local_port}; Ctrl-C stops")
@@ -250,21 +246,8 @@ def _connect(
         printer.status(f"calling {target}")
         leg = phone.dial(target)
         timeout_s = args.timeout or DIAL_TIMEOUT_S
-    status = leg.wait(CallState.RINGING, CallState.CONNECTED, timeout_s=timeout_s)
-    if status.state is CallState.RINGING and not leg.incoming:
-        printer.status("ringing")
-    status = leg.wait(CallState.CONNECTED, timeout_s=timeout_s)
-    if status.state is CallState.CONNECTED:
-        return leg
-    if status.state is CallState.ENDED:
-        raise CallError(status.failure(leg.remote_uri))
-    leg.hangup()
-    if status.state is CallState.CALLING:
-        raise CallError(
-            f"no reply from {leg.remote_uri} within {timeout_s:g} s: is the address right "
-            "and the other side on line?"
-        )
-    raise CallError(f"{leg.remote_uri} did not answer within {timeout_s:g} s")
+    wait_connected(leg, timeout_s, on_ringing=lambda: printer.status("ringing"))
+    return leg
 
 
 def _setup() -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
@@ -14,6 +16,7 @@ from openhear.server import (
     openai_api,
     routes_alerts,
     routes_amplifier,
+    routes_calls,
     routes_captions,
     routes_conversations,
     routes_fitting,
@@ -23,6 +26,7 @@ from openhear.server import (
 )
 from openhear.server.alerts import AlertHub, CaptionAudioTap
 from openhear.server.amplifier import AmplifierControl
+from openhear.server.calls import CallDesk
 from openhear.server.conversations import OpenConversations
 from openhear.server.errors import install_error_handlers
 from openhear.server.options import ServerOptions
@@ -43,22 +47,32 @@ SECURITY_HEADERS = {
 """The page loads nothing from elsewhere and never leaks its token-bearing address."""
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """When the server stops, a call still up is hung up (its transcript kept)."""
+    yield
+    await asyncio.to_thread(app.state.openhear.calls.close)
+
+
 def create_app(options: ServerOptions, services: Services) -> FastAPI:
     """Builds the web app over already-loaded services (`load_services`)."""
     app = FastAPI(
+        lifespan=_lifespan,
         title="openhear",
         version=__version__,
         docs_url=None,
         redoc_url=None,
         telemetry=FASTAPI_TELEMETRY_OFF,
     )
+    conversations = OpenConversations(TranscriptStore(services.data_dir / TRANSCRIPTS_FILE))
     app.state.openhear = AppState(
         options,
         services,
         CaptionLoad(options.max_caption_sessions, options.max_backlog_s, options.max_utilization),
         Phrasebook(services.data_dir / PHRASES_FILE),
-        OpenConversations(TranscriptStore(services.data_dir / TRANSCRIPTS_FILE)),
+        conversations,
         AmplifierControl(services.data_dir / routes_fitting.PROFILE_FILE),
+        CallDesk(services, conversations.store),
     )
     install_error_handlers(app)
     for module in (
@@ -70,6 +84,7 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
         routes_hearing,
         routes_amplifier,
         routes_alerts,
+        routes_calls,
     ):
         app.include_router(module.router)
     openai_api.install(app)

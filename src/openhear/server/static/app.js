@@ -1,5 +1,6 @@
 // The openhear page: view switching, remembered display settings, and each view's set-up.
 import { setupAmplifier } from "./amplifier-view.js";
+import { setupCalls } from "./calls-view.js";
 import { setupCaptions } from "./captions-view.js";
 import { setupBanner } from "./connection.js";
 import { setupConversation } from "./conversation-view.js";
@@ -7,7 +8,7 @@ import { setupHearingCheck } from "./hearing-check-view.js";
 import { setupProfile } from "./profile-view.js";
 import { setupSpeak } from "./speak-view.js";
 
-const VIEWS = ["captions", "speak", "conversation", "profile", "hearing", "amplifier"];
+const VIEWS = ["captions", "speak", "conversation", "calls", "profile", "hearing", "amplifier"];
 
 
 function showView(name) {
@@ -50,6 +51,7 @@ function start() {
   setupCaptions();
   const conversation = setupConversation();
   setupSpeak(conversation);
+  setupCalls();
   setupProfile();
   setupHearingCheck();
   setupAmplifier();
