@@ -1,20 +1,24 @@
 """Echo suppression: our own spoken reply, heard back by the microphone, must not be captioned as
 theirs.
 
-While a reply plays (and for a short tail after, covering the sound card's output and input
-latency and the room's reverberation) the caption input is replaced by silence. The captioner
-still receives every sample, so its clock stays aligned with the conversation's. Half-duplex
-like this is what relay phones do; the cost is that the other person is not captioned while
-they talk over our reply.
-"""
+Two ways. `EchoCanceller` (the default) subtracts the reply, whose sound we know because we made
+it, from the caption input: the other person is still captioned while they talk over our reply.
+`EchoGate` (the fallback, `--echo mute`) is half-duplex, as relay phones are: while a reply plays
+(and for a short tail after, covering the sound card's output and input latency and the room's
+reverberation) the caption input is replaced by silence; the cost is that the other person is not
+captioned while they talk over our reply. Either way the captioner still receives every sample,
+so its clock stays aligned with the conversation's."""
 
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
 
 from openhear.audio.block import AudioBlock
+from openhear.audio.resample import StreamResampler
+from openhear.errors import OpenhearError
 
 
 class EchoGate:
@@ -33,12 +37,12 @@ class EchoGate:
         """Conversation time at which the queued reply audio will have finished playing."""
         return self._playing_until_s
 
-    def playing(self, now_s: float, duration_s: float) -> None:
-        """A block of `duration_s` of reply audio is handed to the player at `now_s` (it
-        plays after any queued)."""
+    def playing(self, now_s: float, block: AudioBlock) -> None:
+        """A block of reply audio is handed to the player at `now_s` (it plays after any
+        queued)."""
         with self._lock:
             begin = max(now_s, self._playing_until_s)
-            self._playing_until_s = begin + duration_s
+            self._playing_until_s = begin + block.duration_s
             end = self._playing_until_s + self.tail_s
             if self._spans and begin <= self._spans[-1][1]:
                 self._spans[-1] = (self._spans[-1][0], end)
@@ -59,3 +63,119 @@ class EchoGate:
             if first < last:
                 samples[first:last] = 0.0
         return AudioBlock(samples, block.sample_rate, block.start_s)
+
+
+FRAME_S = 0.01
+"""The echo canceller works on 10 ms frames."""
+AEC3_RATES = (16000, 32000, 48000)
+"""Rates AEC3 works at; input at another rate is resampled to the first (the captioner's)."""
+
+
+class EchoCanceller:
+    """Acoustic echo cancellation with the reply itself as the reference: WebRTC's AEC3 (the echo
+    canceller of Chrome's WebRTC stack, through pywebrtc-audio) subtracts the reply's sound, as the
+    room shaped it, from the caption input, so the other person is still captioned while our reply
+    plays. Same interface as EchoGate; safe across threads.
+
+    The reference is placed on the conversation's clock where it is handed to the player (after
+    what is queued); AEC3's delay estimator finds the remaining delay (the sound card's buffers,
+    the distance from speaker to microphone). Caption input passes through with a constant delay
+    of at most one 10 ms frame; its times are kept."""
+
+    def __init__(self, delay_hint_ms: int = 0):
+        """`delay_hint_ms`: the expected delay from handing audio to the player to hearing it
+        (0: let AEC3 estimate it)."""
+        try:
+            from pywebrtc_audio import EchoCanceller as Aec3
+        except ImportError:
+            raise OpenhearError(
+                "echo cancellation needs the pywebrtc-audio package (reinstall openhear), "
+                "or mute captions while a reply plays instead (--echo mute)"
+            ) from None
+        self._aec3 = Aec3
+        self.delay_hint_ms = delay_hint_ms
+        """Hint given to AEC3 for the playback-to-microphone delay, milliseconds."""
+        self._segments: list[tuple[float, AudioBlock]] = []
+        self._converted: dict[int, np.ndarray] = {}
+        self._playing_until_s = 0.0
+        self._lock = threading.Lock()
+        self._aec: Any = None
+        self._rate = 0
+        self._in_rate = 0
+        self._resampler: StreamResampler | None = None
+        self._near = np.zeros(0, np.float32)
+        self._far = np.zeros(0, np.float32)
+        self._out = np.zeros(0, np.float32)
+
+    @property
+    def playing_until_s(self) -> float:
+        """Conversation time at which the queued reply audio will have finished playing."""
+        return self._playing_until_s
+
+    @property
+    def _frame(self) -> int:
+        return int(round(self._rate * FRAME_S))
+
+    def playing(self, now_s: float, block: AudioBlock) -> None:
+        """A block of reply audio is handed to the player at `now_s` (it plays after any queued)."""
+        with self._lock:
+            begin = max(now_s, self._playing_until_s)
+            self._playing_until_s = begin + block.duration_s
+            self._segments.append((begin, block))
+
+    def _reference(self, start_s: float, frames: int, rate: int) -> np.ndarray:
+        """The reply's samples at `rate` from conversation time `start_s` (zeros where none)."""
+        far = np.zeros(frames, np.float32)
+        end_s = start_s + frames / rate
+        with self._lock:
+            self._segments = [
+                (b, blk) for b, blk in self._segments if b + blk.duration_s > start_s - 1.0
+            ]
+            segments = list(self._segments)
+        for begin, blk in segments:
+            if begin >= end_s or begin + blk.duration_s <= start_s:
+                continue
+            samples = self._converted.get(id(blk))
+            if samples is None:
+                import soxr
+
+                samples = blk.mono()
+                if blk.sample_rate != rate:
+                    samples = soxr.resample(samples, blk.sample_rate, rate).astype(np.float32)
+                self._converted[id(blk)] = samples
+            first = int(round((begin - start_s) * rate))
+            lo, hi = max(first, 0), min(first + samples.size, frames)
+            if lo < hi:
+                far[lo:hi] = samples[lo - first : hi - first]
+        live = {id(blk) for _, blk in segments}
+        for key in [k for k in self._converted if k not in live]:
+            del self._converted[key]
+        return far
+
+    def apply(self, block: AudioBlock) -> AudioBlock:
+        """The block (mono) with the reply's echo removed, same start time; at the block's rate
+        where AEC3 works at it (AEC3_RATES), else resampled to AEC3_RATES[0] (the captioner's)."""
+        if self._aec is None:
+            self._rate = block.sample_rate if block.sample_rate in AEC3_RATES else AEC3_RATES[0]
+            if self._rate != block.sample_rate:
+                self._resampler = StreamResampler(
+                    block.sample_rate, self._rate, block.channels, to_mono=True
+                )
+            self._aec = self._aec3(
+                sample_rate=self._rate, num_channels=1, stream_delay_ms=self.delay_hint_ms
+            )
+            self._out = np.zeros(self._frame, np.float32)  # the constant delay of one frame
+        elif block.sample_rate != self._in_rate:
+            raise ValueError(f"echo canceller expects {self._in_rate} Hz, got {block.sample_rate}")
+        self._in_rate = block.sample_rate
+        near = block.mono() if self._resampler is None else self._resampler.process(block).mono()
+        far = self._reference(block.start_s, near.size, self._rate)
+        self._near = np.concatenate([self._near, near])
+        self._far = np.concatenate([self._far, far])
+        whole = self._near.size // self._frame * self._frame
+        if whole:
+            cleaned = self._aec.process(self._near[:whole], self._far[:whole])
+            self._near, self._far = self._near[whole:], self._far[whole:]
+            self._out = np.concatenate([self._out, np.asarray(cleaned, np.float32)])
+        out, self._out = self._out[: near.size], self._out[near.size :]
+        return AudioBlock.from_mono(out, self._rate, block.start_s)
