@@ -9,7 +9,7 @@ from browser.conftest import axe_path, show
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-VIEWS = ("captions", "speak", "conversation", "profile", "hearing", "amplifier")
+VIEWS = ("captions", "speak", "conversation", "calls", "profile", "hearing", "amplifier")
 THEMES = ("system", "light", "dark", "contrast")
 READY = {"profile": "#gains table", "amplifier": "#amp-start[data-no-device]"}
 """What each view shows once its data has loaded."""

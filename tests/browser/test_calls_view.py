@@ -7,11 +7,15 @@ No timing is asserted: every wait is for an event, bounded only so that a hung t
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 
 import httpx
+import numpy as np
 import pytest
+import soundfile as sf
+from audio.test_system_audio import pactl, pulse_server  # noqa: F401  (the test's own daemon)
 from calls.conftest import WAIT_S, Peer, free_port
 
 from openhear.asr.wer import wer
@@ -161,3 +165,39 @@ def test_without_pjsua2_the_view_says_what_to_install(page, monkeypatch):
     assert "pip install 'openhear[calls]'" in page.text_content("#call-sip-missing")
     assert page.is_disabled("#call-dial")
     assert page.is_enabled("#call-system")
+
+
+def test_a_call_in_another_app_is_captioned_and_the_reply_goes_to_the_virtual_microphone(
+    page,
+    live_app,
+    pulse_server,  # noqa: F811  (the imported fixture, requested by name)
+    manifest,
+    tmp_path,
+    monkeypatch,
+):
+    """A PulseAudio daemon of the test's own stands for the computer's sound: `paplay` is the call
+    app playing the other person; the server (in this process) records its output's monitor."""
+    if "soundcard" in sys.modules:
+        pytest.skip("soundcard is already connected to another sound server in this process")
+    monkeypatch.setenv("PULSE_SERVER", pulse_server)
+    them = speech(manifest, "cmu_arctic_aew_a0003")
+    audio = read_audio(them.path)
+    played = tmp_path / "played.wav"  # the speech, then a pause: it ends an utterance
+    sf.write(played, np.concatenate([audio.mono(), np.zeros(3 * audio.sample_rate)]), 16000)
+    show(page, "calls")
+    page.uncheck("#call-disclosure")
+    page.click("#call-system")
+    badge(page, "connected")
+    assert "openhear microphone" in page.text_content("#call-state")
+    assert "openhear_mic" in pactl(pulse_server, "list", "short", "sources").stdout
+    subprocess.run(["paplay", "--server", pulse_server, str(played)], check=True, timeout=WAIT_S)
+    page.wait_for_selector("#call-transcript li.them", timeout=WAIT_MS)
+    page.fill("#call-reply", REPLY)
+    page.press("#call-reply", "Enter")
+    page.wait_for_selector("#call-transcript li.me", timeout=WAIT_MS)
+    page.click("#call-hangup")
+    badge(page, "ended")
+    _, captions, replies = saved_lines(page, live_app.url)
+    assert wer(them.text, " ".join(captions)) <= CAPTION_WER, captions
+    assert replies == [REPLY]
+    assert "openhear_mic" not in pactl(pulse_server, "list", "short", "sources").stdout
