@@ -205,7 +205,7 @@ def main() -> int:
     if reply_at:
         spans["notice (first speech, filter adapting)"] = (0.0, reply_at)
 
-    delays = [args.delay_ms] if args.quick else [0.0, args.delay_ms, 150.0, 300.0, 500.0]
+    delays = [args.delay_ms] if args.quick else [0.0, args.delay_ms, 150.0, 300.0, 500.0, 1000.0]
     results["erle_db"] = {}
     for delay in delays:
         e = echo_path(ours, rir, delay, total) * gain + noise
