@@ -12,8 +12,9 @@ from hypothesis.extra.numpy import arrays
 from openhear.dsp.chain import StereoChain
 from openhear.dsp.limiter import PeakLimiter
 from openhear.dsp.testsignals import speech_shaped_noise
+from openhear.fitting.adjustments import Adjustments
 from openhear.fitting.audiogram import preset
-from openhear.fitting.profile import Adjustments, fit_listener
+from openhear.fitting.profile import fit_listener
 from openhear.testing import assert_chunking_invariant
 
 RATE = 48000

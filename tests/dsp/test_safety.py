@@ -11,17 +11,13 @@ from conftest import BAD_SAMPLES
 
 from openhear.audio.guard import MAX_SAMPLE
 from openhear.dsp.chain import EarChain, EarSettings, StereoChain, amplify_array
+from openhear.dsp.levels import amplitude_for_rms_db, level_db_spl, peak_db_spl
 from openhear.dsp.limiter import PeakLimiter
-from openhear.dsp.testsignals import (
-    amplitude_for_rms_db,
-    level_db_spl,
-    peak_db_spl,
-    speech_shaped_noise,
-    tone,
-)
+from openhear.dsp.testsignals import speech_shaped_noise, tone
 from openhear.errors import OpenhearError
+from openhear.fitting.adjustments import MAX_OUTPUT_LIMIT_DB_SPL, Adjustments
 from openhear.fitting.audiogram import preset
-from openhear.fitting.profile import MAX_OUTPUT_LIMIT_DB_SPL, Adjustments, fit_listener
+from openhear.fitting.profile import fit_listener
 from openhear.testing import assert_chunking_invariant
 
 RATE = 48000

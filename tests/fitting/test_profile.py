@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from openhear.errors import OpenhearError
+from openhear.fitting.adjustments import Adjustments
 from openhear.fitting.audiogram import preset
 from openhear.fitting.profile import (
-    Adjustments,
     fit_listener,
     profile_to_dict,
     read_profile,

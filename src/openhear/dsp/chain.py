@@ -65,7 +65,8 @@ from openhear.dsp.filterbank import DftFilterbank
 from openhear.dsp.limiter import PeakLimiter
 from openhear.dsp.processor import Processor
 from openhear.dsp.wdrc import BandCompressor, WdrcCurves, WdrcRows, WdrcTables
-from openhear.fitting.profile import MAX_OUTPUT_LIMIT_DB_SPL, Adjustments, FittingProfile
+from openhear.fitting.adjustments import MAX_OUTPUT_LIMIT_DB_SPL, Adjustments
+from openhear.fitting.profile import FittingProfile
 
 START_RAMP_MS = 20.0
 """After start (and after a new noise suppressor is swapped in) the band gains rise from 0 dB to the

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from openhear.errors import OpenhearError
-from openhear.relay.database import StorageError
 from openhear.server.security import BodyRefused, error_body
+from openhear.storage import StorageError
 
 log = logging.getLogger("openhear.server")
 

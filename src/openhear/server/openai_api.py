@@ -418,7 +418,7 @@ async def _speech_request(request: Request) -> SpeechRequest:
 async def speech(request: Request, state: AppState = Depends(app_state)) -> Response:
     """JSON (model, input, voice, response_format, speed, stream_format) -> the input spoken by
     the Piper voice, streamed sentence by sentence (chunked bytes, or SSE events)."""
-    from openhear.server.routes_speech import speech_blocks
+    from openhear.server.speaking import speech_blocks
     from openhear.tts.speech import SpeechOptions
     from openhear.tts.text import TextError
 

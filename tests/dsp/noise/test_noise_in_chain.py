@@ -10,8 +10,9 @@ import soundfile as sf
 from openhear.audio.resample import resample
 from openhear.dsp.chain import StereoChain
 from openhear.dsp.noise import make_suppressor
+from openhear.fitting.adjustments import Adjustments
 from openhear.fitting.audiogram import preset
-from openhear.fitting.profile import Adjustments, flat_profile
+from openhear.fitting.profile import flat_profile
 
 RATE = 48000
 
