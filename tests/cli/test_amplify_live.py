@@ -172,8 +172,8 @@ def test_start_returns_at_once_and_status_meters_each_ear():
 
 
 def test_parse_command():
-    assert parse_command("nr 0.5") == ("set", {"noise_reduction": 0.5})
-    assert parse_command("noise spectral") == ("set", {"noise_suppression": "spectral"})
+    assert parse_command("nr 0.5") == ("set", {"noise_strength": 0.5})
+    assert parse_command("noise spectral") == ("set", {"noise_kind": "spectral"})
     with pytest.raises(OpenhearError):
         parse_command("boost")
 

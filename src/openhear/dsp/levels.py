@@ -13,13 +13,14 @@ import math
 import numpy as np
 
 from openhear.fitting.profile import DEFAULT_DB_SPL_AT_0DBFS
+from openhear.units import db_to_gain, gain_to_db
 
 
 def amplitude_for_rms_db(
     level_db_spl: float, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS
 ) -> float:
     """The RMS sample value that is `level_db_spl` under this calibration."""
-    return float(10.0 ** ((level_db_spl - db_spl_at_0dbfs) / 20.0))
+    return db_to_gain(level_db_spl - db_spl_at_0dbfs)
 
 
 def level_db_spl(samples: np.ndarray, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> float:
@@ -83,4 +84,4 @@ def scaled_to_level(
 
 def peak_db_spl(samples: np.ndarray, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> float:
     """Largest absolute sample, as dB SPL under this calibration."""
-    return db_spl_at_0dbfs + 20.0 * np.log10(max(float(np.max(np.abs(samples))), 1e-30))
+    return db_spl_at_0dbfs + gain_to_db(max(float(np.max(np.abs(samples))), 1e-30))

@@ -13,19 +13,26 @@ Levels: `db_spl_at_0dbfs` is the sound pressure level that a digital signal with
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from openhear.errors import OpenhearError
-from openhear.fitting.adjustments import Adjustments
+from openhear.fitting.adjustments import Adjustments, renamed
 from openhear.fitting.audiogram import Listener, listener_from_dict, listener_to_dict
 from openhear.fitting.prescription import BandFitting, EarFitting, flat_ear, prescribe_ear
 from openhear.fitting.textfile import parse_json, read_text
 from openhear.paths import write_private_text
 
 FORMAT = "openhear-fitting-profile"
-VERSION = 1
+VERSION = 2
+"""The profile format written now. Version 2 renamed the noise sliders (`noise_reduction` ->
+`noise_strength`, `noise_suppression` -> `noise_kind`); version 1 files are read and migrated."""
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {
+    1: lambda data: {**data, "adjustments": _renamed_adjustments(data.get("adjustments", {}))},
+}
+"""How a document of an older version becomes one of the next version."""
 DEFAULT_DB_SPL_AT_0DBFS = 100.0
 """Calibration: dB SPL produced by a 0 dBFS RMS signal (the Clarity convention)."""
 
@@ -120,10 +127,14 @@ def profile_from_dict(data: Any) -> FittingProfile:
         raise OpenhearError("a fitting profile must be a JSON object")
     if data.get("format") != FORMAT:
         raise OpenhearError(f'not an openhear fitting profile ("format" is not "{FORMAT}")')
-    if data.get("version") != VERSION:
+    version = data.get("version")
+    if version != VERSION and version not in MIGRATIONS:
         raise OpenhearError(
             f"fitting profile version {data.get('version')!r} is not supported (expected {VERSION})"
         )
+    while version != VERSION:
+        data = MIGRATIONS[version](data)
+        version += 1
     for key in ("listener", "left", "right"):
         if key not in data:
             raise OpenhearError(f'fitting profile has no "{key}"')
@@ -142,6 +153,12 @@ def profile_from_dict(data: Any) -> FittingProfile:
         data.get("db_spl_at_0dbfs", DEFAULT_DB_SPL_AT_0DBFS),
         str(data.get("prescription", "")),
     )
+
+
+def _renamed_adjustments(values: Any) -> Any:
+    """Version 1 adjustments with the noise sliders' names of version 2 (other values as they
+    are: `_build` reports what is wrong with them)."""
+    return renamed(values) if isinstance(values, dict) else values
 
 
 _Built = TypeVar("_Built", Adjustments, BandFitting)

@@ -209,8 +209,8 @@ class LiveAmplifier:
         return (
             f"latency {device}{self.processing_latency_ms:.1f} ms processing; dropouts "
             f"{self.dropouts} in {self.callbacks} blocks; boost {adj.boost_db:g} dB, tone "
-            f"{adj.tone_db:g} dB, balance {adj.balance_db:g} dB, noise {adj.noise_suppression} "
-            f"{adj.noise_reduction:g}, max {adj.max_output_db_spl:g} dB SPL{self._replaced_note()}"
+            f"{adj.tone_db:g} dB, balance {adj.balance_db:g} dB, noise {adj.noise_kind} "
+            f"{adj.noise_strength:g}, max {adj.max_output_db_spl:g} dB SPL{self._replaced_note()}"
         )
 
     def _replaced_note(self) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from openhear.errors import DeviceError, OpenhearError
+from openhear.fitting.adjustments import NOISE_KINDS, SLIDER_RANGES
 from openhear.fitting.profile import FittingProfile
 from openhear.live.amplifier import LiveAmplifier, LiveOptions
 
@@ -22,18 +23,21 @@ SLIDERS = {
     "boost": ("boost_db", float),
     "tone": ("tone_db", float),
     "balance": ("balance_db", float),
-    "nr": ("noise_reduction", float),
-    "noise": ("noise_suppression", str),
+    "nr": ("noise_strength", float),
+    "noise": ("noise_kind", str),
     "max": ("max_output_db_spl", float),
 }
 """Typed control commands: `<name> <value>`, e.g. `boost 6`,
 `noise spectral`, `nr 0.5`, `max 95`."""
 FIRST_REPORT_S = 1.0
 """When to print the first status line (latency measured, dropouts so far) after starting."""
+_STRENGTH = SLIDER_RANGES["noise_strength"]
 HELP = (
-    "commands: boost DB | tone DB | balance DB | nr 0..1 | noise "
-    "none|spectral|deepfilternet|rnnoise | max DB_SPL | status | quit"
+    f"commands: boost DB | tone DB | balance DB | nr {_STRENGTH.low:g}..{_STRENGTH.high:g} | noise "
+    f"{'|'.join(NOISE_KINDS)} | max DB_SPL | status | quit"
 )
+"""The shell's help line; the values' ranges are `fitting.adjustments.SLIDER_RANGES`, checked when
+a command moves a slider."""
 
 
 def parse_command(line: str) -> tuple[str, dict[str, Any] | None]:

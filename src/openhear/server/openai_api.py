@@ -33,7 +33,7 @@ from openhear.audio.encoders import STREAM_FORMATS
 from openhear.captions.cues import Cue
 from openhear.errors import AudioInputError, OpenhearError
 from openhear.server.audio_response import in_workers, speech_response, sse_event
-from openhear.server.limits import RequestModel
+from openhear.server.limits import RequestModel, validation_problem
 from openhear.server.security import error_body
 from openhear.server.state import AppState, app_state
 
@@ -407,11 +407,8 @@ async def _speech_request(request: Request) -> SpeechRequest:
     try:
         return SpeechRequest.model_validate(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        param = ".".join(str(p) for p in first.get("loc", ())) or None
-        raise ApiError(
-            f"{param}: {first.get('msg', 'invalid value')}" if param else "invalid request", param
-        ) from None
+        where, what = validation_problem(exc)
+        raise ApiError(f"{where}: {what}" if where else "invalid request", where or None) from None
 
 
 @router.post("/audio/speech")

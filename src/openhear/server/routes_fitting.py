@@ -25,7 +25,7 @@ from openhear.fitting.profile import fit_listener, read_profile, write_profile
 from openhear.fitting.textfile import parse_json
 from openhear.paths import private_dir
 from openhear.server.audio_response import wav_response
-from openhear.server.limits import RequestModel
+from openhear.server.limits import RequestModel, validation_message
 from openhear.server.state import AppState, app_state
 
 router = APIRouter()
@@ -144,9 +144,7 @@ async def listen(
     try:
         chosen = ListenerIn.model_validate_json(listener).listener()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise OpenhearError(f"listener{': ' + where if where else ''}: {first['msg']}") from None
+        raise OpenhearError(f"listener: {validation_message(exc)}") from None
     raw: bytes | None = None
     name = "the recording"
     if file is not None and file.filename:

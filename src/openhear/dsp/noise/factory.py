@@ -16,21 +16,12 @@ from openhear.dsp.noise.framed import FramedSuppressor
 from openhear.dsp.noise.spectral import SpectralSuppressor
 from openhear.dsp.processor import Processor
 from openhear.errors import OpenhearError
-from openhear.fitting.adjustments import DEFAULT_NOISE_STRENGTH, NOISE_KINDS, NoiseKind
+from openhear.fitting.adjustments import DEFAULT_NOISE_STRENGTH, NOISE_KINDS
 
 MAX_ATTENUATION_DB = 24.0
 """Attenuation limit at strength 1."""
 DEFAULT_STRENGTH = DEFAULT_NOISE_STRENGTH
 """The default slider position: a 12 dB limit (`fitting.adjustments` names it)."""
-__all__ = [
-    "DEFAULT_STRENGTH",
-    "MAX_ATTENUATION_DB",
-    "NOISE_KINDS",
-    "Bypass",
-    "NoiseKind",
-    "attenuation_limit_db",
-    "make_suppressor",
-]
 
 
 def attenuation_limit_db(strength: float) -> float:
