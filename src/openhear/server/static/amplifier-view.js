@@ -37,9 +37,17 @@ export function setupAmplifier() {
     if (output) output.textContent = `${Number(control.value).toLocaleString()}${control.dataset.unit ?? ""}`;
   };
 
-  // The sliders' ranges, steps and units come from the server (fitting.adjustments.SLIDER_RANGES).
+  // The sliders' ranges, steps and units, and the noise suppressors, come from the server
+  // (fitting.adjustments); the page keeps only the words it shows for each suppressor.
   const applyRanges = async () => {
-    const { sliders } = await pageSettings();
+    const { sliders, noise_kinds: kinds } = await pageSettings();
+    for (const select of controls.filter((control) => control.tagName === "SELECT")) {
+      // The page's order and words for the kinds it knows, then any new kind under its name.
+      const labels = new Map([...select.options].map((option) => [option.value, option.text]));
+      const order = [...labels.keys()].filter((kind) => kinds.includes(kind));
+      order.push(...kinds.filter((kind) => !labels.has(kind)));
+      select.replaceChildren(...order.map((kind) => new Option(labels.get(kind) ?? kind, kind)));
+    }
     for (const control of controls) {
       const range = sliders[control.dataset.param];
       if (control.type !== "range" || !range) continue;
