@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
@@ -21,7 +22,7 @@ from openhear.server import (
     routes_page,
     routes_speech,
 )
-from openhear.server.alerts import AlertHub, CaptionAudioTap
+from openhear.server.alerts import ALERTS_FILE, AlertHub, CaptionAudioTap
 from openhear.server.amplifier import AmplifierControl
 from openhear.server.conversations import OpenConversations
 from openhear.server.errors import install_error_handlers
@@ -32,6 +33,9 @@ from openhear.server.sessions import CaptionLoad
 from openhear.server.state import AppState
 from openhear.tts.phrasebook import PHRASES_FILE, Phrasebook
 
+if TYPE_CHECKING:
+    from openhear.alerts.webhook import Webhook
+
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'self'; connect-src 'self'; media-src 'self' blob:; img-src 'self' data:; "
@@ -41,6 +45,14 @@ SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
 }
 """The page loads nothing from elsewhere and never leaks its token-bearing address."""
+
+
+def _webhook(options: ServerOptions) -> Webhook | None:
+    if options.alert_webhook_url is None:
+        return None
+    from openhear.alerts.webhook import Webhook
+
+    return Webhook(options.alert_webhook_url)
 
 
 def create_app(options: ServerOptions, services: Services) -> FastAPI:
@@ -83,7 +95,8 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
         response.headers.update(SECURITY_HEADERS)
         return response
 
-    app.state.openhear_alerts = AlertHub()  # sound alerts on the caption socket's audio
+    # Sound alerts on the caption socket's audio (and /ws/alerts), stored with the other data.
+    app.state.openhear_alerts = AlertHub(services.data_dir / ALERTS_FILE, _webhook(options))
     app.add_middleware(CaptionAudioTap, hub=app.state.openhear_alerts)
     app.add_middleware(GuardMiddleware, options=options)
     return app
