@@ -342,6 +342,8 @@ export function setupAlerts() {
   });
 
   // --- the server's history and event stream --------------------------------------------------
+  // The stored alerts: on opening the page, and again whenever the event stream (re)connects, so
+  // what came or was acknowledged elsewhere while this page was cut off is caught up with.
   const load = async () => {
     let records;
     try {
@@ -351,7 +353,11 @@ export function setupAlerts() {
     }
     const now = Date.now();
     for (const record of records) {
-      if (history.has(record.id)) continue;
+      const known = history.get(record.id);
+      if (known) {
+        if (record.acknowledged_at && !known.acknowledged_at) acknowledged(record);
+        continue;
+      }
       history.set(record.id, record);
       const date = wallTime(record.wall_time);
       const recent = date && now - date.getTime() < ACTIVE_ON_LOAD_MS;
@@ -364,7 +370,10 @@ export function setupAlerts() {
     const events = new EventSource("/api/alerts/events");
     events.addEventListener("alert", (m) => received(JSON.parse(m.data), true));
     events.addEventListener("acknowledged", (m) => acknowledged(JSON.parse(m.data)));
-    events.addEventListener("open", () => { document.body.dataset.alertsSubscribed = "true"; });
+    events.addEventListener("open", async () => {
+      await load();
+      document.body.dataset.alertsSubscribed = "true";
+    });
   };
 
   (async () => {
@@ -376,6 +385,6 @@ export function setupAlerts() {
     renderSounds();
     saveSettings();
     subscribe();
-    await load();
+    await load(); // also when the event stream cannot connect (the cached copy, then)
   })();
 }
