@@ -176,6 +176,8 @@ def test_sound_settings_are_kept_and_a_safety_alarm_is_not_turned_off_silently(p
     show(page, "alerts")
     page.wait_for_selector("#alert-sounds input[value=dog]")
     page.uncheck("#alert-sounds input[value=dog]")
+    page.select_option("#alert-sounds select[data-sound=doorbell]", "strict")
+    assert page.locator("#alert-sounds select[data-sound=smoke]").count() == 0  # always shown
     # Turning off the smoke alarm asks first: declined, it stays on.
     page.once("dialog", lambda dialog: dialog.dismiss())
     page.click("#alert-sounds input[value=smoke]")
@@ -200,5 +202,7 @@ def test_sound_settings_are_kept_and_a_safety_alarm_is_not_turned_off_silently(p
     show(page, "alerts")
     assert not page.is_checked("#alert-sounds input[value=dog]")
     assert page.is_checked("#alert-sounds input[value=doorbell]")
+    assert page.input_value("#alert-sounds select[data-sound=doorbell]") == "strict"
+    assert page.input_value("#alert-sounds select[data-sound=knock]") == "all"
     page.check("#alert-sounds input[value=smoke]")  # back on: no question, the warning goes
     assert page.is_hidden("#alert-safety-off")

@@ -21,6 +21,10 @@ const VIBRATION = {
   notice: [250, 150, 250],
 };
 const SETTINGS_KEY = "openhear.alertSoundsOff"; // sounds the person turned off: ["dog", ...]
+const STRICT_KEY = "openhear.alertSoundsStrict"; // sounds shown only when the detector is sure
+const STRICT_SCORE = 0.7;
+// "Only when sure": the alert's confidence must reach this (an alarm pattern always does). Not
+// offered for life-safety alarms.
 const CACHE_KEY = "openhear.alertHistory"; // the last history seen, for when the server is away
 
 const $ = (id) => document.getElementById(id);
@@ -88,7 +92,11 @@ export function setupAlerts() {
   const active = new Map(); // id -> record shown on screen until acknowledged
   const notifications = new Map(); // id -> Notification
   let sounds = []; // [{sound, label, priority}]
-  let off = new Set(JSON.parse(localStorage.getItem(SETTINGS_KEY) || "[]"));
+  const off = new Set(JSON.parse(localStorage.getItem(SETTINGS_KEY) || "[]"));
+  const strict = new Set(JSON.parse(localStorage.getItem(STRICT_KEY) || "[]"));
+  // Whether the person asked to see this alert (its sound on, and sure enough for them).
+  const wanted = (record) => !off.has(record.sound) &&
+    (record.life_safety || !strict.has(record.sound) || record.score >= STRICT_SCORE);
 
   // --- the alerts on screen -------------------------------------------------------------------
   const renderActive = () => {
@@ -198,7 +206,7 @@ export function setupAlerts() {
       const acknowledged = record.acknowledged_at ? "yes" : record.life_safety ? "NOT YET" : "no";
       const cells = [
         timeText(record),
-        record.label + (off.has(record.sound) ? " (turned off)" : ""),
+        record.label + (off.has(record.sound) ? " (turned off)" : wanted(record) ? "" : " (not sure enough)"),
         `${Math.round(100 * record.score)} %`,
         record.source === "pattern" ? "alarm pattern" : record.source,
         acknowledged,
@@ -221,7 +229,7 @@ export function setupAlerts() {
     if (history.has(record.id)) return;
     history.set(record.id, record);
     renderHistory();
-    if (off.has(record.sound)) return;
+    if (!wanted(record)) return;
     show(record, live);
     if (live) {
       notify(record);
@@ -239,6 +247,7 @@ export function setupAlerts() {
   // --- which sounds to show -------------------------------------------------------------------
   const saveSettings = () => {
     localStorage.setItem(SETTINGS_KEY, JSON.stringify([...off]));
+    localStorage.setItem(STRICT_KEY, JSON.stringify([...strict]));
     const safetyOff = sounds.filter((s) => s.priority === "life_safety" && off.has(s.sound));
     const warning = safetyOff.length
       ? `Alerts for ${safetyOff.map((s) => s.label.toLowerCase()).join(", ")} are turned OFF: ` +
@@ -274,7 +283,7 @@ export function setupAlerts() {
         else off.add(sound.sound);
         saveSettings();
         renderHistory();
-        for (const [id, record] of active) if (off.has(record.sound)) forget(id);
+        for (const [id, record] of active) if (!wanted(record)) forget(id);
       });
       const text = document.createElement("span");
       text.textContent = sound.label;
@@ -284,7 +293,25 @@ export function setupAlerts() {
         text.append(mark);
       }
       label.append(box, text);
-      list.append(label);
+      const row = document.createElement("div");
+      row.className = "alert-sound";
+      row.append(label);
+      if (sound.priority !== "life_safety") {
+        const level = document.createElement("select");
+        level.dataset.sound = sound.sound;
+        level.setAttribute("aria-label", `Sensitivity for ${sound.label}`);
+        level.append(new Option("Every alert", "all"), new Option("Only when sure", "strict"));
+        level.value = strict.has(sound.sound) ? "strict" : "all";
+        level.addEventListener("change", () => {
+          if (level.value === "strict") strict.add(sound.sound);
+          else strict.delete(sound.sound);
+          saveSettings();
+          renderHistory();
+          for (const [id, record] of active) if (!wanted(record)) forget(id);
+        });
+        row.append(level);
+      }
+      list.append(row);
     }
   };
 
@@ -361,7 +388,7 @@ export function setupAlerts() {
       history.set(record.id, record);
       const date = wallTime(record.wall_time);
       const recent = date && now - date.getTime() < ACTIVE_ON_LOAD_MS;
-      if (!record.acknowledged_at && recent && !off.has(record.sound)) show(record, false);
+      if (!record.acknowledged_at && recent && wanted(record)) show(record, false);
     }
     renderHistory();
   };
