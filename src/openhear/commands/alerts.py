@@ -9,12 +9,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openhear.commands.caption import (
-    _progress,
-    _usage,
-    add_stdin_pcm_arguments,
-    stdin_blocks,
-)
+from openhear.commands._shared import add_stdin_pcm_arguments, progress_bar, stdin_blocks, usage
 
 if TYPE_CHECKING:
     from openhear.alerts.detector import SoundAlertDetector
@@ -96,11 +91,11 @@ def run(args: argparse.Namespace) -> int:
     if args.list_sounds:
         return _list_sounds()
     if args.live + args.system + bool(args.input) != 1:
-        raise _usage("give an audio FILE, - for raw PCM on stdin, --live, or --system")
+        raise usage("give an audio FILE, - for raw PCM on stdin, --live, or --system")
     words = _words(args)
     sounds = select_sounds(args.sounds)
     if "name" in sounds and not words:
-        raise _usage("the name alert needs --name or --words")
+        raise usage("the name alert needs --name or --words")
     if words and "name" not in sounds:
         sounds += ("name",)
     webhook = _webhook(args)  # a bad URL fails before any model loads
@@ -143,10 +138,10 @@ def _list_sounds() -> int:
 
 def _words(args: argparse.Namespace) -> list[str]:
     if any(not n.strip() for n in args.name):
-        raise _usage("--name needs a name")
+        raise usage("--name needs a name")
     listed = [w.strip() for value in args.words for w in value.split(",") if w.strip()]
     if args.words and not listed:
-        raise _usage("--words needs at least one word")
+        raise usage("--words needs at least one word")
     return [n.strip() for n in args.name] + listed
 
 
@@ -214,7 +209,7 @@ def _file(
     detector = _detector(args, sounds)
     captions = _file_captions(words)
     notify = _console(args, wall_clock=False, webhook=webhook)
-    progress = _progress(args, duration_s)
+    progress = progress_bar(args, duration_s)
     shown = 0
 
     def show(alerts: Iterable[Alert]) -> None:
@@ -290,6 +285,7 @@ def _live(
     from openhear.audio.devices import device_arg
     from openhear.audio.sources import Microphone
     from openhear.audio.system import SystemAudio
+    from openhear.commands._signals import stop_on_signals
 
     source: SystemAudio | Microphone
     if args.system:
@@ -309,4 +305,5 @@ def _live(
         system.on_start = started  # once recording: what plays from then on is heard
     else:
         started()
-    return _stream(args, sounds, words, source.blocks(), True, webhook)
+    with stop_on_signals(source.stop):  # Ctrl-C ends the stream after its block: see _signals
+        return _stream(args, sounds, words, source.blocks(), True, webhook)
