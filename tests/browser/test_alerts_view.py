@@ -76,6 +76,13 @@ def flashes(samples: list[list]) -> list[float]:
     ]  # fmt: skip
 
 
+def acknowledge_all(page) -> None:
+    """Press every Acknowledge button on screen; the alerts leave it."""
+    while page.locator(".alert-ack").count():
+        page.locator(".alert-ack").first.click()
+    page.wait_for_selector("#alert-screen", state="hidden")
+
+
 def start_listening(page) -> None:
     show(page, "alerts")
     page.click("#alerts-listen")
@@ -117,7 +124,7 @@ def test_an_alarm_flashes_over_every_view_until_acknowledged(alarm_browser, live
         page.reload()
         page.wait_for_selector("html[data-ready=true]")
         page.wait_for_selector("#alert-screen:not([hidden]) >> text=Smoke or fire alarm")
-        alarms = [a for a in httpx.get(f"{live_app.url}/api/alerts").json()["alerts"]]
+        alarms = httpx.get(f"{live_app.url}/api/alerts").json()["alerts"]
         newest = [a for a in alarms if a["sound"] == "smoke"][-1]
         assert newest["acknowledged_at"] is None
         row = page.locator("#alert-history tr", has_text="Smoke or fire alarm").first
@@ -128,9 +135,7 @@ def test_an_alarm_flashes_over_every_view_until_acknowledged(alarm_browser, live
         other_context, other, other_errors = open_page(alarm_browser, live_app)
         try:
             other.wait_for_selector("#alert-screen:not([hidden]) >> text=Smoke or fire alarm")
-            while other.locator(".alert-ack").count():
-                other.locator(".alert-ack").first.click()
-            other.wait_for_selector("#alert-screen", state="hidden")
+            acknowledge_all(other)
         finally:
             other_context.close()
         assert not other_errors, other_errors
@@ -164,9 +169,7 @@ def test_with_reduced_motion_the_alert_is_a_steady_banner(alarm_browser, live_ap
         page.screenshot(path=artifacts / "alert-reduced-motion.png")
         page.click("#alerts-listen")  # stop listening (the banner leaves the button usable)
         page.wait_for_selector("#alerts-listen >> text=Listen for sounds")
-        while page.locator(".alert-ack").count():
-            page.locator(".alert-ack").first.click()
-        page.wait_for_selector("#alert-screen", state="hidden")
+        acknowledge_all(page)
     finally:
         context.close()
     assert not errors, errors
