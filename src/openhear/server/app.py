@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
@@ -24,7 +25,7 @@ from openhear.server import (
     routes_page,
     routes_speech,
 )
-from openhear.server.alerts import AlertHub, CaptionAudioTap
+from openhear.server.alerts import ALERTS_FILE, AlertHub, CaptionAudioTap
 from openhear.server.amplifier import AmplifierControl
 from openhear.server.calls import CallDesk
 from openhear.server.conversations import OpenConversations
@@ -35,6 +36,9 @@ from openhear.server.services import Services
 from openhear.server.sessions import CaptionLoad
 from openhear.server.state import AppState
 from openhear.tts.phrasebook import PHRASES_FILE, Phrasebook
+
+if TYPE_CHECKING:
+    from openhear.alerts.webhook import Webhook
 
 SECURITY_HEADERS = {
     "content-security-policy": (
@@ -52,6 +56,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """When the server stops, a call still up is hung up (its transcript kept)."""
     yield
     await asyncio.to_thread(app.state.openhear.calls.close)
+
+
+def _webhook(options: ServerOptions) -> Webhook | None:
+    if options.alert_webhook_url is None:
+        return None
+    from openhear.alerts.webhook import Webhook
+
+    return Webhook(options.alert_webhook_url)
 
 
 def create_app(options: ServerOptions, services: Services) -> FastAPI:
@@ -98,7 +110,8 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
         response.headers.update(SECURITY_HEADERS)
         return response
 
-    app.state.openhear_alerts = AlertHub()  # sound alerts on the caption socket's audio
+    # Sound alerts on the caption socket's audio (and /ws/alerts), stored with the other data.
+    app.state.openhear_alerts = AlertHub(services.data_dir / ALERTS_FILE, _webhook(options))
     app.add_middleware(CaptionAudioTap, hub=app.state.openhear_alerts)
     app.add_middleware(GuardMiddleware, options=options)
     return app
