@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, BinaryIO
 
+from openhear.commands.asr_options import add_model_arguments, load_model, model_choice
 from openhear.commands.speak import add_voice_arguments, speech_options
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
@@ -82,7 +83,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def add_relay_arguments(p: argparse.ArgumentParser, when: str = "first") -> None:
-    """The notice, the conversation's label and the captioning model (shared with `call`);
+    """The notice, the conversation's label, the captioning model and language (shared with
+    `call`);
     `when` says when the notice is spoken."""
     p.add_argument(
         "--disclosure",
@@ -91,11 +93,7 @@ def add_relay_arguments(p: argparse.ArgumentParser, when: str = "first") -> None
     )
     p.add_argument("--no-disclosure", action="store_true", help="do not speak the notice")
     p.add_argument("--title", default="", help="a label saved with the conversation")
-    p.add_argument(
-        "--model",
-        metavar="PATH",
-        help="a CTranslate2 Whisper model directory (default: bundled tiny.en)",
-    )
+    add_model_arguments(p)
 
 
 def disclosure_text(args: argparse.Namespace) -> str:
@@ -159,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.duration is not None and (not (args.live or args.system) or args.duration <= 0):
         raise UsageError("--duration needs --live or --system and a positive number of seconds")
+    model_choice(args)  # an English-only --model with another --language fails at once
     blocks, clock = _audio(args, source)
     return _converse(args, blocks, clock)
 
@@ -197,7 +196,6 @@ def _converse(
     clock: Callable[[], float] | None,
 ) -> int:
     from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
-    from openhear.asr.whisper import load_transcriber
     from openhear.relay.replies import ReplyPlayer, ReplyReader, read_replies
     from openhear.relay.session import ConversationSession, RelayOptions
     from openhear.relay.store import TranscriptStore
@@ -217,7 +215,7 @@ def _converse(
     store = TranscriptStore()
     voice = load_voice(args.voice) if play else None
     sink = _reply_sink(args, voice.sample_rate) if voice is not None else None
-    captioner = StreamingCaptioner(load_transcriber(args.model), LIVE_OPTIONS)
+    captioner = StreamingCaptioner(load_model(args), LIVE_OPTIONS)
     printer = Printer(args.quiet)
     player = (
         ReplyPlayer(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from openhear.commands.asr_options import add_model_arguments, model_choice
 from openhear.errors import UsageError
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
@@ -33,6 +34,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument(
         "--max-sessions", type=int, default=4, help="caption sessions served at once (default 4)"
     )
+    add_model_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -49,10 +51,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--token must be at least 16 characters")
     if token is None and not is_loopback(args.host):
         token = new_token()
+    model = model_choice(args)
     options = ServerOptions(
         host=args.host, port=args.port, token=token, max_caption_sessions=args.max_sessions
     )
-    serve(options)
+    serve(options, model, args.language)
     return 0
 
 
@@ -64,15 +67,16 @@ def app_url(options: ServerOptions) -> str:
     return f"http://{host}:{options.port}{suffix}"
 
 
-def serve(options: ServerOptions) -> None:
-    """Binds the port, loads the models once, then runs the app until interrupted."""
+def serve(options: ServerOptions, model: str | None = None, language: str | None = None) -> None:
+    """Binds the port, loads the models once (Whisper `model` set to `language`, as
+    `load_transcriber` takes them), then runs the app until interrupted."""
     from openhear.paths import data_dir
     from openhear.server import create_app
     from openhear.server.runner import bind, make_server
     from openhear.server.services import load_services
 
     with bind(options.host, options.port) as sock:
-        app = create_app(options, load_services(data_dir()))
+        app = create_app(options, load_services(data_dir(), model=model, language=language))
         print(f"openhear is running at {app_url(options)}  (Ctrl+C stops it)", flush=True)
         try:
             make_server(app, options).run(sockets=[sock])
