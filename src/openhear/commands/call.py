@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, BinaryIO
 
-from openhear.commands.asr_options import model_choice
+from openhear.commands._asr_options import model_choice
 from openhear.commands.converse import add_relay_arguments, disclosure_text
 from openhear.commands.speak import add_voice_arguments, speech_options
 
@@ -134,7 +134,7 @@ def _account_and_target(args: argparse.Namespace) -> tuple[SipAccount | None, st
 def _call(args: argparse.Namespace, account: SipAccount | None, target: str | None) -> int:
     from openhear.calls.address import over_tls
     from openhear.calls.phone import Phone, PhoneOptions
-    from openhear.commands.asr_options import load_choice
+    from openhear.commands._asr_options import load_choice
     from openhear.commands.converse import Printer, _open_replies
     from openhear.relay.store import TranscriptStore
     from openhear.tts.piper import load_voice

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
-from openhear.commands.asr_options import add_model_arguments, load_model, model_choice
+from openhear.commands._asr_options import add_model_arguments, load_model, model_choice
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
     from typing import Never

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, BinaryIO
 
-from openhear.commands.asr_options import add_model_arguments, load_model, model_choice
+from openhear.commands._asr_options import add_model_arguments, load_model, model_choice
 from openhear.commands.speak import add_voice_arguments, speech_options
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once

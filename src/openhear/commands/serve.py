@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from openhear.commands.asr_options import add_model_arguments, model_choice
+from openhear.commands._asr_options import add_model_arguments, model_choice
 from openhear.errors import UsageError
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
