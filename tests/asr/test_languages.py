@@ -8,6 +8,7 @@ import json
 
 import pytest
 import soundfile as sf
+from spoken_languages import SPEECH, words_of
 
 from openhear.asr.models import (
     LANGUAGES_INSTALL,
@@ -18,27 +19,6 @@ from openhear.asr.models import (
 )
 from openhear.cli import main
 from openhear.errors import ModelError, UsageError
-
-SPEECH = {
-    "fr": (
-        "Bonjour, je voudrais un café et un croissant, s'il vous plaît.",
-        ("bonjour", "café", "croissant", "plaît"),
-    ),
-    "de": (
-        "Guten Tag, ich möchte bitte einen Kaffee und ein Stück Kuchen.",
-        ("guten", "tag", "kaffee", "kuchen", "bitte"),
-    ),
-    "es": (
-        "Buenos días, quiero un café con leche, por favor.",
-        ("buenos", "días", "café", "leche", "favor"),
-    ),
-}
-"""Per language: a sentence for espeak-ng, and words of it of which the transcript must hold at
-least two (synthetic speech and a small model: not every word comes out right)."""
-
-
-def _words(text: str) -> set[str]:
-    return {w.strip(".,;:!?¿¡'\"").lower() for w in text.split()}
 
 
 def _audio(path):
@@ -53,7 +33,7 @@ def test_speech_in_another_language_is_identified_and_written_in_it(multilingual
     words = multilingual.transcribe(_audio(spoken(language, sentence)))
     text = "".join(w.text for w in words)
     assert {w.language for w in words} == {language}, text
-    assert len(_words(text) & set(expected)) >= 2, text
+    assert len(words_of(text) & set(expected)) >= 2, text
 
 
 @pytest.mark.slow
@@ -62,7 +42,7 @@ def test_a_fixed_language_is_the_one_written(multilingual, spoken):
     spanish = multilingual.configured("es")
     words = spanish.transcribe(_audio(spoken("es", sentence)))
     assert {w.language for w in words} == {"es"}
-    assert len(_words("".join(w.text for w in words)) & set(expected)) >= 2
+    assert len(words_of("".join(w.text for w in words)) & set(expected)) >= 2
     assert multilingual.language is None  # the shared model keeps identifying
 
 
@@ -80,8 +60,8 @@ def test_translation_writes_other_speech_in_english(multilingual, spoken):
     sentence, expected = SPEECH["fr"]
     english = multilingual.configured("fr", task="translate")
     text = "".join(w.text for w in english.transcribe(_audio(spoken("fr", sentence))))
-    assert not _words(text) & {"je", "voudrais", "un", "et", "s'il", "vous"}, text
-    assert _words(text) & {"hello", "i", "want", "would", "like", "coffee", "please"}, text
+    assert not words_of(text) & {"je", "voudrais", "un", "et", "s'il", "vous"}, text
+    assert words_of(text) & {"hello", "i", "want", "would", "like", "coffee", "please"}, text
 
 
 def test_the_model_is_joined_once_checked_and_kept(multilingual_data_dir, monkeypatch):

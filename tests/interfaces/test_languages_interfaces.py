@@ -8,14 +8,13 @@ import httpx
 import openai
 import pytest
 import soundfile as sf
-from starlette.testclient import TestClient
+from spoken_languages import SPEECH, words_of
 from wyoming.asr import Transcribe, Transcript
 from wyoming.info import Describe, Info
 
 from openhear.server import ServerOptions, create_app
 from openhear.server.services import Services
 
-from ..asr.test_languages import SPEECH, _words
 from .test_wyoming import _send_audio, _until, talk
 
 pytestmark = pytest.mark.slow
@@ -47,13 +46,13 @@ def test_openai_transcription_identifies_or_takes_the_language(client, run, spok
             model="whisper-1", file=path, response_format="verbose_json"
         )
     )
-    assert result.language == "de" and len(_words(result.text) & set(expected)) >= 2
+    assert result.language == "de" and len(words_of(result.text) & set(expected)) >= 2
     fixed = run(
         client.audio.transcriptions.create(
             model="whisper-1", file=path, language="de", response_format="verbose_json"
         )
     )
-    assert fixed.language == "de" and len(_words(fixed.text) & set(expected)) >= 2
+    assert fixed.language == "de" and len(words_of(fixed.text) & set(expected)) >= 2
     with pytest.raises(openai.BadRequestError) as refused:
         run(client.audio.transcriptions.create(model="whisper-1", file=path, language="xx"))
     assert refused.value.body["param"] == "language"
@@ -67,7 +66,7 @@ def test_openai_translation_is_english(client, run, spoken):
         )
     )
     assert result.task == "translate" and result.language == "fr", result
-    assert not _words(result.text) & {"je", "voudrais", "et", "vous"}, result.text
+    assert not words_of(result.text) & {"je", "voudrais", "et", "vous"}, result.text
 
 
 def test_wyoming_lists_the_languages_and_answers_in_the_one_heard(multilingual_services, spoken):
@@ -90,29 +89,47 @@ def test_wyoming_lists_the_languages_and_answers_in_the_one_heard(multilingual_s
     assert {"en", "fr", "de", "es"} <= set(model.languages)
     for transcript in transcripts:
         assert transcript.language == "es"
-        assert len(_words(transcript.text) & set(SPEECH["es"][1])) >= 2, transcript.text
+        assert len(words_of(transcript.text) & set(SPEECH["es"][1])) >= 2, transcript.text
 
 
 def test_page_session_takes_a_language_and_tags_the_captions(multilingual_services, spoken):
-    import numpy as np
+    import asyncio
+    import contextlib
+    import json
 
-    app = create_app(ServerOptions(), multilingual_services)
-    health = TestClient(app).get("/api/health").json()["captions"]
-    assert health["model"] == "whisper-base" and health["language"] is None
-    assert len(health["languages"]) == 99
+    import numpy as np
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from openhear.server.runner import BackgroundServer
+
     samples, rate = sf.read(spoken("fr", SPEECH["fr"][0]), dtype="float32")
     pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
-    with TestClient(app).websocket_connect("/ws/captions") as ws:
-        ws.send_json({"type": "start", "sample_rate": rate, "language": "auto"})
-        assert ws.receive_json()["type"] == "ready"
-        ws.send_bytes(pcm)
-        ws.send_json({"type": "stop"})
-        finals = []
-        while (event := ws.receive_json())["type"] != "end":
-            if event["type"] == "final":
-                finals.append(event)
-    assert finals and {f["language"] for f in finals} == {"fr"}
-    with TestClient(app).websocket_connect("/ws/captions") as ws:
-        ws.send_json({"type": "start", "sample_rate": rate, "language": "klingon"})
-        event = ws.receive_json()
-    assert event["type"] == "error" and "klingon" in event["message"]
+
+    async def session(url: str, language: str) -> list[dict]:
+        events = []
+        async with connect(url, max_size=None) as ws:
+            await ws.send(json.dumps({"type": "start", "sample_rate": rate, "language": language}))
+            events.append(json.loads(await ws.recv()))
+            if events[-1]["type"] == "ready":
+                await ws.send(pcm)
+                await ws.send(json.dumps({"type": "stop"}))
+            with contextlib.suppress(ConnectionClosed):  # a refusal closes with 1008
+                async for message in ws:
+                    events.append(json.loads(message))
+        return events
+
+    server = BackgroundServer(create_app(ServerOptions(), multilingual_services), ServerOptions())
+    try:
+        health = httpx.get(server.url + "/api/health").json()["captions"]
+        ws_url = server.url.replace("http://", "ws://") + "/ws/captions"
+        events = asyncio.run(asyncio.wait_for(session(ws_url, "auto"), 120))
+        refused = asyncio.run(asyncio.wait_for(session(ws_url, "klingon"), 30))
+    finally:
+        server.stop()
+    assert health["model"] == "whisper-base" and health["language"] is None
+    assert len(health["languages"]) == 99
+    finals = [e for e in events if e["type"] == "final"]
+    assert finals and {f["language"] for f in finals} == {"fr"}, events
+    assert words_of(" ".join(f["text"] for f in finals)) & set(SPEECH["fr"][1])
+    assert refused[0]["type"] == "error" and "klingon" in refused[0]["message"]

@@ -104,7 +104,10 @@ class WhisperTranscriber:
         """Words or names that bias recognition by default (people, places, medicines)."""
         self.multilingual = bool(model.model.is_multilingual)
         """Whether the model hears other languages than English (and can translate)."""
-        self.languages: tuple[str, ...] = tuple(model.supported_languages)
+        # faster-whisper lists the 100 codes of large-v3 (Cantonese last); older models know the
+        # first `num_languages` of them (99)
+        codes = tuple(model.supported_languages)
+        self.languages = codes[: model.model.num_languages] if self.multilingual else codes
         """The language codes the model hears ("en" alone for an English-only model)."""
         self.language: str | None = None if self.multilingual else "en"
         """The language of the speech; None lets a multilingual model identify it in each decode
