@@ -314,6 +314,7 @@ def _live(args: argparse.Namespace, vocabulary: list[str]) -> int:
     from openhear.audio.devices import device_arg
     from openhear.audio.sources import Microphone
     from openhear.audio.system import SystemAudio
+    from openhear.commands._signals import stop_on_signals
 
     source: SystemAudio | Microphone
     if args.system:
@@ -330,4 +331,5 @@ def _live(args: argparse.Namespace, vocabulary: list[str]) -> int:
         system.on_start = started  # once recording: what plays from then on is captioned
     else:
         started()
-    return _stream(args, captioner, source.blocks())
+    with stop_on_signals(source.stop):  # Ctrl-C ends the stream after its block: see _signals
+        return _stream(args, captioner, source.blocks())
