@@ -12,7 +12,8 @@ from scipy.signal import welch
 
 from openhear.cli import main
 from openhear.dsp.chain import amplify_array
-from openhear.dsp.testsignals import scaled_to_level, speech_shaped_noise
+from openhear.dsp.levels import scaled_to_level
+from openhear.dsp.testsignals import speech_shaped_noise
 from openhear.fitting.audiogram import load_listener, preset
 from openhear.fitting.profile import fit_listener, profile_to_dict, write_profile
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, BinaryIO
 
 from openhear.commands._asr_options import add_model_arguments, load_model, model_choice
+from openhear.commands._shared import add_stdin_pcm_arguments, stdin_blocks
 from openhear.commands.speak import add_voice_arguments, speech_options
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
@@ -59,10 +60,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument(
         "--replies", metavar="FILE", help="read typed replies from FILE instead of stdin"
     )
-    p.add_argument(
-        "--rate", type=int, default=16000, help="sample rate of PCM on stdin (default 16000)"
-    )
-    p.add_argument("--channels", type=int, default=1, help="channels of PCM on stdin (default 1)")
+    add_stdin_pcm_arguments(p)
     p.add_argument(
         "--realtime", action="store_true", help="feed FILE at real-time pace, as a microphone would"
     )
@@ -172,7 +170,7 @@ def _audio(
 ) -> tuple[Iterable[AudioBlock], Callable[[], float] | None, Callable[[], None] | None]:
     """(blocks, clock, stop): the caption input, validated before any model loads, the
     conversation clock and, for a live source, what ends it."""
-    from openhear.audio.files import audio_info, iter_audio_file, stdin_pcm_blocks
+    from openhear.audio.files import audio_info, iter_audio_file
 
     if args.live:
         from openhear.audio.devices import device_arg
@@ -186,7 +184,7 @@ def _audio(
         system = SystemAudio(args.input_device, duration_s=args.duration)
         return system.blocks(), system.elapsed_s, system.stop
     if source == "-":
-        return stdin_pcm_blocks(sys.stdin.buffer, args.rate, args.channels), None, None
+        return stdin_blocks(args), None, None
     from openhear.asr.pacing import paced_blocks
 
     assert source is not None  # run() asks for --live, - or a FILE
