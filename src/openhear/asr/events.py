@@ -5,6 +5,8 @@ Times are seconds from the start of the audio stream, as numbers.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 SENTENCE_END_MARKS = (".", "?", "!")
@@ -30,6 +32,18 @@ class Word:
     """End of the word in the stream, seconds."""
     probability: float = 1.0
     """Whisper's word probability (0 to 1)."""
+    language: str = ""
+    """The language the word was heard in ("en", "fr", ...; '' when not known)."""
+
+    def moved(self, start_s: float, end_s: float) -> Word:
+        """The same word at other times (in another clock)."""
+        return Word(self.text, start_s, end_s, self.probability, self.language)
+
+
+def words_language(words: Iterable[Word]) -> str:
+    """The language most of `words` were heard in ('' when none says)."""
+    counts = Counter(w.language for w in words if w.language)
+    return counts.most_common(1)[0][0] if counts else ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,11 @@ class ProvisionalCaption:
     words: tuple[Word, ...] = field(default_factory=tuple)
     """The provisional words with their times."""
 
+    @property
+    def language(self) -> str:
+        """The language the words were heard in ('' when not known)."""
+        return words_language(self.words)
+
 
 @dataclass(frozen=True)
 class FinalCaption:
@@ -58,6 +77,11 @@ class FinalCaption:
     """End time of the last word, seconds."""
     words: tuple[Word, ...] = field(default_factory=tuple)
     """The committed words with their times."""
+
+    @property
+    def language(self) -> str:
+        """The language the words were heard in ('' when not known)."""
+        return words_language(self.words)
 
 
 CaptionEvent = ProvisionalCaption | FinalCaption

@@ -209,7 +209,7 @@ class FileCaptioner:
             chunk = times.get_chunk_index((w.start_s + w.end_s) / 2)
             start = offset + times.get_original_time(w.start_s, chunk)
             end = offset + times.get_original_time(w.end_s, chunk)
-            placed.append(Word(w.text, start, max(start, end), w.probability))
+            placed.append(w.moved(start, max(start, end)))
         text = "".join(w.text for w in placed).strip()
         self._text = _last_chars(self._text + " " + text, 2 * self.options.prompt_chars)
         return FinalCaption(text, placed[0].start_s, placed[-1].end_s, tuple(placed))
@@ -231,7 +231,7 @@ class FileCaptioner:
             )
             self.decodes += 1
             part = drop_invented_tail(
-                [Word(w.text, w.start_s + start_s, w.end_s + start_s, w.probability) for w in part]
+                [w.moved(w.start_s + start_s, w.end_s + start_s) for w in part]
             )
             words += part
             if (

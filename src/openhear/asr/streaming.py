@@ -295,7 +295,7 @@ class StreamingCaptioner:
             self._last_speech * FRAME_S + _AFTER_SPEECH_S
         )  # words after that are in silence
         return [
-            Word(w.text, w.start_s + offset, w.end_s + offset, w.probability)
+            w.moved(w.start_s + offset, w.end_s + offset)
             for w in drop_invented_tail(words)
             if w.start_s + offset < heard_until_s
         ]
@@ -357,10 +357,7 @@ class StreamingCaptioner:
                 yield ProvisionalCaption("", end, end)
 
     def _on_blocks_clock(self, words: list[Word]) -> tuple[Word, ...]:
-        return tuple(
-            Word(w.text, self._start_s + w.start_s, self._start_s + w.end_s, w.probability)
-            for w in words
-        )
+        return tuple(w.moved(self._start_s + w.start_s, self._start_s + w.end_s) for w in words)
 
 
 LIVE_OPTIONS = CaptionOptions(max_lag_s=1.0, short_window=True)

@@ -16,13 +16,23 @@ class ConsoleCaptions:
     reader sees sentences and a program reading the pipe gets every word at once. On a terminal the
     provisional caption follows the final text in dim type and is redrawn in place; piped output
     holds final text only. With `timestamps`, every event is a line of its own with its times
-    (what `--realtime` prints).
+    (what `--realtime` prints). With `show_language` (a model that identifies the language of
+    each utterance), a final caption in another language than the one before starts with its
+    code in brackets ("[fr] Bonjour.").
     """
 
-    def __init__(self, stream: TextIO, interactive: bool, timestamps: bool = False):
+    def __init__(
+        self,
+        stream: TextIO,
+        interactive: bool,
+        timestamps: bool = False,
+        show_language: bool = False,
+    ):
         self._stream = stream
         self._interactive = interactive
         self._timestamps = timestamps
+        self._show_language = show_language
+        self._language = ""
         self._line = ""
         self._provisional = ""
 
@@ -31,7 +41,7 @@ class ConsoleCaptions:
         if self._timestamps or emitted_s is not None:
             self._timed(event, emitted_s)
         elif isinstance(event, FinalCaption):
-            self._final(event.text)
+            self._final(self._tagged(event))
         else:
             self._provisional = event.text
             self._redraw()
@@ -60,6 +70,13 @@ class ConsoleCaptions:
             self._stream.write("\n")
             self._line = ""
 
+    def _tagged(self, event: FinalCaption) -> str:
+        """The final's text, after its language code when that changed and is to be shown."""
+        if not (self._show_language and event.text and event.language):
+            return event.text
+        changed, self._language = event.language != self._language, event.language
+        return f"[{event.language}] {event.text}" if changed else event.text
+
     def _redraw(self) -> None:
         if not self._interactive:
             return
@@ -77,4 +94,6 @@ class ConsoleCaptions:
     def _timed(self, event: CaptionEvent, emitted_s: float | None) -> None:
         stamp = f"[{emitted_s:.3f}s] " if emitted_s is not None else ""
         kind = "final" if isinstance(event, FinalCaption) else "provisional"
+        if self._show_language and event.language:
+            kind += f" [{event.language}]"
         self._stream.write(f"{stamp}{kind} {event.start_s:.2f}-{event.end_s:.2f} {event.text}\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from openhear.asr.events import FinalCaption, Word, ends_sentence
+from openhear.asr.events import FinalCaption, Word, ends_sentence, words_language
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,14 @@ class Cue:
     """Who said it (a WebVTT voice), or None."""
     words: tuple[Word, ...] = field(default_factory=tuple)
     """Word timings, when known."""
+    language: str = ""
+    """The language of the text ("en", "fr", ...; '' when not known: then the words' own)."""
 
     def __post_init__(self) -> None:
         if self.end_s < self.start_s:
             object.__setattr__(self, "end_s", self.start_s)
+        if not self.language:
+            object.__setattr__(self, "language", words_language(self.words))
 
     @classmethod
     def from_final(cls, caption: FinalCaption, speaker: str | None = None) -> Cue:

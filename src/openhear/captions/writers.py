@@ -69,11 +69,22 @@ def _vtt_escape(text: str) -> str:
     return one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def document_language(cues: Sequence[Cue]) -> str:
+    """The language of every cue ('' when they differ or none is known)."""
+    languages = {c.language for c in cues}
+    return languages.pop() if len(languages) == 1 else ""
+
+
 def to_vtt(cues: Sequence[Cue]) -> str:
-    """WebVTT: a WEBVTT header, times as HH:MM:SS.mmm, the speaker as a <v Speaker> voice span."""
-    blocks = ["WEBVTT\n"]
+    """WebVTT: a WEBVTT header (with `Language: fr` when every cue is in one known language), times
+    as HH:MM:SS.mmm, the speaker as a <v Speaker> voice span; in a document of several languages
+    each cue's text is a <lang fr> span."""
+    language = document_language(cues)
+    blocks = [f"WEBVTT\nLanguage: {language}\n" if language else "WEBVTT\n"]
     for c in cues:
         text = _vtt_escape(c.text)
+        if c.language and not language:
+            text = f"<lang {c.language}>{text}</lang>"
         if c.speaker:
             text = f"<v {_vtt_escape(c.speaker)}>{text}</v>"
         blocks.append(f"{_timestamp(c.start_s, '.')} --> {_timestamp(c.end_s, '.')}\n{text}\n")
@@ -81,9 +92,11 @@ def to_vtt(cues: Sequence[Cue]) -> str:
 
 
 def to_json(cues: Sequence[Cue]) -> str:
-    """JSON: the whole text, and segments with times, speaker and timed words."""
+    """JSON: the whole text and its language (when one), and segments with times, speaker,
+    language and timed words."""
     doc = {
         "text": " ".join(one_line(c.text) for c in cues),
+        "language": document_language(cues) or None,
         "segments": [
             {
                 "id": i,
@@ -91,6 +104,7 @@ def to_json(cues: Sequence[Cue]) -> str:
                 "end": round(c.end_s, 3),
                 "text": one_line(c.text),
                 "speaker": one_line(c.speaker) if c.speaker else c.speaker,
+                "language": c.language or None,
                 "words": [
                     {
                         "word": one_line(w.text),

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
+from openhear.commands._asr_options import add_model_arguments, load_model, model_choice
 from openhear.commands._shared import add_stdin_pcm_arguments, progress_bar, stdin_blocks, usage
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
@@ -61,11 +62,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         action="store_true",
         help="feed FILE at real-time pace; print events with emission times",
     )
-    p.add_argument(
-        "--model",
-        metavar="PATH",
-        help="a CTranslate2 Whisper model directory (default: bundled tiny.en)",
-    )
+    add_model_arguments(p)
     p.add_argument(
         "--vocabulary",
         action="append",
@@ -86,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         raise usage("give an audio FILE, - for raw PCM on stdin, --live, or --system")
     if args.realtime and (args.live or args.system or args.input == "-"):
         raise usage("--realtime paces a FILE; stdin, --live and --system are already real time")
+    model_choice(args)  # an English-only --model with another --language fails at once
     if args.output:
         from openhear.audio.outputs import check_output_file
 
@@ -132,10 +130,10 @@ def _load(
 
     from openhear.asr.offline import FileCaptioner, FileCaptionOptions
     from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
-    from openhear.asr.whisper import load_transcriber
 
     t = time.perf_counter()
-    transcriber = load_transcriber(args.model)
+    transcriber = load_model(args)
+    args.show_language = transcriber.language is None  # identified per utterance: say which
     logging.getLogger("openhear").info(
         "loaded Whisper model %s in %.2f s", transcriber.path, time.perf_counter() - t
     )
@@ -147,7 +145,11 @@ def _load(
 def _console(args: argparse.Namespace) -> ConsoleCaptions:
     from openhear.captions.console import ConsoleCaptions
 
-    return ConsoleCaptions(sys.stdout, interactive=sys.stdout.isatty() and not args.output)
+    return ConsoleCaptions(
+        sys.stdout,
+        interactive=sys.stdout.isatty() and not args.output,
+        show_language=getattr(args, "show_language", False),
+    )
 
 
 def _finish(args: argparse.Namespace, finals: list) -> None:
@@ -209,7 +211,9 @@ def _realtime(
     from openhear.asr.pacing import paced_events
     from openhear.captions.console import ConsoleCaptions
 
-    console = ConsoleCaptions(sys.stdout, interactive=False, timestamps=True)
+    console = ConsoleCaptions(
+        sys.stdout, interactive=False, timestamps=True, show_language=args.show_language
+    )
     finals = []
     for emitted_s, event in paced_events(captioner, blocks):
         console.show(event, emitted_s)

@@ -1,10 +1,13 @@
 """One live caption session over a WebSocket: start message, 16-bit PCM in, caption events out.
 
 Protocol (client -> server):
-  1. text  {"type": "start", "sample_rate": 48000, "conversation_id": 3}  (conversation_id optional)
+  1. text  {"type": "start", "sample_rate": 48000, "conversation_id": 3, "language": "fr"}
+     (conversation_id optional; language optional: a code, or "auto" for a multilingual model to
+     identify it in each utterance; default: the server's --language)
   2. binary frames of mono 16-bit little-endian PCM at that rate, any length up to the message limit
   3. text  {"type": "flush"} to finalise what was heard so far (pause), {"type": "stop"} to end.
-Server -> client: {"type": "ready"}, {"type": "provisional" | "final", "text", "start_s", "end_s"}
+Server -> client: {"type": "ready"}, {"type": "provisional" | "final", "text", "start_s", "end_s",
+"language"} (language: the code it was heard in, when known)
 (seconds of audio received in this session; with a conversation_id, seconds of that conversation),
 {"type": "end"} after a stop; {"type": "busy", ...} or {"type": "error", "message"} followed by a
 close.
@@ -71,6 +74,7 @@ class CaptionStart(RequestModel):
     type: Literal["start"]
     sample_rate: int = Field(ge=8000, le=192000)
     conversation_id: int | None = None
+    language: str | None = Field(default=None, max_length=16)
 
 
 class ProtocolError(Exception):
@@ -90,12 +94,15 @@ class _Flush:
 def event_json(event: CaptionEvent | Entry) -> dict:
     """A caption event (or a stored 'them' entry) as the JSON the page reads."""
     kind = "final" if isinstance(event, (FinalCaption, Entry)) else "provisional"
-    return {
+    doc = {
         "type": kind,
         "text": event.text,
         "start_s": round(event.start_s, 3),
         "end_s": round(event.end_s, 3),
     }
+    if not isinstance(event, Entry) and event.language:
+        doc["language"] = event.language
+    return doc
 
 
 def pcm16_to_float(data: bytes) -> np.ndarray:
@@ -146,6 +153,15 @@ class CaptionSession:
             where, what = validation_problem(exc)
             raise ProtocolError(f"bad start message: {where or 'message'}: {what}") from None
         self.sample_rate = start.sample_rate  # the captioner resamples to Whisper's 16 kHz itself
+        if start.language is not None and self.captioner is not None:
+            from openhear.asr.whisper import WhisperTranscriber
+
+            transcriber = self.captioner.transcriber
+            if isinstance(transcriber, WhisperTranscriber):
+                try:
+                    self.captioner.transcriber = transcriber.configured(start.language)
+                except OpenhearError as exc:
+                    raise ProtocolError(str(exc)) from None
         if start.conversation_id is not None:
             try:
                 session = self.state.conversations.open(

@@ -27,6 +27,8 @@ class CaptionLine(RequestModel):
     text: str = Field(max_length=10_000)
     start_s: float = Field(ge=0)
     end_s: float = Field(ge=0)
+    language: str = Field(default="", max_length=16)
+    """The language it was heard in ("fr"; '' when not known)."""
 
 
 class ExportRequest(RequestModel):
@@ -39,7 +41,7 @@ class ExportRequest(RequestModel):
 @router.post("/api/captions/export")
 def export_captions(request: ExportRequest) -> Response:
     """The captions as a txt, srt, vtt or json download (the same writers as `openhear caption`)."""
-    cues = [Cue(c.start_s, c.end_s, c.text) for c in request.cues]
+    cues = [Cue(c.start_s, c.end_s, c.text, language=c.language) for c in request.cues]
     return document_response(render(cues, request.format), request.format, "captions")
 
 

@@ -17,7 +17,8 @@ export class CaptionStream {
 
   // In a conversation the server's echo gate keeps our own spoken replies out of the stored captions;
   // the browser's echo canceller helps while the other person talks over a reply.
-  async start(conversationId = null) {
+  // `language` (a code, or "auto"; null: the server's) is what the multilingual model hears.
+  async start(conversationId = null, language = null) {
     const inConversation = conversationId !== null;
     if (!navigator.mediaDevices) throw new MicrophoneError(microphoneHelp(null));
     try {
@@ -47,6 +48,7 @@ export class CaptionStream {
     this.socket.onclose = () => this.closed();
     const start = { type: "start", sample_rate: this.context.sampleRate };
     if (conversationId !== null) start.conversation_id = conversationId;
+    if (language !== null) start.language = language;
     this.socket.send(JSON.stringify(start));
 
     const source = this.context.createMediaStreamSource(this.media);
