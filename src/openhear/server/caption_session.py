@@ -1,7 +1,8 @@
 """One live caption session over a WebSocket: start message, 16-bit PCM in, caption events out.
 
 Protocol (client -> server):
-  1. text  {"type": "start", "sample_rate": 48000, "conversation_id": 3}  (conversation_id optional)
+  1. text  {"type": "start", "sample_rate": 48000, "conversation_id": 3, "profanity_mask": "off"}
+     (conversation_id and profanity_mask, "off" | "provisional" | "all", optional)
   2. binary frames of mono 16-bit little-endian PCM at that rate, any length up to the message limit
   3. text  {"type": "flush"} to finalise what was heard so far (pause), {"type": "stop"} to end.
 Server -> client: {"type": "ready"}, {"type": "provisional" | "final", "text", "start_s", "end_s"}
@@ -30,7 +31,7 @@ import json
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Literal, TypeVar
 
@@ -39,6 +40,7 @@ from pydantic import ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from openhear.asr.events import CaptionEvent, FinalCaption
+from openhear.asr.screening import ProfanityMask
 from openhear.audio import AudioBlock
 from openhear.errors import OpenhearError
 from openhear.relay.store import Entry
@@ -59,6 +61,8 @@ class CaptionStart(RequestModel):
     type: Literal["start"]
     sample_rate: int = Field(ge=8000, le=192000)
     conversation_id: int | None = None
+    profanity_mask: ProfanityMask | None = None
+    """Where profanity is masked (openhear.asr.screening); None: the captioner's default."""
 
 
 class ProtocolError(Exception):
@@ -135,6 +139,9 @@ class CaptionSession:
             field = ".".join(str(p) for p in first["loc"]) or "message"
             raise ProtocolError(f"bad start message: {field}: {first['msg']}") from None
         self.sample_rate = start.sample_rate  # the captioner resamples to Whisper's 16 kHz itself
+        if start.profanity_mask is not None:
+            captioner = self._own()
+            captioner.options = replace(captioner.options, profanity_mask=start.profanity_mask)
         if start.conversation_id is not None:
             try:
                 session = self.state.conversations.open(

@@ -9,7 +9,8 @@ from fastapi.responses import Response
 from pydantic import Field
 from starlette.websockets import WebSocketDisconnect
 
-from openhear.captions.cues import Cue
+from openhear.asr.events import FinalCaption
+from openhear.captions.cues import cues_from_finals
 from openhear.captions.writers import render
 from openhear.errors import OpenhearError
 from openhear.server.caption_session import CaptionSession, ProtocolError, refuse
@@ -37,8 +38,10 @@ class ExportRequest(RequestModel):
 
 @router.post("/api/captions/export")
 def export_captions(request: ExportRequest) -> Response:
-    """The captions as a txt, srt, vtt or json download (the same writers as `openhear caption`)."""
-    cues = [Cue(c.start_s, c.end_s, c.text) for c in request.cues]
+    """The captions as a txt, srt, vtt or json download: the page's final captions through the
+    same cue builder and writers as `openhear caption`."""
+    finals = [FinalCaption(c.text, c.start_s, c.end_s) for c in request.cues]
+    cues = cues_from_finals(finals)
     return document_response(render(cues, request.format), request.format, "captions")
 
 

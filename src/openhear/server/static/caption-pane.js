@@ -1,5 +1,7 @@
 // A scrolling caption area: final lines appended, one provisional line replaced in place,
 // auto-scroll that stops while the reader scrolls back, and a "jump to newest" button.
+import { continuesSentence, dropInventedStop, endsSentence } from "./sentences.js";
+
 export class CaptionPane {
   constructor(box, list, provisional, jumpButton, lineTag = "p") {
     Object.assign(this, { box, list, provisional, jumpButton, lineTag });
@@ -17,11 +19,12 @@ export class CaptionPane {
   }
 
   // Adds final text: it continues the last line until a sentence ends or the speaker changes.
+  // A full stop the new text shows to be invented (it goes on in lower case) is taken back.
   // `speaker` ("them" or "me") labels conversation lines.
   // Returns the line element the text went into.
   append(text, speaker = null, ownLine = false) {
     const last = this.list.lastElementChild;
-    if (!ownLine && last && !last.dataset.ownLine && last.dataset.speaker === String(speaker) && !/[.?!]["')\]]?$/.test(last.textContent.trim())) {
+    if (!ownLine && last && !last.dataset.ownLine && last.dataset.speaker === String(speaker) && this.continues(last, text)) {
       last.append(document.createTextNode(` ${text}`));
       if (!speaker || speaker === "them") this.provisional.textContent = "";
       this.changed();
@@ -43,6 +46,17 @@ export class CaptionPane {
     if (!speaker || speaker === "them") this.provisional.textContent = "";
     this.changed();
     return line;
+  }
+
+  // Whether `text` goes on in the `line`; drops the line's invented full stop when it does.
+  continues(line, text) {
+    if (!endsSentence(line.textContent)) return true;
+    const tail = line.lastChild;
+    if (!continuesSentence(text) || !tail || tail.nodeType !== Node.TEXT_NODE) return false;
+    const kept = dropInventedStop(tail.data);
+    if (kept === tail.data.trimEnd()) return false;
+    tail.data = kept;
+    return true;
   }
 
   clear() {
