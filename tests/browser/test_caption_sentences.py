@@ -1,11 +1,11 @@
 """The page's caption pane joins fragments into sentences by the rule of
-openhear.captions.sentences (its twin static/sentences.js), and keeps the profanity setting."""
+openhear.asr.sentences (its twin static/sentences.js), and keeps the profanity setting."""
 
 from __future__ import annotations
 
 import pytest
 
-from openhear.captions.sentences import join_fragments
+from openhear.asr.sentences import join_fragments
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -16,6 +16,7 @@ def test_the_pane_drops_invented_full_stops_as_the_library_does(page):
     lines = page.evaluate(
         """async (fragments) => {
           const { CaptionPane } = await import("/static/caption-pane.js");
+          await (await import("/static/api.js")).pageSettings();  // the server's sentence marks
           const box = document.createElement("div");
           const list = document.createElement("div");
           const provisional = document.createElement("p");

@@ -7,6 +7,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+SENTENCE_END_MARKS = (".", "?", "!")
+"""What ends a sentence in recognised text: the streaming captioner trims its buffer after one,
+caption cues and the terminal start a new line after one, and the page (which gets these marks from
+`GET /api/settings`) starts a new caption line after one."""
+
+
+SENTENCE_CLOSERS = "\"')]\u201d\u2019"
+"""What may follow a sentence end mark: closing quotes and brackets."""
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether recognised text (a word, a caption) ends a sentence (a closing quote or bracket may
+    follow the mark)."""
+    return text.rstrip().rstrip(SENTENCE_CLOSERS).endswith(SENTENCE_END_MARKS)
+
 
 @dataclass(frozen=True)
 class Word:

@@ -31,7 +31,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from openhear.asr.agreement import LocalAgreement
-from openhear.asr.events import CaptionEvent, FinalCaption, ProvisionalCaption, Word
+from openhear.asr.events import (
+    CaptionEvent,
+    FinalCaption,
+    ProvisionalCaption,
+    Word,
+    ends_sentence,
+)
 from openhear.asr.guards import drop_invented_tail
 from openhear.asr.screening import (
     ProfanityMask,
@@ -41,15 +47,14 @@ from openhear.asr.screening import (
     invented_final,
     masked,
 )
+from openhear.asr.sentences import join_fragments
 from openhear.asr.transcriber import Transcriber
 from openhear.asr.vad import FRAME_SAMPLES, StreamingVad
 from openhear.asr.whisper import SAMPLE_RATE
 from openhear.audio.block import AudioBlock
 from openhear.audio.resample import MonoInput
-from openhear.captions.sentences import join_fragments
 
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
-_SENTENCE_END = (".", "?", "!")
 _PROMPT_WORDS = 60
 _UNHEARD_S = 1.0
 """At an endpoint, speech this long after the last decoded word means Whisper
@@ -286,7 +291,7 @@ class StreamingCaptioner:
         Whisper starts real new sentences in lower case too (measured on the dev stream: 5 of the
         utterances after a 1 s pause began in lower case and WER rose from 3.47 to 4.17 %), so
         the next fragment's capital stays the sign of a sentence end
-        (openhear.captions.sentences)."""
+        (openhear.asr.sentences)."""
         start_s = self._buffer_start * FRAME_S
         text = _text([w for w in self._committed if w.end_s <= start_s + 0.05])
         if len(text) > self.options.prompt_chars:
@@ -350,9 +355,7 @@ class StreamingCaptioner:
     def _trim(self) -> Iterator[CaptionEvent]:
         start_s = self._buffer_start * FRAME_S
         inside = [w for w in self._committed if w.start_s >= start_s]
-        cut = next(
-            (w.end_s for w in reversed(inside) if w.text.rstrip().endswith(_SENTENCE_END)), None
-        )
+        cut = next((w.end_s for w in reversed(inside) if ends_sentence(w.text)), None)
         if cut is None and len(self._buffer) > self._max_frames:
             if (
                 not inside
@@ -431,5 +434,5 @@ def caption_blocks(
 
 def final_text(events: Iterable[CaptionEvent]) -> str:
     """The transcript: every final caption's text, joined into sentences (a full stop the next
-    caption shows to be invented goes: openhear.captions.sentences)."""
+    caption shows to be invented goes: openhear.asr.sentences)."""
     return join_fragments([e.text for e in events if isinstance(e, FinalCaption) and e.text])

@@ -1,7 +1,7 @@
 """Live captions on a console: final text appended as it is committed, a line per sentence, and
 on a terminal the provisional text shown dimmed after it and rewritten in place.
 
-A pause is not a sentence end (openhear.captions.sentences): a fragment's closing full stop is
+A pause is not a sentence end (openhear.asr.sentences): a fragment's closing full stop is
 held back until the next fragment shows whether the sentence goes on (lower case: the stop was
 invented and is never printed) or not (the stop and the line break are printed then)."""
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import shutil
 from typing import TextIO
 
-from openhear.asr.events import CaptionEvent, FinalCaption
-from openhear.captions.sentences import continues_sentence, drop_invented_stop, ends_sentence
+from openhear.asr.events import CaptionEvent, FinalCaption, ends_sentence
+from openhear.asr.sentences import continues_sentence, drop_invented_stop
 
 
 class ConsoleCaptions:

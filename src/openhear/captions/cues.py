@@ -6,7 +6,7 @@ It follows the rules subtitle tools and style guides share (the Netflix Timed Te
 BBC subtitle guidelines; stable-ts and whisperX regroup Whisper's words the same way):
 
 - Fragments are joined into sentences first: a pause is not a sentence end, so a full stop that
-  the next fragment shows to be invented goes (openhear.captions.sentences).
+  the next fragment shows to be invented goes (openhear.asr.sentences).
 - A cue is one sentence, or a piece of one: a long sentence is split where it reads best, at a
   comma or other punctuation, at a pause, before a conjunction or preposition, into pieces of
   similar length, so that each piece fits two lines of `max_line_chars` and `max_duration_s`.
@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from openhear.asr.events import FinalCaption, Word
-from openhear.captions.sentences import ends_sentence, sentence_words
+from openhear.asr.events import FinalCaption, Word, ends_sentence
+from openhear.asr.sentences import sentence_words
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from openhear.asr.events import ends_sentence
+from openhear.asr.sentences import joined
 from openhear.captions.cues import Cue
-from openhear.captions.sentences import ends_sentence, joined
 from openhear.errors import OpenhearError, UsageError
 
 

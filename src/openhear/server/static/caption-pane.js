@@ -1,6 +1,16 @@
 // A scrolling caption area: final lines appended, one provisional line replaced in place,
 // auto-scroll that stops while the reader scrolls back, and a "jump to newest" button.
-import { continuesSentence, dropInventedStop, endsSentence } from "./sentences.js";
+import { pageSettings } from "./api.js";
+import { continuesSentence, dropInventedStop } from "./sentences.js";
+
+// A line ends at a sentence end: one of the server's marks (asr.events.SENTENCE_END_MARKS), maybe
+// followed by a closing quote or bracket. Until the marks arrive, lines only end with the speaker.
+let sentenceEnd = null;
+const escapeClass = (marks) => marks.replace(/[\\\]^-]/g, "\\$&");
+pageSettings()
+  .then(({ sentence_end_marks: marks }) => { sentenceEnd = new RegExp(`[${escapeClass(marks)}]["')\\]]?$`); })
+  .catch(() => {});
+const endsSentence = (text) => sentenceEnd !== null && sentenceEnd.test(text.trim());
 
 export class CaptionPane {
   constructor(box, list, provisional, jumpButton, lineTag = "p") {

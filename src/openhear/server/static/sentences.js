@@ -1,15 +1,10 @@
-// A pause is not a sentence end: the rule of openhear/captions/sentences.py, for the caption pane.
+// A pause is not a sentence end: the rule of openhear/asr/sentences.py, for the caption pane.
 // Whisper ends every fragment it decodes with a full stop; when the next fragment starts in lower
-// case, the speaker's sentence went on and that stop was invented. Keep the two files alike.
+// case, the speaker's sentence went on and that stop was invented. Keep the two files alike
+// (what ends a sentence comes from the server: caption-pane.js).
 
-const CLOSERS = /["')\]\u201d\u2019]*$/;
 const INVENTED = /(?<=[^\W\d_])(?:\.\.\.|\u2026|\.)$/u;
 const ABBREVIATION = /(?:^|\W)(?:(?:[A-Za-z]\.)+[A-Za-z]?\.?|(?:mr|mrs|ms|dr|st|vs|etc)\.)$/i;
-
-// Whether `text` ends with a sentence end (before any closing quotes or brackets).
-export function endsSentence(text) {
-  return /[.?!]$/.test(text.trimEnd().replace(CLOSERS, ""));
-}
 
 // Whether `text` goes on with a sentence begun before it: its first letter is lower case.
 export function continuesSentence(text) {

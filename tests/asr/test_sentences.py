@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from openhear.asr.events import Word
-from openhear.captions.sentences import (
+from openhear.asr.events import Word, ends_sentence
+from openhear.asr.sentences import (
     continues_sentence,
     drop_invented_stop,
-    ends_sentence,
     join_fragments,
     sentence_words,
 )

@@ -8,7 +8,8 @@ word was invented, and it goes; a full stop followed by a capital stays (Whisper
 with the previous text as its prompt). A question or exclamation mark always stays.
 
 The same rule runs in the console captions, the cue builder (every export) and, in JavaScript,
-the web page's caption pane (`static/sentences.js`; keep them alike).
+the web page's caption pane (`static/sentences.js`; keep them alike). What ends a sentence is
+`asr.events.ends_sentence`.
 """
 
 from __future__ import annotations
@@ -18,21 +19,11 @@ from collections.abc import Sequence
 
 from openhear.asr.events import Word
 
-SENTENCE_END = (".", "?", "!")
-"""Characters that end a sentence (a closing quote or bracket may follow them)."""
-
-_CLOSERS = "\"')]\u201d\u2019"
-"""What may follow a sentence end: closing quotes and brackets."""
 _INVENTED = re.compile(r"(?<=[^\W\d_])(?:\.\.\.|\u2026|\.)$")
 """A trailing full stop or ellipsis right after a letter (not "e.g.", "1.5." or "Mr. X")."""
 _ABBREVIATION = re.compile(
     r"(?:^|\W)(?:[A-Za-z]\.)+[A-Za-z]?\.?$|(?:^|\W)(?:mr|mrs|ms|dr|st|vs|etc)\.$", re.IGNORECASE
 )
-
-
-def ends_sentence(text: str) -> bool:
-    """Whether `text` ends with a sentence end (before any closing quotes or brackets)."""
-    return text.rstrip().rstrip(_CLOSERS).endswith(SENTENCE_END)
 
 
 def continues_sentence(text: str) -> bool:
