@@ -15,9 +15,14 @@ caption cues and the terminal start a new line after one, and the page (which ge
 `GET /api/settings`) starts a new caption line after one."""
 
 
+SENTENCE_CLOSERS = "\"')]\u201d\u2019"
+"""What may follow a sentence end mark: closing quotes and brackets."""
+
+
 def ends_sentence(text: str) -> bool:
-    """Whether recognised text (a word, a caption) ends a sentence."""
-    return text.rstrip().endswith(SENTENCE_END_MARKS)
+    """Whether recognised text (a word, a caption) ends a sentence (a closing quote or bracket may
+    follow the mark)."""
+    return text.rstrip().rstrip(SENTENCE_CLOSERS).endswith(SENTENCE_END_MARKS)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
 """Live captions on a console: final text appended as it is committed, a line per sentence, and
-on a terminal the provisional text shown dimmed after it and rewritten in place."""
+on a terminal the provisional text shown dimmed after it and rewritten in place.
+
+A pause is not a sentence end (openhear.asr.sentences): a fragment's closing full stop is
+held back until the next fragment shows whether the sentence goes on (lower case: the stop was
+invented and is never printed) or not (the stop and the line break are printed then)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import shutil
 from typing import TextIO
 
 from openhear.asr.events import CaptionEvent, FinalCaption, ends_sentence
+from openhear.asr.sentences import continues_sentence, drop_invented_stop
 
 
 class ConsoleCaptions:
@@ -34,6 +39,9 @@ class ConsoleCaptions:
         self._show_language = show_language
         self._language = ""
         self._line = ""
+        """The current line as shown (on a terminal) or written (piped), held stop included."""
+        self._held = ""
+        """The stop at the end of `_line` not yet written (piped output)."""
         self._provisional = ""
 
     def show(self, event: CaptionEvent, emitted_s: float | None = None) -> None:
@@ -52,21 +60,34 @@ class ConsoleCaptions:
         self._provisional = ""
         self._redraw()
         if self._line:
-            self._stream.write("\n")
-            self._line = ""
+            self._break_line()
         self._stream.flush()
 
+    def _break_line(self) -> None:
+        self._stream.write(("" if self._interactive else self._held) + "\n")
+        self._line = self._held = ""
+
     def _final(self, text: str) -> None:
+        text = text.strip()
         if not text:
             return
         self._provisional = ""  # stale: the provisional caption that follows replaces it
+        if self._line and ends_sentence(self._line):
+            if continues_sentence(text) and drop_invented_stop(self._line) != self._line:
+                self._line, self._held = drop_invented_stop(self._line), ""  # it was invented
+            else:
+                self._break_line()
         piece = f" {text}" if self._line else text
         self._line += piece
         if self._interactive:
             self._redraw()
         else:
-            self._stream.write(piece)
-        if ends_sentence(text) or (self._interactive and len(self._line) > self._width() - 20):
+            kept = drop_invented_stop(piece)
+            self._held = piece[len(kept) :] if ends_sentence(piece) else ""
+            self._stream.write(piece[: len(piece) - len(self._held)])
+        if ends_sentence(text) and not self._held and not self._interactive:
+            self._break_line()  # a question or exclamation mark: the sentence did end
+        elif self._interactive and len(self._line) > self._width() - 20:
             self._stream.write("\n")
             self._line = ""
 

@@ -71,14 +71,27 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="words or names to recognise more readily, comma-separated; may be repeated",
     )
     p.add_argument("--vocabulary-file", metavar="FILE", help="a file of such words, one per line")
+    p.add_argument(
+        "--profanity-mask",
+        default="provisional",
+        metavar="WHERE",
+        help="mask profanity as f***: off, provisional (default: only unsure provisional words, "
+        "where an invented word could flash up) or all (final captions and files too)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from openhear.asr.screening import PROFANITY_MASKS
     from openhear.captions.writers import FORMATS
 
     if args.format not in FORMATS:
         raise usage(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
+    if args.profanity_mask not in PROFANITY_MASKS:
+        raise usage(
+            f"unknown --profanity-mask {args.profanity_mask!r} "
+            f"(choose from {', '.join(PROFANITY_MASKS)})"
+        )
     if args.live + args.system + bool(args.input) != 1:
         raise usage("give an audio FILE, - for raw PCM on stdin, --live, or --system")
     if args.realtime and (args.live or args.system or args.input == "-"):
@@ -137,9 +150,14 @@ def _load(
     logging.getLogger("openhear").info(
         "loaded Whisper model %s in %.2f s", transcriber.path, time.perf_counter() - t
     )
+    mask = args.profanity_mask
     if not live:
-        return FileCaptioner(transcriber, FileCaptionOptions(vocabulary=vocabulary))
-    return StreamingCaptioner(transcriber, dataclasses.replace(LIVE_OPTIONS, vocabulary=vocabulary))
+        options = FileCaptionOptions(vocabulary=vocabulary, profanity_mask=mask)
+        return FileCaptioner(transcriber, options)
+    return StreamingCaptioner(
+        transcriber,
+        dataclasses.replace(LIVE_OPTIONS, vocabulary=vocabulary, profanity_mask=mask),
+    )
 
 
 def _console(args: argparse.Namespace) -> ConsoleCaptions:

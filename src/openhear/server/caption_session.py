@@ -1,9 +1,11 @@
 """One live caption session over a WebSocket: start message, 16-bit PCM in, caption events out.
 
 Protocol (client -> server):
-  1. text  {"type": "start", "sample_rate": 48000, "conversation_id": 3, "language": "fr"}
+  1. text  {"type": "start", "sample_rate": 48000, "conversation_id": 3, "language": "fr",
+            "profanity_mask": "off"}
      (conversation_id optional; language optional: a code, or "auto" for a multilingual model to
-     identify it in each utterance; default: the server's --language)
+     identify it in each utterance; default: the server's --language; profanity_mask optional,
+     "off" | "provisional" | "all")
   2. binary frames of mono 16-bit little-endian PCM at that rate, any length up to the message limit
   3. text  {"type": "flush"} to finalise what was heard so far (pause), {"type": "stop"} to end.
 Server -> client: {"type": "ready"}, {"type": "provisional" | "final", "text", "start_s", "end_s",
@@ -33,7 +35,7 @@ import json
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Literal, TypeVar
 
@@ -49,6 +51,7 @@ from starlette.status import (
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from openhear.asr.events import CaptionEvent, FinalCaption
+from openhear.asr.screening import ProfanityMask
 from openhear.audio import AudioBlock
 from openhear.errors import OpenhearError
 from openhear.relay.store import Entry
@@ -75,6 +78,8 @@ class CaptionStart(RequestModel):
     sample_rate: int = Field(ge=8000, le=192000)
     conversation_id: int | None = None
     language: str | None = Field(default=None, max_length=16)
+    profanity_mask: ProfanityMask | None = None
+    """Where profanity is masked (openhear.asr.screening); None: the captioner's default."""
 
 
 class ProtocolError(Exception):
@@ -162,6 +167,9 @@ class CaptionSession:
                     self.captioner.transcriber = transcriber.configured(start.language)
                 except OpenhearError as exc:
                     raise ProtocolError(str(exc)) from None
+        if start.profanity_mask is not None:
+            captioner = self._own()
+            captioner.options = replace(captioner.options, profanity_mask=start.profanity_mask)
         if start.conversation_id is not None:
             try:
                 session = self.state.conversations.open(

@@ -2,12 +2,14 @@
 import { announce, download, request } from "./api.js";
 import { setupCaptionLanguage } from "./caption-language.js";
 import { CaptionPane } from "./caption-pane.js";
+import { setupCaptionSettings } from "./caption-settings.js";
 import { CaptionStream } from "./capture.js";
 import { Reconnector } from "./connection.js";
 
 const $ = (id) => document.getElementById(id);
 
 export function setupCaptions() {
+  setupCaptionSettings();
   const pane = new CaptionPane($("caption-box"), $("cap-finals"), $("cap-provisional"), $("cap-jump"));
   const state = $("cap-state");
   const startButton = $("cap-start");

@@ -1,6 +1,7 @@
 // The browser microphone as a caption session: getUserMedia -> AudioWorklet (native rate) ->
 // 16-bit PCM over a WebSocket after a JSON start message. Caption events come back as JSON.
 import { UNREACHABLE, socketUrl } from "./api.js";
+import { profanityMask } from "./caption-settings.js";
 import { microphoneHelp } from "./connection.js";
 
 export class MicrophoneError extends Error {}
@@ -49,6 +50,7 @@ export class CaptionStream {
     const start = { type: "start", sample_rate: this.context.sampleRate };
     if (conversationId !== null) start.conversation_id = conversationId;
     if (language !== null) start.language = language;
+    if (profanityMask()) start.profanity_mask = profanityMask();
     this.socket.send(JSON.stringify(start));
 
     const source = this.context.createMediaStreamSource(this.media);
