@@ -125,7 +125,9 @@ def test_a_long_utterance_is_trimmed_at_sentence_ends_and_stays_bounded(manifest
     )
     audio = audio + 1e-4 * np.random.default_rng(2).standard_normal(audio.size).astype(np.float32)
     words = _scripted(audio, sentence_every=4)
-    options = CaptionOptions(endpoint_silence_s=3.0, trim_after_s=3.0, max_buffer_s=4.0)
+    options = CaptionOptions(
+        endpoint_silence_s=3.0, trim_after_s=3.0, max_buffer_s=4.0, revise=False
+    )
     fake = ScriptedTranscriber(audio, words)
     captioner = StreamingCaptioner(fake, options)
     events, longest = [], 0.0
