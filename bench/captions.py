@@ -10,7 +10,11 @@ figures without waiting; with --cpu-clock compute counts as this process's CPU t
 a dedicated core would give on a machine shared with other work). Latency of a word = time its
 caption was emitted minus the end time of the word in the audio; "provisional" is its first
 display (provisional or final), "final" its commit. Streaming WER scores the final words that fall
-inside each utterance. The offline reference is plain faster-whisper with its defaults (beam 5, no
+inside each utterance, before the revision pass (the fast finals alone) and after it (each
+utterance's finals replaced by its latest RevisedCaption); for the revisions it reports how many
+were decoded and emitted, how many words they changed (edit distance between the text replaced
+and the revised text) and how late they came (emission minus the end of the utterance's last
+word). The offline reference is plain faster-whisper with its defaults (beam 5, no
 word timestamps, 30 s windows, the text so far as the prompt), on each utterance and on the joined
 stream; file captioning (the FileCaptioner of `openhear caption FILE`) is scored on the same
 joined stream. `--long PASSES` also joins PASSES shuffled copies of the set, with pauses of 0.3 to
@@ -36,11 +40,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from openhear.asr.agreement import word_key
-from openhear.asr.events import FinalCaption, Word
+from openhear.asr.events import FinalCaption, RevisedCaption, Word, revised_finals
 from openhear.asr.offline import caption_recording
 from openhear.asr.pacing import CpuClock, VirtualClock, WallClock, paced_events
 from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner, final_text
-from openhear.asr.wer import word_errors
+from openhear.asr.wer import edit_distance, normalize, word_errors
 from openhear.asr.whisper import SAMPLE_RATE, load_transcriber
 from openhear.audio.block import AudioBlock
 from openhear.audio.files import read_audio
@@ -228,7 +232,7 @@ def main() -> int:
     )
     args = ap.parse_args()
     options = dataclasses.replace(
-        LIVE_OPTIONS, **{k: float(v) for k, v in (o.split("=", 1) for o in args.option)}
+        LIVE_OPTIONS, **{k: option_value(v) for k, v in (o.split("=", 1) for o in args.option)}
     )
 
     folder, utterances = dev_set()
@@ -255,11 +259,14 @@ def main() -> int:
     clock_name = "CPU-time virtual" if args.cpu_clock else "virtual" if args.virtual else "wall"
     captioner = StreamingCaptioner(transcriber, options, clock=clock.now)
     finals: list[tuple[float, FinalCaption]] = []
+    revisions: list[tuple[float, RevisedCaption]] = []
     shown: list[tuple[float, Word]] = []
     cpu0, t0 = time.process_time(), clock.now()
     for emitted, event in paced_events(captioner, blocks(stream), clock):
         if isinstance(event, FinalCaption):
             finals.append((emitted, event))
+        elif isinstance(event, RevisedCaption):
+            revisions.append((emitted, event))
         else:
             shown += [(emitted, w) for w in event.words]
     elapsed, cpu = clock.now() - t0, time.process_time() - cpu0
@@ -269,14 +276,20 @@ def main() -> int:
     for t, w in words:
         final_lat.append(t - w.end_s)
         prov_lat.append(first_display(w, shown, t) - w.end_s)
-    streaming = [word_errors(u.text, heard_in(u, [e for _, e in finals])) for u in utterances]
-    wer_off, wer_str = pooled(offline), pooled(streaming)
+    fast = [word_errors(u.text, heard_in(u, [e for _, e in finals])) for u in utterances]
+    after = revised_finals(e for _, e in sorted(finals + revisions, key=lambda te: te[0]))
+    streaming = [word_errors(u.text, heard_in(u, after)) for u in utterances]
+    wer_off, wer_str, wer_fast = pooled(offline), pooled(streaming), pooled(fast)
+    changed = [edit_distance(normalize(r.replaced), normalize(r.text)) for _, r in revisions]
+    late = [t - r.end_s for t, r in revisions]
+    utterance_count = len({e.utterance for _, e in finals})
     rtf = (elapsed - clock.waited) / stream_s  # on the chosen clock: wall, or CPU with --cpu-clock
     offline_rtf = (offline_cpu if args.cpu_clock else offline_wall) / speech_s
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = [
         ("offline WER (%), plain faster-whisper, each utterance", f"{wer_off:.2f}", "", ""),
-        ("streaming WER (%)", f"{wer_str:.2f}", "", ""),
+        ("streaming WER (%), fast pass only (before revisions)", f"{wer_fast:.2f}", "", ""),
+        ("streaming WER (%), after revisions", f"{wer_str:.2f}", "", ""),
         (
             "streaming WER - offline WER (points)",
             f"{wer_str - wer_off:+.2f}",
@@ -317,6 +330,24 @@ def main() -> int:
             "",
             "",
         ),
+        (
+            "revisions: utterances / revision decodes / revisions emitted",
+            f"{utterance_count} / {captioner.revisions} / {len(revisions)}",
+            "",
+            "",
+        ),
+        (
+            "revisions: words changed (normalised edit distance), total / per revision emitted",
+            f"{sum(changed)} / {sum(changed) / max(1, len(changed)):.2f}",
+            "",
+            "",
+        ),
+        (
+            "revision delay after the utterance's last word, median / p95 (s)",
+            f"{percentile(late, 50):.2f} / {percentile(late, 95):.2f}",
+            "",
+            "",
+        ),
         ("Whisper decodes per audio second", f"{captioner.decodes / stream_s:.2f}", "", ""),
         ("peak RSS (MiB)", f"{rss_mib:.0f}", "<= 1024", rss_mib <= 1024),
     ]
@@ -339,6 +370,12 @@ def main() -> int:
     print()
     print_table(rows)
     return 0
+
+
+def option_value(text: str) -> float | bool:
+    """A --option value: true/false or a number."""
+    low = text.strip().lower()
+    return low == "true" if low in ("true", "false") else float(text)
 
 
 def print_table(rows) -> None:

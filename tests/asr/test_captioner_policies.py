@@ -12,36 +12,11 @@ import pytest
 
 from openhear.asr.events import CaptionEvent, ProvisionalCaption, Word
 from openhear.asr.streaming import FRAME_S, CaptionOptions, StreamingCaptioner
-from openhear.asr.vad import FRAME_SAMPLES, StreamingVad
 from openhear.audio.block import AudioBlock
 from openhear.testing import ScriptedTranscriber
 
 from .conftest import RATE, feed_chunks, finals, speech_16k, with_pauses
-
-WORD_S = 0.3
-"""Each scripted word lasts this long, one after another inside the speech VAD hears."""
-
-
-def _scripted(audio: np.ndarray, sentence_every: int = 0) -> list[Word]:
-    """Words w0, w1, ... laid over the frames the VAD calls speech (the captioner drops words in
-    silence); every `sentence_every`-th word ends a sentence."""
-    vad = StreamingVad()
-    speech = [
-        vad.frame(audio[i : i + FRAME_SAMPLES]) >= 0.5
-        for i in range(0, audio.size - FRAME_SAMPLES + 1, FRAME_SAMPLES)
-    ]
-    words: list[Word] = []
-    t = 0.0
-    while t + WORD_S < len(speech) * FRAME_S:
-        frames = speech[int(t / FRAME_S) : int((t + WORD_S) / FRAME_S) + 1]
-        if all(frames):
-            n = len(words)
-            end = "." if sentence_every and (n + 1) % sentence_every == 0 else ""
-            words.append(Word(f" w{n}{end}", t, t + WORD_S - 0.02, 0.9))
-            t += WORD_S
-        else:
-            t += FRAME_S
-    return words
+from .scripted import scripted_words as _scripted
 
 
 @pytest.fixture(scope="module")

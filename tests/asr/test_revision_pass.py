@@ -14,33 +14,18 @@ from openhear.asr.streaming import CaptionOptions, StreamingCaptioner, final_tex
 from openhear.audio.block import AudioBlock
 from openhear.testing import ScriptedTranscriber
 
-from .conftest import RATE, feed_chunks, speech_16k
-from .test_captioner_policies import _scripted
-
-
-def _speech(manifest, *gaps_s: float) -> tuple[np.ndarray, list[tuple[float, float]]]:
-    """Utterances with the given pauses between them (faint noise, so no stretch repeats)."""
-    ids = ("cmu_arctic_aew_a0001", "cmu_arctic_axb_a0004", "cmu_arctic_aew_a0002")
-    parts, spans, t = [], [], 0.0
-    for i, gap_s in zip(ids, (*gaps_s, 1.0), strict=False):
-        part = speech_16k(next(u for u in manifest if u.id == i))
-        spans.append((t, t + part.size / RATE))
-        parts += [part, np.zeros(round(gap_s * RATE), np.float32)]
-        t += part.size / RATE + gap_s
-    audio = np.concatenate(parts)
-    audio = audio + 1e-4 * np.random.default_rng(3).standard_normal(audio.size).astype(np.float32)
-    return audio.astype(np.float32), spans
+from . import scripted
+from .conftest import RATE, feed_chunks
+from .scripted import scripted_words as _scripted
 
 
 @pytest.fixture(scope="module")
 def pause_for_effect(manifest):
-    """Speech, a 0.6 s pause (an endpoint, but shorter than `revision_pause_s`), more speech; the
-    first word after the pause is misheard when decoded without the words before it."""
-    audio, spans = _speech(manifest, 0.6)
-    audio = audio[: round((spans[1][1] + 1.0) * RATE)]
-    words = _scripted(audio)
-    after = next(i for i, w in enumerate(words) if w.start_s >= spans[1][0] - 0.1)
-    return audio, words, {after: " knock"}, after
+    return scripted.pause_for_effect(manifest)
+
+
+def _speech(manifest, *gaps_s: float):
+    return scripted.speech_with_pauses(manifest, *gaps_s)
 
 
 def _events_by_feed(captioner, audio: np.ndarray, block: int = 320):

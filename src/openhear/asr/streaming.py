@@ -267,8 +267,8 @@ class StreamingCaptioner:
         if self._speech_frames >= self._min_speech:
             yield from self._endpoint()
             self._revision_due()
-            if self._utterance is not None and self._utterance.revise_to:
-                yield from self._revise()
+        if self._utterance is not None and self._utterance.revise_to:
+            yield from self._revise()  # the end of the stream: nothing to hold back any more
         yield from self._emit([], [])
         self.reset()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from typing import TextIO
 
-from openhear.asr.events import CaptionEvent, FinalCaption
+from openhear.asr.events import CaptionEvent, FinalCaption, RevisedCaption
 
 _SENTENCE_END = (".", "?", "!")
 
@@ -18,7 +18,8 @@ class ConsoleCaptions:
     reader sees sentences and a program reading the pipe gets every word at once. On a terminal the
     provisional caption follows the final text in dim type and is redrawn in place; piped output
     holds final text only. With `timestamps`, every event is a line of its own with its times
-    (what `--realtime` prints).
+    (what `--realtime` prints), revisions too. Otherwise revisions are not shown: text already
+    printed cannot be taken back (exports and stored transcripts hold the revised text).
     """
 
     def __init__(self, stream: TextIO, interactive: bool, timestamps: bool = False):
@@ -34,6 +35,8 @@ class ConsoleCaptions:
             self._timed(event, emitted_s)
         elif isinstance(event, FinalCaption):
             self._final(event.text)
+        elif isinstance(event, RevisedCaption):
+            return
         else:
             self._provisional = event.text
             self._redraw()
@@ -80,5 +83,11 @@ class ConsoleCaptions:
 
     def _timed(self, event: CaptionEvent, emitted_s: float | None) -> None:
         stamp = f"[{emitted_s:.3f}s] " if emitted_s is not None else ""
-        kind = "final" if isinstance(event, FinalCaption) else "provisional"
+        kind = (
+            "final"
+            if isinstance(event, FinalCaption)
+            else "revision"
+            if isinstance(event, RevisedCaption)
+            else "provisional"
+        )
         self._stream.write(f"{stamp}{kind} {event.start_s:.2f}-{event.end_s:.2f} {event.text}\n")

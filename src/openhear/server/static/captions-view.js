@@ -1,6 +1,7 @@
 // The live captions view: microphone -> server -> captions, pause/resume, clear and export.
 import { announce, download, request } from "./api.js";
 import { CaptionPane } from "./caption-pane.js";
+import { CaptionRevisions, reviseCues } from "./caption-revisions.js";
 import { CaptionStream } from "./capture.js";
 import { Reconnector } from "./connection.js";
 
@@ -8,6 +9,7 @@ const $ = (id) => document.getElementById(id);
 
 export function setupCaptions() {
   const pane = new CaptionPane($("caption-box"), $("cap-finals"), $("cap-provisional"), $("cap-jump"));
+  const revisions = new CaptionRevisions(pane);
   const state = $("cap-state");
   const startButton = $("cap-start");
   const pauseButton = $("cap-pause");
@@ -33,8 +35,10 @@ export function setupCaptions() {
       onEvent: (event) => {
         if (event.type === "provisional") pane.setProvisional(event.text);
         else if (event.type === "final") {
-          cues.push({ text: event.text, start_s: event.start_s, end_s: event.end_s });
-          pane.append(event.text);
+          cues.push({ text: event.text, start_s: event.start_s, end_s: event.end_s, utterance: event.utterance });
+          revisions.final(event);
+        } else if (event.type === "revision") {
+          if (revisions.revise(event)) reviseCues(cues, event);
         } else if (event.type === "ready") state.textContent = "Listening. Captions appear below.";
       },
       onClose: (reason, isError) => { if (stream === mine) stopped(reason, isError); },
@@ -110,6 +114,7 @@ export function setupCaptions() {
     unconfirm();
     cues.length = 0;
     pane.clear();
+    revisions.clear();
     announce("Captions cleared.", state);
   });
 
