@@ -6,8 +6,9 @@
 // fast finals are read once as they come, and rewriting them in place (changing a text node,
 // removing the others) is not read again. A revision that changes words is read once, in a
 // live region of its own ("Corrected: ..."); one that only fixes punctuation or case is silent.
-// The line keeps its place: no element is added or moved, and the pane follows the newest line
-// as before (or, when the reader has scrolled back, the browser's scroll anchoring holds the view).
+// The line keeps its place: no element is added or moved (a line the utterance's later finals had
+// started, left empty by the merge, is removed), and the pane follows the newest line as before
+// (or, when the reader has scrolled back, the browser's scroll anchoring holds the view).
 
 const words = (text) => text.toLowerCase().replace(/[^\p{L}\p{N}' ]+/gu, " ").split(/\s+/).filter(Boolean).join(" ");
 
@@ -46,9 +47,15 @@ export class CaptionRevisions {
     const before = nodes.map((n) => n.data).join(" ");
     const lead = nodes[0].data.match(/^\s*/)[0];
     nodes[0].data = lead + event.text;
+    const lines = new Set(nodes.map((n) => n.parentNode).filter(Boolean));
     for (const node of nodes.slice(1)) node.remove();
     this.nodes.set(event.utterance, [nodes[0]]);
-    for (const line of new Set(nodes.map((n) => n.parentNode).filter(Boolean))) line.dataset.revised = "true";
+    // A line the fast pass started at a full stop it invented ("Ask." | "Knock, ...") is merged
+    // into the first: once it holds no text of its own it goes.
+    for (const line of lines) {
+      if (line === nodes[0].parentNode) line.dataset.revised = "true";
+      else if (![...line.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.data.trim())) line.remove();
+    }
     if (words(before) !== words(event.text)) {
       this.region.textContent = "";
       requestAnimationFrame(() => { this.region.textContent = `Corrected: ${event.text}`; });
