@@ -19,7 +19,9 @@ word timestamps, 30 s windows, the text so far as the prompt), on each utterance
 stream; file captioning (the FileCaptioner of `openhear caption FILE`) is scored on the same
 joined stream. `--long PASSES` also joins PASSES shuffled copies of the set, with pauses of 0.3 to
 3 s, into one long recording and compares plain faster-whisper and file captioning on it. WER is
-pooled after Whisper's English normaliser.
+pooled after Whisper's English normaliser. `--mid-pause S` puts S seconds of silence mid-sentence
+in each utterance (at the word boundary nearest its middle, found by one Whisper decode): a pause
+for effect, where the fast pass commits at the pause and decodes what follows without context.
 """
 
 from __future__ import annotations
@@ -103,6 +105,18 @@ def conversation(utterances: list[Utterance], gap_s: float | list[float]) -> np.
         parts += [u.audio, np.zeros(round(g * SAMPLE_RATE), np.float32)]
         t = u.end_s + g
     return np.concatenate(parts)
+
+
+def with_mid_pause(utterances: list[Utterance], pause_s: float, transcriber) -> None:
+    """Put `pause_s` of silence into each utterance at the word boundary nearest its middle."""
+    for u in utterances:
+        words = transcriber.transcribe(u.audio)
+        if len(words) < 2:
+            continue
+        mid = min(range(1, len(words)), key=lambda i: abs(words[i].start_s - words[-1].end_s / 2))
+        cut = round((words[mid - 1].end_s + words[mid].start_s) / 2 * SAMPLE_RATE)
+        silence = np.zeros(round(pause_s * SAMPLE_RATE), np.float32)
+        u.audio = np.concatenate([u.audio[:cut], silence, u.audio[cut:]])
 
 
 def long_recording(utterances: list[Utterance], passes: int) -> tuple[np.ndarray, str]:
@@ -217,6 +231,13 @@ def main() -> int:
         "--gap", type=float, default=1.0, help="silence between utterances, seconds (default 1)"
     )
     ap.add_argument(
+        "--mid-pause",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="put S seconds of silence mid-sentence in each utterance (a pause for effect)",
+    )
+    ap.add_argument(
         "--long",
         type=int,
         default=0,
@@ -239,6 +260,8 @@ def main() -> int:
     if args.quick:
         utterances = utterances[:4]
     transcriber = load_transcriber()
+    if args.mid_pause:
+        with_mid_pause(utterances, args.mid_pause, transcriber)
     speech_s = sum(u.audio.size for u in utterances) / SAMPLE_RATE
 
     offline, offline_wall, offline_cpu = timed(
@@ -358,7 +381,9 @@ def main() -> int:
         rows += file_rows(f"long recording ({minutes})", long_plain, long_file, long_rtf)
     print(
         f"captions benchmark: {len(utterances)} utterances from {folder.relative_to(ROOT.parent)}, "
-        f"{speech_s:.1f} s of speech in a {stream_s:.1f} s stream ({args.gap:g} s pauses), "
+        f"{speech_s:.1f} s of speech in a {stream_s:.1f} s stream ({args.gap:g} s pauses"
+        + (f", {args.mid_pause:g} s mid-sentence" if args.mid_pause else "")
+        + "), "
         f"{clock_name} clock, {len(words)} final words"
     )
     shown = (f"{k}={v}" for k, v in dataclasses.asdict(options).items() if k != "vocabulary")
