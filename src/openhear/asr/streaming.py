@@ -49,6 +49,7 @@ from openhear.asr.events import (
     ProvisionalCaption,
     RevisedCaption,
     Word,
+    ends_sentence,
     revised_finals,
 )
 from openhear.asr.guards import drop_invented_tail
@@ -59,7 +60,6 @@ from openhear.audio.block import AudioBlock
 from openhear.audio.resample import MonoInput
 
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
-_SENTENCE_END = (".", "?", "!")
 _PROMPT_WORDS = 60
 _UNHEARD_S = 1.0
 """At an endpoint, speech this long after the last decoded word means Whisper
@@ -474,9 +474,7 @@ class StreamingCaptioner:
     def _trim(self) -> Iterator[CaptionEvent]:
         start_s = self._buffer_start * FRAME_S
         inside = [w for w in self._committed if w.start_s >= start_s]
-        cut = next(
-            (w.end_s for w in reversed(inside) if w.text.rstrip().endswith(_SENTENCE_END)), None
-        )
+        cut = next((w.end_s for w in reversed(inside) if ends_sentence(w.text)), None)
         if cut is None and len(self._buffer) > self._max_frames:
             if (
                 not inside

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from openhear.errors import OpenhearError
 from openhear.paths import data_dir
-from openhear.relay.database import (
+from openhear.storage import (
     ConstraintError,
     Database,
     fits_sqlite_integer,
