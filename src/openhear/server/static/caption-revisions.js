@@ -13,8 +13,8 @@
 const words = (text) => text.toLowerCase().replace(/[^\p{L}\p{N}' ]+/gu, " ").split(/\s+/).filter(Boolean).join(" ");
 
 export class CaptionRevisions {
-  // `pane` is a CaptionPane; `label` names the corrections region for assistive technology.
-  constructor(pane, label = "Caption corrections") {
+  // `pane` is a CaptionPane.
+  constructor(pane) {
     this.pane = pane;
     this.nodes = new Map(); // utterance -> the text nodes its finals went into, in order
     const log = pane.list.closest("[aria-live]") || pane.list;
@@ -22,7 +22,6 @@ export class CaptionRevisions {
     this.region = document.createElement("div");
     this.region.className = "visually-hidden";
     this.region.setAttribute("aria-live", "polite");
-    this.region.setAttribute("aria-label", label);
     this.region.dataset.role = "caption-corrections";
     pane.box.after(this.region);
   }

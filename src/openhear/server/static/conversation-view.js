@@ -12,7 +12,7 @@ const $ = (id) => document.getElementById(id);
 
 export function setupConversation() {
   const pane = new CaptionPane($("conv-box"), $("conv-transcript"), $("conv-provisional"), null, "li");
-  const revisions = new CaptionRevisions(pane, "Transcript corrections");
+  const revisions = new CaptionRevisions(pane);
   const state = $("conv-state");
   const startButton = $("conv-start");
   const endButton = $("conv-end");
