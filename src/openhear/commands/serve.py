@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument(
         "--max-sessions", type=int, default=4, help="caption sessions served at once (default 4)"
     )
+    from openhear.commands.alerts import add_webhook_argument
+
+    add_webhook_argument(p)
     p.set_defaults(func=run)
 
 
@@ -49,8 +52,17 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--token must be at least 16 characters")
     if token is None and not is_loopback(args.host):
         token = new_token()
+    webhook = None
+    if args.webhook:
+        from openhear.alerts.webhook import check_webhook_url
+
+        webhook = check_webhook_url(args.webhook)
     options = ServerOptions(
-        host=args.host, port=args.port, token=token, max_caption_sessions=args.max_sessions
+        host=args.host,
+        port=args.port,
+        token=token,
+        max_caption_sessions=args.max_sessions,
+        alert_webhook_url=webhook,
     )
     serve(options)
     return 0
