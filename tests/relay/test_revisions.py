@@ -27,7 +27,7 @@ def test_a_revision_rewrites_the_stored_lines_of_its_utterance(store, manifest):
     audio, words, alone, after = pause_for_effect(manifest)
     fake = ScriptedTranscriber(audio, words, heard_alone=alone)
     session = ConversationSession(
-        store, StreamingCaptioner(fake), None, RelayOptions(disclosure="")
+        store, StreamingCaptioner(fake), None, RelayOptions(disclosure="", suppress_echo=False)
     )
     events = []
     for i in range(0, audio.size, 1600):
