@@ -10,12 +10,18 @@ figures without waiting; with --cpu-clock compute counts as this process's CPU t
 a dedicated core would give on a machine shared with other work). Latency of a word = time its
 caption was emitted minus the end time of the word in the audio; "provisional" is its first
 display (provisional or final), "final" its commit. Streaming WER scores the final words that fall
-inside each utterance. The offline reference is plain faster-whisper with its defaults (beam 5, no
+inside each utterance, before the revision pass (the fast finals alone) and after it (each
+utterance's finals replaced by its latest RevisedCaption); for the revisions it reports how many
+were decoded and emitted, how many words they changed (edit distance between the text replaced
+and the revised text) and how late they came (emission minus the end of the utterance's last
+word). The offline reference is plain faster-whisper with its defaults (beam 5, no
 word timestamps, 30 s windows, the text so far as the prompt), on each utterance and on the joined
 stream; file captioning (the FileCaptioner of `openhear caption FILE`) is scored on the same
 joined stream. `--long PASSES` also joins PASSES shuffled copies of the set, with pauses of 0.3 to
 3 s, into one long recording and compares plain faster-whisper and file captioning on it. WER is
-pooled after Whisper's English normaliser.
+pooled after Whisper's English normaliser. `--mid-pause S` puts S seconds of silence mid-sentence
+in each utterance (at the word boundary nearest its middle, found by one Whisper decode): a pause
+for effect, where the fast pass commits at the pause and decodes what follows without context.
 """
 
 from __future__ import annotations
@@ -36,11 +42,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from openhear.asr.agreement import word_key
-from openhear.asr.events import FinalCaption, Word
+from openhear.asr.events import FinalCaption, RevisedCaption, Word, revised_finals
 from openhear.asr.offline import caption_recording
 from openhear.asr.pacing import CpuClock, VirtualClock, WallClock, paced_events
 from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner, final_text
-from openhear.asr.wer import word_errors
+from openhear.asr.wer import edit_distance, normalize, word_errors
 from openhear.asr.whisper import SAMPLE_RATE, load_transcriber
 from openhear.audio.block import AudioBlock
 from openhear.audio.files import read_audio
@@ -99,6 +105,18 @@ def conversation(utterances: list[Utterance], gap_s: float | list[float]) -> np.
         parts += [u.audio, np.zeros(round(g * SAMPLE_RATE), np.float32)]
         t = u.end_s + g
     return np.concatenate(parts)
+
+
+def with_mid_pause(utterances: list[Utterance], pause_s: float, transcriber) -> None:
+    """Put `pause_s` of silence into each utterance at the word boundary nearest its middle."""
+    for u in utterances:
+        words = transcriber.transcribe(u.audio)
+        if len(words) < 2:
+            continue
+        mid = min(range(1, len(words)), key=lambda i: abs(words[i].start_s - words[-1].end_s / 2))
+        cut = round((words[mid - 1].end_s + words[mid].start_s) / 2 * SAMPLE_RATE)
+        silence = np.zeros(round(pause_s * SAMPLE_RATE), np.float32)
+        u.audio = np.concatenate([u.audio[:cut], silence, u.audio[cut:]])
 
 
 def long_recording(utterances: list[Utterance], passes: int) -> tuple[np.ndarray, str]:
@@ -213,6 +231,13 @@ def main() -> int:
         "--gap", type=float, default=1.0, help="silence between utterances, seconds (default 1)"
     )
     ap.add_argument(
+        "--mid-pause",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="put S seconds of silence mid-sentence in each utterance (a pause for effect)",
+    )
+    ap.add_argument(
         "--long",
         type=int,
         default=0,
@@ -239,13 +264,15 @@ def main() -> int:
     )
     args = ap.parse_args()
     options = dataclasses.replace(
-        LIVE_OPTIONS, **{k: float(v) for k, v in (o.split("=", 1) for o in args.option)}
+        LIVE_OPTIONS, **{k: option_value(v) for k, v in (o.split("=", 1) for o in args.option)}
     )
 
     folder, utterances = dev_set()
     if args.quick:
         utterances = utterances[:4]
     transcriber = load_transcriber(args.model, language=args.language)
+    if args.mid_pause:
+        with_mid_pause(utterances, args.mid_pause, transcriber)
     speech_s = sum(u.audio.size for u in utterances) / SAMPLE_RATE
 
     offline, offline_wall, offline_cpu = timed(
@@ -266,11 +293,14 @@ def main() -> int:
     clock_name = "CPU-time virtual" if args.cpu_clock else "virtual" if args.virtual else "wall"
     captioner = StreamingCaptioner(transcriber, options, clock=clock.now)
     finals: list[tuple[float, FinalCaption]] = []
+    revisions: list[tuple[float, RevisedCaption]] = []
     shown: list[tuple[float, Word]] = []
     cpu0, t0 = time.process_time(), clock.now()
     for emitted, event in paced_events(captioner, blocks(stream), clock):
         if isinstance(event, FinalCaption):
             finals.append((emitted, event))
+        elif isinstance(event, RevisedCaption):
+            revisions.append((emitted, event))
         else:
             shown += [(emitted, w) for w in event.words]
     elapsed, cpu = clock.now() - t0, time.process_time() - cpu0
@@ -280,14 +310,20 @@ def main() -> int:
     for t, w in words:
         final_lat.append(t - w.end_s)
         prov_lat.append(first_display(w, shown, t) - w.end_s)
-    streaming = [word_errors(u.text, heard_in(u, [e for _, e in finals])) for u in utterances]
-    wer_off, wer_str = pooled(offline), pooled(streaming)
+    fast = [word_errors(u.text, heard_in(u, [e for _, e in finals])) for u in utterances]
+    after = revised_finals(e for _, e in sorted(finals + revisions, key=lambda te: te[0]))
+    streaming = [word_errors(u.text, heard_in(u, after)) for u in utterances]
+    wer_off, wer_str, wer_fast = pooled(offline), pooled(streaming), pooled(fast)
+    changed = [edit_distance(normalize(r.replaced), normalize(r.text)) for _, r in revisions]
+    late = [t - r.end_s for t, r in revisions]
+    utterance_count = len({e.utterance for _, e in finals})
     rtf = (elapsed - clock.waited) / stream_s  # on the chosen clock: wall, or CPU with --cpu-clock
     offline_rtf = (offline_cpu if args.cpu_clock else offline_wall) / speech_s
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = [
         ("offline WER (%), plain faster-whisper, each utterance", f"{wer_off:.2f}", "", ""),
-        ("streaming WER (%)", f"{wer_str:.2f}", "", ""),
+        ("streaming WER (%), fast pass only (before revisions)", f"{wer_fast:.2f}", "", ""),
+        ("streaming WER (%), after revisions", f"{wer_str:.2f}", "", ""),
         (
             "streaming WER - offline WER (points)",
             f"{wer_str - wer_off:+.2f}",
@@ -328,6 +364,24 @@ def main() -> int:
             "",
             "",
         ),
+        (
+            "revisions: utterances / revision decodes / revisions emitted",
+            f"{utterance_count} / {captioner.revisions} / {len(revisions)}",
+            "",
+            "",
+        ),
+        (
+            "revisions: words changed (normalised edit distance), total / per revision emitted",
+            f"{sum(changed)} / {sum(changed) / max(1, len(changed)):.2f}",
+            "",
+            "",
+        ),
+        (
+            "revision delay after the utterance's last word, median / p95 (s)",
+            f"{percentile(late, 50):.2f} / {percentile(late, 95):.2f}",
+            "",
+            "",
+        ),
         ("Whisper decodes per audio second", f"{captioner.decodes / stream_s:.2f}", "", ""),
         ("peak RSS (MiB)", f"{rss_mib:.0f}", "<= 1024", rss_mib <= 1024),
     ]
@@ -338,7 +392,9 @@ def main() -> int:
         rows += file_rows(f"long recording ({minutes})", long_plain, long_file, long_rtf)
     print(
         f"captions benchmark: {len(utterances)} utterances from {folder.relative_to(ROOT.parent)}, "
-        f"{speech_s:.1f} s of speech in a {stream_s:.1f} s stream ({args.gap:g} s pauses), "
+        f"{speech_s:.1f} s of speech in a {stream_s:.1f} s stream ({args.gap:g} s pauses"
+        + (f", {args.mid_pause:g} s mid-sentence" if args.mid_pause else "")
+        + "), "
         f"{clock_name} clock, {len(words)} final words"
     )
     shown = (f"{k}={v}" for k, v in dataclasses.asdict(options).items() if k != "vocabulary")
@@ -353,6 +409,12 @@ def main() -> int:
     print()
     print_table(rows)
     return 0
+
+
+def option_value(text: str) -> float | bool:
+    """A --option value: true/false or a number."""
+    low = text.strip().lower()
+    return low == "true" if low in ("true", "false") else float(text)
 
 
 def print_table(rows) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from openhear.asr.events import CaptionEvent, FinalCaption
+from openhear.asr.events import CaptionEvent, FinalCaption, revised_finals
 from openhear.asr.streaming import StreamingCaptioner
 from openhear.audio.block import AudioBlock
 from openhear.audio.files import read_audio
@@ -71,10 +71,10 @@ def finals(events) -> list[FinalCaption]:
 
 
 def words_between(events, start_s: float, end_s: float) -> str:
-    """Final text whose words' middles fall in [start_s - 0.5, end_s + 0.5)."""
+    """Final text (revisions applied) whose words' middles fall in [start_s - 0.5, end_s + 0.5)."""
     return "".join(
         w.text
-        for e in finals(events)
+        for e in revised_finals(events)
         for w in e.words
         if start_s - 0.5 <= (w.start_s + w.end_s) / 2 < end_s + 0.5
     )

@@ -11,36 +11,11 @@ import numpy as np
 
 from openhear.asr.events import CaptionEvent, ProvisionalCaption, Word
 from openhear.asr.streaming import FRAME_S, CaptionOptions, StreamingCaptioner
-from openhear.asr.vad import FRAME_SAMPLES, StreamingVad
 from openhear.audio.block import AudioBlock
 from openhear.testing import ScriptedTranscriber
 
 from .conftest import RATE, feed_chunks, finals, speech_16k
-
-WORD_S = 0.3
-"""Each scripted word lasts this long, one after another inside the speech VAD hears."""
-
-
-def _scripted(audio: np.ndarray, sentence_every: int = 0) -> list[Word]:
-    """Words w0, w1, ... laid over the frames the VAD calls speech (the captioner drops words in
-    silence); every `sentence_every`-th word ends a sentence."""
-    vad = StreamingVad()
-    speech = [
-        vad.frame(audio[i : i + FRAME_SAMPLES]) >= 0.5
-        for i in range(0, audio.size - FRAME_SAMPLES + 1, FRAME_SAMPLES)
-    ]
-    words: list[Word] = []
-    t = 0.0
-    while t + WORD_S < len(speech) * FRAME_S:
-        frames = speech[int(t / FRAME_S) : int((t + WORD_S) / FRAME_S) + 1]
-        if all(frames):
-            n = len(words)
-            end = "." if sentence_every and (n + 1) % sentence_every == 0 else ""
-            words.append(Word(f" w{n}{end}", t, t + WORD_S - 0.02, 0.9))
-            t += WORD_S
-        else:
-            t += FRAME_S
-    return words
+from .scripted import scripted_words as _scripted
 
 
 def _run(
@@ -112,7 +87,9 @@ def test_a_long_utterance_is_trimmed_at_sentence_ends_and_stays_bounded(manifest
     )
     audio = audio + 1e-4 * np.random.default_rng(2).standard_normal(audio.size).astype(np.float32)
     words = _scripted(audio, sentence_every=4)
-    options = CaptionOptions(endpoint_silence_s=3.0, trim_after_s=3.0, max_buffer_s=4.0)
+    options = CaptionOptions(
+        endpoint_silence_s=3.0, trim_after_s=3.0, max_buffer_s=4.0, revise=False
+    )
     fake = ScriptedTranscriber(audio, words)
     captioner = StreamingCaptioner(fake, options)
     events, longest = [], 0.0

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from openhear.asr.events import ProvisionalCaption
+from openhear.asr.events import ProvisionalCaption, RevisedCaption
 from openhear.asr.streaming import (
     LIVE_OPTIONS,
     CaptionOptions,
@@ -15,7 +15,7 @@ from openhear.asr.streaming import (
     caption_blocks,
     final_text,
 )
-from openhear.asr.wer import word_errors
+from openhear.asr.wer import wer, word_errors
 from openhear.audio.block import AudioBlock
 from openhear.errors import AudioInputError
 
@@ -243,3 +243,32 @@ def test_a_lagging_live_stream_skips_interim_decodes_but_loses_no_words(transcri
     assert 1 <= captioner.decodes <= 3
     errors, n = word_errors(u.text, final_text(events))
     assert errors / n <= 0.2
+
+
+def test_the_revision_pass_fixes_or_keeps_words_split_by_a_pause_for_effect(
+    transcriber, manifest, speech_by_id
+):
+    """A real recording with a 0.7 s pause for effect put between two of its words, mid-sentence:
+    the fast pass commits at the pause and decodes what follows alone; the revision pass decodes
+    the whole utterance with context and replaces those finals. Whisper may or may not err without
+    the context, so the check is that the revised text is no worse than the fast pass's (it fixes
+    or keeps) and close to the reference, and that the revision names the finals it replaces."""
+    u = next(m for m in manifest if m.id == "librispeech_dev-clean_2412-153948-0001")
+    speech = speech_by_id[u.id]
+    words = transcriber.transcribe(speech)
+    middle = min(range(1, len(words)), key=lambda i: abs(words[i].start_s - 3.0))
+    cut = round((words[middle - 1].end_s + words[middle].start_s) / 2 * RATE)
+    pause = np.zeros(round(0.7 * RATE), np.float32)
+    audio = np.concatenate([speech[:cut], pause, speech[cut:], np.zeros(RATE, np.float32)])
+    options = dataclasses.replace(LIVE_OPTIONS, max_lag_s=None)
+    events = feed_chunks(StreamingCaptioner(transcriber, options), audio, [320])
+    fast = " ".join(e.text for e in finals(events))
+    revisions = [e for e in events if isinstance(e, RevisedCaption)]
+    numbers = [e.utterance for e in finals(events)]
+    assert len(set(numbers)) == 1  # the words either side of the pause are one utterance
+    assert all(r.utterance == numbers[0] for r in revisions)
+    revised = final_text(events)
+    assert wer(u.text, revised) <= wer(u.text, fast) + 0.02, (fast, revised)
+    assert wer(u.text, revised) <= 0.1, revised
+    if revisions:
+        assert revisions[-1].text == revised and revisions[-1].words[0].start_s < cut / RATE

@@ -12,7 +12,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def test_captions_show_the_words_of_real_speech(page, mic_speech, artifacts):
-    page.fill("#text-size", "300")  # large text, so the captions soon fill their box
+    # large text in a narrow window, so the captions fill their box while speech still comes in
+    # (the revision pass joins fragments into fewer lines, so a wide box filled only at the end)
+    page.set_viewport_size({"width": 700, "height": 900})
+    page.fill("#text-size", "300")
     page.dispatch_event("#text-size", "input")
     page.click("#cap-start")
     page.wait_for_selector("text=Stop captions")

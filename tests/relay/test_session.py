@@ -13,7 +13,12 @@ from openhear.asr.whisper import SAMPLE_RATE
 from openhear.audio.block import AudioBlock
 from openhear.audio.files import read_audio
 from openhear.audio.resample import resample
-from openhear.relay.session import DEFAULT_DISCLOSURE, ConversationSession, RelayOptions
+from openhear.relay.session import (
+    DEFAULT_DISCLOSURE,
+    ConversationSession,
+    RelayOptions,
+    RevisedEntry,
+)
 from openhear.relay.store import Entry, TranscriptError, TranscriptStore
 from openhear.tts.text import TextError
 
@@ -115,10 +120,11 @@ def test_one_transcript_with_both_speakers_in_time_order_and_only_finals_stored(
     assert 0.5 + first.duration_s < me.start_s < 0.5 + first.duration_s + 1.1
     provisional = [e for e in events if isinstance(e, ProvisionalCaption) and e.text]
     stored = [e for e in events if isinstance(e, Entry)]
+    merged = {i for e in events if isinstance(e, RevisedEntry) for i in e.removed}
     assert provisional, "provisional captions are shown"
-    assert [e.id for e in stored] == [
+    assert [e.id for e in stored if e.id not in merged] == [
         e.id for e in entries if e.speaker == "them"
-    ]  # finals only, each reported as stored
+    ]  # finals only, each reported as stored (less those a revision merged into another)
 
 
 def test_disclosure_is_spoken_first_and_stored(store, transcriber, voice):
@@ -251,8 +257,11 @@ def test_a_caption_stream_that_joins_later_is_stored_on_the_conversation_clock(
         )
         shown = [e for e in events if isinstance(e, ProvisionalCaption) and e.text]
         assert shown and all(e.start_s >= 12.0 + began_s for e in shown)
-    assert [e.speaker for e in store.get(session.id).entries] == ["them"] * sum(
-        isinstance(e, Entry) for _, events in groups for e in events
+    merged = sum(
+        len(e.removed) for _, events in groups for e in events if isinstance(e, RevisedEntry)
+    )
+    assert [e.speaker for e in store.get(session.id).entries] == ["them"] * (
+        sum(isinstance(e, Entry) for _, events in groups for e in events) - merged
     )
 
 

@@ -86,5 +86,19 @@ async def caption_over_socket(
         async for message in ws:
             events.append(json.loads(message))
         await sender
-    finals = " ".join(e["text"] for e in events if e["type"] == "final" and e["text"])
-    return {"text": finals, "events": events}
+    return {"text": revised_text(events), "events": events}
+
+
+def revised_text(events: list[dict]) -> str:
+    """The finals' text with each "revision" event applied to the finals of its utterance."""
+    texts: dict[int, list[str]] = {}
+    order: list[int] = []
+    for n, e in enumerate(events):
+        key = e.get("utterance") or -(n + 1)  # a final without a number stands alone
+        if e["type"] == "final" and e["text"]:
+            if key not in texts:
+                order.append(key)
+            texts.setdefault(key, []).append(e["text"])
+        elif e["type"] == "revision" and key in texts:
+            texts[key] = [e["text"]]
+    return " ".join(t for key in order for t in texts[key] if t)

@@ -65,6 +65,13 @@ class LocalAgreement:
         self._previous = new[n:]
         return self._commit(new[:n])
 
+    def revised(self, words: list[Word]) -> None:
+        """The latest committed words were replaced by `words` (the revision pass): compare
+        what follows with their tail."""
+        if words:
+            self.committed_end_s = max(self.committed_end_s, words[-1].end_s)
+            self._tail.extend(word_key(w) for w in words)
+
     def commit_all(self, hypothesis: list[Word]) -> list[Word]:
         """At an endpoint or the end of the stream: commit every new word of this hypothesis."""
         new = self._new_words(hypothesis)

@@ -1,4 +1,11 @@
-"""Caption events: a provisional caption is replaceable, a final caption is append-only.
+"""Caption events: a provisional caption is replaceable, a final caption is appended, and a
+revised caption replaces the finals of one utterance.
+
+Live captions are made in two passes (openhear.asr.streaming): the fast pass commits final
+captions within a second of the words being said; when an utterance ends, the revision pass
+decodes it again whole, with context, and its text replaces what the fast pass committed for it.
+Every final carries the number of its utterance, so a RevisedCaption names what it replaces.
+`revised_finals` applies the revisions: it is the transcript to store and export.
 
 Times are seconds from the start of the audio stream, as numbers.
 """
@@ -72,7 +79,8 @@ class ProvisionalCaption:
 
 @dataclass(frozen=True)
 class FinalCaption:
-    """Confirmed text; appended to the transcript and never changed."""
+    """Confirmed text, appended to the transcript; only a RevisedCaption of the same utterance
+    replaces it."""
 
     text: str
     """The committed text."""
@@ -82,6 +90,9 @@ class FinalCaption:
     """End time of the last word, seconds."""
     words: tuple[Word, ...] = field(default_factory=tuple)
     """The committed words with their times."""
+    utterance: int = 0
+    """The utterance the text belongs to: numbers count up from 1 over a captioner's life (0:
+    no revision will ever name it). One utterance may have several finals."""
 
     @property
     def language(self) -> str:
@@ -89,4 +100,57 @@ class FinalCaption:
         return words_language(self.words)
 
 
-CaptionEvent = ProvisionalCaption | FinalCaption
+@dataclass(frozen=True)
+class RevisedCaption:
+    """The revision pass's text for one utterance: it replaces every final caption (and any
+    earlier revision) with the same `utterance`, in their place in the transcript."""
+
+    text: str
+    """The whole utterance's text as the revision pass heard it."""
+    start_s: float
+    """Start time of the first word, seconds."""
+    end_s: float
+    """End time of the last word, seconds."""
+    words: tuple[Word, ...]
+    """The utterance's words with their times."""
+    utterance: int
+    """The utterance whose finals this replaces."""
+    replaced: str = ""
+    """The text it replaces (the finals of the utterance, as shown until now)."""
+
+    @property
+    def language(self) -> str:
+        """The language the words were heard in ('' when not known)."""
+        return words_language(self.words)
+
+    def as_final(self) -> FinalCaption:
+        """This revision as the one final caption of its utterance."""
+        return FinalCaption(self.text, self.start_s, self.end_s, self.words, self.utterance)
+
+
+CaptionEvent = ProvisionalCaption | FinalCaption | RevisedCaption
+
+
+def revised_finals(events: Iterable[CaptionEvent]) -> list[FinalCaption]:
+    """The final captions in order, each utterance's replaced by its latest revision (an
+    utterance that was revised becomes one final caption with the revised text)."""
+    by_utterance: dict[int, list[FinalCaption]] = {}
+    order: list[tuple[int, int]] = []  # (utterance, index among the unnumbered) in order
+    unnumbered: list[FinalCaption] = []
+    for event in events:
+        if isinstance(event, FinalCaption):
+            if event.utterance == 0:
+                order.append((0, len(unnumbered)))
+                unnumbered.append(event)
+            else:
+                if event.utterance not in by_utterance:
+                    order.append((event.utterance, 0))
+                by_utterance.setdefault(event.utterance, []).append(event)
+        elif isinstance(event, RevisedCaption):
+            if event.utterance not in by_utterance:
+                order.append((event.utterance, 0))
+            by_utterance[event.utterance] = [event.as_final()] if event.text else []
+    out: list[FinalCaption] = []
+    for utterance, i in order:
+        out += [unnumbered[i]] if utterance == 0 else by_utterance[utterance]
+    return out

@@ -23,6 +23,7 @@ threshold are masked, which is where an invented obscenity would flash. The list
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from functools import cache
@@ -176,7 +177,7 @@ def mask_word(text: str) -> str:
 def masked(words: Sequence[Word], below_probability: float = 1.1) -> list[Word]:
     """The words with each profane one under `below_probability` masked (the default: all)."""
     return [
-        Word(mask_word(w.text), w.start_s, w.end_s, w.probability)
+        dataclasses.replace(w, text=mask_word(w.text))
         if w.probability < below_probability and is_profane(w.text)
         else w
         for w in words

@@ -1,4 +1,8 @@
-"""The streaming captioner: audio blocks in, provisional and final captions out.
+"""The streaming captioner: audio blocks in, provisional, final and revised captions out.
+
+Two passes: the fast pass below commits final captions within a second of the words; the revision
+pass then decodes each utterance again, whole, and its text replaces the fast pass's finals of
+that utterance (a RevisedCaption, see openhear.asr.events and docs/CAPTIONS.md).
 
 Policy (LocalAgreement-2 with VAD endpointing), decided on a fixed grid of 16 kHz samples so a
 stream gives the same captions however its blocks are cut:
@@ -19,6 +23,17 @@ stream gives the same captions however its blocks are cut:
   (openhear.asr.screening).
 - The buffer is trimmed at committed sentence ends once longer than `trim_after_s`, and never grows
   past `max_buffer_s`, so memory and time per update stay bounded on endless input.
+
+Revision pass (`revise`): an utterance is the speech from its first speech frame to its endpoint,
+and speech that resumes within `revision_pause_s` (a pause for effect, mid-sentence) continues it,
+so "Ask not ... what your country" is decoded as one. On the frame after each endpoint (so the
+fast finals of that endpoint are never held back by it), the utterance's audio so far is decoded
+once more: beam `beam_size`, temperature fallback, the revised text before it as the prompt, as
+a file is decoded (openhear.asr.offline). If its text differs from what the finals of the
+utterance say, a RevisedCaption replaces them, and the revised words become the prompt of what
+follows. Work is bounded: one decode per endpoint of at most `revision_max_s` of audio (an
+utterance that grows longer keeps its finals), none where the endpoint's own decode already was
+that decode (an utterance with nothing committed before its endpoint).
 """
 
 from __future__ import annotations
@@ -35,8 +50,10 @@ from openhear.asr.events import (
     CaptionEvent,
     FinalCaption,
     ProvisionalCaption,
+    RevisedCaption,
     Word,
     ends_sentence,
+    revised_finals,
 )
 from openhear.asr.guards import drop_invented_tail
 from openhear.asr.screening import (
@@ -112,6 +129,16 @@ class CaptionOptions:
     mask_below_probability: float = 0.8
     """With profanity_mask "provisional": provisional words under this probability are masked
     (an invented word rarely scores above it)."""
+    revise: bool = True
+    """Run the revision pass: decode each utterance again, whole and with context, after it ends,
+    and replace its finals with that text where it differs (RevisedCaption events)."""
+    revision_pause_s: float = 1.0
+    """Speech that resumes within this pause after an endpoint continues the same utterance for
+    the revision pass (the words either side of a pause for effect are revised together)."""
+    revision_max_s: float = 12.0
+    """Most audio one revision decodes; an utterance that grows longer is not revised further
+    (it keeps its finals), and the next speech starts a new one. At most 13 s keeps the cheaper
+    15 s window."""
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -121,7 +148,13 @@ class CaptionOptions:
         for name in ("provisional_min_probability", "mask_below_probability"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1")
-        for name in ("update_interval_s", "endpoint_silence_s", "trim_after_s", "max_buffer_s"):
+        for name in (
+            "update_interval_s",
+            "endpoint_silence_s",
+            "trim_after_s",
+            "max_buffer_s",
+            "revision_pause_s",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         if not 0 < self.vad_threshold < 1:
@@ -130,6 +163,29 @@ class CaptionOptions:
             raise ValueError(
                 "max_buffer_s must lie between trim_after_s and 28 s (Whisper hears 30 s)"
             )
+        if not 1.0 <= self.revision_max_s <= 28:
+            raise ValueError("revision_max_s must lie between 1 and 28 s (Whisper hears 30 s)")
+
+
+@dataclass
+class _Utterance:
+    """What the revision pass keeps of the utterance in progress (frame indices on the stream's
+    16 kHz frame grid)."""
+
+    number: int
+    """The utterance number its finals carry."""
+    start: int
+    """Frame index of its first audio frame (pre-roll included)."""
+    frames: list[np.ndarray]
+    """Its audio from `start` on (emptied once it outgrows `revision_max_s`)."""
+    words: list[Word] = field(default_factory=list)
+    """Its words as shown now (the fast pass's finals, or the latest revision), stream time."""
+    last_speech: int = 0
+    """Frame index just after its latest speech frame."""
+    revise_to: int = 0
+    """Frame index the next revision decodes to (0: no revision due)."""
+    too_long: bool = False
+    """It outgrew `revision_max_s`: no more revisions; the next speech starts a new utterance."""
 
 
 def _frames(seconds: float) -> int:
@@ -173,8 +229,13 @@ class StreamingCaptioner:
         self._max_frames = _frames(o.max_buffer_s)
         self._vad = StreamingVad()
         self._agreement = LocalAgreement()
+        self._revision_pause = _frames(o.revision_pause_s)
+        self._revision_frames = _frames(o.revision_max_s)
         self.decodes = 0
         """Whisper decode calls so far (all streams), for benchmarks."""
+        self.revisions = 0
+        """Revision decodes so far (all streams), for benchmarks."""
+        self._utterances = 0  # the last utterance number given out (all streams)
         self.reset()
 
     def reset(self) -> None:
@@ -197,6 +258,8 @@ class StreamingCaptioner:
         self._committed: deque[Word] = deque(maxlen=_PROMPT_WORDS)
         self._provisional = ""
         self._speech = SpeechSpans()  # stream seconds VAD called speech, to screen words with
+        self._utterance: _Utterance | None = None
+        self._endpoint_was_whole = False  # the latest endpoint decoded its whole utterance
         self._vad.reset()
         self._agreement.reset()
 
@@ -229,6 +292,9 @@ class StreamingCaptioner:
             yield from self._step_frame(last)
         if self._speech_frames >= self._min_speech:
             yield from self._endpoint()
+            self._revision_due()
+        if self._utterance is not None and self._utterance.revise_to:
+            yield from self._revise()  # the end of the stream: nothing to hold back any more
         yield from self._emit([], [])
         self.reset()
 
@@ -245,6 +311,8 @@ class StreamingCaptioner:
 
     def _step_frame(self, frame: np.ndarray) -> Iterator[CaptionEvent]:
         o = self.options
+        if self._utterance is not None and self._utterance.revise_to:
+            yield from self._revise()  # the frame after an endpoint: its finals are out already
         threshold = o.vad_threshold - 0.15 if self._in_speech else o.vad_threshold  # hysteresis
         self._in_speech = self._vad.frame(frame) >= threshold
         self._buffer.append(frame)
@@ -257,11 +325,13 @@ class StreamingCaptioner:
             self._speech_since_decode = True
         else:
             self._silence_frames += 1
+        self._follow_utterance(frame)
         if self._speech_frames == 0:
             self._keep_last(self._preroll)
         elif self._silence_frames >= self._endpoint_frames:
             if self._speech_frames >= self._min_speech:
                 yield from self._endpoint()
+                self._revision_due()
             self._end_utterance()
         elif (
             self._speech_frames >= self._min_speech
@@ -282,17 +352,79 @@ class StreamingCaptioner:
             self._buffer.popleft()
             self._buffer_start += 1
 
+    def _follow_utterance(self, frame: np.ndarray) -> None:
+        """Keep the revision pass's record of the utterance: start one at the first speech frame
+        after a long pause, add each frame's audio, let it go after `revision_pause_s` of pause."""
+        u = self._utterance
+        now = self._buffer_start + len(self._buffer)
+        if self._in_speech and self._speech_frames == 1 and (u is None or u.too_long):
+            self._utterances += 1
+            u = self._utterance = _Utterance(
+                self._utterances, self._buffer_start, list(self._buffer)
+            )
+        elif u is not None:
+            if self._speech_frames == 0 and now - u.last_speech > self._revision_pause:
+                self._utterance = None  # a long pause: what follows is a new utterance
+                return
+            if not u.too_long:
+                u.frames.append(frame)
+        if u is None:
+            return
+        if self._in_speech:
+            u.last_speech = now
+        if len(u.frames) > self._revision_frames:
+            u.too_long, u.frames, u.revise_to = True, [], 0
+
+    def _revision_due(self) -> None:
+        """After an endpoint: the utterance is to be revised on the next frame, unless the
+        endpoint's decode was that very decode (nothing of it committed before, its whole audio
+        decoded) or it grew too long."""
+        u = self._utterance
+        if u is None or u.too_long or not u.words or not self.options.revise:
+            return
+        if self._endpoint_was_whole:
+            return
+        u.revise_to = self._last_speech + self._speech_pad
+
+    def _revise(self) -> Iterator[CaptionEvent]:
+        """Decode the utterance so far again, whole, with context; replace its finals if the
+        text differs."""
+        u = self._utterance
+        assert u is not None
+        end, u.revise_to = u.revise_to, 0
+        frames = u.frames[: max(1, end - u.start)]
+        heard_until_s = u.last_speech * FRAME_S + _AFTER_SPEECH_S
+        words = self._words(frames, u.start, self.options.beam_size, True, heard_until_s)
+        if words and words[-1].end_s < u.last_speech * FRAME_S - _UNHEARD_S:
+            words = self._words(frames, u.start, self.options.beam_size, True, heard_until_s, False)
+        self.revisions += 1
+        if not words or _text(words) == _text(u.words):
+            return  # nothing heard (keep what was shown) or nothing to change
+        shown_before = u.words
+        replaced, shown = _text(u.words), set(u.words)
+        self._committed = deque(
+            [w for w in self._committed if w not in shown] + words, maxlen=_PROMPT_WORDS
+        )
+        self._agreement.revised(words)
+        u.words = words
+        if self.options.profanity_mask == "all":
+            words, replaced = masked(words), _text(masked(shown_before))
+        placed = self._on_blocks_clock(words)
+        yield RevisedCaption(
+            _text(words), placed[0].start_s, placed[-1].end_s, placed, u.number, replaced
+        )
+
     def _end_utterance(self) -> None:
         self._speech_frames = 0
         self._keep_last(self._preroll)
 
-    def _prompt(self) -> str | None:
-        """The committed text before the buffer, its closing full stop included: without it
-        Whisper starts real new sentences in lower case too (measured on the dev stream: 5 of the
-        utterances after a 1 s pause began in lower case and WER rose from 3.47 to 4.17 %), so
-        the next fragment's capital stays the sign of a sentence end
-        (openhear.asr.sentences)."""
-        start_s = self._buffer_start * FRAME_S
+    def _prompt(self, start_frame: int | None = None) -> str | None:
+        """The committed (and revised) text before frame `start_frame` (default: the buffer's
+        start), its last `prompt_chars`, its closing full stop included: without it Whisper starts
+        real new sentences in lower case too (measured on the dev stream: 5 of the utterances
+        after a 1 s pause began in lower case and WER rose from 3.47 to 4.17 %), so the next
+        fragment's capital stays the sign of a sentence end (openhear.asr.sentences)."""
+        start_s = (self._buffer_start if start_frame is None else start_frame) * FRAME_S
         text = _text([w for w in self._committed if w.end_s <= start_s + 0.05])
         if len(text) > self.options.prompt_chars:
             text = text[-self.options.prompt_chars :].split(" ", 1)[-1]
@@ -306,13 +438,35 @@ class StreamingCaptioner:
         first_window_only: bool = True,
     ) -> list[Word]:
         """Decode the buffer (up to `end_frame`), by default in Whisper's first window only."""
-        offset = self._buffer_start * FRAME_S
         frames = list(self._buffer)
         if end_frame is not None:
             frames = frames[: max(1, end_frame - self._buffer_start)]
+        heard_until_s = (
+            self._last_speech * FRAME_S + _AFTER_SPEECH_S
+        )  # words after that are in silence
+        words = self._words(
+            frames, self._buffer_start, beam_size, fallback, heard_until_s, first_window_only
+        )
+        self._decoded_to = self._buffer_start + len(frames)
+        self._since_decode = 0
+        self._speech_since_decode = False
+        return words
+
+    def _words(
+        self,
+        frames: Sequence[np.ndarray],
+        start_frame: int,
+        beam_size: int,
+        fallback: bool,
+        heard_until_s: float,
+        first_window_only: bool = True,
+    ) -> list[Word]:
+        """The words of `frames` (starting at frame `start_frame`), stream time, prompted with
+        the text before them; none Whisper invented or put after `heard_until_s`."""
+        offset = start_frame * FRAME_S
         words = self.transcriber.transcribe(
             np.concatenate(frames),
-            prompt=self._prompt(),
+            prompt=self._prompt(start_frame),
             vocabulary=self.options.vocabulary or None,
             beam_size=beam_size,
             fallback=fallback,
@@ -320,12 +474,6 @@ class StreamingCaptioner:
             first_window_only=first_window_only,
         )
         self.decodes += 1
-        self._decoded_to = self._buffer_start + len(frames)
-        self._since_decode = 0
-        self._speech_since_decode = False
-        heard_until_s = (
-            self._last_speech * FRAME_S + _AFTER_SPEECH_S
-        )  # words after that are in silence
         return [
             w.moved(w.start_s + offset, w.end_s + offset)
             for w in drop_invented_tail(words)
@@ -333,6 +481,10 @@ class StreamingCaptioner:
         ]
 
     def _endpoint(self) -> Iterator[CaptionEvent]:
+        u = self._utterance
+        self._endpoint_was_whole = (
+            u is not None and not u.words and u.start == self._buffer_start and not u.too_long
+        )
         if not self._agreement.pending and self._decoded_to >= self._last_speech:
             # every word heard is committed already; decoding the silence could only invent more
             return
@@ -377,9 +529,13 @@ class StreamingCaptioner:
         committed, pending = self._screened(committed, pending)
         if committed:
             self._committed.extend(committed)
+            u = self._utterance
+            if u is not None:
+                u.words += committed
             shown = masked(committed) if self.options.profanity_mask == "all" else committed
             words = self._on_blocks_clock(shown)
-            yield FinalCaption(_text(shown), words[0].start_s, words[-1].end_s, words)
+            number = u.number if u is not None else 0
+            yield FinalCaption(_text(shown), words[0].start_s, words[-1].end_s, words, number)
         text = _text(pending)
         if text != self._provisional:
             self._provisional = text
@@ -430,6 +586,6 @@ def caption_blocks(
 
 
 def final_text(events: Iterable[CaptionEvent]) -> str:
-    """The transcript: every final caption's text, joined into sentences (a full stop the next
-    caption shows to be invented goes: openhear.asr.sentences)."""
-    return join_fragments([e.text for e in events if isinstance(e, FinalCaption) and e.text])
+    """The transcript: every final caption's text, with revisions applied, joined into sentences
+    (a full stop the next caption shows to be invented goes: openhear.asr.sentences)."""
+    return join_fragments([e.text for e in revised_finals(events) if e.text])

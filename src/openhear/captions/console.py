@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from typing import TextIO
 
-from openhear.asr.events import CaptionEvent, FinalCaption, ends_sentence
+from openhear.asr.events import CaptionEvent, FinalCaption, RevisedCaption, ends_sentence
 from openhear.asr.sentences import continues_sentence, drop_invented_stop
 
 
@@ -21,9 +21,10 @@ class ConsoleCaptions:
     reader sees sentences and a program reading the pipe gets every word at once. On a terminal the
     provisional caption follows the final text in dim type and is redrawn in place; piped output
     holds final text only. With `timestamps`, every event is a line of its own with its times
-    (what `--realtime` prints). With `show_language` (a model that identifies the language of
-    each utterance), a final caption in another language than the one before starts with its
-    code in brackets ("[fr] Bonjour.").
+    (what `--realtime` prints), revisions too; otherwise revisions are not shown: text already
+    printed cannot be taken back (exports and stored transcripts hold the revised text). With
+    `show_language` (a model that identifies the language of each utterance), a final caption in
+    another language than the one before starts with its code in brackets ("[fr] Bonjour.").
     """
 
     def __init__(
@@ -50,6 +51,8 @@ class ConsoleCaptions:
             self._timed(event, emitted_s)
         elif isinstance(event, FinalCaption):
             self._final(self._tagged(event))
+        elif isinstance(event, RevisedCaption):
+            return
         else:
             self._provisional = event.text
             self._redraw()
@@ -114,7 +117,13 @@ class ConsoleCaptions:
 
     def _timed(self, event: CaptionEvent, emitted_s: float | None) -> None:
         stamp = f"[{emitted_s:.3f}s] " if emitted_s is not None else ""
-        kind = "final" if isinstance(event, FinalCaption) else "provisional"
+        kind = (
+            "final"
+            if isinstance(event, FinalCaption)
+            else "revision"
+            if isinstance(event, RevisedCaption)
+            else "provisional"
+        )
         if self._show_language and event.language:
             kind += f" [{event.language}]"
         self._stream.write(f"{stamp}{kind} {event.start_s:.2f}-{event.end_s:.2f} {event.text}\n")

@@ -225,20 +225,20 @@ def _block_frames(path: Path) -> int:
 def _realtime(
     args: argparse.Namespace, captioner: StreamingCaptioner, blocks: Iterable[AudioBlock]
 ) -> int:
-    from openhear.asr.events import FinalCaption
+    from openhear.asr.events import FinalCaption, RevisedCaption, revised_finals
     from openhear.asr.pacing import paced_events
     from openhear.captions.console import ConsoleCaptions
 
     console = ConsoleCaptions(
         sys.stdout, interactive=False, timestamps=True, show_language=args.show_language
     )
-    finals = []
+    finals: list[FinalCaption | RevisedCaption] = []
     for emitted_s, event in paced_events(captioner, blocks):
         console.show(event, emitted_s)
-        if isinstance(event, FinalCaption):
+        if isinstance(event, (FinalCaption, RevisedCaption)):
             finals.append(event)
     if args.output:
-        _finish(args, finals)
+        _finish(args, revised_finals(finals))
     return 0
 
 
@@ -247,16 +247,17 @@ def _stream(
     captioner: StreamingCaptioner | FileCaptioner,
     blocks: Iterable[AudioBlock],
 ) -> int:
-    """Print finals (and the provisional line on a terminal) as they come; write OUT at the end."""
-    from openhear.asr.events import FinalCaption
+    """Print finals (and the provisional line on a terminal) as they come; write OUT at the end,
+    with the revisions applied."""
+    from openhear.asr.events import FinalCaption, RevisedCaption, revised_finals
 
     console = _console(args)
-    finals = []
+    finals: list[FinalCaption | RevisedCaption] = []
 
     def handle(events: Iterable[CaptionEvent]) -> None:
         for event in events:
             if (
-                isinstance(event, FinalCaption) and args.output
+                isinstance(event, (FinalCaption, RevisedCaption)) and args.output
             ):  # kept only to write OUT: bounded otherwise
                 finals.append(event)
             console.show(event)
@@ -269,7 +270,7 @@ def _stream(
     handle(captioner.flush())
     console.close()
     if args.output:
-        _finish(args, finals)
+        _finish(args, revised_finals(finals))
     return 0
 
 

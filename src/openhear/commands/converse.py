@@ -124,10 +124,15 @@ class Printer:
         self._quiet = quiet
 
     def show(self, event: RelayEvent) -> None:
+        from openhear.relay.session import RevisedEntry
         from openhear.relay.store import Entry
 
         with self._lock:
-            if isinstance(event, Entry):
+            if isinstance(event, RevisedEntry):  # the stored line was corrected: say so once
+                if self._interactive:
+                    sys.stderr.write("\r\033[K")
+                print(f"  (corrected) {event.entry.speaker}: {event.entry.text}", flush=True)
+            elif isinstance(event, Entry):
                 if self._interactive:
                     sys.stderr.write("\r\033[K")
                 minutes, seconds = divmod(event.start_s, 60)

@@ -3,19 +3,22 @@ transcript.
 
 Final captions ("them") and replies ("me") are committed to the TranscriptStore the moment they
 happen, so a crash loses nothing already shown as final; provisional captions are passed on for
-display and never stored. Times are seconds of conversation, on the caption input's clock (the
-audio heard so far) unless a live clock is given. A caption stream that joins later (the web
-page's microphone) is attached with `listen` at the conversation time it starts. See
-openhear.relay.echo for echo suppression.
+display and never stored. When the captioner's revision pass rewrites an utterance, its stored
+entries are replaced by one entry with the revised text (a RevisedEntry is reported), so the
+stored transcript and its exports always hold the revised text. Times are seconds of
+conversation, on the caption input's clock (the audio heard so far) unless a live clock is
+given. A caption stream that joins later (the web page's microphone) is attached with `listen` at
+the conversation time it starts. See openhear.relay.echo for echo suppression.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from openhear.asr.events import CaptionEvent, FinalCaption, ProvisionalCaption
+from openhear.asr.events import CaptionEvent, FinalCaption, ProvisionalCaption, RevisedCaption
 from openhear.audio.block import AudioBlock
 from openhear.relay import ECHO_MODES
 from openhear.relay.echo import EchoCanceller, EchoGate
@@ -32,8 +35,28 @@ DEFAULT_DISCLOSURE = (
 )
 """Spoken to the other person when a conversation starts, so they know the voice is synthetic."""
 
-RelayEvent = ProvisionalCaption | Entry
-"""What a session reports: a provisional caption to show (not stored), or an entry just stored."""
+_UTTERANCES_KEPT = 16
+"""Utterances whose entries a caption input remembers for revisions (a revision only ever names
+the latest one or two)."""
+
+
+@dataclass(frozen=True)
+class RevisedEntry:
+    """Stored 'them' lines rewritten by the revision pass: `entry` replaces them all."""
+
+    entry: Entry
+    """The entry as stored now (it keeps the id of the first line it replaces)."""
+    removed: tuple[int, ...]
+    """Ids of the other entries it replaces, deleted from the store."""
+    utterance: int
+    """The captioner's utterance number (openhear.asr.events.RevisedCaption)."""
+    replaced: str
+    """The text shown until now."""
+
+
+RelayEvent = ProvisionalCaption | Entry | RevisedEntry
+"""What a session reports: a provisional caption to show (not stored), an entry just stored, or
+stored entries just revised."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +131,12 @@ class CaptionInput:
         """A StreamingCaptioner (feed / flush) of its own."""
         self.start_s = start_s
         """Conversation time of the stream's first sample, seconds."""
+        self._entries: OrderedDict[int, list[int]] = OrderedDict()  # utterance -> entry ids
+        self._utterance_of: dict[int, int] = {}  # entry id -> utterance
+
+    def utterance(self, entry_id: int) -> int:
+        """The captioner's utterance number of a recent 'them' entry (0: not known)."""
+        return self._utterance_of.get(entry_id, 0)
 
     def hear(self, block: AudioBlock) -> Iterator[RelayEvent]:
         """Caption one block (stream time); final captions are stored before they are yielded."""
@@ -125,14 +154,37 @@ class CaptionInput:
             yield from self._handle(event)
 
     def _handle(self, event: CaptionEvent) -> Iterator[RelayEvent]:
+        s = self.session
         if isinstance(event, FinalCaption):
             if event.text.strip():
-                s = self.session
-                yield s.store.append(
+                entry = s.store.append(
                     s.id, "them", event.start_s, max(event.end_s, event.start_s), event.text.strip()
                 )
+                self._remember(event.utterance, entry.id)
+                yield entry
+        elif isinstance(event, RevisedCaption):
+            ids = self._entries.get(event.utterance)
+            if ids and event.text.strip():
+                entry = s.store.revise(
+                    ids, event.start_s, max(event.end_s, event.start_s), event.text.strip()
+                )
+                removed = tuple(ids[1:])
+                for i in removed:
+                    self._utterance_of.pop(i, None)
+                del ids[1:]
+                yield RevisedEntry(entry, removed, event.utterance, event.replaced)
         else:
             yield event
+
+    def _remember(self, utterance: int, entry_id: int) -> None:
+        if not utterance:
+            return
+        self._entries.setdefault(utterance, []).append(entry_id)
+        self._entries.move_to_end(utterance)
+        self._utterance_of[entry_id] = utterance
+        while len(self._entries) > _UTTERANCES_KEPT:
+            for i in self._entries.popitem(last=False)[1]:
+                self._utterance_of.pop(i, None)
 
 
 class ConversationSession:

@@ -7,12 +7,19 @@ their own committed transaction, so a crash or `kill -9` loses nothing already s
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from openhear.errors import OpenhearError
 from openhear.paths import data_dir
-from openhear.storage import ConstraintError, Database, fits_sqlite_integer
+from openhear.storage import (
+    ConstraintError,
+    Database,
+    fits_sqlite_integer,
+    transaction,
+    translate_errors,
+)
 
 TRANSCRIPTS_FILE = "transcripts.sqlite3"
 """File name of the transcript store inside the data directory."""
@@ -134,6 +141,26 @@ class TranscriptStore(Database):
             self.conversation(conversation_id)  # raises TranscriptError if it is gone
             raise
         return Entry(entry_id, speaker, float(start_s), float(end_s), text)
+
+    def revise(self, entry_ids: Sequence[int], start_s: float, end_s: float, text: str) -> Entry:
+        """Replace the entries `entry_ids` (one utterance's final captions, in order) with one
+        entry of revised text: the first is rewritten, the others deleted, in one transaction.
+        Returns the rewritten entry; TranscriptError if the first is gone."""
+        if not entry_ids or not end_s >= start_s >= 0:
+            raise TranscriptError("a revision needs entries to replace and 0 <= start <= end")
+        first, rest = entry_ids[0], tuple(entry_ids[1:])
+        with self._lock, translate_errors(self.path, self.what), transaction(self._conn):
+            rows = self._conn.execute(
+                "SELECT speaker FROM entries WHERE id = ?", (first,)
+            ).fetchall()
+            if not rows:
+                raise TranscriptError(f"no transcript entry with id {first} to revise")
+            self._conn.execute(
+                "UPDATE entries SET start_s = ?, end_s = ?, text = ? WHERE id = ?",
+                (float(start_s), float(end_s), text, first),
+            )
+            self._conn.executemany("DELETE FROM entries WHERE id = ?", [(i,) for i in rest])
+        return Entry(first, rows[0][0], float(start_s), float(end_s), text)
 
     def set_end(self, entry_id: int, end_s: float) -> None:
         """Correct an entry's end time (a spoken reply's length is known only

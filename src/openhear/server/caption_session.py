@@ -8,11 +8,14 @@ Protocol (client -> server):
      "off" | "provisional" | "all")
   2. binary frames of mono 16-bit little-endian PCM at that rate, any length up to the message limit
   3. text  {"type": "flush"} to finalise what was heard so far (pause), {"type": "stop"} to end.
-Server -> client: {"type": "ready"}, {"type": "provisional" | "final", "text", "start_s", "end_s",
-"language"} (language: the code it was heard in, when known)
-(seconds of audio received in this session; with a conversation_id, seconds of that conversation),
+Server -> client: {"type": "ready"}, {"type": "provisional", "text", "start_s", "end_s",
+"language"}, {"type": "final", "text", "start_s", "end_s", "utterance", "language"} (language:
+the code it was heard in, when known; seconds of audio received in this session; with a
+conversation_id, seconds of that conversation), {"type": "revision", "utterance", "text",
+"start_s", "end_s", "replaced"}: the revision pass's text for that utterance, which replaces the
+text of every final (and earlier revision) with the same utterance number,
 {"type": "end"} after a stop; {"type": "busy", ...} or {"type": "error", "message"} followed by a
-close.
+close. See docs/CAPTIONS.md.
 
 With a conversation_id the stream is the other person's voice in that conversation: it joins the
 relay session (openhear.relay.session.CaptionInput) at the conversation's current time, which
@@ -50,7 +53,7 @@ from starlette.status import (
 )
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from openhear.asr.events import CaptionEvent, FinalCaption
+from openhear.asr.events import CaptionEvent, FinalCaption, RevisedCaption
 from openhear.asr.screening import ProfanityMask
 from openhear.audio import AudioBlock
 from openhear.errors import OpenhearError
@@ -64,7 +67,7 @@ from openhear.server.limits import (
 
 if TYPE_CHECKING:
     from openhear.asr.streaming import StreamingCaptioner
-    from openhear.relay.session import CaptionInput
+    from openhear.relay.session import CaptionInput, RelayEvent
     from openhear.server.state import AppState
 
 _T = TypeVar("_T")
@@ -96,18 +99,34 @@ class _Flush:
     """True when the client ended the session (flush, then close)."""
 
 
-def event_json(event: CaptionEvent | Entry) -> dict:
-    """A caption event (or a stored 'them' entry) as the JSON the page reads."""
-    kind = "final" if isinstance(event, (FinalCaption, Entry)) else "provisional"
-    doc = {
-        "type": kind,
+def event_json(event: CaptionEvent | RelayEvent, utterance: int = 0) -> dict:
+    """A caption event (or a stored or revised 'them' entry, whose `utterance` is given) as the
+    JSON the page reads."""
+    from openhear.relay.session import RevisedEntry
+
+    if isinstance(event, RevisedEntry):
+        revised = event.entry
+        return {
+            "type": "revision",
+            "utterance": event.utterance,
+            "text": revised.text,
+            "start_s": round(revised.start_s, 3),
+            "end_s": round(revised.end_s, 3),
+            "replaced": event.replaced,
+        }
+    out: dict = {
+        "type": "provisional",
         "text": event.text,
         "start_s": round(event.start_s, 3),
         "end_s": round(event.end_s, 3),
     }
+    if isinstance(event, (FinalCaption, Entry)):
+        out.update(type="final", utterance=getattr(event, "utterance", utterance))
+    elif isinstance(event, RevisedCaption):
+        out.update(type="revision", utterance=event.utterance, replaced=event.replaced)
     if not isinstance(event, Entry) and event.language:
-        doc["language"] = event.language
-    return doc
+        out["language"] = event.language
+    return out
 
 
 def pcm16_to_float(data: bytes) -> np.ndarray:
@@ -294,20 +313,27 @@ class CaptionSession:
             self._captioned += item.size
             await self._send(events)
 
-    def _feed(self, block: AudioBlock) -> list[CaptionEvent | Entry]:
-        return list(self.conversation.hear(block) if self.conversation else self._own().feed(block))
+    def _feed(self, block: AudioBlock) -> list[CaptionEvent | RelayEvent]:
+        if self.conversation:
+            return list(self.conversation.hear(block))
+        return list(self._own().feed(block))
 
-    def _flush(self) -> list[CaptionEvent | Entry]:
-        return list(self.conversation.flush() if self.conversation else self._own().flush())
+    def _flush(self) -> list[CaptionEvent | RelayEvent]:
+        if self.conversation:
+            return list(self.conversation.flush())
+        return list(self._own().flush())
 
     def _own(self) -> StreamingCaptioner:
         if self.captioner is None:
             raise RuntimeError("CaptionSession.captioner must be set before run()")
         return self.captioner
 
-    async def _send(self, events: Iterable[CaptionEvent | Entry]) -> None:
+    async def _send(self, events: Iterable[CaptionEvent | RelayEvent]) -> None:
         for event in events:
-            await self.ws.send_json(event_json(event))
+            utterance = 0
+            if isinstance(event, Entry) and self.conversation is not None:
+                utterance = self.conversation.utterance(event.id)
+            await self.ws.send_json(event_json(event, utterance))
 
 
 async def refuse(ws: WebSocket, event: dict, close_code: int) -> None:

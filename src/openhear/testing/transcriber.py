@@ -5,12 +5,16 @@ only transcribes what it has been given. The words are a timeline on the stream 
 fed (16 kHz mono, so the captioner passes the samples on unchanged); each call finds where the
 audio it receives lies in that stream by its samples, and returns the timeline's words inside
 it, with times from the start of that audio. Every call is recorded.
+
+`heard_alone` scripts the error the revision pass exists for: a word decoded without the words
+before it in its audio (after a pause, in a fresh buffer) is misheard, and heard right when they
+are there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,12 +43,20 @@ class ScriptedTranscriber:
     the audio of each call.
 
     `stream` should not repeat itself (add a little noise to digital silence) so each call's audio
-    is found in it at one place only.
+    is found in it at one place only. `heard_alone` maps the index of a word to the text it is
+    heard as by a call whose audio does not hold the word before it.
     """
 
-    def __init__(self, stream: np.ndarray, words: Sequence[Word]) -> None:
+    def __init__(
+        self,
+        stream: np.ndarray,
+        words: Sequence[Word],
+        heard_alone: Mapping[int, str] | None = None,
+    ) -> None:
         self.stream = np.asarray(stream, np.float32)
         self.words = tuple(words)
+        self.heard_alone = dict(heard_alone or {})
+        """Word index -> what it is heard as without the word before it in the audio."""
         self.calls: list[TranscribeCall] = []
         """Every call so far, in order."""
 
@@ -72,7 +84,13 @@ class ScriptedTranscriber:
         end_s = start_s + audio.size / SAMPLE_RATE
         self.calls.append(TranscribeCall(start_s, end_s, prompt, beam_size, first_window_only))
         return [
-            w.moved(w.start_s - start_s, w.end_s - start_s)
-            for w in self.words
+            replace(w.moved(w.start_s - start_s, w.end_s - start_s), text=self._heard(i, start_s))
+            for i, w in enumerate(self.words)
             if w.start_s >= start_s and w.end_s <= end_s
         ]
+
+    def _heard(self, i: int, start_s: float) -> str:
+        """Word i as heard by a call whose audio starts at `start_s`."""
+        if i in self.heard_alone and (i == 0 or self.words[i - 1].start_s < start_s):
+            return self.heard_alone[i]
+        return self.words[i].text

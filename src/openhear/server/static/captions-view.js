@@ -3,6 +3,7 @@ import { announce, download, request } from "./api.js";
 import { setupCaptionLanguage } from "./caption-language.js";
 import { CaptionPane } from "./caption-pane.js";
 import { setupCaptionSettings } from "./caption-settings.js";
+import { CaptionRevisions, reviseCues } from "./caption-revisions.js";
 import { CaptionStream } from "./capture.js";
 import { Reconnector } from "./connection.js";
 
@@ -11,6 +12,7 @@ const $ = (id) => document.getElementById(id);
 export function setupCaptions() {
   setupCaptionSettings();
   const pane = new CaptionPane($("caption-box"), $("cap-finals"), $("cap-provisional"), $("cap-jump"));
+  const revisions = new CaptionRevisions(pane);
   const state = $("cap-state");
   const startButton = $("cap-start");
   const pauseButton = $("cap-pause");
@@ -39,12 +41,14 @@ export function setupCaptions() {
         if (event.type === "provisional") pane.setProvisional(event.text);
         else if (event.type === "final") {
           const code = event.language || "";
-          cues.push({ text: event.text, start_s: event.start_s, end_s: event.end_s, language: code });
+          cues.push({ text: event.text, start_s: event.start_s, end_s: event.end_s, language: code, utterance: event.utterance });
           // An identified language that changes starts a line of its own, named before the text.
           const changed = language.identifying() && code !== "" && code !== lastLanguage;
-          const line = pane.append(event.text, null, changed);
+          const line = revisions.final(event, null, changed);
           if (code) language.mark(line, code, changed);
           lastLanguage = code || lastLanguage;
+        } else if (event.type === "revision") {
+          if (revisions.revise(event)) reviseCues(cues, event);
         } else if (event.type === "ready") state.textContent = "Listening. Captions appear below.";
       },
       onClose: (reason, isError) => { if (stream === mine) stopped(reason, isError); },
@@ -134,6 +138,7 @@ export function setupCaptions() {
     unconfirm();
     cues.length = 0;
     pane.clear();
+    revisions.clear();
     announce("Captions cleared.", state);
   });
 

@@ -2,6 +2,7 @@
 // ("me"), one transcript stored by the server; past conversations listed, reopened, exported, deleted.
 import { announce, del, download, getJson, postJson, request } from "./api.js";
 import { CaptionPane } from "./caption-pane.js";
+import { CaptionRevisions } from "./caption-revisions.js";
 import { CaptionStream } from "./capture.js";
 import { speak } from "./speech.js";
 import { countCharacters, enterSubmits } from "./speak-view.js";
@@ -11,6 +12,7 @@ const $ = (id) => document.getElementById(id);
 
 export function setupConversation() {
   const pane = new CaptionPane($("conv-box"), $("conv-transcript"), $("conv-provisional"), null, "li");
+  const revisions = new CaptionRevisions(pane);
   const state = $("conv-state");
   const startButton = $("conv-start");
   const endButton = $("conv-end");
@@ -26,7 +28,8 @@ export function setupConversation() {
     const mine = new CaptionStream({
       onEvent: (event) => {
         if (event.type === "provisional") pane.setProvisional(event.text);
-        else if (event.type === "final" && event.text) pane.append(event.text, "them");
+        else if (event.type === "final" && event.text) revisions.final(event, "them");
+        else if (event.type === "revision") revisions.revise(event);
       },
       onClose: (reason, isError) => {
         if (stream !== mine) return;
@@ -123,6 +126,7 @@ export function setupConversation() {
   startButton.addEventListener("click", async () => {
     end();
     pane.clear();
+    revisions.clear();
     try {
       const started = await postJson("/api/conversations", {
         disclosure: $("conv-disclosure").checked,
@@ -175,6 +179,7 @@ export function setupConversation() {
     end();
     const transcript = await getJson(`/api/conversations/${id}`);
     pane.clear();
+    revisions.clear();
     for (const entry of transcript.entries) pane.append(entry.text, entry.speaker);
     current = id;
     endButton.disabled = false;
