@@ -38,7 +38,8 @@ pip_quiet() {
     ./.venv/bin/python -m pip --disable-pip-version-check -q "$@" 2> >(grep -v "is ignored: it is neither" >&2)
 }
 extras=""
-[ $want_test -eq 1 ] && extras="[test,eval,calls]"
+# scale (Ray, about 610 MB and 2 minutes more) only for the tests of `--ray`: never for users.
+[ $want_test -eq 1 ] && extras="[test,eval,calls,scale]"
 pip_quiet install -c constraints.txt -e ".${extras}"
 # pyclarity (MSBG hearing-loss simulator, HASPI): its declared dependencies pull torch, so install it
 # without them; the modules we use need only numpy, scipy, numba and soundfile.
