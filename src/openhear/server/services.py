@@ -62,14 +62,17 @@ class Services:
         return model
 
 
-def load_services(data_dir: Path, captions: bool = True, speech: bool = True) -> Services:
-    """Loads the Whisper models (one per core, at most 4) and the Piper voice once; a broken model
-    raises ModelError (one line)."""
+def load_services(
+    data_dir: Path, captions: bool = True, speech: bool = True, transcribers: int | None = None
+) -> Services:
+    """Loads the Whisper models (`transcribers` of them; default one per core, at most 4) and the
+    Piper voice once; a broken model raises ModelError (one line)."""
     services = Services(data_dir=data_dir)
     if captions:
         from openhear.asr.whisper import load_transcriber
 
-        services.transcribers = [load_transcriber() for _ in range(min(os.cpu_count() or 1, 4))]
+        count = transcribers or min(os.cpu_count() or 1, 4)
+        services.transcribers = [load_transcriber() for _ in range(count)]
     else:
         services.missing["captions"] = "captions are switched off on this server"
     if speech:
