@@ -1,5 +1,6 @@
 """A real local Ray for the tests that need one: started once per test session, on 127.0.0.1,
-with 2 CPUs (the tests' actors and replicas ask for fractions of them)."""
+with 2 CPUs (the tests' actors and replicas ask for fractions of them). Those tests are marked
+`ray`: `pytest -m "not ray"` leaves them out."""
 
 from __future__ import annotations
 
@@ -15,3 +16,10 @@ def local_ray():
     start_ray(num_cpus=2)
     yield ray
     ray.shutdown()
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that needs the local Ray is marked `ray`, so `-m "not ray"` gives a short run."""
+    for item in items:
+        if "local_ray" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.ray)

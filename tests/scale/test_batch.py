@@ -81,7 +81,7 @@ def test_a_folder_on_ray_equals_openhear_caption_file_by_file(
     assert main(args) == 1  # one recording could not be captioned
     err = capsys.readouterr().err
     assert f"openhear: skipped {src / 'broken.wav'}: " in err
-    assert "captioned 2 recordings" in err and "1 skipped" in err
+    assert "captioned 2 of 3" in err and "1 skipped" in err
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
     assert written == ["short.json", "short.srt", "sub", "sub/other.json", "sub/other.srt"]
 
@@ -101,6 +101,6 @@ def test_a_folder_on_ray_equals_openhear_caption_file_by_file(
     (out / "short.srt").unlink()
     assert main([*args, "--actors", "1"]) == 1
     err = capsys.readouterr().err
-    assert "3 recordings, 1 already captioned" in err and "captioned 1 recordings" in err
+    assert "3 recordings, 1 already captioned" in err and "captioned 1 of 2" in err
     assert other_json.stat().st_mtime_ns == before
     assert (out / "short.srt").read_text() == (local / "x.srt").read_text()

@@ -401,8 +401,8 @@ def _batch(args: argparse.Namespace) -> int:
     if bar:
         bar.close()
     say(
-        f"openhear: captioned {len(todo) - failed} recordings ({audio_s / 60:.1f} min of audio) "
-        f"into {outdir}" + (f"; {failed} skipped (see above)" if failed else "")
+        f"openhear: captioned {len(todo) - failed} of {len(todo)} ({audio_s / 60:.1f} min of "
+        f"audio) into {outdir}" + (f"; {failed} skipped (see above)" if failed else "")
     )
     return 1 if failed else 0
 

@@ -133,7 +133,7 @@ def serve_on_ray(options: ServerOptions, args: argparse.Namespace) -> int:
     replicas = (
         f"{scale.min_replicas} to {scale.max_replicas} replicas"
         if scale.autoscaled
-        else f"{scale.replicas} replicas"
+        else f"{scale.replicas} replica{'s' if scale.replicas != 1 else ''}"
     )
     print(
         f"openhear is running on Ray Serve at {app_url(options)}  ({replicas}, up in "

@@ -211,6 +211,8 @@ def caption_batch(jobs: Sequence[Job], outdir: Path, options: BatchOptions) -> I
     finish."""
     import ray.data
 
+    if not logging.getLogger("openhear").isEnabledFor(logging.INFO):
+        logging.getLogger("ray.data").setLevel(logging.ERROR)  # its notes on each run, unless -v
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # the command shows its own, in files
     context.print_on_execution_start = False

@@ -17,6 +17,7 @@ saturated, so a load balancer or client backs off instead of queueing.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -181,6 +182,8 @@ def deploy(server: ServerOptions, scale: ScaleOptions, data_dir: str | None) -> 
     replica is up, with the seconds it took."""
     from ray import serve
 
+    if not logging.getLogger("openhear").isEnabledFor(logging.INFO):
+        logging.getLogger("ray.serve").setLevel(logging.WARNING)  # its start-up notes, unless -v
     started = time.perf_counter()
     # no access log: request lines would put what people do (and ?token=) in Ray's log files
     quiet = {"enable_access_log": False, "log_level": "WARNING"}
