@@ -29,7 +29,7 @@ import soundfile as sf
 
 from openhear.audio.resample import resample
 from openhear.dsp.chain import EarChain, EarSettings
-from openhear.dsp.testsignals import scaled_to_level
+from openhear.dsp.levels import scaled_to_level
 from openhear.fitting.audiogram import preset
 from openhear.fitting.profile import fit_listener
 

@@ -41,9 +41,11 @@ extras=""
 # scale (Ray, about 610 MB and 2 minutes more) only for the tests of `--ray`: never for users.
 [ $want_test -eq 1 ] && extras="[test,eval,calls,scale]"
 pip_quiet install -c constraints.txt -e ".${extras}"
-# pyclarity (MSBG hearing-loss simulator, HASPI): its declared dependencies pull torch, so install it
-# without them; the modules we use need only numpy, scipy, numba and soundfile.
-pip_quiet install -c constraints.txt --no-deps pyclarity==0.9.0
+# pyclarity (MSBG hearing-loss simulator, HASPI), pinned in pyproject's `simulate` extra: its declared
+# dependencies pull torch, so install it without them; the modules we use need only numpy, scipy,
+# numba and soundfile.
+pyclarity=$(./.venv/bin/python -c 'import tomllib; print(*(d for d in tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["simulate"] if d.startswith("pyclarity")))')
+pip_quiet install -c constraints.txt --no-deps "$pyclarity"
 if [ $want_test -eq 1 ] && [ -f package.json ]; then
     # axe-core for the accessibility scan in the browser tests.
     npm ci --silent --no-audit --no-fund

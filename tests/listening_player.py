@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import hilbert
 
-from openhear.audio.hearing_session import RESPOND, STOP
-from openhear.audio.tone_player import TonePlayer
 from openhear.fitting.audiogram import Listener
 from openhear.fitting.hearing_levels import Calibration, retspl_db
+from openhear.live.hearing_session import RESPOND, STOP
+from openhear.live.tone_player import TonePlayer
 
 REACTION_S = 0.4
 

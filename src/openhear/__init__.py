@@ -5,5 +5,3 @@ from openhear.privacy import switch_off_telemetry
 switch_off_telemetry()  # first, before any openhear module can import onnxruntime or the Hub client
 
 __version__ = "0.1.0"
-PROJECT_URL = "https://github.com/openhear/openhear"
-"""Where openhear comes from (Wyoming's attribution, shown by Home Assistant)."""

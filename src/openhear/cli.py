@@ -25,7 +25,8 @@ log = logging.getLogger("openhear")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The full parser, with every command module found in openhear.commands."""
+    """The full parser, with every command module found in openhear.commands (modules whose
+    name starts with "_" are helpers, not commands)."""
     common = argparse.ArgumentParser(add_help=False)
     verbosity = common.add_mutually_exclusive_group()
     verbosity.add_argument(
@@ -42,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"openhear {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):  # helpers the commands share, not a command
+            continue
         module = importlib.import_module(f"openhear.commands.{info.name}")
         module.register(sub, common)
     return parser

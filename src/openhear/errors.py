@@ -23,3 +23,13 @@ class ModelError(OpenhearError):
 
 class DeviceError(OpenhearError):
     """No usable sound device, or PortAudio is missing."""
+
+
+def exception_line(exc: BaseException, *, last: bool = False) -> str:
+    """A library's exception as one line for a message: its first line (`last`: its last line,
+    where the library puts the reason after the context), or the exception's type name when it
+    says nothing."""
+    lines = str(exc).strip().splitlines()
+    if not lines:
+        return type(exc).__name__
+    return lines[-1] if last else lines[0]

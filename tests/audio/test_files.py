@@ -16,8 +16,8 @@ from openhear.audio.files import (
     iter_sound_file,
     open_sound_file,
     read_audio,
-    write_audio,
 )
+from openhear.audio.outputs import AudioFileWriter, encode_audio
 from openhear.audio.resample import StreamResampler, resample
 from openhear.errors import AudioInputError, OpenhearError
 
@@ -99,10 +99,14 @@ def test_stream_resampler_matches_whole_and_keeps_sine():
 def test_write_metadata_and_unwritable(tmp_path):
     block = AudioBlock.from_mono(np.zeros(160, np.float32), 16000)
     path = tmp_path / "out.wav"
-    write_audio(path, block, {"comment": "synthetic speech"})
-    assert sf.info(path).samplerate == 16000
+    with AudioFileWriter(path, 16000, 1, {"comment": "synthetic speech"}) as out:
+        out.write(block.samples)
+    with sf.SoundFile(path) as f:
+        assert f.samplerate == 16000 and f.comment == "synthetic speech"
+    with sf.SoundFile(io.BytesIO(encode_audio(block, "WAV", "PCM_16", {"title": "a"}))) as f:
+        assert f.title == "a" and f.frames == 160
     with pytest.raises(OpenhearError, match="cannot write"):
-        write_audio(tmp_path / "missing-dir" / "x.wav", block)
+        AudioFileWriter(tmp_path / "missing-dir" / "x.wav", 16000, 1)
 
 
 def test_truncated_wav_is_reported(tmp_path, long_speech):

@@ -12,7 +12,8 @@ from scipy.signal import welch
 
 from openhear.cli import main
 from openhear.dsp.chain import amplify_array
-from openhear.dsp.testsignals import scaled_to_level, speech_shaped_noise
+from openhear.dsp.levels import scaled_to_level
+from openhear.dsp.testsignals import speech_shaped_noise
 from openhear.fitting.audiogram import load_listener, preset
 from openhear.fitting.profile import fit_listener, profile_to_dict, write_profile
 
@@ -157,13 +158,13 @@ def test_the_output_may_replace_the_input(tmp_path):
 
 
 AMPLIFY_PEAK_MB = 200
-"""The memory bound the README states for `openhear amplify` on a file of any length (measured:
+"""The memory bound docs/AMPLIFY.md states for `openhear amplify` on a file of any length (measured:
 110 MB for ten minutes at 48 kHz stereo)."""
 
 
 def test_an_hour_is_amplified_in_bounded_memory(tmp_path):
     """One hour at 16 kHz (silence: the chain does the same work on any signal). Read whole, it
-    took 2.6 GB; streamed, it stays under the README's bound. --input-level adds the RMS pass."""
+    took 2.6 GB; streamed, it stays under that bound. --input-level adds the RMS pass."""
     write_silence(tmp_path / "hour.flac", 3600.0, 16000, 1)
     out = tmp_path / "hour-aided.flac"
     rc, peak_mb = peak_rss_mb(

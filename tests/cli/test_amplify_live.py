@@ -18,11 +18,13 @@ import pytest
 from conftest import BAD_SAMPLES
 from standin_sounddevice import DuplexStream
 
-from openhear.audio.duplex import LiveAmplifier, LiveOptions, control_loop, parse_command
-from openhear.dsp.testsignals import peak_db_spl, tone
+from openhear.dsp.levels import peak_db_spl
+from openhear.dsp.testsignals import tone
 from openhear.errors import DeviceError, OpenhearError
 from openhear.fitting.audiogram import preset
 from openhear.fitting.profile import fit_listener
+from openhear.live.amplifier import LiveAmplifier, LiveOptions
+from openhear.live.shell import command, control_loop, parse_command
 
 RATE, BLOCK = 48000, 64
 OPENHEAR = str(Path(sys.executable).with_name("openhear"))
@@ -58,14 +60,14 @@ def test_callback_amplifies_and_sliders_apply_while_running():
     amp = LiveAmplifier(fit_listener(preset("N3")), RATE, BLOCK, input_channels=1)
     x = tone(2000, 55.0, 0.5, RATE)
     before = _run(amp, x)[-RATE // 5 :]
-    reply = amp.command("boost 6")
+    reply = command(amp, "boost 6")
     assert "boost 6 dB" in reply
     after = _run(amp, x)[-RATE // 5 :]
     assert _db(after[:, 0]) - _db(before[:, 0]) == pytest.approx(6.0, abs=0.5)
-    assert amp.command("balance 4") and amp.profile.adjustments.balance_db == 4
-    assert amp.command("boost loud").startswith("error:") and amp.profile.adjustments.boost_db == 6
-    assert amp.command("max 120").startswith("error:")
-    assert amp.command("quit") is None
+    assert command(amp, "balance 4") and amp.profile.adjustments.balance_db == 4
+    assert command(amp, "boost loud").startswith("error:") and amp.profile.adjustments.boost_db == 6
+    assert command(amp, "max 120").startswith("error:")
+    assert command(amp, "quit") is None
     assert amp.device_latency_s == pytest.approx(0.006)
     assert "6.0 ms devices (measured)" in amp.report() and "4.0 ms processing" in amp.report()
 
@@ -170,8 +172,8 @@ def test_start_returns_at_once_and_status_meters_each_ear():
 
 
 def test_parse_command():
-    assert parse_command("nr 0.5") == ("set", {"noise_reduction": 0.5})
-    assert parse_command("noise spectral") == ("set", {"noise_suppression": "spectral"})
+    assert parse_command("nr 0.5") == ("set", {"noise_strength": 0.5})
+    assert parse_command("noise spectral") == ("set", {"noise_kind": "spectral"})
     with pytest.raises(OpenhearError):
         parse_command("boost")
 
@@ -202,8 +204,8 @@ def test_choosing_a_noise_suppressor_live_swaps_it_in_and_reports_its_delay():
     x = tone(1000, 60.0, 0.3, RATE)
     _run(amp, x)
     plain = amp.processing_latency_ms
-    assert "noise spectral 0.5" in amp.command(
-        "noise spectral"
+    assert "noise spectral 0.5" in command(
+        amp, "noise spectral"
     )  # strength defaults to 0.5 when off
     y = _run(amp, x)
     assert amp.processing_latency_ms > plain

@@ -69,15 +69,15 @@ def test_bad_audiogram_is_a_one_line_error(long_speech, tmp_path, capsys):
 
 
 SIMULATE_PEAK_MB = 500
-"""The memory bound the README states for `openhear simulate` on a file of any length (measured:
-350 MB with MSBG on a whole 15.5 s segment of speech-shaped noise)."""
+"""The memory bound docs/AMPLIFY.md states for `openhear simulate` on a file of any length
+(measured: 350 MB with MSBG on a whole 15.5 s segment of speech-shaped noise)."""
 
 
 def test_ten_minutes_at_48_khz_stereo_are_simulated_in_bounded_memory(tmp_path):
     """Silence with 2 s of loud noise at the end, so that MSBG (slow) runs on one short segment
     only. Read whole this took over 1 GB before MSBG even started, and MSBG on the whole of it
     about 8 GB; streamed (three passes: two to measure MSBG's level, one to process), it stays
-    under the README's bound. (MSBG lowers a signal to its overall RMS from the RMS of its active
+    under that bound. (MSBG lowers a signal to its overall RMS from the RMS of its active
     frames, measured over the whole file: 25 dB here, hence the 90 dB SPL noise.)"""
     rate, seconds = 48000, 590
     path, out = tmp_path / "long.flac", tmp_path / "long-heard.flac"

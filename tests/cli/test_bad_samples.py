@@ -15,8 +15,8 @@ from conftest import BAD_SAMPLES, BAD_SPEECH
 
 from openhear.asr.wer import wer
 from openhear.cli import main
-from openhear.dsp.testsignals import peak_db_spl
-from openhear.fitting.profile import DEFAULT_MAX_OUTPUT_DB_SPL
+from openhear.dsp.levels import peak_db_spl
+from openhear.fitting.adjustments import DEFAULT_MAX_OUTPUT_DB_SPL
 
 OPENHEAR = str(Path(sys.executable).parent / "openhear")
 WARNING = (

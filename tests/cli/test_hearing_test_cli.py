@@ -61,9 +61,9 @@ def listener_at_the_keys(standin_card, monkeypatch):
     def use(truth: Listener, calibration: Calibration) -> Ear:
         ear = Ear(truth, calibration)
         ListeningPlayer.ear = ear
-        monkeypatch.setattr("openhear.audio.tone_player.TonePlayer", ListeningPlayer)
+        monkeypatch.setattr("openhear.live.tone_player.TonePlayer", ListeningPlayer)
         monkeypatch.setattr(
-            "openhear.audio.hearing_session.TerminalKeys",
+            "openhear.live.hearing_session.TerminalKeys",
             lambda stream, on_stop: VirtualKeys(ear),
         )
         return ear

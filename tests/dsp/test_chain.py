@@ -9,7 +9,8 @@ import soundfile as sf
 from scipy.signal import welch
 
 from openhear.dsp.chain import EarChain, EarSettings, StereoChain, amplify_array
-from openhear.dsp.testsignals import level_db_spl, speech_shaped_noise, tone
+from openhear.dsp.levels import level_db_spl
+from openhear.dsp.testsignals import speech_shaped_noise, tone
 from openhear.fitting.audiogram import preset
 from openhear.fitting.profile import fit_listener, flat_profile
 from openhear.testing import assert_chunking_invariant

@@ -18,7 +18,7 @@ from openhear.dsp.hearing_loss import (
     simulate_listener,
     simulate_listener_blocks,
 )
-from openhear.dsp.testsignals import scaled_to_level
+from openhear.dsp.levels import scaled_to_level
 from openhear.errors import OpenhearError
 from openhear.fitting.audiogram import Audiogram, Listener, preset
 

@@ -12,8 +12,9 @@ from hypothesis.extra.numpy import arrays
 from openhear.dsp.chain import StereoChain
 from openhear.dsp.limiter import PeakLimiter
 from openhear.dsp.testsignals import speech_shaped_noise
+from openhear.fitting.adjustments import Adjustments
 from openhear.fitting.audiogram import preset
-from openhear.fitting.profile import Adjustments, fit_listener
+from openhear.fitting.profile import fit_listener
 from openhear.testing import assert_chunking_invariant
 
 RATE = 48000
@@ -52,7 +53,7 @@ def test_limiter_gives_the_same_output_however_the_input_is_cut(ceiling, x, size
     )
 
 
-_PROFILE = fit_listener(preset("S3"), Adjustments(boost_db=10.0, noise_suppression="spectral"))
+_PROFILE = fit_listener(preset("S3"), Adjustments(boost_db=10.0, noise_kind="spectral"))
 _SPEECH = np.stack(
     [speech_shaped_noise(80.0, 0.2, RATE, seed=4), speech_shaped_noise(60.0, 0.2, RATE, seed=5)],
     axis=1,

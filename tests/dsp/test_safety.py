@@ -11,17 +11,13 @@ from conftest import BAD_SAMPLES
 
 from openhear.audio.guard import MAX_SAMPLE
 from openhear.dsp.chain import EarChain, EarSettings, StereoChain, amplify_array
+from openhear.dsp.levels import amplitude_for_rms_db, level_db_spl, peak_db_spl
 from openhear.dsp.limiter import PeakLimiter
-from openhear.dsp.testsignals import (
-    amplitude_for_rms_db,
-    level_db_spl,
-    peak_db_spl,
-    speech_shaped_noise,
-    tone,
-)
+from openhear.dsp.testsignals import speech_shaped_noise, tone
 from openhear.errors import OpenhearError
+from openhear.fitting.adjustments import MAX_OUTPUT_LIMIT_DB_SPL, Adjustments
 from openhear.fitting.audiogram import preset
-from openhear.fitting.profile import MAX_OUTPUT_LIMIT_DB_SPL, Adjustments, fit_listener
+from openhear.fitting.profile import fit_listener
 from openhear.testing import assert_chunking_invariant
 
 RATE = 48000
@@ -84,14 +80,14 @@ def test_no_setting_passes_111_db_spl():
 
 
 def test_limiter_passes_signals_below_the_ceiling_untouched():
-    limiter = PeakLimiter(ceiling=0.5)
+    limiter = PeakLimiter(ceiling_amplitude=0.5)
     limiter.prepare(RATE, 4096)
     x = 0.49 * np.sin(np.linspace(0, 200, 4000)).astype(np.float32)
     np.testing.assert_array_equal(limiter.process(x), x)
 
 
 def test_limiter_releases_with_its_time_constant_and_streams_exactly():
-    limiter = PeakLimiter(ceiling=0.5, release_ms=50.0)
+    limiter = PeakLimiter(ceiling_amplitude=0.5, release_ms=50.0)
     limiter.prepare(RATE, 8192)
     x = np.full(RATE // 5, 0.25, np.float32)
     x[0] = 1.0  # twice the ceiling: attenuation ratio 2, then held with exponential decay
@@ -171,7 +167,7 @@ def test_limiter_holds_the_ceiling_whatever_arrives_and_is_not_poisoned(kind):
     damaged, zeroed = _damaged(x, BAD_SAMPLES[kind], 64)
     outputs = []
     for signal in (damaged, zeroed):
-        limiter = PeakLimiter(ceiling=0.5)
+        limiter = PeakLimiter(ceiling_amplitude=0.5)
         limiter.prepare(RATE, 64)
         outputs.append(_in_blocks(limiter.process, signal, 64))
     assert np.all(np.isfinite(outputs[0])) and np.max(np.abs(outputs[0])) <= 0.5
@@ -191,7 +187,7 @@ def test_live_chain_keeps_running_after_bad_blocks(kind, noise):
     output is the output for zeros in place of the bad samples, finite and within the ceiling."""
     profile = fit_listener(
         preset("N3"),
-        Adjustments(boost_db=20.0, noise_suppression=noise, noise_reduction=0.5),
+        Adjustments(boost_db=20.0, noise_kind=noise, noise_strength=0.5),
     )
     x = speech_shaped_noise(80.0, 1.0, RATE, seed=3)
     damaged, zeroed = _damaged(np.stack([x, x[::-1]], axis=1), BAD_SAMPLES[kind], 64)

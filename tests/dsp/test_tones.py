@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from openhear.dsp.testsignals import level_db_spl, peak_db_spl
+from openhear.dsp.levels import level_db_spl, peak_db_spl
 from openhear.dsp.tones import pulsed_tone, raised_cosine_ramp, trial_tone
 from openhear.fitting.audiometry import CheckOptions, HearingCheck
 from openhear.fitting.hearing_levels import (

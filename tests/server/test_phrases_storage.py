@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from openhear.relay import database
+from openhear import storage
 from openhear.server import ServerOptions, create_app
 from openhear.server.runner import BackgroundServer
 from openhear.server.services import Services
@@ -20,7 +20,7 @@ from server.test_http import one_line_error
 @pytest.fixture
 def server(tmp_path, monkeypatch):
     """The app without models over an empty data directory; a lock held for 0.5 s counts as busy."""
-    monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(storage, "BUSY_TIMEOUT_S", 0.5)
     options = ServerOptions()
     running = BackgroundServer(create_app(options, Services(data_dir=tmp_path / "data")), options)
     yield running

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from openhear.relay.database import StorageError
+from openhear.storage import StorageError
 from openhear.tts.phrasebook import Phrasebook, PhraseError
 from openhear.tts.text import TextError
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from openhear.units import db_to_gain
+
 SAMPLE_RATE = 16000
 """The detector's input rate (the alert detector resamples once, for both paths)."""
 
@@ -414,4 +416,4 @@ def alarm_signal(
             gate[start + n - ramp : start + n] = edge[::-1]
     on = gate > 0.5
     rms = np.sqrt(np.mean(np.square(wave[on])))
-    return (wave * gate * (10 ** (level_dbfs / 20) / rms)).astype(np.float32)
+    return (wave * gate * (db_to_gain(level_dbfs) / rms)).astype(np.float32)

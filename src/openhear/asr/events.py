@@ -7,6 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+SENTENCE_END_MARKS = (".", "?", "!")
+"""What ends a sentence in recognised text: the streaming captioner trims its buffer after one,
+caption cues and the terminal start a new line after one, and the page (which gets these marks from
+`GET /api/settings`) starts a new caption line after one."""
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether recognised text (a word, a caption) ends a sentence."""
+    return text.rstrip().endswith(SENTENCE_END_MARKS)
+
 
 @dataclass(frozen=True)
 class Word:

@@ -28,7 +28,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from openhear.asr.agreement import LocalAgreement
-from openhear.asr.events import CaptionEvent, FinalCaption, ProvisionalCaption, Word
+from openhear.asr.events import (
+    CaptionEvent,
+    FinalCaption,
+    ProvisionalCaption,
+    Word,
+    ends_sentence,
+)
 from openhear.asr.guards import drop_invented_tail
 from openhear.asr.transcriber import Transcriber
 from openhear.asr.vad import FRAME_SAMPLES, StreamingVad
@@ -37,7 +43,6 @@ from openhear.audio.block import AudioBlock
 from openhear.audio.resample import MonoInput
 
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
-_SENTENCE_END = (".", "?", "!")
 _PROMPT_WORDS = 60
 _UNHEARD_S = 1.0
 """At an endpoint, speech this long after the last decoded word means Whisper
@@ -318,9 +323,7 @@ class StreamingCaptioner:
     def _trim(self) -> Iterator[CaptionEvent]:
         start_s = self._buffer_start * FRAME_S
         inside = [w for w in self._committed if w.start_s >= start_s]
-        cut = next(
-            (w.end_s for w in reversed(inside) if w.text.rstrip().endswith(_SENTENCE_END)), None
-        )
+        cut = next((w.end_s for w in reversed(inside) if ends_sentence(w.text)), None)
         if cut is None and len(self._buffer) > self._max_frames:
             if (
                 not inside

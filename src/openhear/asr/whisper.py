@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from openhear.asr.events import Word
-from openhear.errors import ModelError
+from openhear.errors import ModelError, exception_line
 
 SAMPLE_RATE = 16000
 """Whisper hears 16 kHz mono."""
@@ -214,9 +214,8 @@ def load_transcriber(
             cpu_threads=cpu_threads,
             local_files_only=True,
         )
-    except (
-        Exception
-    ) as exc:  # CTranslate2 and tokenizers raise plain RuntimeError/ValueError/OSError
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # CTranslate2 and tokenizers raise plain RuntimeError/ValueError/OSError
+    except Exception as exc:
+        detail = exception_line(exc)
         raise ModelError(f"cannot load the Whisper model in {path} ({detail})") from None
     return WhisperTranscriber(model, path, vocabulary or ())

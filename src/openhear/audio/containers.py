@@ -17,6 +17,8 @@ from typing import Any, BinaryIO
 import av
 import numpy as np
 
+from openhear.errors import exception_line
+
 DECODE_ERRORS: tuple[type[BaseException], ...] = (av.FFmpegError, ValueError, IndexError)
 """What PyAV raises for input that is not (or no longer) decodable audio."""
 
@@ -28,8 +30,7 @@ class ContainerError(Exception):
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, av.FFmpegError) and exc.strerror:
         return str(exc.strerror).strip()
-    text = str(exc).strip()
-    return text.splitlines()[-1] if text else type(exc).__name__
+    return exception_line(exc, last=True)
 
 
 class ContainerFile:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import struct
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import BinaryIO, TypeAlias
 
@@ -21,7 +21,7 @@ import soundfile as sf
 from openhear.audio.block import AudioBlock
 from openhear.audio.containers import ContainerError, ContainerFile
 from openhear.audio.guard import guarded, zero_bad_samples
-from openhear.errors import AudioInputError, OpenhearError
+from openhear.errors import AudioInputError, OpenhearError, exception_line
 
 DEFAULT_BLOCK_FRAMES = 16000
 """Frames per block when streaming a file (1 s at 16 kHz)."""
@@ -111,8 +111,7 @@ def _short(exc: BaseException) -> str:
     (the caller's message names the file)."""
     if isinstance(exc, sf.LibsndfileError):
         return exc.error_string.strip()
-    text = str(exc).strip()
-    return text.splitlines()[-1] if text else type(exc).__name__
+    return exception_line(exc, last=True)
 
 
 def audio_info(path: str | Path) -> tuple[int, int, float]:
@@ -219,18 +218,3 @@ def pcm_s16le_samples(data: bytes, channels: int = 1) -> np.ndarray:
 def float_to_pcm16(samples: np.ndarray) -> bytes:
     """Clip float samples to [-1, 1] and encode them as signed 16-bit little-endian PCM."""
     return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
-
-
-def write_audio(
-    path: str | Path, block: AudioBlock, metadata: Mapping[str, str] | None = None
-) -> None:
-    """Write a block as 16-bit PCM (format from the suffix), with optional text metadata
-    (title, comment, ...)."""
-    path = Path(path)
-    try:
-        with sf.SoundFile(str(path), "w", block.sample_rate, block.channels, subtype="PCM_16") as f:
-            for key, value in (metadata or {}).items():
-                setattr(f, key, value)
-            f.write(np.clip(block.samples, -1.0, 1.0))
-    except (sf.LibsndfileError, RuntimeError, OSError, TypeError) as exc:
-        raise OpenhearError(f"cannot write {path} ({_short(exc)})") from None

@@ -24,6 +24,7 @@ from collections.abc import Generator, Iterator
 import numpy as np
 
 from openhear.audio.block import AudioBlock
+from openhear.units import db_to_gain
 
 MAX_SAMPLE_DBFS = 40.0
 """Samples louder than this (100 times full scale) are damage, not sound, and are replaced by
@@ -34,7 +35,7 @@ gain down by up to 6 dB (N3) or 11 dB (S3) for 2 to 3 s (its 200 ms release fall
 one at +120 dBFS by 20 to 30 dB for more than 4 s. Float files written in 16-bit units (up to
 32768) are malformed by this rule: their loud parts become silence, and the warning's count says
 so."""
-MAX_SAMPLE = 10.0 ** (MAX_SAMPLE_DBFS / 20.0)
+MAX_SAMPLE = db_to_gain(MAX_SAMPLE_DBFS)
 """`MAX_SAMPLE_DBFS` as a linear magnitude (full scale 1.0)."""
 
 log = logging.getLogger("openhear.audio")

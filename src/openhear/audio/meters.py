@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from openhear.units import db_to_gain
+
 FLOOR_DBFS = -80.0
 """Level shown for silence."""
 RMS_TIME_MS = 300.0
@@ -32,7 +34,7 @@ class StereoMeter:
         blocks_per_s = sample_rate / block_frames
         self._rms_gain = 1 - np.float32(math.exp(-1000.0 / (RMS_TIME_MS * blocks_per_s)))
         """Weight of each new block's mean square (made here, not on the audio thread)."""
-        self._peak_keep = np.float32(10 ** (-PEAK_FALL_DB_PER_S / 20 / blocks_per_s))
+        self._peak_keep = np.float32(db_to_gain(-PEAK_FALL_DB_PER_S / blocks_per_s))
         self._scratch = np.zeros((max_frames, channels), np.float32)
         self._block = np.zeros(channels, np.float32)
         self.mean_square = np.zeros(channels, np.float32)

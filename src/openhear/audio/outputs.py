@@ -5,28 +5,33 @@ block to a temporary file that replaces OUT only once it is complete.
 directory, a read-only file, a suffix that is not an audio format openhear writes) with a one-line
 OpenhearError, so that a command fails at once instead of after minutes of work. `AudioFileWriter`
 writes beside OUT and renames over it at the end: a failure half-way (a damaged input, a full disk,
-Ctrl-C) leaves OUT as it was, and OUT may even be the file being read.
+Ctrl-C) leaves OUT as it was, and OUT may even be the file being read. `open_tagged` is the one
+place a sound file is opened with its text tags, for files and for answers in memory
+(`encode_audio`).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 import numpy as np
 import soundfile as sf
 
-from openhear.errors import OpenhearError
+from openhear.audio.block import AudioBlock
+from openhear.errors import OpenhearError, exception_line
 
 AUDIO_OUTPUT_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 """The audio formats openhear writes, by file suffix: WAV and FLAC (16-bit), Ogg Vorbis, MP3."""
 
 
 def _detail(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    return exception_line(exc, last=True)
 
 
 def check_output_file(path: str | Path) -> Path:
@@ -63,6 +68,38 @@ def check_audio_output(path: str | Path) -> Path:
     return check_output_file(path)
 
 
+def open_tagged(
+    target: str | BinaryIO,
+    sample_rate: int,
+    channels: int,
+    tags: Mapping[str, str] | None = None,
+    file_format: str | None = None,
+    subtype: str | None = None,
+) -> sf.SoundFile:
+    """A sound file (a path, or a file object such as a buffer in memory) opened for writing
+    with soundfile's `file_format` (default: from the suffix) and `subtype`, and its text tags
+    (title, comment, ...) set: the one place tagged audio is written."""
+    f = sf.SoundFile(target, "w", sample_rate, channels, subtype=subtype, format=file_format)
+    try:
+        for key, value in (tags or {}).items():
+            setattr(f, key, value)
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+def encode_audio(
+    block: AudioBlock, file_format: str, subtype: str, tags: Mapping[str, str] | None = None
+) -> bytes:
+    """`block` as a file in memory (soundfile's `file_format` and `subtype`), clipped to
+    [-1, 1], with text tags."""
+    buffer = io.BytesIO()
+    with open_tagged(buffer, block.sample_rate, block.channels, tags, file_format, subtype) as f:
+        f.write(np.clip(block.samples, -1.0, 1.0))
+    return buffer.getvalue()
+
+
 def open_audio_output(
     path: str | Path,
     sample_rate: int,
@@ -76,9 +113,7 @@ def open_audio_output(
     fmt = Path(path).suffix[1:].upper()
     subtype = "PCM_16" if fmt and sf.check_format(fmt, "PCM_16") else None
     try:
-        f = sf.SoundFile(str(path), "w", sample_rate, channels, subtype=subtype)
-        for key, value in (tags or {}).items():
-            setattr(f, key, value)
+        f = open_tagged(str(path), sample_rate, channels, tags, subtype=subtype)
     except (sf.LibsndfileError, RuntimeError, OSError, TypeError, ValueError) as exc:
         raise OpenhearError(f"cannot write {name or path} ({_detail(exc)})") from None
     return f

@@ -6,9 +6,7 @@ from __future__ import annotations
 import shutil
 from typing import TextIO
 
-from openhear.asr.events import CaptionEvent, FinalCaption
-
-_SENTENCE_END = (".", "?", "!")
+from openhear.asr.events import CaptionEvent, FinalCaption, ends_sentence
 
 
 class ConsoleCaptions:
@@ -58,9 +56,7 @@ class ConsoleCaptions:
             self._redraw()
         else:
             self._stream.write(piece)
-        if text.rstrip().endswith(_SENTENCE_END) or (
-            self._interactive and len(self._line) > self._width() - 20
-        ):
+        if ends_sentence(text) or (self._interactive and len(self._line) > self._width() - 20):
             self._stream.write("\n")
             self._line = ""
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from openhear.asr.events import FinalCaption, Word
-
-_SENTENCE_END = (".", "?", "!")
+from openhear.asr.events import FinalCaption, Word, ends_sentence
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ def cues_from_finals(
             if words and (too_long or w.start_s - words[-1].end_s > max_gap_s):
                 close()
             words.append(w)
-            if w.text.rstrip().endswith(_SENTENCE_END):
+            if ends_sentence(w.text):
                 close()
     close()
     return cues

@@ -9,12 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openhear.commands.caption import (
-    _progress,
-    _usage,
-    add_stdin_pcm_arguments,
-    stdin_blocks,
-)
+from openhear.commands._shared import add_stdin_pcm_arguments, progress_bar, stdin_blocks, usage
 
 if TYPE_CHECKING:
     from openhear.alerts.console import AlertConsole
@@ -87,11 +82,11 @@ def run(args: argparse.Namespace) -> int:
     if args.list_sounds:
         return _list_sounds()
     if args.live == bool(args.input):
-        raise _usage("give an audio FILE, - for raw PCM on stdin, or --live")
+        raise usage("give an audio FILE, - for raw PCM on stdin, or --live")
     words = _words(args)
     sounds = select_sounds(args.sounds)
     if "name" in sounds and not words:
-        raise _usage("the name alert needs --name or --words")
+        raise usage("the name alert needs --name or --words")
     if words and "name" not in sounds:
         sounds += ("name",)
     if args.live:
@@ -111,10 +106,10 @@ def _list_sounds() -> int:
 
 def _words(args: argparse.Namespace) -> list[str]:
     if any(not n.strip() for n in args.name):
-        raise _usage("--name needs a name")
+        raise usage("--name needs a name")
     listed = [w.strip() for value in args.words for w in value.split(",") if w.strip()]
     if args.words and not listed:
-        raise _usage("--words needs at least one word")
+        raise usage("--words needs at least one word")
     return [n.strip() for n in args.name] + listed
 
 
@@ -168,7 +163,7 @@ def _file(args: argparse.Namespace, sounds: tuple[str, ...], words: list[str]) -
     detector = _detector(args, sounds)
     captions = _file_captions(words)
     console = _console(args, wall_clock=False)
-    progress = _progress(args, duration_s)
+    progress = progress_bar(args, duration_s)
 
     def show(alerts: Iterable[Alert]) -> None:
         for alert in alerts:

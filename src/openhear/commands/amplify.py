@@ -102,7 +102,8 @@ def _live(args: argparse.Namespace, profile: FittingProfile) -> int:
     import sys
 
     from openhear.audio.devices import device_arg
-    from openhear.audio.duplex import LiveOptions, run_live
+    from openhear.live.amplifier import LiveOptions
+    from openhear.live.shell import run_live
 
     options = LiveOptions(
         device_arg(args.input_device),

@@ -15,19 +15,18 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, BinaryIO
 
+from openhear.commands._signals import stop_on_signals
 from openhear.commands.converse import add_relay_arguments, disclosure_text
 from openhear.commands.speak import add_voice_arguments, speech_options
 
 if TYPE_CHECKING:  # imported where used, so that `--help` answers without loading pjsua2
     from openhear.asr.whisper import WhisperTranscriber
     from openhear.calls.account import SipAccount
-    from openhear.calls.leg import CallLeg
+    from openhear.calls.leg import CallLeg, CallStatus
     from openhear.calls.phone import Phone
     from openhear.calls.relay import CallRelay
     from openhear.commands.converse import Printer
@@ -157,7 +156,8 @@ def _call(args: argparse.Namespace, account: SipAccount | None, target: str | No
             # The voice and the captioner load while the call is placed or awaited.
             voice = loading.submit(load_voice, args.voice)
             transcriber = loading.submit(load_transcriber, args.model)
-            leg = _connect(args, phone, target, printer)
+            leg, connected = _connect(args, phone, target, printer)
+            printer.status(f"connected ({connected.codec_text()})")
             _relay(args, leg, store, voice.result(), transcriber.result(), printer, replies)
     finally:  # a call that failed does not wait for the models
         loading.shutdown(wait=False, cancel_futures=True)
@@ -194,8 +194,7 @@ def _relay(
         on_note=lambda note: printer.status(note, warning=True),
     )
     printer.status(
-        f"connected ({leg.status.codec_text()}); conversation {relay.session.id} started; "
-        "type a reply and press Enter, Ctrl-C hangs up"
+        f"conversation {relay.session.id} started; type a reply and press Enter, Ctrl-C hangs up"
     )
     relay.start()
     reader = ReplyReader(read_replies(replies), on_reply=lambda reply: relay.type(reply.text))
@@ -211,28 +210,21 @@ def _relay(
     )
 
 
-@contextmanager
-def _hang_up_on_signals(relay: CallRelay) -> Iterator[None]:
+def _hang_up_on_signals(relay: CallRelay) -> AbstractContextManager[None]:
     """While the call runs, Ctrl-C (SIGINT) and SIGTERM hang up cleanly, so the captions of what was
     heard are committed; a second Ctrl-C interrupts at once."""
 
-    def on_signal(signum: int, frame: object) -> None:
-        if relay.hang_up_requested and signum == signal.SIGINT:
-            raise KeyboardInterrupt
+    def hang_up() -> None:
         relay.hang_up_requested = True
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    return stop_on_signals(hang_up)
 
 
 def _connect(
     args: argparse.Namespace, phone: Phone, target: str | None, printer: Printer
-) -> CallLeg:
-    """The call, connected (dialled and answered, or incoming and answered); else a CallError."""
+) -> tuple[CallLeg, CallStatus]:
+    """The call, connected (dialled and answered, or incoming and answered), and its status then
+    (the codec: by the time it is shown the call may have ended already); else a CallError."""
     from openhear.calls import CallError
     from openhear.calls.leg import CallState
 
@@ -255,7 +247,7 @@ def _connect(
         printer.status("ringing")
     status = leg.wait(CallState.CONNECTED, timeout_s=timeout_s)
     if status.state is CallState.CONNECTED:
-        return leg
+        return leg, status
     if status.state is CallState.ENDED:
         raise CallError(status.failure(leg.remote_uri))
     leg.hangup()

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
+from openhear.commands._shared import (
+    add_stdin_pcm_arguments,
+    int_option,
+    progress_bar,
+    stdin_blocks,
+    usage,
+)
 from openhear.scale.cluster import ADDRESS_HELP
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
@@ -21,7 +28,6 @@ if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments ans
     from openhear.asr.streaming import StreamingCaptioner
     from openhear.audio.block import AudioBlock
     from openhear.captions.console import ConsoleCaptions
-    from openhear.errors import UsageError
 
 DESCRIPTION = """\
 Caption speech with Whisper, offline. FILE (wav, flac, ogg, mp3, ...) gives a transcript or a
@@ -104,13 +110,13 @@ def run(args: argparse.Namespace) -> int:
     if args.ray:
         return _batch(args)
     if args.address:
-        raise _usage("--address joins a Ray cluster: it goes with --ray")
+        raise usage("--address joins a Ray cluster: it goes with --ray")
     if args.format not in FORMATS:
-        raise _usage(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
+        raise usage(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
     if args.live + args.system + bool(args.input) != 1:
-        raise _usage("give an audio FILE, - for raw PCM on stdin, --live, or --system")
+        raise usage("give an audio FILE, - for raw PCM on stdin, --live, or --system")
     if args.realtime and (args.live or args.system or args.input == "-"):
-        raise _usage("--realtime paces a FILE; stdin, --live and --system are already real time")
+        raise usage("--realtime paces a FILE; stdin, --live and --system are already real time")
     if args.output:
         from openhear.audio.outputs import check_output_file
 
@@ -121,19 +127,6 @@ def run(args: argparse.Namespace) -> int:
     if args.input == "-":
         return _stdin(args, vocabulary)
     return _file(args, vocabulary)
-
-
-def _usage(message: str) -> UsageError:
-    from openhear.errors import UsageError
-
-    return UsageError(message)
-
-
-def _int_option(name: str, value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise _usage(f"{name} must be a whole number, got {value!r}") from None
 
 
 def _vocabulary(args: argparse.Namespace) -> list[str]:
@@ -212,7 +205,7 @@ def _file(args: argparse.Namespace, vocabulary: list[str]) -> int:
         live = _load(args, vocabulary, live=True)
         return _realtime(args, live, iter_audio_file(path, block_frames=_block_frames(path)))
     captioner = _load(args, vocabulary, live=False)
-    progress = _progress(args, duration_s)
+    progress = progress_bar(args, duration_s)
     finals = []
     t = time.perf_counter()
     for block in iter_audio_file(path):
@@ -238,22 +231,6 @@ def _block_frames(path: Path) -> int:
     from openhear.audio.files import audio_info
 
     return max(1, audio_info(path)[0] // 50)  # 20 ms blocks, as a sound card delivers them
-
-
-def _progress(args: argparse.Namespace, duration_s: float) -> tqdm[Never] | None:
-    """A progress bar over audio seconds, on a terminal only and not with --quiet."""
-    if args.quiet or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(
-        total=round(duration_s, 2),
-        unit="s",
-        unit_scale=False,
-        file=sys.stderr,
-        leave=False,
-        bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s audio [{elapsed}<{remaining}]",
-    )
 
 
 def _realtime(
@@ -305,22 +282,6 @@ def _stream(
     return 0
 
 
-def add_stdin_pcm_arguments(p: argparse.ArgumentParser) -> None:
-    """`--rate` and `--channels` of raw s16le PCM on stdin (`-`), read by `stdin_blocks`."""
-    p.add_argument("--rate", default="16000", help="sample rate of stdin PCM in Hz (default 16000)")
-    p.add_argument("--channels", default="1", help="channels of stdin PCM (default 1)")
-
-
-def stdin_blocks(args: argparse.Namespace) -> Iterator[AudioBlock]:
-    """Raw PCM on stdin as blocks; bad --rate or --channels, or an empty stdin, fail here with
-    one line, before any model loads."""
-    from openhear.audio.files import stdin_pcm_blocks
-
-    rate = _int_option("--rate", args.rate)
-    channels = _int_option("--channels", args.channels)
-    return stdin_pcm_blocks(sys.stdin.buffer, rate, channels)
-
-
 def _stdin(args: argparse.Namespace, vocabulary: list[str]) -> int:
     blocks = stdin_blocks(args)
     captioner = _load(args, vocabulary, live=True)
@@ -331,6 +292,7 @@ def _live(args: argparse.Namespace, vocabulary: list[str]) -> int:
     from openhear.audio.devices import device_arg
     from openhear.audio.sources import Microphone
     from openhear.audio.system import SystemAudio
+    from openhear.commands._signals import stop_on_signals
 
     source: SystemAudio | Microphone
     if args.system:
@@ -347,7 +309,8 @@ def _live(args: argparse.Namespace, vocabulary: list[str]) -> int:
         system.on_start = started  # once recording: what plays from then on is captioned
     else:
         started()
-    return _stream(args, captioner, source.blocks())
+    with stop_on_signals(source.stop):  # Ctrl-C ends the stream after its block: see _signals
+        return _stream(args, captioner, source.blocks())
 
 
 def _batch(args: argparse.Namespace) -> int:
@@ -357,19 +320,19 @@ def _batch(args: argparse.Namespace) -> int:
     from openhear.scale.cluster import require_ray, start_ray
 
     if args.live or args.system or args.realtime or not args.input or args.input == "-":
-        raise _usage("--ray captions a folder (or a list of paths): give DIR and -o OUTDIR")
+        raise usage("--ray captions a folder (or a list of paths): give DIR and -o OUTDIR")
     if not args.output:
-        raise _usage("--ray writes one file per recording and format: give -o OUTDIR")
+        raise usage("--ray writes one file per recording and format: give -o OUTDIR")
     formats = tuple(dict.fromkeys(f.strip() for f in args.format.split(",") if f.strip()))
     if bad := [f for f in formats if f not in FORMATS]:
-        raise _usage(f"unknown format {bad[0]!r} (choose from {', '.join(FORMATS)})")
+        raise usage(f"unknown format {bad[0]!r} (choose from {', '.join(FORMATS)})")
     try:
         actor_cpus = float(args.actor_cpus)
     except ValueError:
-        raise _usage(f"--actor-cpus must be a number, got {args.actor_cpus!r}") from None
+        raise usage(f"--actor-cpus must be a number, got {args.actor_cpus!r}") from None
     options = BatchOptions(
         formats=formats,
-        actors=_int_option("--actors", args.actors),
+        actors=int_option("--actors", args.actors),
         actor_cpus=actor_cpus,
         model=args.model,
         vocabulary=tuple(_vocabulary(args)),

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, BinaryIO
 
+from openhear.commands._shared import add_stdin_pcm_arguments, stdin_blocks
 from openhear.commands.speak import add_voice_arguments, speech_options
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
@@ -58,10 +59,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument(
         "--replies", metavar="FILE", help="read typed replies from FILE instead of stdin"
     )
-    p.add_argument(
-        "--rate", type=int, default=16000, help="sample rate of PCM on stdin (default 16000)"
-    )
-    p.add_argument("--channels", type=int, default=1, help="channels of PCM on stdin (default 1)")
+    add_stdin_pcm_arguments(p)
     p.add_argument(
         "--realtime", action="store_true", help="feed FILE at real-time pace, as a microphone would"
     )
@@ -159,36 +157,41 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.duration is not None and (not (args.live or args.system) or args.duration <= 0):
         raise UsageError("--duration needs --live or --system and a positive number of seconds")
-    blocks, clock = _audio(args, source)
-    return _converse(args, blocks, clock)
+    blocks, clock, stop = _audio(args, source)
+    if stop is None:
+        return _converse(args, blocks, clock)
+    from openhear.commands._signals import stop_on_signals
+
+    with stop_on_signals(stop):  # a live source ends after its block: see commands._signals
+        return _converse(args, blocks, clock)
 
 
 def _audio(
     args: argparse.Namespace, source: str | None
-) -> tuple[Iterable[AudioBlock], Callable[[], float] | None]:
-    """(blocks, clock): the caption input, validated before any model loads, and
-    the conversation clock."""
-    from openhear.audio.files import audio_info, iter_audio_file, stdin_pcm_blocks
+) -> tuple[Iterable[AudioBlock], Callable[[], float] | None, Callable[[], None] | None]:
+    """(blocks, clock, stop): the caption input, validated before any model loads, the
+    conversation clock and, for a live source, what ends it."""
+    from openhear.audio.files import audio_info, iter_audio_file
 
     if args.live:
         from openhear.audio.devices import device_arg
         from openhear.audio.sources import Microphone
 
         microphone = Microphone(device_arg(args.input_device), duration_s=args.duration)
-        return microphone.blocks(), microphone.elapsed_s
+        return microphone.blocks(), microphone.elapsed_s, microphone.stop
     if args.system:
         from openhear.audio.system import SystemAudio
 
         system = SystemAudio(args.input_device, duration_s=args.duration)
-        return system.blocks(), system.elapsed_s
+        return system.blocks(), system.elapsed_s, system.stop
     if source == "-":
-        return stdin_pcm_blocks(sys.stdin.buffer, args.rate, args.channels), None
+        return stdin_blocks(args), None, None
     from openhear.asr.pacing import paced_blocks
 
     assert source is not None  # run() asks for --live, - or a FILE
     audio_info(source)
     blocks = iter_audio_file(source, block_frames=1600)
-    return (paced_blocks(blocks) if args.realtime else blocks), None
+    return (paced_blocks(blocks) if args.realtime else blocks), None, None
 
 
 def _converse(

@@ -37,26 +37,45 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def add_adjustment_options(p: argparse.ArgumentParser) -> None:
     """The slider options shared by `fit` and `amplify --audiogram`."""
+    from openhear.fitting.adjustments import NOISE_KINDS, SLIDER_RANGES
+
+    boost, tone, balance, strength, max_output = (
+        SLIDER_RANGES[name]
+        for name in ("boost_db", "tone_db", "balance_db", "noise_strength", "max_output_db_spl")
+    )
     g = p.add_argument_group("adjustments")
-    g.add_argument("--boost", type=float, metavar="DB", help="overall gain added, -20 to 20 dB")
     g.add_argument(
-        "--tone", type=float, metavar="DB", help="tilt, -12 (darker) to 12 (brighter) dB"
+        "--boost", type=float, metavar="DB", help=f"overall gain added, {boost.describe()}"
     )
     g.add_argument(
-        "--balance", type=float, metavar="DB", help="-12 (left louder) to 12 (right louder) dB"
+        "--tone",
+        type=float,
+        metavar="DB",
+        help=f"tilt, {tone.low:g} (darker) to {tone.high:g} (brighter) dB",
+    )
+    g.add_argument(
+        "--balance",
+        type=float,
+        metavar="DB",
+        help=f"{balance.low:g} (left louder) to {balance.high:g} (right louder) dB",
     )
     g.add_argument(
         "--noise",
         metavar="KIND",
-        help="noise suppression: none, spectral, deepfilternet or rnnoise (the neural ones add "
-        "20 to 40 ms)",
+        help=f"noise suppression: {', '.join(NOISE_KINDS[:-1])} or {NOISE_KINDS[-1]} (the neural "
+        "ones add 20 to 40 ms)",
     )
-    g.add_argument("--noise-reduction", type=float, metavar="0..1", help="noise-reduction strength")
+    g.add_argument(
+        "--noise-reduction",
+        type=float,
+        metavar=f"{strength.low:g}..{strength.high:g}",
+        help="noise-reduction strength",
+    )
     g.add_argument(
         "--max-output",
         type=float,
         metavar="DB_SPL",
-        help="ceiling for output peaks, at most 111 dB SPL",
+        help=f"ceiling for output peaks, at most {max_output.high:g} dB SPL",
     )
     g.add_argument(
         "--flat",
@@ -77,8 +96,8 @@ def adjusted(args: argparse.Namespace, profile: FittingProfile) -> FittingProfil
         "boost_db": args.boost,
         "tone_db": args.tone,
         "balance_db": args.balance,
-        "noise_suppression": args.noise,
-        "noise_reduction": args.noise_reduction,
+        "noise_kind": args.noise,
+        "noise_strength": args.noise_reduction,
         "max_output_db_spl": args.max_output,
     }
     values = {k: v for k, v in values.items() if v is not None}

@@ -7,9 +7,9 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # cheap imports at load time: the library is imported inside the functions
-    from openhear.audio.tone_player import TonePlayer
     from openhear.fitting.audiometry import CheckOptions, CheckResult
     from openhear.fitting.hearing_levels import Calibration
+    from openhear.live.tone_player import TonePlayer
 
 INTRO = """Hearing check: a screening to fit openhear's amplifier, not a diagnosis.
 Sit somewhere quiet and put on your headphones (left on left). Keep the volume where it is
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     options = CheckOptions(first_ear=args.first_ear)
     calibration, note = _calibration(args)
     from openhear.audio.devices import device_arg
-    from openhear.audio.tone_player import TonePlayer
+    from openhear.live.tone_player import TonePlayer
 
     player = TonePlayer(device_arg(args.output_device))
     try:
@@ -168,7 +168,6 @@ def _check(
     import sys
     from datetime import datetime
 
-    from openhear.audio.hearing_session import STOP, TerminalKeys, run_hearing_check
     from openhear.fitting.audiometry import HearingCheck
     from openhear.fitting.hearing_results import (
         SCREENING_NOTE,
@@ -178,6 +177,7 @@ def _check(
         save_result,
         saved_check_from_dict,
     )
+    from openhear.live.hearing_session import STOP, TerminalKeys, run_hearing_check
 
     keys = TerminalKeys(sys.stdin, on_stop=player.silence)
     try:

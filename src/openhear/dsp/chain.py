@@ -65,7 +65,9 @@ from openhear.dsp.filterbank import DftFilterbank
 from openhear.dsp.limiter import PeakLimiter
 from openhear.dsp.processor import Processor
 from openhear.dsp.wdrc import BandCompressor, WdrcCurves, WdrcRows, WdrcTables
-from openhear.fitting.profile import MAX_OUTPUT_LIMIT_DB_SPL, Adjustments, FittingProfile
+from openhear.fitting.adjustments import MAX_OUTPUT_LIMIT_DB_SPL, Adjustments
+from openhear.fitting.profile import FittingProfile
+from openhear.units import db_to_gain
 
 START_RAMP_MS = 20.0
 """After start (and after a new noise suppressor is swapped in) the band gains rise from 0 dB to the
@@ -82,7 +84,7 @@ class EarSettings:
     curves: WdrcCurves
     """Band gains and compression, adjustments included."""
     max_output_db_spl: float
-    """Requested ceiling for output peaks (capped at 111 dB SPL by `ceiling`)."""
+    """Requested ceiling for output peaks (capped at 111 dB SPL by `ceiling_amplitude`)."""
     db_spl_at_0dbfs: float
     """Calibration: dB SPL of a 0 dBFS RMS signal."""
 
@@ -98,13 +100,10 @@ class EarSettings:
         )
 
     @property
-    def ceiling(self) -> float:
+    def ceiling_amplitude(self) -> float:
         """The limiter ceiling as a linear sample amplitude; never above 111 dB SPL."""
-        return float(
-            10.0
-            ** (
-                (min(self.max_output_db_spl, MAX_OUTPUT_LIMIT_DB_SPL) - self.db_spl_at_0dbfs) / 20.0
-            )
+        return db_to_gain(
+            min(self.max_output_db_spl, MAX_OUTPUT_LIMIT_DB_SPL) - self.db_spl_at_0dbfs
         )
 
 
@@ -126,7 +125,7 @@ class EarChain:
         self._settings = settings
         self._noise = noise
         self._noise_handover: tuple[Processor | None] | None = None
-        self._limiter = PeakLimiter(settings.ceiling)
+        self._limiter = PeakLimiter(settings.ceiling_amplitude)
         self._guard = BlockGuard()
         self._filterbank: DftFilterbank | None = None
 
@@ -190,7 +189,7 @@ class EarChain:
         self._filterbank.reset()
         self._compressor.reset()
         self._limiter.reset()
-        self._limiter.set_ceiling(self._next.settings.ceiling)
+        self._limiter.set_ceiling(self._next.settings.ceiling_amplitude)
         if self._noise is not None:
             self._noise.reset()
         self._active = self._next
@@ -202,7 +201,7 @@ class EarChain:
         """New settings, compiled here (the control thread) and picked up by the next `process`."""
         self._settings = settings
         if self._filterbank is None:
-            self._limiter.set_ceiling(settings.ceiling)
+            self._limiter.set_ceiling(settings.ceiling_amplitude)
         else:
             self._next = self._compile(settings)
 
@@ -219,7 +218,7 @@ class EarChain:
         if nxt is not self._active:
             self._previous, self._active = self._active, nxt
             self._crossfade_done = 0
-            self._limiter.set_ceiling(nxt.settings.ceiling)
+            self._limiter.set_ceiling(nxt.settings.ceiling_amplitude)
         handover = self._noise_handover
         if handover is not None:
             self._noise_handover = None
@@ -286,11 +285,11 @@ class EarChain:
 
 def _noise_for(adjustments: Adjustments) -> Processor | None:
     """An unprepared noise suppressor for the profile's choice, or None."""
-    if adjustments.noise_suppression == "none" or adjustments.noise_reduction == 0.0:
+    if adjustments.noise_kind == "none" or adjustments.noise_strength == 0.0:
         return None
     from openhear.dsp.noise import make_suppressor
 
-    return make_suppressor(adjustments.noise_suppression, adjustments.noise_reduction)
+    return make_suppressor(adjustments.noise_kind, adjustments.noise_strength)
 
 
 class StereoChain:
@@ -315,7 +314,7 @@ class StereoChain:
             EarChain(EarSettings.from_profile(profile, side), _noise_for(adj))
             for side in ("left", "right")
         ]
-        return cls(ears[0], ears[1], (adj.noise_suppression, adj.noise_reduction))
+        return cls(ears[0], ears[1], (adj.noise_kind, adj.noise_strength))
 
     @property
     def latency_frames(self) -> int:
@@ -346,7 +345,7 @@ class StereoChain:
         """Take a changed profile (sliders, a new fitting) on the control thread;
         heavy work happens here."""
         adj = profile.adjustments
-        choice = (adj.noise_suppression, adj.noise_reduction)
+        choice = (adj.noise_kind, adj.noise_strength)
         for side, ear in (("left", self.left), ("right", self.right)):
             ear.update(EarSettings.from_profile(profile, side))
             if choice != self._noise_choice:

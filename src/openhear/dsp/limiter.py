@@ -29,13 +29,13 @@ _SEGMENT = 512
 
 
 class PeakLimiter:
-    """Hard peak ceiling (a Processor). `ceiling` is a linear amplitude, swapped
-    whole by `set_ceiling`."""
+    """Hard peak ceiling (a Processor). `ceiling_amplitude` is a linear sample amplitude (full
+    scale 1.0), swapped whole by `set_ceiling`."""
 
     latency_frames = 0
 
-    def __init__(self, ceiling: float, release_ms: float = RELEASE_MS):
-        self.set_ceiling(ceiling)
+    def __init__(self, ceiling_amplitude: float, release_ms: float = RELEASE_MS):
+        self.set_ceiling(ceiling_amplitude)
         self.release_ms = release_ms
         self._decay_powers = np.ones(_SEGMENT)
         self._growth_powers = np.ones(_SEGMENT)
@@ -64,16 +64,19 @@ class PeakLimiter:
     def reset(self) -> None:
         self._held = 0.0
 
-    def set_ceiling(self, ceiling: float) -> None:
+    def set_ceiling(self, ceiling_amplitude: float) -> None:
         """A new ceiling (linear amplitude), taking effect from the next block."""
-        if not 0 < ceiling < math.inf:
-            raise ValueError(f"limiter ceiling must be positive and finite, got {ceiling}")
-        self.ceiling = float(ceiling)
+        if not 0 < ceiling_amplitude < math.inf:
+            raise ValueError(
+                f"limiter ceiling must be positive and finite, got {ceiling_amplitude}"
+            )
+        self.ceiling_amplitude = float(ceiling_amplitude)
+        """The ceiling as a linear sample amplitude (full scale 1.0)."""
 
     def process(self, block: np.ndarray) -> np.ndarray:
         """The limited block: the input itself when nothing needs limiting, else a view of a buffer
         of this limiter, valid until the next call. No allocation for prepared block sizes."""
-        ceiling = self.ceiling
+        ceiling = self.ceiling_amplitude
         x = np.asarray(block, np.float32)
         if self._held < 1.0 and len(x) and max(x.max(), -x.min()) <= ceiling:  # False for NaN
             # Nothing to limit. While the held ratio is below 1 its exact value cannot change any

@@ -19,7 +19,7 @@ import numpy as np
 from openhear.audio.files import audio_info, iter_audio_file
 from openhear.audio.outputs import AudioFileWriter
 from openhear.dsp.chain import DEFAULT_MAX_BLOCK_FRAMES, amplify_blocks
-from openhear.dsp.testsignals import MeanSquare, gain_to_level, mean_square_db_spl
+from openhear.dsp.levels import MeanSquare, gain_to_level, mean_square_db_spl
 from openhear.fitting.audiogram import Listener
 from openhear.fitting.profile import DEFAULT_DB_SPL_AT_0DBFS, FittingProfile
 
@@ -57,7 +57,7 @@ def _scaled_blocks(
     path: str | Path, level_db_spl: float | None, db_spl_at_0dbfs: float
 ) -> OpenBlocks:
     """Reads the recording from its start, in blocks, scaled so that its RMS is `level_db_spl` (as
-    `testsignals.scaled_to_level` scales an array); measuring that RMS is a first pass."""
+    `levels.scaled_to_level` scales an array); measuring that RMS is a first pass."""
     gain = None
     if level_db_spl is not None:
         whole = MeanSquare()

@@ -1,88 +1,17 @@
-"""Calibrated measurement signals (tones, speech-shaped noise) and level meters, in dB SPL.
+"""Calibrated measurement signals (tones, speech-shaped noise), in dB SPL.
 
 Used to verify fittings (gain per band for speech-shaped noise at 65 dB SPL, as a real-ear check
-with a speech-like signal would), by the safety tests and by the benchmarks.
+with a speech-like signal would), by the safety tests and by the benchmarks. The level meters and
+conversions they use are `dsp.levels`, which the library uses too.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from openhear.dsp.levels import amplitude_for_rms_db
 from openhear.fitting.prescription import LTASS_DB_SPL, LTASS_HZ
 from openhear.fitting.profile import DEFAULT_DB_SPL_AT_0DBFS
-
-
-def amplitude_for_rms_db(
-    level_db_spl: float, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS
-) -> float:
-    """The RMS sample value that is `level_db_spl` under this calibration."""
-    return float(10.0 ** ((level_db_spl - db_spl_at_0dbfs) / 20.0))
-
-
-def level_db_spl(samples: np.ndarray, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> float:
-    """RMS level of a signal in dB SPL."""
-    return mean_square_db_spl(
-        float(np.mean(np.square(np.asarray(samples, np.float64)))), db_spl_at_0dbfs
-    )
-
-
-def mean_square_db_spl(
-    mean_square: float, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS
-) -> float:
-    """A mean square (full scale 1.0) as an RMS level in dB SPL."""
-    return db_spl_at_0dbfs + 10.0 * np.log10(max(mean_square, 1e-30))
-
-
-class MeanSquare:
-    """The mean square of a signal given block by block (all channels together), in float64."""
-
-    def __init__(self) -> None:
-        self.total = 0.0
-        """Sum of the squared samples so far."""
-        self.count = 0
-        """Samples so far (frames times channels)."""
-
-    def add(self, block: np.ndarray) -> None:
-        self.total += float(np.sum(np.square(block, dtype=np.float64)))
-        self.count += block.size
-
-    @property
-    def value(self) -> float:
-        """The mean square so far (0.0 before any sample)."""
-        return self.total / self.count if self.count else 0.0
-
-
-def gain_to_level(
-    mean_square: float,
-    level_db_spl_rms: float | None,
-    db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS,
-) -> float | None:
-    """The factor that brings a signal of this mean square to an RMS level; None when there is
-    nothing to scale (no level asked for, or silence, which stays silence)."""
-    if level_db_spl_rms is None or mean_square == 0.0:
-        return None
-    return amplitude_for_rms_db(level_db_spl_rms, db_spl_at_0dbfs) / math.sqrt(mean_square)
-
-
-def scaled_to_level(
-    samples: np.ndarray,
-    level_db_spl_rms: float | None,
-    db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS,
-) -> np.ndarray:
-    """The signal scaled so its RMS is this level (unchanged for None; silence stays silence)."""
-    if level_db_spl_rms is None:
-        return samples
-    gain = gain_to_level(
-        float(np.mean(np.square(samples, dtype=np.float64))), level_db_spl_rms, db_spl_at_0dbfs
-    )
-    return samples if gain is None else (samples * gain).astype(np.float32)
-
-
-def peak_db_spl(samples: np.ndarray, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> float:
-    """Largest absolute sample, as dB SPL under this calibration."""
-    return db_spl_at_0dbfs + 20.0 * np.log10(max(float(np.max(np.abs(samples))), 1e-30))
 
 
 def tone(

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from openhear.units import db_to_gain
+
 if TYPE_CHECKING:
     from openhear.fitting.audiometry import Trial
     from openhear.fitting.hearing_levels import Calibration
@@ -43,7 +45,7 @@ def pulsed_tone(
     on, gap, ramp = (round(s * sample_rate) for s in (pulse_s, gap_s, ramp_s))
     if pulses < 1 or on < 2 * ramp or ramp < 1:
         raise ValueError("a pulse must hold at least its two ramps")
-    amplitude = math.sqrt(2.0) * 10.0 ** (rms_dbfs / 20.0)
+    amplitude = math.sqrt(2.0) * db_to_gain(rms_dbfs)
     envelope = np.ones(on)
     envelope[:ramp] = raised_cosine_ramp(ramp)
     envelope[on - ramp :] = raised_cosine_ramp(ramp)[::-1]

@@ -27,6 +27,7 @@ import numpy as np
 
 from openhear.errors import OpenhearError
 from openhear.fitting.profile import DEFAULT_DB_SPL_AT_0DBFS
+from openhear.units import gain_to_db
 
 HEADPHONE_CLASSES = ("circumaural", "supra-aural", "insert")
 """Kinds of headphones with a reference threshold table; circumaural (over the ear) first, the
@@ -140,9 +141,7 @@ class Calibration:
         """The loudest tone the check plays at this frequency: the lowest of the hearing-level cap,
         the sound-level cap and the digital headroom, rounded down to the 5 dB grid."""
         retspl = retspl_db(self.headphone, frequency_hz)
-        peak_limited_db_spl = (
-            self.db_spl_at_0dbfs - PEAK_HEADROOM_DB - 20 * math.log10(math.sqrt(2))
-        )
+        peak_limited_db_spl = self.db_spl_at_0dbfs - PEAK_HEADROOM_DB - gain_to_db(math.sqrt(2))
         limit = min(MAX_LEVEL_DB_HL, MAX_TONE_DB_SPL - retspl, peak_limited_db_spl - retspl)
         return LEVEL_STEP_DB * math.floor(limit / LEVEL_STEP_DB)
 

@@ -1,8 +1,9 @@
-"""The user's adjustments and the fitting profile (a versioned JSON file) that drives the amplifier.
+"""The fitting profile (a versioned JSON file) that drives the amplifier.
 
 A profile holds the listener's audiograms, the prescribed bands of each ear, the user's adjustments
-(the Sound Amplifier style sliders) and the level calibration. `fit_listener` makes one from an
-audiogram; `read_profile` / `write_profile` store it. Every problem is a one-line OpenhearError.
+(the Sound Amplifier style sliders, `fitting.adjustments`) and the level calibration.
+`fit_listener` makes one from an audiogram; `read_profile` / `write_profile` store it. Every
+problem is a one-line OpenhearError.
 
 Levels: `db_spl_at_0dbfs` is the sound pressure level that a digital signal with an RMS of 1.0
 (0 dBFS RMS) produces at the ear. The default, 100 dB SPL, is the Clarity Challenge convention, so
@@ -12,96 +13,28 @@ Levels: `db_spl_at_0dbfs` is the sound pressure level that a digital signal with
 from __future__ import annotations
 
 import json
-import math
+from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
-import numpy.typing as npt
-
-from openhear.dsp.noise.factory import DEFAULT_STRENGTH, NOISE_KINDS
 from openhear.errors import OpenhearError
+from openhear.fitting.adjustments import Adjustments, renamed
 from openhear.fitting.audiogram import Listener, listener_from_dict, listener_to_dict
 from openhear.fitting.prescription import BandFitting, EarFitting, flat_ear, prescribe_ear
 from openhear.fitting.textfile import parse_json, read_text
 from openhear.paths import write_private_text
 
 FORMAT = "openhear-fitting-profile"
-VERSION = 1
+VERSION = 2
+"""The profile format written now. Version 2 renamed the noise sliders (`noise_reduction` ->
+`noise_strength`, `noise_suppression` -> `noise_kind`); version 1 files are read and migrated."""
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {
+    1: lambda data: {**data, "adjustments": _renamed_adjustments(data.get("adjustments", {}))},
+}
+"""How a document of an older version becomes one of the next version."""
 DEFAULT_DB_SPL_AT_0DBFS = 100.0
 """Calibration: dB SPL produced by a 0 dBFS RMS signal (the Clarity convention)."""
-DEFAULT_MAX_OUTPUT_DB_SPL = 100.0
-"""Default ceiling for output peaks, well below the limit below."""
-MAX_OUTPUT_LIMIT_DB_SPL = 111.0
-"""No setting can let the output pass this (the US over-the-counter hearing aid output limit)."""
-
-
-@dataclass(frozen=True)
-class Adjustments:
-    """The listener's own adjustments on top of the prescription (Sound Amplifier style sliders)."""
-
-    boost_db: float = 0.0
-    """Overall gain added to every band, -20 to +20 dB."""
-    tone_db: float = 0.0
-    """Tilt, -12 to +12 dB: positive makes high bands louder and low bands softer by
-    half each at the ends."""
-    balance_db: float = 0.0
-    """Left/right balance, -12 to +12 dB: positive makes the right ear louder by half and the
-    left softer by half."""
-    noise_reduction: float = 0.0
-    """Noise-reduction strength, 0 (off) to 1 (strongest); used when a noise
-    suppressor is chosen."""
-    noise_suppression: str = "none"
-    """Noise suppressor: none, spectral, deepfilternet or rnnoise (the neural
-    ones add 20 to 40 ms)."""
-    max_output_db_spl: float = DEFAULT_MAX_OUTPUT_DB_SPL
-    """Ceiling for the output peak in dB SPL, at most 111."""
-
-    def __post_init__(self) -> None:
-        for name, low, high in (
-            ("boost_db", -20.0, 20.0),
-            ("tone_db", -12.0, 12.0),
-            ("balance_db", -12.0, 12.0),
-            ("noise_reduction", 0.0, 1.0),
-            ("max_output_db_spl", 40.0, MAX_OUTPUT_LIMIT_DB_SPL),
-        ):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not math.isfinite(value)
-            ):
-                raise OpenhearError(f"{name} must be a number, got {value!r}")
-            if not low <= value <= high:
-                raise OpenhearError(f"{name} must be from {low:g} to {high:g}, got {value:g}")
-        if self.noise_suppression not in NOISE_KINDS:
-            raise OpenhearError(
-                f"noise_suppression must be one of {', '.join(NOISE_KINDS)}, got "
-                f"{self.noise_suppression!r}"
-            )
-
-    def offsets_db(self, centers_hz: npt.ArrayLike, side: str) -> np.ndarray:
-        """Gain added to each band of one ear ("left" or "right") by boost, tone and balance."""
-        logf = np.log(np.asarray(centers_hz, float))
-        span = logf[-1] - logf[0]
-        tilt = (logf - logf[0]) / span - 0.5 if span > 0 else np.zeros_like(logf)
-        balance = 0.5 * self.balance_db * (1.0 if side == "right" else -1.0)
-        return self.boost_db + self.tone_db * tilt + balance
-
-    def changed(self, **values: Any) -> Adjustments:
-        """A copy with some sliders moved (validated). Choosing a suppressor while the strength is 0
-        also sets the default strength, so that choosing one turns it on."""
-        unknown = set(values) - set(asdict(self))
-        if unknown:
-            raise OpenhearError(f"unknown adjustment {sorted(unknown)[0]!r}")
-        if (
-            values.get("noise_suppression", "none") != "none"
-            and "noise_reduction" not in values
-            and self.noise_reduction == 0.0
-        ):
-            values["noise_reduction"] = DEFAULT_STRENGTH
-        return replace(self, **values)
 
 
 @dataclass(frozen=True)
@@ -194,10 +127,14 @@ def profile_from_dict(data: Any) -> FittingProfile:
         raise OpenhearError("a fitting profile must be a JSON object")
     if data.get("format") != FORMAT:
         raise OpenhearError(f'not an openhear fitting profile ("format" is not "{FORMAT}")')
-    if data.get("version") != VERSION:
+    version = data.get("version")
+    if version != VERSION and version not in MIGRATIONS:
         raise OpenhearError(
             f"fitting profile version {data.get('version')!r} is not supported (expected {VERSION})"
         )
+    while version != VERSION:
+        data = MIGRATIONS[version](data)
+        version += 1
     for key in ("listener", "left", "right"):
         if key not in data:
             raise OpenhearError(f'fitting profile has no "{key}"')
@@ -216,6 +153,12 @@ def profile_from_dict(data: Any) -> FittingProfile:
         data.get("db_spl_at_0dbfs", DEFAULT_DB_SPL_AT_0DBFS),
         str(data.get("prescription", "")),
     )
+
+
+def _renamed_adjustments(values: Any) -> Any:
+    """Version 1 adjustments with the noise sliders' names of version 2 (other values as they
+    are: `_build` reports what is wrong with them)."""
+    return renamed(values) if isinstance(values, dict) else values
 
 
 _Built = TypeVar("_Built", Adjustments, BandFitting)

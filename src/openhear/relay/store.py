@@ -12,7 +12,7 @@ from pathlib import Path
 
 from openhear.errors import OpenhearError
 from openhear.paths import data_dir
-from openhear.relay.database import ConstraintError, Database, fits_sqlite_integer
+from openhear.storage import ConstraintError, Database, fits_sqlite_integer
 
 TRANSCRIPTS_FILE = "transcripts.sqlite3"
 """File name of the transcript store inside the data directory."""

@@ -2,7 +2,7 @@
 page.
 
 The audio never passes through the browser (far too slow for the ear): PortAudio runs the
-amplifier chain here (openhear.audio.duplex.LiveAmplifier, the same one `openhear amplify --live`
+amplifier chain here (openhear.live.amplifier.LiveAmplifier, the same one `openhear amplify --live`
 runs) and the page only sends slider moves and reads the status. Slider moves are built into a new
 profile on the request's thread and swapped into the chain whole; they are also saved, so the next
 start uses them.
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from openhear.errors import DeviceError, OpenhearError
 
 if TYPE_CHECKING:
-    from openhear.audio.duplex import LiveAmplifier
     from openhear.fitting.profile import FittingProfile
+    from openhear.live.amplifier import LiveAmplifier
 
 
 class AmplifierControl:
@@ -61,7 +61,7 @@ class AmplifierControl:
 
     def start(self, input_device: int | None, output_device: int | None, block_frames: int) -> dict:
         """Opens the devices and starts amplifying with the saved profile."""
-        from openhear.audio.duplex import LiveAmplifier, LiveOptions
+        from openhear.live.amplifier import LiveAmplifier, LiveOptions
 
         with self._lock:
             if self._amp is not None and self._amp.running:

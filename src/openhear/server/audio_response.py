@@ -5,35 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import Executor
 from typing import TypeVar
 
-import numpy as np
-import soundfile as sf
 from fastapi.responses import Response, StreamingResponse
 
 from openhear.audio import AudioBlock
 from openhear.audio.encoders import StreamEncoder
+from openhear.audio.outputs import encode_audio
 
 T = TypeVar("T")
-
-
-def encode_audio(
-    block: AudioBlock, file_format: str, subtype: str, metadata: Mapping[str, str] | None = None
-) -> bytes:
-    """`block` as a file in memory (soundfile's `file_format` and `subtype`), with text
-    tags from `metadata`."""
-    buffer = io.BytesIO()
-    with sf.SoundFile(
-        buffer, "w", block.sample_rate, block.channels, format=file_format, subtype=subtype
-    ) as f:
-        for key, value in (metadata or {}).items():
-            setattr(f, key, value)
-        f.write(np.clip(block.samples, -1.0, 1.0))
-    return buffer.getvalue()
 
 
 def wav_response(

@@ -36,13 +36,25 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
 from pydantic import ConfigDict, Field, ValidationError
+from starlette.status import (
+    WS_1000_NORMAL_CLOSURE,
+    WS_1003_UNSUPPORTED_DATA,
+    WS_1008_POLICY_VIOLATION,
+    WS_1009_MESSAGE_TOO_BIG,
+    WS_1013_TRY_AGAIN_LATER,
+)
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from openhear.asr.events import CaptionEvent, FinalCaption
 from openhear.audio import AudioBlock
 from openhear.errors import OpenhearError
 from openhear.relay.store import Entry
-from openhear.server.limits import JsonTooDeep, RequestModel, check_json_depth
+from openhear.server.limits import (
+    JsonTooDeep,
+    RequestModel,
+    check_json_depth,
+    validation_problem,
+)
 
 if TYPE_CHECKING:
     from openhear.asr.streaming import StreamingCaptioner
@@ -64,7 +76,7 @@ class CaptionStart(RequestModel):
 class ProtocolError(Exception):
     """The client broke the protocol: it gets an error event and the connection is closed."""
 
-    def __init__(self, message: str, close_code: int = 1008):
+    def __init__(self, message: str, close_code: int = WS_1008_POLICY_VIOLATION):
         super().__init__(message)
         self.close_code = close_code
 
@@ -122,7 +134,7 @@ class CaptionSession:
         except TimeoutError:
             raise ProtocolError("no start message received in time") from None
         if message["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(message.get("code", 1000))
+            raise WebSocketDisconnect(message.get("code", WS_1000_NORMAL_CLOSURE))
         if message.get("text") is None:
             raise ProtocolError(
                 "the first message must be a JSON start message: "
@@ -131,9 +143,8 @@ class CaptionSession:
         try:
             start = CaptionStart.model_validate_json(message["text"])
         except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "message"
-            raise ProtocolError(f"bad start message: {field}: {first['msg']}") from None
+            where, what = validation_problem(exc)
+            raise ProtocolError(f"bad start message: {where or 'message'}: {what}") from None
         self.sample_rate = start.sample_rate  # the captioner resamples to Whisper's 16 kHz itself
         if start.conversation_id is not None:
             try:
@@ -150,10 +161,12 @@ class CaptionSession:
             raise ProtocolError(
                 f"audio message too large ({len(data)} bytes; limit "
                 f"{self.state.options.max_ws_message_bytes})",
-                1009,
+                WS_1009_MESSAGE_TOO_BIG,
             )
         if len(data) % 2:
-            raise ProtocolError("audio must be 16-bit PCM (an even number of bytes)", 1003)
+            raise ProtocolError(
+                "audio must be 16-bit PCM (an even number of bytes)", WS_1003_UNSUPPORTED_DATA
+            )
         limit_s = self.state.options.max_queued_audio_s
         behind_s = self.backlog_s + len(data) / 2 / self.sample_rate
         if behind_s > limit_s:
@@ -161,7 +174,7 @@ class CaptionSession:
                 f"too far behind: {behind_s:.1f} s of audio would be waiting to be captioned "
                 f"(limit {limit_s:g} s); send audio at real-time pace, or try again when the "
                 "server is less busy",
-                1013,
+                WS_1013_TRY_AGAIN_LATER,
             )
         self.queue.put_nowait(pcm16_to_float(data))
         self._received += len(data) // 2
@@ -193,17 +206,19 @@ class CaptionSession:
     def _control(self, text: str) -> bool:
         """Handles a text message; returns True when the client asked to stop."""
         if len(text) > self.state.options.max_ws_message_bytes:
-            raise ProtocolError("control message too large", 1009)
+            raise ProtocolError("control message too large", WS_1009_MESSAGE_TOO_BIG)
         try:
             check_json_depth(text)
         except JsonTooDeep as exc:
-            raise ProtocolError(f"bad control message: {exc}", 1003) from None
+            raise ProtocolError(f"bad control message: {exc}", WS_1003_UNSUPPORTED_DATA) from None
         try:
             kind = json.loads(text).get("type")
         except (ValueError, AttributeError, RecursionError):
-            raise ProtocolError("control messages must be JSON objects with a type", 1003) from None
+            raise ProtocolError(
+                "control messages must be JSON objects with a type", WS_1003_UNSUPPORTED_DATA
+            ) from None
         if kind not in ("flush", "stop"):
-            raise ProtocolError(f"unknown control message type: {kind!r}", 1003)
+            raise ProtocolError(f"unknown control message type: {kind!r}", WS_1003_UNSUPPORTED_DATA)
         self.queue.put_nowait(_Flush(stop=kind == "stop"))
         return kind == "stop"
 

@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from openhear.errors import OpenhearError
-from openhear.relay.database import StorageError
+from openhear.server.limits import validation_message
 from openhear.server.security import BodyRefused, error_body
+from openhear.storage import StorageError
 
 log = logging.getLogger("openhear.server")
 
@@ -19,16 +20,6 @@ log = logging.getLogger("openhear.server")
 def json_error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
     """A JSON error response in the app's one shape."""
     return JSONResponse(error_body(message, kind), status_code=status)
-
-
-def _validation_message(exc: RequestValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
-    return (
-        f"{where}: {first.get('msg', 'invalid value')}"
-        if where
-        else str(first.get("msg", "invalid request"))
-    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -46,7 +37,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return json_error(422, _validation_message(exc))
+        return json_error(422, validation_message(exc, ("body", "query", "path")))
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:

@@ -8,8 +8,10 @@ ids are positive 64-bit integers, as SQLite stores them.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
-from pydantic import BaseModel, ConfigDict
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 MAX_JSON_DEPTH = 32
 """Deepest nesting of arrays and objects accepted in a JSON body or message (the app's own
@@ -75,3 +77,22 @@ class RequestModel(BaseModel):
     which Python's parser accepts, are refused)."""
 
     model_config = ConfigDict(allow_inf_nan=False)
+
+
+def validation_problem(
+    exc: ValidationError | RequestValidationError, ignore: Collection[str] = ()
+) -> tuple[str, str]:
+    """(where, what) of the first problem pydantic found in a request: the dotted location of the
+    field (without the parts in `ignore`, such as FastAPI's "body"; "" for the whole input) and
+    pydantic's message."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ignore)
+    return where, str(first.get("msg", "invalid value"))
+
+
+def validation_message(
+    exc: ValidationError | RequestValidationError, ignore: Collection[str] = ()
+) -> str:
+    """The first problem as one line: "where: what", or "what" for the whole input."""
+    where, what = validation_problem(exc, ignore)
+    return f"{where}: {what}" if where else what

@@ -33,7 +33,7 @@ from openhear.audio.encoders import STREAM_FORMATS
 from openhear.captions.cues import Cue
 from openhear.errors import AudioInputError, OpenhearError
 from openhear.server.audio_response import in_workers, speech_response, sse_event
-from openhear.server.limits import RequestModel
+from openhear.server.limits import RequestModel, validation_problem
 from openhear.server.security import error_body
 from openhear.server.state import AppState, app_state
 
@@ -407,18 +407,15 @@ async def _speech_request(request: Request) -> SpeechRequest:
     try:
         return SpeechRequest.model_validate(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        param = ".".join(str(p) for p in first.get("loc", ())) or None
-        raise ApiError(
-            f"{param}: {first.get('msg', 'invalid value')}" if param else "invalid request", param
-        ) from None
+        where, what = validation_problem(exc)
+        raise ApiError(f"{where}: {what}" if where else "invalid request", where or None) from None
 
 
 @router.post("/audio/speech")
 async def speech(request: Request, state: AppState = Depends(app_state)) -> Response:
     """JSON (model, input, voice, response_format, speed, stream_format) -> the input spoken by
     the Piper voice, streamed sentence by sentence (chunked bytes, or SSE events)."""
-    from openhear.server.routes_speech import speech_blocks
+    from openhear.server.speaking import speech_blocks
     from openhear.tts.speech import SpeechOptions
     from openhear.tts.text import TextError
 

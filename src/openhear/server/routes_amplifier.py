@@ -22,14 +22,19 @@ class StartRequest(RequestModel):
 
 
 class SliderRequest(RequestModel):
-    """Any of the sliders; the others keep their values."""
+    """Any of the sliders; the others keep their values. Their ranges are checked by the profile
+    (`fitting.adjustments.SLIDER_RANGES`, which `GET /api/settings` serves to the page)."""
 
     model_config = ConfigDict(extra="forbid")
     boost_db: float | None = None
     tone_db: float | None = None
     balance_db: float | None = None
+    noise_strength: float | None = None
+    noise_kind: str | None = None
     noise_reduction: float | None = None
+    """The older name of `noise_strength`, still accepted."""
     noise_suppression: str | None = None
+    """The older name of `noise_kind`, still accepted."""
 
 
 @router.get("/api/amplifier")

@@ -7,6 +7,7 @@ import dataclasses
 from fastapi import APIRouter, WebSocket
 from fastapi.responses import Response
 from pydantic import Field
+from starlette.status import WS_1000_NORMAL_CLOSURE, WS_1011_INTERNAL_ERROR, WS_1013_TRY_AGAIN_LATER
 from starlette.websockets import WebSocketDisconnect
 
 from openhear.captions.cues import Cue
@@ -49,13 +50,13 @@ async def captions_socket(ws: WebSocket) -> None:
     await ws.accept()
     if not state.services.transcribers:
         reason = state.services.missing.get("captions", "captions are not available on this server")
-        return await refuse(ws, {"type": "error", "message": reason}, 1011)
+        return await refuse(ws, {"type": "error", "message": reason}, WS_1011_INTERNAL_ERROR)
     from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
 
     session = CaptionSession(ws, state)
     refusal = state.caption_sessions.admit(session)
     if refusal is not None:
-        return await refuse(ws, refusal, 1013)
+        return await refuse(ws, refusal, WS_1013_TRY_AGAIN_LATER)
     try:
         with state.services.transcriber() as transcriber:
             options = dataclasses.replace(
@@ -66,9 +67,9 @@ async def captions_socket(ws: WebSocket) -> None:
     except ProtocolError as exc:
         return await refuse(ws, {"type": "error", "message": str(exc)}, exc.close_code)
     except OpenhearError as exc:  # e.g. the stream's audio could not be captioned
-        return await refuse(ws, {"type": "error", "message": str(exc)}, 1011)
+        return await refuse(ws, {"type": "error", "message": str(exc)}, WS_1011_INTERNAL_ERROR)
     except WebSocketDisconnect:
         return
     finally:
         state.caption_sessions.leave(session)
-    await refuse(ws, {"type": "end"}, 1000)
+    await refuse(ws, {"type": "end"}, WS_1000_NORMAL_CLOSURE)

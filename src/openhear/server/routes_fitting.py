@@ -4,16 +4,14 @@ listening to a recording before, after the fitting, and as the loss would make i
 from __future__ import annotations
 
 import asyncio
-import io
 from typing import Literal
 
-import numpy as np
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import Response
 from pydantic import Field, ValidationError
 
-from openhear.audio import AudioBlock
-from openhear.errors import AudioInputError, OpenhearError
+from openhear.errors import OpenhearError
+from openhear.fitting.adjustments import Adjustments
 from openhear.fitting.audiogram import (
     PRESET_NAMES,
     Audiogram,
@@ -23,11 +21,11 @@ from openhear.fitting.audiogram import (
     preset,
 )
 from openhear.fitting.prescription import BAND_CENTERS_HZ
-from openhear.fitting.profile import Adjustments, fit_listener, read_profile, write_profile
+from openhear.fitting.profile import fit_listener, read_profile, write_profile
 from openhear.fitting.textfile import parse_json
 from openhear.paths import private_dir
 from openhear.server.audio_response import wav_response
-from openhear.server.limits import RequestModel
+from openhear.server.limits import RequestModel, validation_message
 from openhear.server.state import AppState, app_state
 
 router = APIRouter()
@@ -36,14 +34,6 @@ PROFILE_FILE = "fitting-profile.json"
 amplifier view uses it."""
 SPEECH_LEVELS_DB_SPL = (50, 65, 80)
 """Soft, average and loud speech: the gains shown for each."""
-LISTEN_LEVEL_DB_SPL = 65.0
-"""Recordings are played at conversational level before and after, so only the fitting differs."""
-MAX_LISTEN_S = 30.0
-"""Longer recordings are cut to this (the page is for a quick listen,
-`openhear amplify` for files)."""
-MAX_SIMULATE_S = 8.0
-"""The hearing-loss simulation (MSBG) costs about 1 to 3 s per second of audio
-here: a short excerpt."""
 
 
 class EarLevels(RequestModel):
@@ -141,45 +131,6 @@ def save_profile(request: ProfileIn, state: AppState = Depends(app_state)) -> di
     return {"saved": str(state.services.data_dir / PROFILE_FILE)}
 
 
-def read_recording(raw: bytes | None, name: str = "the recording") -> AudioBlock:
-    """The uploaded recording `name` (or the bundled sample), mono, at most MAX_LISTEN_S long;
-    unreadable, truncated or empty audio is a one-line AudioInputError, as for `openhear` files."""
-    from openhear.audio.files import iter_sound_file, open_sound_file
-    from openhear.paths import SAMPLE_SPEECH
-
-    f = open_sound_file(io.BytesIO(raw) if raw else str(SAMPLE_SPEECH), name)
-    rate = f.samplerate
-    if rate < 8000:
-        f.close()
-        raise AudioInputError(f"the sample rate of {name} ({rate} Hz) is too low")
-    blocks = iter_sound_file(f, name, block_frames=int(MAX_LISTEN_S * rate))
-    first = next(blocks)  # the first MAX_LISTEN_S seconds
-    blocks.close()
-    return AudioBlock.from_mono(first.samples.mean(axis=1), rate)
-
-
-def render_listening(
-    mode: str, listener: Listener, raw: bytes | None, name: str = "the recording"
-) -> AudioBlock:
-    """The recording at conversational level: as is, through the fitting, or through the loss."""
-    from openhear.dsp.chain import amplify_array
-    from openhear.dsp.testsignals import scaled_to_level
-
-    recording = read_recording(raw, name)
-    profile = fit_listener(listener)
-    samples = scaled_to_level(recording.samples[:, 0], LISTEN_LEVEL_DB_SPL, profile.db_spl_at_0dbfs)
-    if mode == "before":
-        out = np.repeat(samples.reshape(-1, 1), 2, axis=1)
-    elif mode == "after":
-        out = amplify_array(samples, recording.sample_rate, profile)
-    else:
-        from openhear.dsp.hearing_loss import simulate_listener
-
-        excerpt = samples[: int(MAX_SIMULATE_S * recording.sample_rate)]
-        out = simulate_listener(excerpt, recording.sample_rate, listener, profile.db_spl_at_0dbfs)
-    return AudioBlock(np.asarray(out, np.float32), recording.sample_rate)
-
-
 @router.post("/api/fitting/listen")
 async def listen(
     mode: Literal["before", "after", "simulate"] = Form(...),
@@ -188,18 +139,18 @@ async def listen(
     state: AppState = Depends(app_state),
 ) -> Response:
     """A WAV to play: the recording (or the bundled sample) before, after, or through the loss."""
+    from openhear.dsp.preview import listening_preview
+
     try:
         chosen = ListenerIn.model_validate_json(listener).listener()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise OpenhearError(f"listener{': ' + where if where else ''}: {first['msg']}") from None
+        raise OpenhearError(f"listener: {validation_message(exc)}") from None
     raw: bytes | None = None
     name = "the recording"
     if file is not None and file.filename:
         raw = await file.read()
         name = file.filename
     block = await asyncio.get_running_loop().run_in_executor(
-        state.services.workers, render_listening, mode, chosen, raw, name
+        state.services.workers, listening_preview, mode, chosen, raw, name
     )
     return wav_response(block, {"comment": f"openhear hearing profile: {mode}"})

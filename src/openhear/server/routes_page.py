@@ -25,6 +25,22 @@ async def index(request: Request, state: AppState = Depends(app_state)) -> FileR
     return response
 
 
+@router.get("/api/settings")
+def settings() -> dict:
+    """What the page must agree on with the library, so that it writes none of it itself: the
+    sliders' ranges and units, the noise suppressors, and the marks that end a sentence."""
+    from dataclasses import asdict
+
+    from openhear.asr.events import SENTENCE_END_MARKS
+    from openhear.fitting.adjustments import NOISE_KINDS, SLIDER_RANGES
+
+    return {
+        "sliders": {name: asdict(limits) for name, limits in SLIDER_RANGES.items()},
+        "noise_kinds": list(NOISE_KINDS),
+        "sentence_end_marks": "".join(SENTENCE_END_MARKS),
+    }
+
+
 @router.get("/api/health")
 async def health(state: AppState = Depends(app_state)) -> dict:
     """Liveness and load: cheap enough to poll while every caption session is busy."""

@@ -3,15 +3,13 @@ the transcript) and saved phrases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 from pydantic import Field
 
-from openhear.audio import AudioBlock
 from openhear.server.audio_response import speech_response
 from openhear.server.limits import RequestModel, is_row_id
+from openhear.server.speaking import speech_blocks
 from openhear.server.state import AppState, app_state
 from openhear.tts.phrasebook import Phrase
 
@@ -25,29 +23,6 @@ class SpeakRequest(RequestModel):
     speed: float = Field(1.0, ge=0.5, le=2.0)
     conversation_id: int | None = None
     """When set, the text is stored in that conversation as the user's ("me") reply."""
-
-
-def speech_blocks(
-    state: AppState, text: str, speed: float, conversation_id: int | None = None
-) -> Iterator[AudioBlock]:
-    """`text` spoken, one mono block per sentence as Piper makes it (a generator: nothing happens
-    before its first step, which is the one that checks and stores).
-
-    With `conversation_id` it is that conversation's reply: stored first, and the relay's echo
-    gate silences the conversation's caption input while the page plays it. Text with nothing to
-    say (empty, or only punctuation) is a TextError before anything is stored."""
-    from openhear.tts.speech import SpeechOptions
-    from openhear.tts.text import NO_SPEECH_MESSAGE, TextError, require_text
-
-    voice = state.services.require("speech", state.services.voice)
-    speech = SpeechOptions(speed=speed)
-    text = require_text(text)
-    if not voice.speakable(text):
-        raise TextError(NO_SPEECH_MESSAGE)
-    if conversation_id is None:
-        yield from voice.synthesize(text, speech)
-    else:
-        yield from state.conversations.open(conversation_id, voice).say(text, speech)
 
 
 @router.post("/api/speak")

@@ -20,6 +20,7 @@ import secrets
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
+from starlette.status import WS_1008_POLICY_VIOLATION
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openhear.server.limits import JsonDepth, JsonTooDeep
@@ -133,7 +134,13 @@ class GuardMiddleware:
             status, message = refusal
             if scope["type"] == "websocket":
                 # Closing before accepting answers the handshake with HTTP 403.
-                await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})
+                await send(
+                    {
+                        "type": "websocket.close",
+                        "code": WS_1008_POLICY_VIOLATION,
+                        "reason": message[:120],
+                    }
+                )
                 return
             # OpenAI's code for a wrong key, which its clients show as such
             code = "invalid_api_key" if status == 401 else None

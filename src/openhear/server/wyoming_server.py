@@ -58,7 +58,7 @@ from wyoming.tts import (
     SynthesizeStopped,
 )
 
-from openhear import PROJECT_URL, __version__
+from openhear import __version__
 from openhear.asr.whisper import BUNDLED_MODEL_NAME
 from openhear.errors import OpenhearError, UsageError
 from openhear.server.services import Services
@@ -80,8 +80,9 @@ MAX_DATA_BYTES = 1 << 20
 """Largest JSON data section of one event (a synthesize request's text is in it)."""
 MAX_PAYLOAD_BYTES = 1 << 23
 """Largest binary payload of one event (an audio chunk; Home Assistant sends 2 KiB ones)."""
-_OPENHEAR = Attribution(name="openhear", url=PROJECT_URL)
-"""openhear's programs; the models name their own sources."""
+_OPENHEAR = Attribution(name="openhear", url="")
+"""openhear's programs; the models name their own sources. openhear has no public address yet, so
+the URL (a string Wyoming requires) is empty rather than an address that does not exist."""
 ZEROCONF_TYPE = "_wyoming._tcp.local."
 """The mDNS service type Home Assistant discovers Wyoming servers by."""
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from openhear.errors import OpenhearError
 from openhear.paths import data_dir
-from openhear.relay.database import ConstraintError, Database, fits_sqlite_integer
+from openhear.storage import ConstraintError, Database, fits_sqlite_integer
 from openhear.tts.text import clean_text, require_text
 
 PHRASES_FILE = "phrases.sqlite3"

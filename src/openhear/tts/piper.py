@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from openhear.audio.block import AudioBlock
-from openhear.errors import ModelError
+from openhear.errors import ModelError, exception_line
 from openhear.tts.speech import SpeechOptions
 from openhear.tts.text import iter_sentences
 
@@ -149,8 +149,7 @@ def load_voice(
             str(model), sess_options=_session_options(threads), providers=["CPUExecutionProvider"]
         )
     except Exception as exc:  # onnxruntime raises its own exception types for unreadable models
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"cannot load voice model {model} ({first[:200]})") from None
+        raise ModelError(f"cannot load voice model {model} ({exception_line(exc)[:200]})") from None
     voice = PiperVoice(session=session, config=piper_config)
     synthesizer = PiperSynthesizer(voice, model.name.removesuffix(".onnx"))
     if warm_up:

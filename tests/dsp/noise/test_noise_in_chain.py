@@ -10,8 +10,9 @@ import soundfile as sf
 from openhear.audio.resample import resample
 from openhear.dsp.chain import StereoChain
 from openhear.dsp.noise import make_suppressor
+from openhear.fitting.adjustments import Adjustments
 from openhear.fitting.audiogram import preset
-from openhear.fitting.profile import Adjustments, flat_profile
+from openhear.fitting.profile import flat_profile
 
 RATE = 48000
 
@@ -20,9 +21,7 @@ RATE = 48000
 def test_chain_reports_the_suppressor_delay_and_the_signal_arrives_then(kind, long_speech):
     x, sr = sf.read(long_speech.path, dtype="float32")
     x = resample(x, sr, RATE)[: 2 * RATE] * 0.03
-    profile = flat_profile(
-        preset("N3"), 0.0, Adjustments(noise_suppression=kind, noise_reduction=0.5)
-    )
+    profile = flat_profile(preset("N3"), 0.0, Adjustments(noise_kind=kind, noise_strength=0.5))
     chain = StereoChain.from_profile(profile)
     chain.prepare(RATE, 1024)
     stereo = np.repeat(x[:, None], 2, axis=1)

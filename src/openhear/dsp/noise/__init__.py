@@ -10,10 +10,10 @@ from openhear.dsp.noise.factory import (
     MAX_ATTENUATION_DB,
     NOISE_KINDS,
     Bypass,
-    NoiseKind,
     attenuation_limit_db,
     make_suppressor,
 )
+from openhear.fitting.adjustments import NoiseKind
 
 __all__ = [
     "DEFAULT_STRENGTH",

@@ -25,6 +25,7 @@ from functools import lru_cache
 import numpy as np
 
 from openhear.errors import ModelError
+from openhear.units import db_to_gain
 
 SAMPLE_RATE = 48000
 FRAME_LENGTH = 480
@@ -84,7 +85,7 @@ class DeepFilterNetState:
             self.close()
             raise ModelError(f"unexpected DeepFilterNet frame length {self.frame_length}")
         self._lib.df_set_post_filter_beta(self._state, float(post_filter_beta))
-        self._gain = np.float32(10.0 ** (INPUT_GAIN_DB / 20.0))
+        self._gain = np.float32(db_to_gain(INPUT_GAIN_DB))
         self._scaled = np.zeros(self.frame_length, np.float32)
         self._enhanced = np.zeros(self.frame_length, np.float32)
         # made once: each ctypes cast keeps a reference in the array's ctypes object, so casting per

@@ -10,21 +10,18 @@ unlimited DFN3, which distorts speech at +5 dB SNR (shared/docs/STACK.md). Stren
 
 from __future__ import annotations
 
-from typing import Literal, get_args
-
 import numpy as np
 
 from openhear.dsp.noise.framed import FramedSuppressor
 from openhear.dsp.noise.spectral import SpectralSuppressor
 from openhear.dsp.processor import Processor
 from openhear.errors import OpenhearError
+from openhear.fitting.adjustments import DEFAULT_NOISE_STRENGTH, NOISE_KINDS
 
-NoiseKind = Literal["none", "spectral", "deepfilternet", "rnnoise"]
-NOISE_KINDS: tuple[str, ...] = get_args(NoiseKind)
 MAX_ATTENUATION_DB = 24.0
 """Attenuation limit at strength 1."""
-DEFAULT_STRENGTH = 0.5
-"""The default slider position: a 12 dB limit."""
+DEFAULT_STRENGTH = DEFAULT_NOISE_STRENGTH
+"""The default slider position: a 12 dB limit (`fitting.adjustments` names it)."""
 
 
 def attenuation_limit_db(strength: float) -> float:

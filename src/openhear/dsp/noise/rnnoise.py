@@ -14,6 +14,7 @@ from types import ModuleType
 import numpy as np
 
 from openhear.errors import ModelError
+from openhear.units import db_to_gain
 
 SAMPLE_RATE = 48000
 FRAME_LENGTH = 480
@@ -46,7 +47,7 @@ class RnnoiseState:
         self._state = self._rn.create()
         if not self._state:
             raise ModelError("RNNoise could not create its state")
-        self._dry_gain = np.float32(10.0 ** (-atten_lim_db / 20.0))
+        self._dry_gain = np.float32(db_to_gain(-atten_lim_db))
         self._scaled = np.zeros(FRAME_LENGTH, np.float32)
         self._dry = np.zeros(DELAY_FRAMES, np.float32)
         self._dry_part = np.zeros(FRAME_LENGTH, np.float32)

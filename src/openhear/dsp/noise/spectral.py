@@ -27,6 +27,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from openhear.dsp.fft import irfft_rows, rfft_rows
+from openhear.units import db_to_gain
 
 ANALYSIS_MS = 16.0
 FILTER_HALF_MS = 1.0
@@ -80,7 +81,7 @@ class SpectralSuppressor:
     so the latest samples are always one contiguous slice) and the two FIRs are swapped buffers."""
 
     def __init__(self, atten_lim_db: float):
-        self.gain_floor = float(10.0 ** (-atten_lim_db / 20.0))
+        self.gain_floor = db_to_gain(-atten_lim_db)
         """Smallest gain any bin gets: the attenuation limit as a linear factor."""
         self.latency_frames = 0
         self.sample_rate = 0

@@ -1,5 +1,5 @@
 // The amplifier view: devices, start and stop, delay, dropouts, level meters, live sliders.
-import { announce, getJson, postJson } from "./api.js";
+import { announce, getJson, pageSettings, postJson } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -34,7 +34,27 @@ export function setupAmplifier() {
 
   const showValue = (control) => {
     const output = control.parentElement.querySelector("output");
-    if (output) output.textContent = `${Number(control.value).toLocaleString()}${control.dataset.unit}`;
+    if (output) output.textContent = `${Number(control.value).toLocaleString()}${control.dataset.unit ?? ""}`;
+  };
+
+  // The sliders' ranges, steps and units, and the noise suppressors, come from the server
+  // (fitting.adjustments); the page keeps only the words it shows for each suppressor.
+  const applyRanges = async () => {
+    const { sliders, noise_kinds: kinds } = await pageSettings();
+    for (const select of controls.filter((control) => control.tagName === "SELECT")) {
+      // The page's order and words for the kinds it knows, then any new kind under its name.
+      const labels = new Map([...select.options].map((option) => [option.value, option.text]));
+      const order = [...labels.keys()].filter((kind) => kinds.includes(kind));
+      order.push(...kinds.filter((kind) => !labels.has(kind)));
+      select.replaceChildren(...order.map((kind) => new Option(labels.get(kind) ?? kind, kind)));
+    }
+    for (const control of controls) {
+      const range = sliders[control.dataset.param];
+      if (control.type !== "range" || !range) continue;
+      Object.assign(control, { min: range.low, max: range.high, step: range.step });
+      control.dataset.unit = range.unit ? ` ${range.unit}` : "";
+      showValue(control);
+    }
   };
 
   const poll = (on) => {
@@ -48,6 +68,7 @@ export function setupAmplifier() {
 
   const load = async () => {
     try {
+      await applyRanges();
       const { devices, status } = await getJson("/api/amplifier");
       fill($("amp-input"), devices.inputs);
       fill($("amp-output"), devices.outputs);

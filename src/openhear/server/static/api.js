@@ -43,6 +43,18 @@ export const getJson = async (path) => (await request("GET", path)).json();
 export const postJson = async (path, body) => (await request("POST", path, body)).json();
 export const del = async (path) => (await request("DELETE", path)).json();
 
+// What the page shares with the library (slider ranges and units, noise suppressors, the marks
+// that end a sentence), read once from the server rather than written here; asked again after a
+// failure.
+let settingsRequest = null;
+export function pageSettings() {
+  settingsRequest ??= getJson("/api/settings").catch((error) => {
+    settingsRequest = null;
+    throw error;
+  });
+  return settingsRequest;
+}
+
 export function socketUrl(path) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   return `${scheme}//${location.host}${path}`;

@@ -1,5 +1,15 @@
 // A scrolling caption area: final lines appended, one provisional line replaced in place,
 // auto-scroll that stops while the reader scrolls back, and a "jump to newest" button.
+import { pageSettings } from "./api.js";
+
+// A line ends at a sentence end: one of the server's marks (asr.events.SENTENCE_END_MARKS), maybe
+// followed by a closing quote or bracket. Until the marks arrive, lines only end with the speaker.
+let sentenceEnd = null;
+const escapeClass = (marks) => marks.replace(/[\\\]^-]/g, "\\$&");
+pageSettings()
+  .then(({ sentence_end_marks: marks }) => { sentenceEnd = new RegExp(`[${escapeClass(marks)}]["')\\]]?$`); })
+  .catch(() => {});
+const endsSentence = (text) => sentenceEnd !== null && sentenceEnd.test(text.trim());
 export class CaptionPane {
   constructor(box, list, provisional, jumpButton, lineTag = "p") {
     Object.assign(this, { box, list, provisional, jumpButton, lineTag });
@@ -21,7 +31,7 @@ export class CaptionPane {
   // Returns the line element the text went into.
   append(text, speaker = null, ownLine = false) {
     const last = this.list.lastElementChild;
-    if (!ownLine && last && !last.dataset.ownLine && last.dataset.speaker === String(speaker) && !/[.?!]["')\]]?$/.test(last.textContent.trim())) {
+    if (!ownLine && last && !last.dataset.ownLine && last.dataset.speaker === String(speaker) && !endsSentence(last.textContent)) {
       last.append(document.createTextNode(` ${text}`));
       if (!speaker || speaker === "them") this.provisional.textContent = "";
       this.changed();

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from listening_player import Ear, ListeningPlayer, VirtualKeys
 
-from openhear.audio.hearing_session import run_hearing_check
-from openhear.audio.tone_player import BLOCK_FRAMES, TonePlayer
 from openhear.dsp.tones import pulsed_tone, to_one_side
 from openhear.errors import DeviceError
 from openhear.fitting.audiogram import Audiogram, Listener
 from openhear.fitting.audiometry import CheckOptions, HearingCheck
 from openhear.fitting.hearing_levels import Calibration
+from openhear.live.hearing_session import run_hearing_check
+from openhear.live.tone_player import BLOCK_FRAMES, TonePlayer
 
 
 def wait_for(condition, timeout_s: float = 5.0) -> None:

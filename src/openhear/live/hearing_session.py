@@ -18,11 +18,11 @@ from typing import IO, Protocol
 
 import numpy as np
 
-from openhear.audio.tone_player import TonePlayer
 from openhear.dsp.tones import trial_tone
 from openhear.errors import OpenhearError
 from openhear.fitting.audiometry import CheckResult, HearingCheck, Trial
 from openhear.fitting.hearing_levels import Calibration
+from openhear.live.tone_player import TonePlayer
 
 RESPOND, STOP = "respond", "stop"
 RESPOND_KEYS = (" ", "\n", "\r")

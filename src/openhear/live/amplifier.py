@@ -1,4 +1,4 @@
-"""Live amplification: microphone -> stereo amplifier chain -> headphones, through one duplex
+"""The live amplifier: microphone -> stereo amplifier chain -> headphones, through one duplex
 stream.
 
 `LiveAmplifier` is the non-blocking API the CLI and the server share: `open` picks the devices and
@@ -8,16 +8,11 @@ on the audio thread and does nothing but copy the input into a preallocated ster
 bad samples there by silence (`audio.guard`, counted in `replaced_samples`), call `chain.process`,
 fold both sides into preallocated level meters and note dropouts and the stream's time stamps.
 
-`run_live` (the CLI) starts one and reads control commands (typed lines such as `boost 6`) until
-`quit`, the end of `duration_s`, or Ctrl-C.
+The typed command shell of `openhear amplify --live` (`boost 6`, `quit`) is `live.shell`.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
-import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,25 +22,7 @@ from openhear.audio.devices import open_stream, require_device, start_stream
 from openhear.audio.guard import MAX_SAMPLE_DBFS, zero_bad_samples
 from openhear.audio.meters import StereoMeter
 from openhear.dsp.chain import StereoChain
-from openhear.errors import DeviceError, OpenhearError
 from openhear.fitting.profile import FittingProfile
-
-SLIDERS = {
-    "boost": ("boost_db", float),
-    "tone": ("tone_db", float),
-    "balance": ("balance_db", float),
-    "nr": ("noise_reduction", float),
-    "noise": ("noise_suppression", str),
-    "max": ("max_output_db_spl", float),
-}
-"""Typed control commands: `<name> <value>`, e.g. `boost 6`,
-`noise spectral`, `nr 0.5`, `max 95`."""
-FIRST_REPORT_S = 1.0
-"""When to print the first status line (latency measured, dropouts so far) after starting."""
-HELP = (
-    "commands: boost DB | tone DB | balance DB | nr 0..1 | noise "
-    "none|spectral|deepfilternet|rnnoise | max DB_SPL | status | quit"
-)
 
 
 @dataclass(frozen=True)
@@ -62,30 +39,6 @@ class LiveOptions:
     """Frames per callback (64 at 48 kHz is 1.3 ms)."""
     duration_s: float | None = None
     """Stop after this long; None runs until `quit` or Ctrl-C."""
-
-
-def parse_command(line: str) -> tuple[str, dict[str, Any] | None]:
-    """A typed control line as (action, value): ("set", {field: value}), ("status", None), ("quit",
-    None), ("help", None); an OpenhearError for anything else."""
-    words = line.split()
-    if not words:
-        return ("help", None)
-    name = words[0].lower()
-    if name in ("quit", "q", "exit"):
-        return ("quit", None)
-    if name in ("status", "help"):
-        return (name, None)
-    if name not in SLIDERS:
-        raise OpenhearError(f"unknown command {words[0]!r}; {HELP}")
-    if len(words) != 2:
-        raise OpenhearError(
-            f"{name} needs one value, e.g. `{name} {'spectral' if name == 'noise' else '3'}`"
-        )
-    field, kind = SLIDERS[name]
-    try:
-        return ("set", {field: kind(words[1])})
-    except ValueError:
-        raise OpenhearError(f"{name} needs a number, got {words[1]!r}") from None
 
 
 @dataclass(frozen=True)
@@ -256,8 +209,8 @@ class LiveAmplifier:
         return (
             f"latency {device}{self.processing_latency_ms:.1f} ms processing; dropouts "
             f"{self.dropouts} in {self.callbacks} blocks; boost {adj.boost_db:g} dB, tone "
-            f"{adj.tone_db:g} dB, balance {adj.balance_db:g} dB, noise {adj.noise_suppression} "
-            f"{adj.noise_reduction:g}, max {adj.max_output_db_spl:g} dB SPL{self._replaced_note()}"
+            f"{adj.tone_db:g} dB, balance {adj.balance_db:g} dB, noise {adj.noise_kind} "
+            f"{adj.noise_strength:g}, max {adj.max_output_db_spl:g} dB SPL{self._replaced_note()}"
         )
 
     def _replaced_note(self) -> str:
@@ -268,87 +221,3 @@ class LiveAmplifier:
             f"; warning: {self.replaced_samples} bad microphone samples (not a number, or beyond "
             f"+{MAX_SAMPLE_DBFS:g} dBFS) replaced by silence"
         )
-
-    def command(self, line: str) -> str | None:
-        """Carry out one typed control line; the reply to show, or None for quit."""
-        try:
-            action, value = parse_command(line)
-            if action == "quit":
-                return None
-            if action == "set" and value is not None:
-                self.set(**value)
-                return self.report()
-            return self.report() if action == "status" else HELP
-        except OpenhearError as exc:
-            return f"error: {exc}"
-
-
-def _lines(control: Iterable[str], into: queue.Queue) -> None:
-    for line in control:
-        into.put(line)
-    into.put(None)
-
-
-def control_loop(
-    amp: LiveAmplifier,
-    control: Iterable[str],
-    say: Callable[[str], None],
-    duration_s: float | None = None,
-) -> None:
-    """Start the amplifier, apply typed commands until quit, the duration or
-    Ctrl-C, then stop it."""
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=_lines, args=(control, lines), daemon=True).start()
-    deadline = None if duration_s is None else time.monotonic() + duration_s
-    amp.start()
-    try:
-        say(
-            f"amplifying at {amp.sample_rate} Hz; processing latency "
-            f"{amp.processing_latency_ms:.1f} ms. {HELP}"
-        )
-        _serve(amp, lines, say, deadline)
-    except KeyboardInterrupt:
-        pass  # Ctrl-C is the normal way to stop: still report the statistics
-    finally:
-        amp.stop()
-    say(amp.report())
-
-
-def _serve(
-    amp: LiveAmplifier, lines: queue.Queue, say: Callable[[str], None], deadline: float | None
-) -> None:
-    control_open = True
-    first_report = time.monotonic() + FIRST_REPORT_S
-    while deadline is None or time.monotonic() < deadline:
-        if not amp.running:
-            raise DeviceError("the audio stream stopped (a device went away or processing failed)")
-        if first_report and time.monotonic() >= first_report:
-            first_report = 0.0
-            say(amp.report())  # by now the stream's time stamps give the measured device latency
-        wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
-        if not control_open:
-            time.sleep(wait)
-            continue
-        try:
-            line = lines.get(timeout=wait)
-        except queue.Empty:
-            continue
-        if line is None:
-            control_open = False  # no more typed commands (stdin closed): keep amplifying
-            continue
-        reply = amp.command(line)
-        if reply is None:
-            return
-        say(reply)
-
-
-def run_live(
-    profile: FittingProfile,
-    options: LiveOptions,
-    control: Iterable[str],
-    say: Callable[[str], None] = print,
-) -> LiveAmplifier:
-    """Amplify microphone to headphones until quit; a DeviceError when there is no usable device."""
-    amp = LiveAmplifier.open(profile, options)
-    control_loop(amp, control, say, options.duration_s)
-    return amp

@@ -1,4 +1,5 @@
-"""Opening the user's SQLite databases safely: WAL, a schema version, and never a silent wipe.
+"""Storage: opening the user's SQLite databases safely: WAL, a schema version, and never a silent
+wipe.
 
 Shared by the transcript store and the phrasebook. A file that is not a database, or one written
 by a newer openhear (PRAGMA user_version above ours), is reported and left byte for byte as it

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from openhear.relay.database import StorageError, open_database
+from openhear.storage import StorageError, open_database
 
 
 def _v1(conn):
@@ -92,7 +92,7 @@ def test_an_existing_database_in_a_directory_made_read_only_is_a_clear_error(
 
 
 def test_a_refused_write_is_a_constraint_error_not_damage(tmp_path):
-    from openhear.relay.database import ConstraintError, translate_errors
+    from openhear.storage import ConstraintError, translate_errors
 
     path = tmp_path / "db.sqlite3"
     conn = open_database(path, [lambda c: c.execute("CREATE TABLE t (x TEXT UNIQUE)")], "test db")
