@@ -12,6 +12,10 @@ INSTALL_HINT = "pip install 'openhear[scale]'"
 """How to get Ray, named in the error when it is missing."""
 RAY_VERSION = "2.60.0"
 """The Ray release openhear[scale] pins and is tested with."""
+START_ATTEMPTS = 2
+"""Tries at starting a local Ray: on a loaded machine its raylet can give up waiting for its own
+agent (a fixed 15 s: ray-project/ray#65983) and the node fails to start; a second try usually
+succeeds."""
 ADDRESS_HELP = "with --ray: the cluster to join (auto, or ray://host:10001); default: a local Ray"
 """The `--address` option's help, the same for every command."""
 
@@ -47,10 +51,15 @@ def start_ray(address: str | None = None, num_cpus: float | None = None, quiet: 
         kwargs["_node_ip_address"] = "127.0.0.1"  # a private Ray listens on loopback only
     else:
         kwargs["address"] = address
-    try:
-        ray.init(**kwargs)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        where = address or "a local Ray"
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise OpenhearError(f"cannot start or join Ray at {where}: {detail}") from None
+    for attempt in range(START_ATTEMPTS if address is None else 1):
+        try:
+            ray.init(**kwargs)
+            return ray
+        except Exception as exc:  # Ray raises plain Exception for a node that did not start
+            ray.shutdown()
+            if attempt + 1 < START_ATTEMPTS and address is None:
+                continue
+            where = address or "a local Ray"
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise OpenhearError(f"cannot start or join Ray at {where}: {detail}") from None
     return ray
