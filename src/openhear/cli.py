@@ -10,6 +10,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error, 130 interrupted. Errors a
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import os
@@ -86,15 +87,36 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return _reader_gone()
+    except OSError as exc:
+        if exc.errno not in OUTPUT_FULL_ERRNOS:
+            return _internal_error(args, exc)
+        return _output_failed(exc)
     except Exception as exc:  # last resort: still one line, with the traceback only on --verbose
-        if getattr(args, "verbose", False):
-            traceback.print_exc()
-        print(
-            f"openhear: internal error: {type(exc).__name__}: {exc}"
-            " (run with --verbose for details)",
-            file=sys.stderr,
-        )
-        return 1
+        return _internal_error(args, exc)
+
+
+OUTPUT_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""Errors of a write the user can act on (a full disk, a quota, a file too large), not bugs:
+said in one line, not as an internal error (e.g. `openhear caption x.wav > /dev/full`)."""
+
+
+def _output_failed(exc: OSError) -> int:
+    print(f"openhear: error: cannot write the output ({exc.strerror or exc})", file=sys.stderr)
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):  # stdout itself failed: its flush at exit would fail again
+        return _stdout_to_devnull(1)
+    return 1
+
+
+def _internal_error(args: argparse.Namespace, exc: Exception) -> int:
+    if getattr(args, "verbose", False):
+        traceback.print_exc()
+    print(
+        f"openhear: internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _reader_gone() -> int:
@@ -105,14 +127,20 @@ def _reader_gone() -> int:
     CTranslate2, PortAudio) aborts the process if the interpreter finalizes under it, so when
     other threads are left the process ends here, without finalizing (stderr flushed first).
     """
+    return _stdout_to_devnull(0)
+
+
+def _stdout_to_devnull(code: int) -> int:
+    """`code`, with stdout pointed at /dev/null so that nothing more is written to it (see
+    `_reader_gone`)."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):  # a stdout without a descriptor (main called in-process)
-        return 0
+        return code
     if threading.active_count() > 1 and sys.stdout is sys.__stdout__:
         try:
             sys.stderr.flush()
         finally:
-            os._exit(0)
-    return 0
+            os._exit(code)
+    return code

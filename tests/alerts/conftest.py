@@ -27,3 +27,13 @@ def speech(manifest) -> np.ndarray:
 def kitchen(noise_clip) -> np.ndarray:
     """10 s of real kitchen noise (dishes), at its recorded level."""
     return read_mono(noise_clip.path)
+
+
+@pytest.fixture
+def receiver():
+    """A local HTTP server that records webhook posts (tests/alerts/receiver.py)."""
+    from alerts.receiver import WebhookReceiver
+
+    r = WebhookReceiver()
+    yield r
+    r.close()

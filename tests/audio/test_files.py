@@ -2,6 +2,7 @@
 streams reassemble exactly."""
 
 import io
+import os
 
 import numpy as np
 import pytest
@@ -180,3 +181,13 @@ def test_recordings_pass_the_bad_sample_guard(long_speech, caplog):
     decoded = np.concatenate([b.samples for b in iter_sound_file(f, "voice.webm")])
     assert np.isfinite(decoded).all()
     assert "voice.webm: 1 bad sample" in caplog.text
+
+
+def test_file_names_that_are_not_utf8_are_read(tmp_path):
+    """A name from an old disk or archive (Latin-1 bytes) reaches Python with surrogates, which
+    soundfile could not encode as UTF-8: an internal error from every command. Paths go as bytes."""
+    name = tmp_path / os.fsdecode(b"caf\xe9.wav")
+    sf.write(os.fsencode(name), np.full(1600, 0.25, np.float32), 16000)
+    back = read_audio(name)
+    assert back.sample_rate == 16000 and back.samples.shape == (1600, 1)
+    np.testing.assert_allclose(back.samples, 0.25, atol=1e-4)

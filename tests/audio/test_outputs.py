@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -95,3 +97,12 @@ def test_samples_beyond_full_scale_are_clipped(tmp_path):
     with AudioFileWriter(out, RATE, 2) as writer:
         writer.write(np.full((100, 2), 3.0, np.float32))
     assert np.all(sf.read(out, dtype="int16")[0] == 32767)
+
+
+def test_a_file_name_that_is_not_utf8_is_written(tmp_path):
+    """Latin-1 bytes in OUT (surrogates in Python) used to stop soundfile with an internal error."""
+    out = tmp_path / os.fsdecode(b"caf\xe9.flac")
+    with AudioFileWriter(out, RATE, 2) as writer:
+        writer.write(np.zeros((RATE, 2), np.float32))
+    assert [os.fsencode(p.name) for p in tmp_path.iterdir()] == [b"caf\xe9.flac"]
+    assert sf.info(os.fsencode(out)).frames == RATE

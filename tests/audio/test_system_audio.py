@@ -30,6 +30,7 @@ WAIT_S = 120.0
 REPLY = "Could you say that again a little more slowly?"
 CAPTION_WER = 0.35
 """Tiny.en on a few seconds of read speech: loose, for model jitter."""
+ALARM = Path(__file__).parents[1] / "data" / "alerts" / "freesound_325367_fire_house_alarm.wav"
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +146,18 @@ def test_what_the_computer_plays_is_captioned(pulse_server, manifest, tmp_path, 
     assert not any("Traceback" in line for line in caption.err), caption.err
 
 
+def test_an_alarm_the_computer_plays_is_an_alert(pulse_server, commands):
+    alerts = Command([OPENHEAR, "alerts", "--system", "--json"], pulse_server)
+    commands.append(alerts)
+    alerts.wait_for(alerts.err, "listening to what Speakers plays for smoke")
+    subprocess.run(["paplay", "--server", pulse_server, str(ALARM)], check=True, timeout=WAIT_S)
+    line = alerts.wait_for(alerts.out, '"sound": "smoke"')
+    alerts.interrupt()
+    assert alerts.finish() == 0, alerts.err
+    assert '"life_safety": true' in line and '"wall_time"' in line
+    assert not any("Traceback" in line for line in alerts.err), alerts.err
+
+
 def test_a_reply_goes_into_the_virtual_microphone_intact(
     pulse_server, tmp_path, commands, transcriber
 ):
@@ -201,7 +214,9 @@ def test_a_killed_openhear_leaves_no_second_microphone(pulse_server, commands):
     assert "openhear" not in pactl(pulse_server, "list", "short", "modules").stdout
 
 
-@pytest.mark.parametrize("command", [["caption", "--system"], ["converse", "--system"]])
+@pytest.mark.parametrize(
+    "command", [["caption", "--system"], ["converse", "--system"], ["alerts", "--system"]]
+)
 def test_without_a_sound_server_it_is_one_line(tmp_path, command):
     result = subprocess.run(
         [OPENHEAR, *command],
@@ -226,6 +241,10 @@ def test_without_a_sound_server_it_is_one_line(tmp_path, command):
             "give an audio FILE, - for raw PCM on stdin, --live, or",
         ),
         (["caption", "--system", "--live"], "give an audio FILE"),
+        (
+            ["alerts", "--system", "--live"],
+            "give an audio FILE, - for raw PCM on stdin, --live, or",
+        ),
         (["converse", "--system", "--live"], "say what to caption"),
         (["converse", "--system", "--realtime"], "--realtime paces a FILE"),
         (["converse", "--system", "--duration", "0"], "--duration needs --live or --system"),

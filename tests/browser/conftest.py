@@ -22,7 +22,7 @@ def mic_speech(manifest):
 
 
 @pytest.fixture(scope="package")
-def browser(mic_speech):
+def playwright():
     """Package scope: Playwright's sync API runs an event loop in this thread while it lives, so it
     must stop before the tests that follow call asyncio.run."""
     if not CHROMIUM.exists():
@@ -32,24 +32,36 @@ def browser(mic_speech):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={mic_speech.path}%noloop",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
-        yield browser
-        browser.close()
+        yield p
+
+
+def launch(playwright, microphone: Path, loop: bool = False):
+    """Debian's chromium with a fake microphone that plays `microphone` (a WAV file), once or in
+    a loop."""
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={microphone}{'' if loop else '%noloop'}",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )
+
+
+@pytest.fixture(scope="package")
+def browser(playwright, mic_speech):
+    """The browser whose microphone plays real speech once."""
+    browser = launch(playwright, mic_speech.path)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

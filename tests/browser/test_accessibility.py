@@ -9,9 +9,13 @@ from browser.conftest import axe_path, show
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-VIEWS = ("captions", "speak", "conversation", "profile", "hearing", "amplifier")
+VIEWS = ("captions", "speak", "conversation", "calls", "profile", "hearing", "amplifier", "alerts")
 THEMES = ("system", "light", "dark", "contrast")
-READY = {"profile": "#gains table", "amplifier": "#amp-start[data-no-device]"}
+READY = {
+    "profile": "#gains table",
+    "amplifier": "#amp-start[data-no-device]",
+    "alerts": "#alert-sounds input",
+}
 """What each view shows once its data has loaded."""
 
 TAB_STOPS = """() => {

@@ -11,7 +11,7 @@ from browser.conftest import show
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-VIEWS = ("captions", "speak", "conversation", "profile", "amplifier")
+VIEWS = ("captions", "speak", "conversation", "calls", "profile", "amplifier", "alerts")
 SCREENS = {
     "320px": (320, 640, 1),
     "phone 375x812": (375, 812, 1),

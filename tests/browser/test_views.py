@@ -16,6 +16,7 @@ def test_a_typed_reply_is_heard_in_the_page_and_stored(page, live_app, artifacts
     show(page, "conversation")
     page.click(".notice-editor summary")  # the notice is the user's to word
     page.fill("#conv-notice", "Hello, I am deaf: a computer voice speaks for me.")
+    page.check("#conv-mute")  # the fallback to echo cancellation: no captions while a reply plays
     page.click("#conv-start")
     page.wait_for_selector("#conv-end:not([disabled])")
     # While the notice plays, captions are paused, and the page says so.

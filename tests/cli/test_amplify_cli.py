@@ -119,6 +119,20 @@ def test_bad_input_is_a_one_line_error(tmp_path, capsys):
         capsys, ["amplify", str(wav), "-o", out, "--profile", str(good), "--tone", "30"], "tone_db"
     )
     _fails(capsys, ["amplify", str(wav), "--profile", str(good)], "needs -o", code=2)
+    for duration in ("nan", "-1", "0"):  # NaN never reached the deadline: ran on forever
+        _fails(
+            capsys,
+            ["amplify", "--live", "--profile", str(good), "--duration", duration],
+            "--duration needs --live and a positive number of seconds",
+            code=2,
+        )
+    for level in ("nan", "1e9", "-5"):  # NaN samples or an overflow, not an internal error
+        _fails(
+            capsys,
+            ["amplify", str(wav), "-o", out, "--profile", str(good), "--input-level", level],
+            "--input-level must be from 0 to 130 dB SPL",
+            code=2,
+        )
     _fails(
         capsys,
         ["amplify", str(wav), "-o", out, "--live", "--profile", str(good)],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import soundfile as sf
 from peak_memory import peak_rss_mb, write_silence
 from scipy.signal import welch
@@ -66,6 +67,27 @@ def test_bad_audiogram_is_a_one_line_error(long_speech, tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such audiogram file or preset" in err
+
+
+@pytest.mark.parametrize(
+    "option, value, match",
+    [
+        ("--input-level", "nan", "--input-level must be from 0 to 130 dB SPL, got nan"),
+        ("--input-level", "1e9", "--input-level must be from 0 to 130 dB SPL"),
+        ("--calibration", "nan", "--calibration must be from 60 to 140 dB SPL, got nan"),
+        ("--calibration", "0", "--calibration must be from 60 to 140 dB SPL, got 0"),
+    ],
+)
+def test_levels_out_of_range_are_a_usage_error_before_any_output(
+    long_speech, tmp_path, capsys, option, value, match
+):
+    """They used to give an internal error (overflow) or a file of NaN or silence, exit 0."""
+    out = tmp_path / "o.wav"
+    argv = ["simulate", str(long_speech.path), "-o", str(out), "--audiogram", "N3", option, value]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and match in err
+    assert not out.exists()
 
 
 SIMULATE_PEAK_MB = 500

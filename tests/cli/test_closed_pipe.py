@@ -140,3 +140,15 @@ def test_a_conversation_into_a_closed_pipe_ends_quietly_and_what_was_heard_is_sa
         (conversation,) = store.list_conversations()
         entries = store.get(conversation.id).entries
     assert entries and all(e.speaker == "them" and e.text for e in entries)
+
+
+@pytest.mark.parametrize("args", [["alerts", "--list-sounds"], ["speak", "--info"]])
+def test_a_full_disk_on_stdout_is_a_one_line_error(args):
+    """`> /dev/full` was an internal error (OSError: No space left on device)."""
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            [OPENHEAR, *args], stdout=full, stderr=subprocess.PIPE, env=users_environment()
+        )
+    err = proc.stderr.decode()
+    assert proc.returncode == 1
+    assert err == "openhear: error: cannot write the output (No space left on device)\n", err

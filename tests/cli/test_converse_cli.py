@@ -124,6 +124,7 @@ def test_kill_9_mid_conversation_loses_nothing_shown_as_final(manifest, isolated
             1,
         ),
         (["converse", "--live", "--input-device", "9999"], "no audio input device", 1),
+        (["converse", "--live", "--duration", "nan"], "a positive number of seconds", 2),
     ],
 )
 def test_bad_arguments_are_one_line_errors(capsys, manifest, argv, match, code):

@@ -143,6 +143,7 @@ def test_the_chart_is_written_at_exactly_the_path_given(tmp_path, name):
         ("", "it is a directory"),
         ("chart", "name an image file ending in .png"),
         ("chart.txt", "name an image file ending in .png"),
+        ("missing/chart.png", "no such directory"),
     ],
 )
 def test_a_chart_path_that_cannot_be_written_as_given_is_refused_before_any_work(

@@ -168,6 +168,7 @@ def test_without_a_terminal_it_says_so_in_one_line(standin_card, capsys):
         (["--calibration", "500"], "from 60 to 140", 1),
         (["--calibrate", "--calibration", "100"], "do not give --calibration", 2),
         (["-o", "/nonexistent-dir/x.json"], "no such directory", 2),
+        (["-o", "/"], "is a directory: give a file name", 2),  # was found after the check
     ],
 )
 def test_bad_options_are_one_line_errors(capsys, args, match, code):

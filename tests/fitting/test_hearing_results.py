@@ -104,3 +104,15 @@ def test_an_unwritable_output_is_a_one_line_error(tmp_path, make_read_only):
     locked = make_read_only(tmp_path / "locked")
     with pytest.raises(OpenhearError, match="cannot save the hearing-check result"):
         save_result(doc, locked / "me.json")
+
+
+def test_an_output_that_cannot_be_written_never_loses_the_check(tmp_path):
+    """`-o` naming a directory used to fail before the history was written: five minutes of
+    listening gone. The history is written first, and the error says where the result is."""
+    simulated = SimulatedListener(offset_listener("N2", 1), seed=1)
+    result = run_simulated_check(simulated, Calibration().max_level_db_hl, CheckOptions(seed=1))
+    doc = result_document(result, Calibration(), datetime(2026, 12, 2))
+    with pytest.raises(OpenhearError, match="cannot save the hearing-check result.*it is kept in"):
+        save_result(doc, tmp_path)
+    [kept] = history()
+    assert read_check(kept.path).date == doc["hearing_check"]["date"]

@@ -70,6 +70,8 @@ def _edited(tmp_path, edit) -> str:
 
 def test_bad_profiles_are_one_line_errors(tmp_path):
     assert "version" in _edited(tmp_path, lambda d: d.update(version=99))
+    assert "version" in _edited(tmp_path, lambda d: d.update(version=[1]))
+    assert "version" in _edited(tmp_path, lambda d: d.update(version=0))
     assert "not an openhear fitting profile" in _edited(tmp_path, lambda d: d.pop("format"))
     assert 'no "right"' in _edited(tmp_path, lambda d: d.pop("right"))
     assert "ratio" in _edited(tmp_path, lambda d: d["left"][0].update(ratio=0.5))

@@ -5,6 +5,7 @@ Times are seconds on the input stream's clock (the `start_s` of the blocks fed),
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 from enum import IntEnum
 
@@ -75,3 +76,14 @@ class Alert:
         d["start_s"] = round(self.start_s, 3)
         d["score"] = round(self.score, 3)
         return d
+
+
+def alert_record(alert: Alert, **extra: object) -> dict[str, object]:
+    """The alert as the JSON object that subscribers and webhooks get: {"type": "alert"}, the
+    fields of `Alert.to_dict`, the local `wall_time` (ISO 8601 with offset), then `extra`."""
+    return {
+        "type": "alert",
+        **alert.to_dict(),
+        "wall_time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **extra,
+    }

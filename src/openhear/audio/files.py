@@ -79,7 +79,9 @@ def open_sound_file(source: str | BinaryIO, name: str) -> SoundSource:
         _check_complete_wav(source, name)
     f: SoundSource
     try:
-        f = sf.SoundFile(source)
+        # a path as bytes: soundfile encodes a str strictly as UTF-8, which fails on a file name
+        # that is not UTF-8 (Python keeps its bytes as surrogates)
+        f = sf.SoundFile(os.fsencode(source) if isinstance(source, str) else source)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         # the reason, without libsndfile's "Error opening <_io.BytesIO object at 0x...>: "
         reason = _short(exc).rsplit(": ", 1)[-1]

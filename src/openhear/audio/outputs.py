@@ -79,7 +79,10 @@ def open_tagged(
     """A sound file (a path, or a file object such as a buffer in memory) opened for writing
     with soundfile's `file_format` (default: from the suffix) and `subtype`, and its text tags
     (title, comment, ...) set: the one place tagged audio is written."""
-    f = sf.SoundFile(target, "w", sample_rate, channels, subtype=subtype, format=file_format)
+    # a path as bytes: soundfile encodes a str strictly as UTF-8, which fails on a name that is
+    # not UTF-8 (Python keeps its bytes as surrogates)
+    path_or_file = os.fsencode(target) if isinstance(target, str) else target
+    f = sf.SoundFile(path_or_file, "w", sample_rate, channels, subtype=subtype, format=file_format)
     try:
         for key, value in (tags or {}).items():
             setattr(f, key, value)

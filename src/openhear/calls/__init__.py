@@ -11,6 +11,13 @@ imports this package's `phone` module.
 
 from openhear.errors import OpenhearError
 
+DIAL_TIMEOUT_S = 60.0
+"""How long a dialled call may go unanswered before we give up, by default."""
+ANSWER_TIMEOUT_S = 10.0
+"""How long an answered call may take to connect its audio."""
+INSTALL_HINT = "pip install 'openhear[calls]'"
+"""How to install pjsua2, which SIP calls need (the optional calls extra)."""
+
 
 class CallError(OpenhearError):
     """A call that cannot be placed, answered or carried on: said in one line."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
@@ -268,3 +268,26 @@ class CallSink:
         deadline = time.monotonic() + DRAIN_TIMEOUT_S
         while not self._leg.sent_all() and time.monotonic() < deadline:
             time.sleep(FRAME_MS / 1000)
+
+
+def wait_connected(
+    leg: CallLeg, timeout_s: float, on_ringing: Callable[[], None] | None = None
+) -> CallStatus:
+    """Wait until a dialled or answered call is connected; its status then, else a CallError in
+    one line (refused, busy, unreachable, unanswered within `timeout_s`: then it is hung up).
+    `on_ringing` is called once if a dialled call's other end rings first."""
+    status = leg.wait(CallState.RINGING, CallState.CONNECTED, timeout_s=timeout_s)
+    if status.state is CallState.RINGING and not leg.incoming and on_ringing is not None:
+        on_ringing()
+    status = leg.wait(CallState.CONNECTED, timeout_s=timeout_s)
+    if status.state is CallState.CONNECTED:
+        return status
+    if status.state is CallState.ENDED:
+        raise CallError(status.failure(leg.remote_uri))
+    leg.hangup()
+    if status.state is CallState.CALLING:
+        raise CallError(
+            f"no reply from {leg.remote_uri} within {timeout_s:g} s: is the address right "
+            "and the other side on line?"
+        )
+    raise CallError(f"{leg.remote_uri} did not answer within {timeout_s:g} s")

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from openhear.calls import CallError
+from openhear.calls import INSTALL_HINT, CallError
 from openhear.calls.account import SipAccount
 from openhear.calls.address import check_sip_uri, plain_uri
 from openhear.calls.leg import (
@@ -102,8 +102,7 @@ def _pjsua2() -> Any:
         import pjsua2
     except ImportError:
         raise CallError(
-            "SIP calls need pjsua2: install openhear with the calls extra "
-            "(pip install 'openhear[calls]')"
+            f"SIP calls need pjsua2: install openhear with the calls extra ({INSTALL_HINT})"
         ) from None
     return pjsua2
 

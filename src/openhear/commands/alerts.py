@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from openhear.commands._shared import add_stdin_pcm_arguments, progress_bar, stdin_blocks, usage
 
 if TYPE_CHECKING:
-    from openhear.alerts.console import AlertConsole
     from openhear.alerts.detector import SoundAlertDetector
     from openhear.alerts.events import Alert
+    from openhear.alerts.webhook import Webhook
     from openhear.alerts.words import WordSpotter
     from openhear.asr.offline import FileCaptioner
     from openhear.asr.streaming import StreamingCaptioner
@@ -26,8 +26,9 @@ doorbell, knocking, a baby crying, shouting, glass breaking, a phone, an applian
 water running; with --name or --words, also the person's name in live captions. Prints one
 timestamped line per alert (life-safety alarms ring the terminal bell in reverse video), or JSON
 lines with --json. FILE is any audio file; `-` reads raw signed 16-bit PCM from stdin (--rate,
---channels); --live listens to the microphone until Ctrl-C. Offline: YAMNet and the alarm-pattern
-detector run on this computer."""
+--channels); --live listens to the microphone and --system to what this computer plays, until
+Ctrl-C. Offline: YAMNet and the alarm-pattern detector run on this computer, and nothing is sent
+anywhere unless --webhook names a URL (each alert is then POSTed there as JSON)."""
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -42,7 +43,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     p.add_argument("--live", action="store_true", help="listen to the microphone until Ctrl-C")
     p.add_argument(
-        "--device", help="input device number or name for --live (see `openhear devices`)"
+        "--system",
+        action="store_true",
+        help="listen to what this computer plays until Ctrl-C; Linux, PulseAudio or PipeWire",
+    )
+    p.add_argument(
+        "--device",
+        help="input device number or name for --live (see `openhear devices`); with --system, "
+        "the output device whose sound is listened to",
     )
     add_stdin_pcm_arguments(p)
     p.add_argument(
@@ -68,6 +76,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help='comma-separated words or phrases to alert on like a name ("mum,help,fire")',
     )
     p.add_argument("--json", action="store_true", help="print one JSON object per alert")
+    add_webhook_argument(p)
     p.add_argument(
         "--model",
         metavar="PATH",
@@ -81,19 +90,42 @@ def run(args: argparse.Namespace) -> int:
 
     if args.list_sounds:
         return _list_sounds()
-    if args.live == bool(args.input):
-        raise usage("give an audio FILE, - for raw PCM on stdin, or --live")
+    if args.live + args.system + bool(args.input) != 1:
+        raise usage("give an audio FILE, - for raw PCM on stdin, --live, or --system")
     words = _words(args)
     sounds = select_sounds(args.sounds)
     if "name" in sounds and not words:
         raise usage("the name alert needs --name or --words")
     if words and "name" not in sounds:
         sounds += ("name",)
-    if args.live:
-        return _live(args, sounds, words)
-    if args.input == "-":
-        return _stdin(args, sounds, words)
-    return _file(args, sounds, words)
+    webhook = _webhook(args)  # a bad URL fails before any model loads
+    try:
+        if args.live or args.system:
+            return _live(args, sounds, words, webhook)
+        if args.input == "-":
+            return _stdin(args, sounds, words, webhook)
+        return _file(args, sounds, words, webhook)
+    finally:
+        if webhook:
+            webhook.close()
+
+
+def add_webhook_argument(p: argparse.ArgumentParser) -> None:
+    """`--webhook URL` (on `openhear alerts` and `openhear serve`)."""
+    p.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="POST each alert as JSON to this http(s) URL (for example a Home Assistant webhook); "
+        "nothing is sent anywhere without it",
+    )
+
+
+def _webhook(args: argparse.Namespace) -> Webhook | None:
+    if not args.webhook:
+        return None
+    from openhear.alerts.webhook import Webhook
+
+    return Webhook(args.webhook)
 
 
 def _list_sounds() -> int:
@@ -149,26 +181,43 @@ def _file_captions(words: list[str]) -> tuple[FileCaptioner, WordSpotter] | None
     return FileCaptioner(load_transcriber(), options), WordSpotter(words)
 
 
-def _console(args: argparse.Namespace, wall_clock: bool) -> AlertConsole:
+def _console(
+    args: argparse.Namespace, wall_clock: bool, webhook: Webhook | None
+) -> Callable[[Alert], None]:
+    """Shows an alert on the console and hands it to the webhook (if any)."""
     from openhear.alerts.console import AlertConsole
+    from openhear.alerts.events import alert_record
 
-    return AlertConsole(sys.stdout, sys.stdout.isatty(), args.json, wall_clock)
+    console = AlertConsole(sys.stdout, sys.stdout.isatty(), args.json, wall_clock)
+    if webhook is None:
+        return console.show
+
+    def show(alert: Alert) -> None:
+        console.show(alert)
+        webhook.send(alert_record(alert))
+
+    return show
 
 
-def _file(args: argparse.Namespace, sounds: tuple[str, ...], words: list[str]) -> int:
+def _file(
+    args: argparse.Namespace, sounds: tuple[str, ...], words: list[str], webhook: Webhook | None
+) -> int:
     from openhear.audio.files import audio_info, iter_audio_file
 
     path = Path(args.input)
     _, _, duration_s = audio_info(path)  # a bad file fails here, before any model loads
     detector = _detector(args, sounds)
     captions = _file_captions(words)
-    console = _console(args, wall_clock=False)
+    notify = _console(args, wall_clock=False, webhook=webhook)
     progress = progress_bar(args, duration_s)
+    shown = 0
 
     def show(alerts: Iterable[Alert]) -> None:
+        nonlocal shown
         for alert in alerts:
             with progress.external_write_mode() if progress else contextlib.nullcontext():
-                console.show(alert)
+                notify(alert)
+                shown += 1
 
     for block in iter_audio_file(path):
         if detector:
@@ -185,7 +234,7 @@ def _file(args: argparse.Namespace, sounds: tuple[str, ...], words: list[str]) -
         show(a for event in captioner.flush() for a in spotter.update(event))
     if progress:
         progress.close()
-    if not args.quiet and not console.count:
+    if not args.quiet and not shown:
         print(f"openhear: no alerts in {path} ({duration_s:.1f} s)", file=sys.stderr)
     return 0
 
@@ -196,45 +245,65 @@ def _stream(
     words: list[str],
     blocks: Iterable[AudioBlock],
     live: bool,
+    webhook: Webhook | None,
 ) -> int:
     """Alerts from a real-time stream; captions (for the name) run on their own thread."""
     from openhear.alerts.live import CaptionWatcher
 
     detector = _detector(args, sounds)
     captions = _live_captions(words)
-    console = _console(args, wall_clock=live)
-    watcher = CaptionWatcher(*captions, console.show) if captions else None
+    notify = _console(args, wall_clock=live, webhook=webhook)
+    watcher = CaptionWatcher(*captions, notify) if captions else None
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends a live stream
             for block in blocks:
                 if detector:
                     for alert in detector.feed(block):
-                        console.show(alert)
+                        notify(alert)
                 if watcher:
                     watcher.put(block)
         if detector:
             for alert in detector.flush():
-                console.show(alert)
+                notify(alert)
     finally:
         if watcher:
             watcher.close()
     return 0
 
 
-def _stdin(args: argparse.Namespace, sounds: tuple[str, ...], words: list[str]) -> int:
+def _stdin(
+    args: argparse.Namespace, sounds: tuple[str, ...], words: list[str], webhook: Webhook | None
+) -> int:
     blocks = stdin_blocks(args)  # bad options fail before any model loads
-    return _stream(args, sounds, words, blocks, live=False)
+    return _stream(args, sounds, words, blocks, False, webhook)
 
 
-def _live(args: argparse.Namespace, sounds: tuple[str, ...], words: list[str]) -> int:
+def _live(
+    args: argparse.Namespace, sounds: tuple[str, ...], words: list[str], webhook: Webhook | None
+) -> int:
+    """The microphone (--live) or what this computer plays (--system), until Ctrl-C."""
     from openhear.audio.devices import device_arg
     from openhear.audio.sources import Microphone
+    from openhear.audio.system import SystemAudio
+    from openhear.commands._signals import stop_on_signals
 
-    microphone = Microphone(device_arg(args.device))
-    if not args.quiet:
-        listening = ", ".join(sounds)
-        print(
-            f"openhear: listening on {microphone.name} for {listening} (Ctrl-C to stop)",
-            file=sys.stderr,
-        )
-    return _stream(args, sounds, words, microphone.blocks(), live=True)
+    source: SystemAudio | Microphone
+    if args.system:
+        source = system = SystemAudio(args.device)
+    else:
+        source, system = Microphone(device_arg(args.device)), None
+
+    def started() -> None:
+        if not args.quiet:
+            heard = f"to {source.name}" if system is not None else f"on {source.name}"
+            print(
+                f"openhear: listening {heard} for {', '.join(sounds)} (Ctrl-C to stop)",
+                file=sys.stderr,
+            )
+
+    if system is not None:
+        system.on_start = started  # once recording: what plays from then on is heard
+    else:
+        started()
+    with stop_on_signals(source.stop):  # Ctrl-C ends the stream after its block: see _signals
+        return _stream(args, sounds, words, source.blocks(), True, webhook)

@@ -6,7 +6,13 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from openhear.commands.fit import add_adjustment_options, adjusted, profile_from_audiogram
+from openhear.commands.fit import (
+    INPUT_LEVEL_RANGE_DB_SPL,
+    add_adjustment_options,
+    adjusted,
+    check_db_spl,
+    profile_from_audiogram,
+)
 from openhear.errors import UsageError
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
@@ -67,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("amplify needs -o OUT for the result")
     if args.live and not 16 <= args.block <= 4096:
         raise UsageError(f"--block {args.block} is not usable (16 to 4096 frames)")
+    if args.duration is not None and (not args.live or not args.duration > 0):
+        raise UsageError("--duration needs --live and a positive number of seconds")
+    check_db_spl("--input-level", args.input_level, *INPUT_LEVEL_RANGE_DB_SPL)
     if args.output and not args.live:
         from openhear.audio.outputs import check_audio_output
 

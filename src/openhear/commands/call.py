@@ -19,6 +19,7 @@ import sys
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, BinaryIO
 
+from openhear.calls import ANSWER_TIMEOUT_S, DIAL_TIMEOUT_S
 from openhear.commands._signals import stop_on_signals
 from openhear.commands.converse import add_relay_arguments, disclosure_text
 from openhear.commands.speak import add_voice_arguments, speech_options
@@ -32,11 +33,6 @@ if TYPE_CHECKING:  # imported where used, so that `--help` answers without loadi
     from openhear.commands.converse import Printer
     from openhear.relay.store import TranscriptStore
     from openhear.tts.piper import PiperSynthesizer
-
-DIAL_TIMEOUT_S = 60.0
-"""How long a dialled call may go unanswered before we give up, by default."""
-ANSWER_TIMEOUT_S = 10.0
-"""How long an answered call may take to connect its audio."""
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -226,7 +222,7 @@ def _connect(
     """The call, connected (dialled and answered, or incoming and answered), and its status then
     (the codec: by the time it is shown the call may have ended already); else a CallError."""
     from openhear.calls import CallError
-    from openhear.calls.leg import CallState
+    from openhear.calls.leg import wait_connected
 
     if target is None:
         printer.status(f"waiting for a call on SIP port {phone.local_port}; Ctrl-C stops")
@@ -242,21 +238,8 @@ def _connect(
         printer.status(f"calling {target}")
         leg = phone.dial(target)
         timeout_s = args.timeout or DIAL_TIMEOUT_S
-    status = leg.wait(CallState.RINGING, CallState.CONNECTED, timeout_s=timeout_s)
-    if status.state is CallState.RINGING and not leg.incoming:
-        printer.status("ringing")
-    status = leg.wait(CallState.CONNECTED, timeout_s=timeout_s)
-    if status.state is CallState.CONNECTED:
-        return leg, status
-    if status.state is CallState.ENDED:
-        raise CallError(status.failure(leg.remote_uri))
-    leg.hangup()
-    if status.state is CallState.CALLING:
-        raise CallError(
-            f"no reply from {leg.remote_uri} within {timeout_s:g} s: is the address right "
-            "and the other side on line?"
-        )
-    raise CallError(f"{leg.remote_uri} did not answer within {timeout_s:g} s")
+    status = wait_connected(leg, timeout_s, on_ringing=lambda: printer.status("ringing"))
+    return leg, status
 
 
 def _setup() -> int:

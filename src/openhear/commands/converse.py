@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from openhear.commands._shared import add_stdin_pcm_arguments, stdin_blocks
 from openhear.commands.speak import add_voice_arguments, speech_options
+from openhear.relay import ECHO_MODES
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
     from openhear.audio.block import AudioBlock
@@ -69,6 +70,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="speak replies on the sound card (always on with --live)",
     )
     add_relay_arguments(p)
+    p.add_argument(
+        "--echo",
+        choices=ECHO_MODES,
+        default="cancel",
+        help="with --live, keep your spoken reply out of the captions: 'cancel' removes it from "
+        "the microphone's sound so the other person is still captioned while it plays (default), "
+        "'mute' stops captioning while it plays",
+    )
     p.add_argument(
         "--input-device", metavar="DEVICE", help="microphone for --live (see `openhear devices`)"
     )
@@ -155,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             "--realtime paces a FILE; stdin, --live and --system are already real time"
         )
-    if args.duration is not None and (not (args.live or args.system) or args.duration <= 0):
+    if args.duration is not None and (not (args.live or args.system) or not args.duration > 0):
         raise UsageError("--duration needs --live or --system and a positive number of seconds")
     blocks, clock, stop = _audio(args, source)
     if stop is None:
@@ -212,6 +221,7 @@ def _converse(
     options = RelayOptions(
         disclosure=disclosure,
         suppress_echo=args.live,  # a call app never plays our own voice back to us
+        echo=args.echo,
         speech=speech_options(args),
         title=args.title,
     )

@@ -4,7 +4,10 @@ profile, optionally charted."""
 from __future__ import annotations
 
 import argparse
+import math
 from typing import TYPE_CHECKING
+
+from openhear.errors import UsageError
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
     from openhear.fitting.profile import FittingProfile
@@ -90,6 +93,17 @@ def add_adjustment_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+INPUT_LEVEL_RANGE_DB_SPL = (0.0, 130.0)
+"""`--input-level` of `amplify` and `simulate`: from silence to the threshold of pain."""
+
+
+def check_db_spl(option: str, value: float | None, low: float, high: float) -> None:
+    """A one-line usage error unless the dB SPL `value` of `option` (if given) is a number from
+    `low` to `high`: NaN or 1e9 would otherwise reach the signal as NaN or overflow."""
+    if value is not None and not (math.isfinite(value) and low <= value <= high):
+        raise UsageError(f"{option} must be from {low:g} to {high:g} dB SPL, got {value:g}")
+
+
 def adjusted(args: argparse.Namespace, profile: FittingProfile) -> FittingProfile:
     """The profile with the sliders given on the command line applied."""
     values = {
@@ -122,10 +136,11 @@ def profile_from_audiogram(args: argparse.Namespace) -> FittingProfile:
 def run(args: argparse.Namespace) -> int:
     from openhear.fitting.profile import write_profile
 
-    if args.plot:  # before any work: a chart that cannot be written is known at once
+    if args.plot:  # before any work or output: a chart that cannot be written is known at once
+        from openhear.audio.outputs import check_output_file
         from openhear.fitting.chart import check_chart_path
 
-        check_chart_path(args.plot)
+        check_output_file(check_chart_path(args.plot))
     profile = profile_from_audiogram(args)
     write_profile(profile, args.output)
     if args.plot:

@@ -59,8 +59,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from openhear.errors import UsageError
     from openhear.fitting.audiometry import CheckOptions
 
@@ -68,8 +66,14 @@ def run(args: argparse.Namespace) -> int:
         return _show_history(args)
     if args.calibrate and args.calibration is not None:
         raise UsageError("--calibrate measures the calibration; do not give --calibration too")
-    if args.output and not Path(args.output).parent.is_dir():
-        raise UsageError(f"cannot write {args.output}: no such directory")
+    if args.output:  # now, not after five minutes of listening
+        from openhear.audio.outputs import check_output_file
+        from openhear.errors import OpenhearError
+
+        try:
+            check_output_file(args.output)
+        except OpenhearError as exc:
+            raise UsageError(str(exc)) from None
     options = CheckOptions(first_ear=args.first_ear)
     calibration, note = _calibration(args)
     from openhear.audio.devices import device_arg

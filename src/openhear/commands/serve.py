@@ -55,6 +55,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         default=1.0,
         help="with --ray: CPUs each replica reserves (default 1; 0.5 fits two on a core)",
     )
+    from openhear.commands.alerts import add_webhook_argument
+
+    add_webhook_argument(p)
     p.set_defaults(func=run)
 
 
@@ -71,8 +74,17 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--token must be at least 16 characters")
     if token is None and not is_loopback(args.host):
         token = new_token()
+    webhook = None
+    if args.webhook:
+        from openhear.alerts.webhook import check_webhook_url
+
+        webhook = check_webhook_url(args.webhook)
     options = ServerOptions(
-        host=args.host, port=args.port, token=token, max_caption_sessions=args.max_sessions
+        host=args.host,
+        port=args.port,
+        token=token,
+        max_caption_sessions=args.max_sessions,
+        alert_webhook_url=webhook,
     )
     if args.ray:
         return serve_on_ray(options, args)

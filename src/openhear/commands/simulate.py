@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from openhear.commands.fit import INPUT_LEVEL_RANGE_DB_SPL, check_db_spl
+
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
@@ -46,7 +48,10 @@ def run(args: argparse.Namespace) -> int:
     from openhear.audio.outputs import check_audio_output
     from openhear.dsp.recordings import simulate_file
     from openhear.fitting.audiogram import load_listener
+    from openhear.fitting.hearing_levels import MAX_DB_SPL_AT_0DBFS, MIN_DB_SPL_AT_0DBFS
 
+    check_db_spl("--input-level", args.input_level, *INPUT_LEVEL_RANGE_DB_SPL)
+    check_db_spl("--calibration", args.calibration, MIN_DB_SPL_AT_0DBFS, MAX_DB_SPL_AT_0DBFS)
     check_audio_output(args.output)  # before any work: a bad OUT fails at once
     listener = load_listener(args.audiogram)
     heard_by = listener.name or args.audiogram

@@ -146,6 +146,7 @@ def save_result(doc: dict, path: str | Path | None = None, base: Path | None = N
     Files are private (an audiogram is health data) and replaced atomically."""
     text = json.dumps(doc, indent=1) + "\n"
     stamp = re.sub(r"[^0-9T]", "", doc["hearing_check"]["date"])[:15]
+    kept_note = ""
     try:
         directory = private_dir(history_dir(base))
         kept = directory / f"hearing-check-{stamp}.json"
@@ -153,13 +154,14 @@ def save_result(doc: dict, path: str | Path | None = None, base: Path | None = N
         while kept.exists():
             kept = directory / f"hearing-check-{stamp}-{n}.json"
             n += 1
+        write_private_text(kept, text)  # the history first: a bad `path` cannot lose the check
+        kept_note = f"; it is kept in {kept}"
         if path is not None:
             write_private_text(Path(path), text)
-        write_private_text(kept, text)
     except OSError as exc:
         where = getattr(exc, "filename", None) or path or history_dir(base)
         raise OpenhearError(
-            f"cannot save the hearing-check result to {where} ({exc.strerror or exc})"
+            f"cannot save the hearing-check result to {where} ({exc.strerror or exc}){kept_note}"
         ) from None
     return kept
 

@@ -128,7 +128,7 @@ def profile_from_dict(data: Any) -> FittingProfile:
     if data.get("format") != FORMAT:
         raise OpenhearError(f'not an openhear fitting profile ("format" is not "{FORMAT}")')
     version = data.get("version")
-    if version != VERSION and version not in MIGRATIONS:
+    if type(version) is not int or (version != VERSION and version not in MIGRATIONS):
         raise OpenhearError(
             f"fitting profile version {data.get('version')!r} is not supported (expected {VERSION})"
         )

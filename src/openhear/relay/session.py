@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from openhear.asr.events import CaptionEvent, FinalCaption, ProvisionalCaption
 from openhear.audio.block import AudioBlock
-from openhear.relay.echo import EchoGate
+from openhear.relay import ECHO_MODES
+from openhear.relay.echo import EchoCanceller, EchoGate
 from openhear.relay.store import Entry, TranscriptStore
 from openhear.tts.speech import SpeechOptions, Synthesizer
 from openhear.tts.text import clean_text, require_text
@@ -42,14 +43,22 @@ class RelayOptions:
     disclosure: str = DEFAULT_DISCLOSURE
     """Notice spoken (and stored as a 'me' line) when the conversation starts; '' for none."""
     suppress_echo: bool = True
-    """Silence the caption input while a reply plays, so our own voice is not
-    captioned as theirs."""
+    """Keep our own reply, heard back by the microphone, out of the captions (how: `echo`)."""
+    echo: str = "cancel"
+    """With `suppress_echo`: 'cancel' subtracts the reply from the caption input (acoustic echo
+    cancellation: the other person is still captioned while it plays), 'mute' silences the caption
+    input while it plays and for `echo_tail_ms` after (relay.ECHO_MODES)."""
     echo_tail_ms: float = 500.0
-    """How long the caption input stays silenced after a reply's last sample, milliseconds."""
+    """With echo 'mute': how long the caption input stays silenced after a reply's last sample,
+    milliseconds."""
     speech: SpeechOptions = field(default_factory=SpeechOptions)
     """Voice rate, volume and pauses for replies."""
     title: str = ""
     """Label stored with the conversation."""
+
+    def __post_init__(self) -> None:
+        if self.echo not in ECHO_MODES:
+            raise ValueError(f"echo must be one of {', '.join(ECHO_MODES)}, not {self.echo!r}")
 
 
 class Reply:
@@ -75,7 +84,7 @@ class Reply:
         duration_s = 0.0
         for block in s.synthesizer.synthesize(self.entry.text, self.speech):
             if s.options.suppress_echo:
-                s.echo.playing(s.now_s(), block.duration_s)
+                s.echo.playing(s.now_s(), block)
             duration_s = block.end_s
             yield AudioBlock(block.samples, block.sample_rate, self.entry.start_s + block.start_s)
         s.store.set_end(self.entry.id, self.entry.start_s + duration_s)
@@ -152,8 +161,10 @@ class ConversationSession:
         self.synthesizer = synthesizer
         """The voice for replies; None stores replies without speaking them."""
         self.options = options
-        self.echo = EchoGate(options.echo_tail_ms / 1000)
-        """Silences the caption input while replies play."""
+        self.echo: EchoGate | EchoCanceller = (
+            EchoCanceller() if options.echo == "cancel" else EchoGate(options.echo_tail_ms / 1000)
+        )
+        """Keeps replies out of the caption input: cancels their echo, or silences it."""
         self.conversation = (
             store.create_conversation(options.title)
             if conversation_id is None

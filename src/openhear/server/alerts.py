@@ -1,5 +1,6 @@
-"""Sound alerts in the server: a detector on every caption WebSocket's audio, and a hub that hands
-its alerts to subscribers (the Server-Sent Events route in openhear.server.routes_alerts).
+"""Sound alerts in the server: a detector on every caption WebSocket's audio (and on the page's
+alerts-only socket), and a hub that keeps the alerts and hands them to subscribers (the
+Server-Sent Events route in openhear.server.routes_alerts) and to a webhook.
 
 The detector listens without touching the caption session: `CaptionAudioTap` is an ASGI
 middleware that sees the messages the caption WebSocket receives (the start message's rate, then
@@ -7,6 +8,9 @@ middleware that sees the messages the caption WebSocket receives (the start mess
 (and YAMNet interpreter) on a thread of its own behind a bounded queue, so alerts never wait for
 Whisper, captions never wait for alerts, and nothing the tap sees can break the session: the
 caption session alone validates the protocol and answers bad input.
+
+The hub keeps the last HISTORY alerts, with who acknowledged them when, in ALERTS_FILE in the data
+directory, so the page's history and an alarm not yet acknowledged survive a reload and a restart.
 """
 
 from __future__ import annotations
@@ -20,20 +24,28 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openhear.alerts.events import Alert
+from openhear.alerts.events import Alert, alert_record
 from openhear.alerts.sounds import DEFAULT_SOUNDS
+from openhear.alerts.webhook import Webhook
 from openhear.audio.block import AudioBlock
 from openhear.errors import OpenhearError
+from openhear.paths import private_dir, write_private_text
 from openhear.server.limits import JsonTooDeep, check_json_depth
 
 CAPTIONS_PATH = "/ws/captions"
 """The WebSocket whose audio is tapped."""
-HISTORY = 50
-"""Recent alerts kept for `GET /api/alerts` and for subscribers that join late."""
+HISTORY = 200
+"""Recent alerts kept (and stored) for `GET /api/alerts` and the page's history list."""
+ALERTS_FILE = "alerts.json"
+"""The stored history, in the data directory."""
+SAME_ALERT_S = 10.0
+"""An alert for the sound another session raised this recently is the same sound heard twice (the
+page's alerts socket and a caption session on one microphone, two phones in one room): dropped."""
 MAX_QUEUED_MESSAGES = 1000
 """Audio messages waiting for a stream's detector before new ones are dropped (100 s of the
 page's 0.1 s messages)."""
@@ -44,18 +56,53 @@ log = logging.getLogger("openhear.server")
 
 
 class AlertHub:
-    """Fans alerts out to subscribers; `publish` may be called from any thread."""
+    """Keeps alerts and fans them out to subscribers; `publish` may be called from any thread.
 
-    def __init__(self) -> None:
+    `path`: where the history is stored (None: in memory only). `webhook`: also POST each alert.
+    Subscribers get alert records ({"type": "alert", "id", ...}) and acknowledgements
+    ({"type": "acknowledged", "id", "acknowledged_at"})."""
+
+    def __init__(self, path: Path | None = None, webhook: Webhook | None = None) -> None:
         self._lock = threading.Lock()
         self._subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = []
-        self._history: deque[dict] = deque(maxlen=HISTORY)
-        self._ids = itertools.count(1)
+        self._path = path
+        self._history: deque[dict] = deque(self._load(), maxlen=HISTORY)
+        self._ids = itertools.count(max((r["id"] for r in self._history), default=0) + 1)
+        self._sessions = itertools.count(1)
+        self._last_raised: dict[str, tuple[int | None, float]] = {}
+        self.webhook = webhook
+        """Where every alert is also POSTed (None: nowhere)."""
+        self.listeners = 0
+        """Alerts-only sockets open now (changed on the event loop only)."""
+
+    def _load(self) -> list[dict]:
+        if self._path is None or not self._path.exists():
+            return []
+        try:
+            stored = json.loads(self._path.read_text(encoding="utf-8"))["alerts"]
+            return [r for r in stored if isinstance(r, dict) and isinstance(r.get("id"), int)]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("alert history %s unreadable (%s): starting afresh", self._path, exc)
+            return []
+
+    def _save(self) -> None:
+        """Store the history (called with the lock held); a failure is logged, never raised."""
+        if self._path is None:
+            return
+        try:
+            private_dir(self._path.parent)
+            write_private_text(self._path, json.dumps({"alerts": list(self._history)}))
+        except OSError as exc:
+            log.warning("the alert history cannot be stored in %s (%s)", self._path, exc)
+
+    def new_session(self) -> int:
+        """A number for a new audio stream (alerts carry it as `session`)."""
+        return next(self._sessions)
 
     def recent(self) -> list[dict]:
         """The last alerts, oldest first."""
         with self._lock:
-            return list(self._history)
+            return [dict(r) for r in self._history]
 
     def subscribe(self) -> asyncio.Queue:
         """A queue that receives every alert published from now on (call on the event loop)."""
@@ -69,14 +116,50 @@ class AlertHub:
         with self._lock:
             self._subscribers = [(loop, s) for loop, s in self._subscribers if s is not q]
 
-    def publish(self, record: dict) -> None:
-        """Number the alert record, keep it, and deliver it to every subscriber."""
+    def publish(self, record: dict) -> dict | None:
+        """Number the alert record, keep it, and deliver it to every subscriber and the webhook;
+        the numbered record, or None for the same sound raised by another session just before."""
+        now = time.monotonic()
+        session = record.get("session")
         with self._lock:
-            record = {"id": next(self._ids), **record}
+            last = self._last_raised.get(record["sound"])
+            if last is not None and last[0] != session and now - last[1] < SAME_ALERT_S:
+                return None
+            self._last_raised[record["sound"]] = (session, now)
+            record = {"id": next(self._ids), **record, "acknowledged_at": None}
             self._history.append(record)
+            self._save()
+        self._deliver(dict(record))
+        if self.webhook is not None:
+            self.webhook.send(record)
+        return dict(record)
+
+    def acknowledge(self, alert_id: int) -> dict | None:
+        """Mark an alert acknowledged (the page stops showing it); the acknowledgement event, or
+        None if there is no such alert. Acknowledging twice keeps the first time."""
+        with self._lock:
+            record = next((r for r in self._history if r["id"] == alert_id), None)
+            if record is None:
+                return None
+            if record.get("acknowledged_at") is None:
+                record["acknowledged_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+                self._save()
+            event = {
+                "type": "acknowledged",
+                "id": alert_id,
+                "acknowledged_at": record["acknowledged_at"],
+            }
+        self._deliver(event)
+        return event
+
+    def _deliver(self, event: dict) -> None:
+        with self._lock:
             subscribers = list(self._subscribers)
         for loop, q in subscribers:
-            loop.call_soon_threadsafe(_offer, q, record)
+            try:
+                loop.call_soon_threadsafe(_offer, q, event)
+            except RuntimeError:  # that subscriber's event loop has closed
+                pass
 
 
 def _offer(q: asyncio.Queue, record: dict) -> None:
@@ -173,14 +256,7 @@ class AlertStream:
 
     def _publish(self, alerts: Iterable[Alert]) -> None:
         for alert in alerts:
-            self._hub.publish(
-                {
-                    "type": "alert",
-                    **alert.to_dict(),
-                    "session": self._session,
-                    "wall_time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                }
-            )
+            self._hub.publish(alert_record(alert, session=self._session))
 
 
 class CaptionAudioTap:
@@ -190,12 +266,11 @@ class CaptionAudioTap:
         self.app = app
         self.hub = hub
         self.path = path
-        self._sessions = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket" or scope.get("path") != self.path:
             return await self.app(scope, receive, send)
-        stream = AlertStream(self.hub, next(self._sessions))
+        stream = AlertStream(self.hub, self.hub.new_session())
 
         async def tapped() -> Message:
             message = await receive()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
@@ -14,6 +17,7 @@ from openhear.server import (
     openai_api,
     routes_alerts,
     routes_amplifier,
+    routes_calls,
     routes_captions,
     routes_conversations,
     routes_fitting,
@@ -21,8 +25,9 @@ from openhear.server import (
     routes_page,
     routes_speech,
 )
-from openhear.server.alerts import AlertHub, CaptionAudioTap
+from openhear.server.alerts import ALERTS_FILE, AlertHub, CaptionAudioTap
 from openhear.server.amplifier import AmplifierControl
+from openhear.server.calls import CallDesk
 from openhear.server.conversations import OpenConversations
 from openhear.server.errors import install_error_handlers
 from openhear.server.options import ServerOptions
@@ -31,6 +36,9 @@ from openhear.server.services import Services
 from openhear.server.sessions import CaptionLoad
 from openhear.server.state import AppState
 from openhear.tts.phrasebook import PHRASES_FILE, Phrasebook
+
+if TYPE_CHECKING:
+    from openhear.alerts.webhook import Webhook
 
 SECURITY_HEADERS = {
     "content-security-policy": (
@@ -43,15 +51,32 @@ SECURITY_HEADERS = {
 """The page loads nothing from elsewhere and never leaks its token-bearing address."""
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """When the server stops, a call still up is hung up (its transcript kept)."""
+    yield
+    await asyncio.to_thread(app.state.openhear.calls.close)
+
+
+def _webhook(options: ServerOptions) -> Webhook | None:
+    if options.alert_webhook_url is None:
+        return None
+    from openhear.alerts.webhook import Webhook
+
+    return Webhook(options.alert_webhook_url)
+
+
 def create_app(options: ServerOptions, services: Services) -> FastAPI:
     """Builds the web app over already-loaded services (`load_services`)."""
     app = FastAPI(
+        lifespan=_lifespan,
         title="openhear",
         version=__version__,
         docs_url=None,
         redoc_url=None,
         telemetry=FASTAPI_TELEMETRY_OFF,
     )
+    conversations = OpenConversations(TranscriptStore(services.data_dir / TRANSCRIPTS_FILE))
     app.state.openhear = AppState(
         options,
         services,
@@ -62,8 +87,9 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
             options.cores,
         ),
         Phrasebook(services.data_dir / PHRASES_FILE),
-        OpenConversations(TranscriptStore(services.data_dir / TRANSCRIPTS_FILE)),
+        conversations,
         AmplifierControl(services.data_dir / routes_fitting.PROFILE_FILE),
+        CallDesk(services, conversations.store),
     )
     install_error_handlers(app)
     for module in (
@@ -75,6 +101,7 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
         routes_hearing,
         routes_amplifier,
         routes_alerts,
+        routes_calls,
     ):
         app.include_router(module.router)
     openai_api.install(app)
@@ -88,7 +115,8 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
         response.headers.update(SECURITY_HEADERS)
         return response
 
-    app.state.openhear_alerts = AlertHub()  # sound alerts on the caption socket's audio
+    # Sound alerts on the caption socket's audio (and /ws/alerts), stored with the other data.
+    app.state.openhear_alerts = AlertHub(services.data_dir / ALERTS_FILE, _webhook(options))
     app.add_middleware(CaptionAudioTap, hub=app.state.openhear_alerts)
     app.add_middleware(GuardMiddleware, options=options)
     return app

@@ -1,10 +1,11 @@
 """The conversations the page has open: one relay ConversationSession each, on a wall clock.
 
-The page's typed replies go through the session's `say` (stored, then spoken; the echo gate is
-closed for the audio's length plus a tail, because the page plays the reply as soon as it
-arrives) and its caption streams join with `listen` at the conversation time they start, so
-their final captions are stored as "them" the moment they are made, and our own reply heard
-back by the microphone is not. A reopened conversation continues a second after its last entry.
+The page's typed replies go through the session's `say` (stored, then spoken; their audio is the
+echo canceller's reference, or, with echo 'mute', the echo gate is closed for the audio's length
+plus a tail, because the page plays the reply as soon as it arrives) and its caption streams
+join with `listen` at the conversation time they start, so their final captions are stored as
+"them" the moment they are made, and our own reply heard back by the microphone is not. A
+reopened conversation continues a second after its last entry.
 """
 
 from __future__ import annotations
@@ -38,9 +39,12 @@ class OpenConversations:
         disclosure: str = "",
         conversation_id: int | None = None,
         at_s: float = 0.0,
+        echo: str = "cancel",
     ) -> ConversationSession:
         started = time.monotonic() - at_s
-        options = RelayOptions(disclosure=disclosure, echo_tail_ms=ECHO_TAIL_MS, title=title)
+        options = RelayOptions(
+            disclosure=disclosure, echo=echo, echo_tail_ms=ECHO_TAIL_MS, title=title
+        )
         return ConversationSession(
             self.store, None, voice, options, lambda: time.monotonic() - started, conversation_id
         )
@@ -51,11 +55,13 @@ class OpenConversations:
         title: str = "",
         disclosure: bool = True,
         notice: str | None = None,
+        echo: str = "cancel",
     ) -> ConversationSession:
         """A new conversation whose clock starts now; its `options.disclosure` is the notice
-        the page speaks first: `notice` when given (and not blank), else the standard one."""
+        the page speaks first: `notice` when given (and not blank), else the standard one. `echo`
+        (relay.ECHO_MODES) says how the page's replies are kept out of its captions."""
         words = notice.strip() if notice and notice.strip() else DEFAULT_DISCLOSURE
-        session = self._session(voice, title, words if disclosure else "")
+        session = self._session(voice, title, words if disclosure else "", echo=echo)
         with self._lock:
             self._open[session.id] = session
         return session

@@ -47,3 +47,5 @@ class ServerOptions:
     body_timeout_s: float = 60.0
     """Time a request has to send its whole body once its headers are in; a slower one gets 408
     and its connection is closed (25 MiB takes about 20 s at 10 Mbit/s)."""
+    alert_webhook_url: str | None = None
+    """Where each sound alert is also POSTed as JSON (`--webhook`); None: nowhere."""

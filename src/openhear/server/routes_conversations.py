@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
@@ -26,6 +27,9 @@ class StartRequest(RequestModel):
     notice: str | None = Field(None, max_length=1000)
     """The notice's own words (the page lets the user edit them); None or blank for the
     standard notice."""
+    echo: Literal["cancel", "mute"] = "cancel"
+    """How the page's replies are kept out of its captions: 'cancel' removes their echo from the
+    microphone's sound (captions keep running), 'mute' stops captioning while one plays."""
 
 
 def stored(state: AppState, conversation_id: int) -> Transcript:
@@ -47,11 +51,12 @@ def start_conversation(request: StartRequest, state: AppState = Depends(app_stat
     """Starts a conversation; with `disclosure`, the notice for the page to speak first (its
     reply, stored as spoken)."""
     session = state.conversations.start(
-        state.services.voice, request.title, request.disclosure, request.notice
+        state.services.voice, request.title, request.disclosure, request.notice, request.echo
     )
     return {
         "conversation": asdict(session.conversation),
         "notice": session.options.disclosure or None,
+        "echo": session.options.echo,
         "echo_tail_ms": session.options.echo_tail_ms,
     }
 

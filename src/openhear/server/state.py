@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from starlette.requests import HTTPConnection
 
 from openhear.server.amplifier import AmplifierControl
+from openhear.server.calls import CallDesk
 from openhear.server.conversations import OpenConversations
 from openhear.server.hearing_checks import HearingChecks
 from openhear.server.options import ServerOptions
@@ -26,6 +27,8 @@ class AppState:
     """The saved phrases."""
     conversations: OpenConversations
     amplifier: AmplifierControl
+    calls: CallDesk
+    """The Calls view's call (openhear.server.routes_calls)."""
     hearing_checks: HearingChecks = field(default_factory=HearingChecks)
     """Hearing checks open in the page (openhear.server.routes_hearing)."""
 

@@ -1,5 +1,7 @@
 // The openhear page: view switching, remembered display settings, and each view's set-up.
+import { setupAlerts } from "./alerts-view.js";
 import { setupAmplifier } from "./amplifier-view.js";
+import { setupCalls } from "./calls-view.js";
 import { setupCaptions } from "./captions-view.js";
 import { setupBanner } from "./connection.js";
 import { setupConversation } from "./conversation-view.js";
@@ -7,7 +9,7 @@ import { setupHearingCheck } from "./hearing-check-view.js";
 import { setupProfile } from "./profile-view.js";
 import { setupSpeak } from "./speak-view.js";
 
-const VIEWS = ["captions", "speak", "conversation", "profile", "hearing", "amplifier"];
+const VIEWS = ["captions", "speak", "conversation", "calls", "profile", "hearing", "amplifier", "alerts"];
 
 
 function showView(name) {
@@ -50,9 +52,11 @@ function start() {
   setupCaptions();
   const conversation = setupConversation();
   setupSpeak(conversation);
+  setupCalls();
   setupProfile();
   setupHearingCheck();
   setupAmplifier();
+  setupAlerts();
   window.addEventListener("hashchange", () => {
     const name = location.hash.slice(1);
     if (!VIEWS.includes(name)) return; // not a view (an old #main link): stay where we are

@@ -7,8 +7,10 @@ export class MicrophoneError extends Error {}
 
 export class CaptionStream {
   // handlers: { onEvent(event), onClose(reason, isError), onLost(what) } where onLost is called
-  // with "server" or "microphone" when either goes away without anyone asking it to.
-  constructor(handlers) {
+  // with "server" or "microphone" when either goes away without anyone asking it to; `path` is
+  // the socket (default the caption socket; "/ws/alerts" listens for sound alerts only).
+  constructor(handlers, path = "/ws/captions") {
+    this.path = path;
     this.handlers = handlers;
     this.paused = false;
   }
@@ -30,7 +32,7 @@ export class CaptionStream {
     }
     this.context = new AudioContext();
     await this.context.audioWorklet.addModule("/static/capture-worklet.js");
-    this.socket = new WebSocket(socketUrl("/ws/captions"));
+    this.socket = new WebSocket(socketUrl(this.path));
     this.socket.binaryType = "arraybuffer";
     this.closedByUs = false;
     await new Promise((resolve, reject) => {

@@ -76,12 +76,14 @@ export function setupConversation() {
     startButton.disabled = false;
   };
 
-  // While a reply plays the server silences the caption input (so my reply is not captioned as
-  // theirs): say so, and leave a marker where the other person's words could be missing.
+  // The server removes my reply's echo from the captions (echo cancellation); with "mute" it
+  // silences the caption input while a reply plays instead: then say so, and leave a marker where
+  // the other person's words could be missing.
+  let echoMode = "cancel";
   let echoTailMs = 0; // how long the server keeps captions silenced after a reply (it says)
   let pauses = 0;
   const pausedWhilePlaying = () => {
-    if (!stream) return () => {};
+    if (!stream || echoMode !== "mute") return () => {};
     pauses += 1;
     $("conv-paused").hidden = false;
     return () => setTimeout(() => {
@@ -125,8 +127,10 @@ export function setupConversation() {
       const started = await postJson("/api/conversations", {
         disclosure: $("conv-disclosure").checked,
         notice: $("conv-notice").value,
+        echo: $("conv-mute").checked ? "mute" : "cancel",
       });
       current = started.conversation.id;
+      echoMode = started.echo;
       echoTailMs = started.echo_tail_ms;
       startButton.disabled = true;
       endButton.disabled = false;
@@ -238,6 +242,8 @@ export function setupConversation() {
     }
   }
   refreshList();
+  // A call saved by the calls view (or another page) shows up when the view is opened.
+  document.addEventListener("openhear:view", (event) => { if (event.detail === "conversation") refreshList(); });
   // The speak view's text joins the open conversation too.
   return { current: () => current, said: (text) => pane.append(text, "me") };
 }
