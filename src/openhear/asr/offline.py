@@ -35,6 +35,7 @@ import numpy as np
 
 from openhear.asr.events import CaptionEvent, FinalCaption, Word
 from openhear.asr.guards import drop_invented_tail
+from openhear.asr.screening import ProfanityMask, check_mask, invented_final, masked
 from openhear.asr.whisper import SAMPLE_RATE, WhisperTranscriber
 from openhear.audio.block import AudioBlock
 from openhear.audio.resample import MonoInput
@@ -71,11 +72,15 @@ class FileCaptionOptions:
     prompt_chars: int = 800
     """How much of the text so far each window gets as its prompt (about 200 tokens, as plain
     faster-whisper carries from window to window)."""
+    profanity_mask: ProfanityMask = "provisional"
+    """"all" masks profanity in the captions ("f***"); "off" and "provisional" (a recording has
+    no provisional captions) leave what was said (openhear.asr.screening)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "vocabulary", tuple(w.strip() for w in self.vocabulary if w.strip())
         )
+        check_mask(self.profanity_mask)
         if not 1.0 <= self.window_s <= 29.0:
             raise ValueError("window_s must lie between 1 and 29 s (Whisper hears 30 s)")
         if self.beam_size < 1 or self.prompt_chars < 0:
@@ -199,7 +204,7 @@ class FileCaptioner:
 
         window = np.concatenate([audio[start:end] for start, end in spans])
         words = self._words(window, (window.size - unspoken) / SAMPLE_RATE)
-        if not words:
+        if not words or invented_final(words):  # nothing, or "Thank you." on a noise
             return None
         offset = (self._start_s or 0.0) + self._pending_start / SAMPLE_RATE
         segments = [{"start": start, "end": end} for start, end in spans]
@@ -209,9 +214,12 @@ class FileCaptioner:
             chunk = times.get_chunk_index((w.start_s + w.end_s) / 2)
             start = offset + times.get_original_time(w.start_s, chunk)
             end = offset + times.get_original_time(w.end_s, chunk)
-            placed.append(Word(w.text, start, max(start, end), w.probability))
+            placed.append(w.moved(start, max(start, end)))
         text = "".join(w.text for w in placed).strip()
         self._text = _last_chars(self._text + " " + text, 2 * self.options.prompt_chars)
+        if self.options.profanity_mask == "all":
+            placed = masked(placed)
+            text = "".join(w.text for w in placed).strip()
         return FinalCaption(text, placed[0].start_s, placed[-1].end_s, tuple(placed))
 
     def _words(self, window: np.ndarray, speech_end_s: float) -> list[Word]:
@@ -231,7 +239,7 @@ class FileCaptioner:
             )
             self.decodes += 1
             part = drop_invented_tail(
-                [Word(w.text, w.start_s + start_s, w.end_s + start_s, w.probability) for w in part]
+                [w.moved(w.start_s + start_s, w.end_s + start_s) for w in part]
             )
             words += part
             if (

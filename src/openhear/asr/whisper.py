@@ -13,6 +13,8 @@ on a 2-core machine, so running two decodes at once would gain nothing anyway).
 
 from __future__ import annotations
 
+import copy
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,12 +23,16 @@ from typing import Any
 import numpy as np
 
 from openhear.asr.events import Word
-from openhear.errors import ModelError, exception_line
+from openhear.errors import ModelError, UsageError, exception_line
 
 SAMPLE_RATE = 16000
 """Whisper hears 16 kHz mono."""
 BUNDLED_MODEL_NAME = "whisper-tiny.en"
 """The name the bundled model is offered under (OpenAI-compatible API, Wyoming)."""
+AUTO = "auto"
+"""The language choice that lets a multilingual model identify the language of each decode."""
+TASKS = ("transcribe", "translate")
+"""What Whisper can do with speech: write it down, or write it in English (multilingual only)."""
 
 SHORT_WINDOW_FRAMES = 1500
 """Mel frames (10 ms each) the encoder hears for short audio: 15 s."""
@@ -81,15 +87,85 @@ def bundled_model_path() -> Path:
 class WhisperTranscriber:
     """One loaded Whisper model that turns 16 kHz mono audio into timed words."""
 
-    def __init__(self, model: Any, path: Path, vocabulary: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        model: Any,
+        path: Path,
+        vocabulary: Sequence[str] = (),
+        name: str | None = None,
+    ) -> None:
         self._model = model
         self._lock = threading.Lock()
         self.path = path
         """The model directory."""
+        self.name = name or f"whisper-{path.name}"
+        """The name the model is offered under (OpenAI-compatible API, Wyoming)."""
         self.vocabulary = tuple(vocabulary)
         """Words or names that bias recognition by default (people, places, medicines)."""
-        self.language = "en" if not model.model.is_multilingual else None
-        """Forced language for English-only models; None lets a multilingual model detect it."""
+        self.multilingual = bool(model.model.is_multilingual)
+        """Whether the model hears other languages than English (and can translate)."""
+        # faster-whisper lists the 100 codes of large-v3 (Cantonese last); older models know the
+        # first `num_languages` of them (99)
+        codes = tuple(model.supported_languages)
+        self.languages = codes[: model.model.num_languages] if self.multilingual else codes
+        """The language codes the model hears ("en" alone for an English-only model)."""
+        self.language: str | None = None if self.multilingual else "en"
+        """The language of the speech; None lets a multilingual model identify it in each decode
+        (English-only models always hear "en")."""
+        self.task = "transcribe"
+        """"transcribe", or "translate" (the speech written in English; multilingual only)."""
+
+    def language_code(self, requested: str | None) -> str | None:
+        """The model's code for a language tag: "fr", "fr-CA", "pt_BR" and "FR" are all "fr";
+        "auto" (and no tag) is None, the model's own choice. Raises UsageError for a language the
+        model does not hear."""
+        tag = re.split(r"[-_]", (requested or "").strip(), maxsplit=1)[0].lower()
+        if tag in ("", AUTO):
+            return None if self.multilingual else "en"
+        if tag == "english":
+            tag = "en"
+        if tag in self.languages:
+            return tag
+        if not self.multilingual:
+            from openhear.asr.models import LANGUAGES_INSTALL
+
+            raise UsageError(
+                f"language {requested!r} needs the multilingual model (--model base): "
+                f"{self.name} hears English only; install it with {LANGUAGES_INSTALL}"
+            )
+        raise UsageError(
+            f"language {requested!r} is not one {self.name} hears (use a code such as en, fr, "
+            "de, es, or auto)"
+        )
+
+    def configured(
+        self, language: str | None = AUTO, task: str = "transcribe"
+    ) -> WhisperTranscriber:
+        """This model (shared, with its lock) set to hear `language` (a tag as `language_code`
+        takes; "auto" or None: identified in each decode) and to do `task`. Raises UsageError for
+        a language it does not hear or a translation an English-only model cannot make."""
+        if task not in TASKS:
+            raise UsageError(f"unknown task {task!r} (choose from {', '.join(TASKS)})")
+        if task == "translate" and not self.multilingual:
+            from openhear.asr.models import LANGUAGES_INSTALL
+
+            raise UsageError(
+                f"translation to English needs the multilingual model (--model base): {self.name} "
+                f"hears English only; install it with {LANGUAGES_INSTALL}"
+            )
+        view = copy.copy(self)
+        view.language = self.language_code(language)
+        view.task = task
+        return view
+
+    def _language(self, audio: np.ndarray) -> str:
+        """The set language, or the one the model identifies in `audio` (call under the lock,
+        with the window set: it costs one encoder pass)."""
+        if self.language is not None:
+            return self.language
+        language, _, _ = self._model.detect_language(audio=audio)
+        self._model.windows = 0
+        return str(language)
 
     def transcribe(
         self,
@@ -123,9 +199,12 @@ class WhisperTranscriber:
             self._model.window_frames = SHORT_WINDOW_FRAMES if short else FULL_WINDOW_FRAMES
             self._model.first_window_only = first_window_only
             self._model.windows = 0
+            audio = np.ascontiguousarray(audio, dtype=np.float32)
+            language = self._language(audio)
             segments, _ = self._model.transcribe(
-                np.ascontiguousarray(audio, dtype=np.float32),
-                language=self.language,
+                audio,
+                language=language,
+                task=self.task,
                 beam_size=beam_size,
                 max_new_tokens=max_new_tokens,
                 temperature=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0) if fallback else 0.0,
@@ -138,7 +217,7 @@ class WhisperTranscriber:
             try:
                 for segment in segments:
                     words += [
-                        Word(w.word, float(w.start), float(w.end), float(w.probability))
+                        Word(w.word, float(w.start), float(w.end), float(w.probability), language)
                         for w in segment.words or ()
                     ]
             except _WindowLimit:
@@ -184,6 +263,7 @@ class WhisperTranscriber:
             segments, _ = self._model.transcribe(
                 np.ascontiguousarray(audio, dtype=np.float32),
                 language=self.language,
+                task=self.task,
                 beam_size=beam_size,
                 vad_filter=False,
             )
@@ -194,12 +274,25 @@ def load_transcriber(
     model_path: str | Path | None = None,
     vocabulary: Sequence[str] | None = None,
     cpu_threads: int = 1,
+    language: str | None = None,
 ) -> WhisperTranscriber:
-    """Load a CTranslate2 Whisper model directory (default: the bundled tiny.en) as int8 on the CPU.
+    """Load a Whisper model as int8 on the CPU: a name of `openhear.asr.models.MODEL_NAMES`
+    ("tiny.en", the default bundled one, or "base", the multilingual one of the languages extra)
+    or a CTranslate2 Whisper model directory. `language` (a tag, or "auto") is what it hears
+    (default: English for an English-only model, identified per decode for a multilingual one).
 
     A missing or broken model raises ModelError with a one-line message; nothing is downloaded.
+    A language the model does not hear raises UsageError.
     """
-    path = bundled_model_path() if model_path is None else Path(model_path)
+    from openhear.asr.models import MODEL_NAMES
+    from openhear.asr.models import model_path as named_model_path
+
+    name = None
+    if model_path is None or str(model_path) in MODEL_NAMES:
+        name = f"whisper-{model_path or 'tiny.en'}"
+        path = named_model_path(None if model_path is None else str(model_path))
+    else:
+        path = Path(model_path)
     if not path.exists():
         raise ModelError(f"no Whisper model at {path}")
     if not path.is_dir() or not (path / "model.bin").is_file():
@@ -218,4 +311,5 @@ def load_transcriber(
     except Exception as exc:
         detail = exception_line(exc)
         raise ModelError(f"cannot load the Whisper model in {path} ({detail})") from None
-    return WhisperTranscriber(model, path, vocabulary or ())
+    transcriber = WhisperTranscriber(model, path, vocabulary or (), name)
+    return transcriber if language is None else transcriber.configured(language)

@@ -1,5 +1,9 @@
 """Live captions on a console: final text appended as it is committed, a line per sentence, and
-on a terminal the provisional text shown dimmed after it and rewritten in place."""
+on a terminal the provisional text shown dimmed after it and rewritten in place.
+
+A pause is not a sentence end (openhear.asr.sentences): a fragment's closing full stop is
+held back until the next fragment shows whether the sentence goes on (lower case: the stop was
+invented and is never printed) or not (the stop and the line break are printed then)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import shutil
 from typing import TextIO
 
 from openhear.asr.events import CaptionEvent, FinalCaption, ends_sentence
+from openhear.asr.sentences import continues_sentence, drop_invented_stop
 
 
 class ConsoleCaptions:
@@ -16,14 +21,27 @@ class ConsoleCaptions:
     reader sees sentences and a program reading the pipe gets every word at once. On a terminal the
     provisional caption follows the final text in dim type and is redrawn in place; piped output
     holds final text only. With `timestamps`, every event is a line of its own with its times
-    (what `--realtime` prints).
+    (what `--realtime` prints). With `show_language` (a model that identifies the language of
+    each utterance), a final caption in another language than the one before starts with its
+    code in brackets ("[fr] Bonjour.").
     """
 
-    def __init__(self, stream: TextIO, interactive: bool, timestamps: bool = False):
+    def __init__(
+        self,
+        stream: TextIO,
+        interactive: bool,
+        timestamps: bool = False,
+        show_language: bool = False,
+    ):
         self._stream = stream
         self._interactive = interactive
         self._timestamps = timestamps
+        self._show_language = show_language
+        self._language = ""
         self._line = ""
+        """The current line as shown (on a terminal) or written (piped), held stop included."""
+        self._held = ""
+        """The stop at the end of `_line` not yet written (piped output)."""
         self._provisional = ""
 
     def show(self, event: CaptionEvent, emitted_s: float | None = None) -> None:
@@ -31,7 +49,7 @@ class ConsoleCaptions:
         if self._timestamps or emitted_s is not None:
             self._timed(event, emitted_s)
         elif isinstance(event, FinalCaption):
-            self._final(event.text)
+            self._final(self._tagged(event))
         else:
             self._provisional = event.text
             self._redraw()
@@ -42,23 +60,43 @@ class ConsoleCaptions:
         self._provisional = ""
         self._redraw()
         if self._line:
-            self._stream.write("\n")
-            self._line = ""
+            self._break_line()
         self._stream.flush()
 
+    def _break_line(self) -> None:
+        self._stream.write(("" if self._interactive else self._held) + "\n")
+        self._line = self._held = ""
+
     def _final(self, text: str) -> None:
+        text = text.strip()
         if not text:
             return
         self._provisional = ""  # stale: the provisional caption that follows replaces it
+        if self._line and ends_sentence(self._line):
+            if continues_sentence(text) and drop_invented_stop(self._line) != self._line:
+                self._line, self._held = drop_invented_stop(self._line), ""  # it was invented
+            else:
+                self._break_line()
         piece = f" {text}" if self._line else text
         self._line += piece
         if self._interactive:
             self._redraw()
         else:
-            self._stream.write(piece)
-        if ends_sentence(text) or (self._interactive and len(self._line) > self._width() - 20):
+            kept = drop_invented_stop(piece)
+            self._held = piece[len(kept) :] if ends_sentence(piece) else ""
+            self._stream.write(piece[: len(piece) - len(self._held)])
+        if ends_sentence(text) and not self._held and not self._interactive:
+            self._break_line()  # a question or exclamation mark: the sentence did end
+        elif self._interactive and len(self._line) > self._width() - 20:
             self._stream.write("\n")
             self._line = ""
+
+    def _tagged(self, event: FinalCaption) -> str:
+        """The final's text, after its language code when that changed and is to be shown."""
+        if not (self._show_language and event.text and event.language):
+            return event.text
+        changed, self._language = event.language != self._language, event.language
+        return f"[{event.language}] {event.text}" if changed else event.text
 
     def _redraw(self) -> None:
         if not self._interactive:
@@ -77,4 +115,6 @@ class ConsoleCaptions:
     def _timed(self, event: CaptionEvent, emitted_s: float | None) -> None:
         stamp = f"[{emitted_s:.3f}s] " if emitted_s is not None else ""
         kind = "final" if isinstance(event, FinalCaption) else "provisional"
+        if self._show_language and event.language:
+            kind += f" [{event.language}]"
         self._stream.write(f"{stamp}{kind} {event.start_s:.2f}-{event.end_s:.2f} {event.text}\n")

@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from openhear.asr.events import ends_sentence
+from openhear.asr.sentences import joined
 from openhear.captions.cues import Cue
 from openhear.errors import OpenhearError, UsageError
 
@@ -46,34 +48,64 @@ def one_line(text: str) -> str:
     return _CONTROLS.sub("", " ".join(text.split()))
 
 
-def _labelled(cue: Cue) -> str:
-    text = one_line(cue.text)
-    return f"{one_line(cue.speaker)}: {text}" if cue.speaker else text
+def _label(text: str, speaker: str | None) -> str:
+    return f"{one_line(speaker)}: {text}" if speaker else text
+
+
+def _lines(cue: Cue) -> list[str]:
+    """The cue's lines, each one line without control characters (blank lines dropped: one
+    would end an SRT or WebVTT cue)."""
+    lines = [one_line(line) for line in (cue.lines or (cue.text,))]
+    return [line for line in lines if line] or [""]
 
 
 def to_txt(cues: Sequence[Cue]) -> str:
-    """One line per cue ("Speaker: text" when the speaker is known)."""
-    return "".join(_labelled(c) + "\n" for c in cues)
+    """Running text: a paragraph per sentence, or per turn when the speaker changes ("Speaker:
+    text" when the speaker is known); cues that go on with a sentence continue its line."""
+    paragraphs: list[tuple[str | None, str]] = []
+    for c in cues:
+        text = one_line(c.text)
+        if not text:
+            continue
+        if paragraphs and paragraphs[-1][0] == c.speaker and not ends_sentence(paragraphs[-1][1]):
+            paragraphs[-1] = (c.speaker, joined(paragraphs[-1][1], text))
+        else:
+            paragraphs.append((c.speaker, text))
+    return "".join(_label(text, speaker) + "\n" for speaker, text in paragraphs)
 
 
 def to_srt(cues: Sequence[Cue]) -> str:
-    """SubRip: cues numbered from 1, times as HH:MM:SS,mmm, markup characters as look-alikes."""
-    return "\n".join(
-        f"{i}\n{_timestamp(c.start_s, ',')} --> {_timestamp(c.end_s, ',')}\n"
-        f"{_labelled(c).translate(SRT_LOOKALIKES)}\n"
-        for i, c in enumerate(cues, 1)
-    )
+    """SubRip: cues numbered from 1, times as HH:MM:SS,mmm, the cue's lines, markup characters as
+    look-alikes."""
+    blocks = []
+    for i, c in enumerate(cues, 1):
+        lines = _lines(c)
+        lines[0] = _label(lines[0], c.speaker)
+        text = "\n".join(lines).translate(SRT_LOOKALIKES)
+        blocks.append(f"{i}\n{_timestamp(c.start_s, ',')} --> {_timestamp(c.end_s, ',')}\n{text}\n")
+    return "\n".join(blocks)
 
 
 def _vtt_escape(text: str) -> str:
     return one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def document_language(cues: Sequence[Cue]) -> str:
+    """The language of every cue ('' when they differ or none is known)."""
+    languages = {c.language for c in cues}
+    return languages.pop() if len(languages) == 1 else ""
+
+
 def to_vtt(cues: Sequence[Cue]) -> str:
-    """WebVTT: a WEBVTT header, times as HH:MM:SS.mmm, the speaker as a <v Speaker> voice span."""
-    blocks = ["WEBVTT\n"]
+    """WebVTT: a WEBVTT header (with `Language: fr` when every cue is in one known language), times
+    as HH:MM:SS.mmm, the cue's lines, the speaker as a <v Speaker> voice span; in a document of
+    several languages each cue's text is a <lang fr> span."""
+    language = document_language(cues)
+    blocks = [f"WEBVTT\nLanguage: {language}\n" if language else "WEBVTT\n"]
     for c in cues:
-        text = _vtt_escape(c.text)
+        text = "\n".join(_vtt_escape(line) for line in _lines(c))
+        if c.language and not language:
+            text = f"<lang {c.language}>{text}</lang>"
         if c.speaker:
             text = f"<v {_vtt_escape(c.speaker)}>{text}</v>"
         blocks.append(f"{_timestamp(c.start_s, '.')} --> {_timestamp(c.end_s, '.')}\n{text}\n")
@@ -81,9 +113,11 @@ def to_vtt(cues: Sequence[Cue]) -> str:
 
 
 def to_json(cues: Sequence[Cue]) -> str:
-    """JSON: the whole text, and segments with times, speaker and timed words."""
+    """JSON: the whole text and its language (when one), and segments with times, speaker,
+    language and timed words."""
     doc = {
         "text": " ".join(one_line(c.text) for c in cues),
+        "language": document_language(cues) or None,
         "segments": [
             {
                 "id": i,
@@ -91,6 +125,7 @@ def to_json(cues: Sequence[Cue]) -> str:
                 "end": round(c.end_s, 3),
                 "text": one_line(c.text),
                 "speaker": one_line(c.speaker) if c.speaker else c.speaker,
+                "language": c.language or None,
                 "words": [
                     {
                         "word": one_line(w.text),

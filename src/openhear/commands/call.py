@@ -20,6 +20,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, BinaryIO
 
 from openhear.calls import ANSWER_TIMEOUT_S, DIAL_TIMEOUT_S
+from openhear.commands._asr_options import model_choice
 from openhear.commands._signals import stop_on_signals
 from openhear.commands.converse import add_relay_arguments, disclosure_text
 from openhear.commands.speak import add_voice_arguments, speech_options
@@ -103,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--{name} needs a positive number of seconds")
     if args.port is not None and not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port} is out of range (1 to 65535)")
+    model_choice(args)  # an English-only --model with another --language fails before the call
     account, target = _account_and_target(args)
     return _call(args, account, target)
 
@@ -125,9 +127,9 @@ def _account_and_target(args: argparse.Namespace) -> tuple[SipAccount | None, st
 
 
 def _call(args: argparse.Namespace, account: SipAccount | None, target: str | None) -> int:
-    from openhear.asr.whisper import load_transcriber
     from openhear.calls.address import over_tls
     from openhear.calls.phone import Phone, PhoneOptions
+    from openhear.commands._asr_options import load_choice
     from openhear.commands.converse import Printer, _open_replies
     from openhear.relay.store import TranscriptStore
     from openhear.tts.piper import load_voice
@@ -151,7 +153,7 @@ def _call(args: argparse.Namespace, account: SipAccount | None, target: str | No
         with store, Phone(options) as phone:
             # The voice and the captioner load while the call is placed or awaited.
             voice = loading.submit(load_voice, args.voice)
-            transcriber = loading.submit(load_transcriber, args.model)
+            transcriber = loading.submit(load_choice, model_choice(args), args.language)
             leg, connected = _connect(args, phone, target, printer)
             printer.status(f"connected ({connected.codec_text()})")
             _relay(args, leg, store, voice.result(), transcriber.result(), printer, replies)

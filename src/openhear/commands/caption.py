@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
+from openhear.commands._asr_options import add_model_arguments, load_model, model_choice
 from openhear.commands._shared import (
     add_stdin_pcm_arguments,
     int_option,
@@ -73,11 +74,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         action="store_true",
         help="feed FILE at real-time pace; print events with emission times",
     )
-    p.add_argument(
-        "--model",
-        metavar="PATH",
-        help="a CTranslate2 Whisper model directory (default: bundled tiny.en)",
-    )
+    add_model_arguments(p)
     p.add_argument(
         "--vocabulary",
         action="append",
@@ -86,6 +83,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="words or names to recognise more readily, comma-separated; may be repeated",
     )
     p.add_argument("--vocabulary-file", metavar="FILE", help="a file of such words, one per line")
+    p.add_argument(
+        "--profanity-mask",
+        default="provisional",
+        metavar="WHERE",
+        help="mask profanity as f***: off, provisional (default: only unsure provisional words, "
+        "where an invented word could flash up) or all (final captions and files too)",
+    )
     ray = p.add_argument_group("batch on Ray (openhear[scale])")
     ray.add_argument(
         "--ray",
@@ -105,6 +109,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace) -> int:
+    from openhear.asr.screening import PROFANITY_MASKS
     from openhear.captions.writers import FORMATS
 
     if args.ray:
@@ -113,10 +118,16 @@ def run(args: argparse.Namespace) -> int:
         raise usage("--address joins a Ray cluster: it goes with --ray")
     if args.format not in FORMATS:
         raise usage(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
+    if args.profanity_mask not in PROFANITY_MASKS:
+        raise usage(
+            f"unknown --profanity-mask {args.profanity_mask!r} "
+            f"(choose from {', '.join(PROFANITY_MASKS)})"
+        )
     if args.live + args.system + bool(args.input) != 1:
         raise usage("give an audio FILE, - for raw PCM on stdin, --live, or --system")
     if args.realtime and (args.live or args.system or args.input == "-"):
         raise usage("--realtime paces a FILE; stdin, --live and --system are already real time")
+    model_choice(args)  # an English-only --model with another --language fails at once
     if args.output:
         from openhear.audio.outputs import check_output_file
 
@@ -163,22 +174,31 @@ def _load(
 
     from openhear.asr.offline import FileCaptioner, FileCaptionOptions
     from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
-    from openhear.asr.whisper import load_transcriber
 
     t = time.perf_counter()
-    transcriber = load_transcriber(args.model)
+    transcriber = load_model(args)
+    args.show_language = transcriber.language is None  # identified per utterance: say which
     logging.getLogger("openhear").info(
         "loaded Whisper model %s in %.2f s", transcriber.path, time.perf_counter() - t
     )
+    mask = args.profanity_mask
     if not live:
-        return FileCaptioner(transcriber, FileCaptionOptions(vocabulary=vocabulary))
-    return StreamingCaptioner(transcriber, dataclasses.replace(LIVE_OPTIONS, vocabulary=vocabulary))
+        options = FileCaptionOptions(vocabulary=vocabulary, profanity_mask=mask)
+        return FileCaptioner(transcriber, options)
+    return StreamingCaptioner(
+        transcriber,
+        dataclasses.replace(LIVE_OPTIONS, vocabulary=vocabulary, profanity_mask=mask),
+    )
 
 
 def _console(args: argparse.Namespace) -> ConsoleCaptions:
     from openhear.captions.console import ConsoleCaptions
 
-    return ConsoleCaptions(sys.stdout, interactive=sys.stdout.isatty() and not args.output)
+    return ConsoleCaptions(
+        sys.stdout,
+        interactive=sys.stdout.isatty() and not args.output,
+        show_language=getattr(args, "show_language", False),
+    )
 
 
 def _finish(args: argparse.Namespace, finals: list) -> None:
@@ -240,7 +260,9 @@ def _realtime(
     from openhear.asr.pacing import paced_events
     from openhear.captions.console import ConsoleCaptions
 
-    console = ConsoleCaptions(sys.stdout, interactive=False, timestamps=True)
+    console = ConsoleCaptions(
+        sys.stdout, interactive=False, timestamps=True, show_language=args.show_language
+    )
     finals = []
     for emitted_s, event in paced_events(captioner, blocks):
         console.show(event, emitted_s)

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, BinaryIO
 
+from openhear.commands._asr_options import add_model_arguments, load_model, model_choice
 from openhear.commands._shared import add_stdin_pcm_arguments, stdin_blocks
 from openhear.commands.speak import add_voice_arguments, speech_options
 from openhear.relay import ECHO_MODES
@@ -89,7 +90,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def add_relay_arguments(p: argparse.ArgumentParser, when: str = "first") -> None:
-    """The notice, the conversation's label and the captioning model (shared with `call`);
+    """The notice, the conversation's label, the captioning model and language (shared with
+    `call`);
     `when` says when the notice is spoken."""
     p.add_argument(
         "--disclosure",
@@ -98,11 +100,7 @@ def add_relay_arguments(p: argparse.ArgumentParser, when: str = "first") -> None
     )
     p.add_argument("--no-disclosure", action="store_true", help="do not speak the notice")
     p.add_argument("--title", default="", help="a label saved with the conversation")
-    p.add_argument(
-        "--model",
-        metavar="PATH",
-        help="a CTranslate2 Whisper model directory (default: bundled tiny.en)",
-    )
+    add_model_arguments(p)
 
 
 def disclosure_text(args: argparse.Namespace) -> str:
@@ -166,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.duration is not None and (not (args.live or args.system) or not args.duration > 0):
         raise UsageError("--duration needs --live or --system and a positive number of seconds")
+    model_choice(args)  # an English-only --model with another --language fails at once
     blocks, clock, stop = _audio(args, source)
     if stop is None:
         return _converse(args, blocks, clock)
@@ -209,7 +208,6 @@ def _converse(
     clock: Callable[[], float] | None,
 ) -> int:
     from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
-    from openhear.asr.whisper import load_transcriber
     from openhear.relay.replies import ReplyPlayer, ReplyReader, read_replies
     from openhear.relay.session import ConversationSession, RelayOptions
     from openhear.relay.store import TranscriptStore
@@ -230,7 +228,7 @@ def _converse(
     store = TranscriptStore()
     voice = load_voice(args.voice) if play else None
     sink = _reply_sink(args, voice.sample_rate) if voice is not None else None
-    captioner = StreamingCaptioner(load_transcriber(args.model), LIVE_OPTIONS)
+    captioner = StreamingCaptioner(load_model(args), LIVE_OPTIONS)
     printer = Printer(args.quiet)
     player = (
         ReplyPlayer(

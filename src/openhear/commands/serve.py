@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from openhear.commands._asr_options import add_model_arguments, model_choice
 from openhear.errors import UsageError
 from openhear.scale.cluster import ADDRESS_HELP
 
@@ -58,6 +59,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     from openhear.commands.alerts import add_webhook_argument
 
     add_webhook_argument(p)
+    add_model_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -79,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         from openhear.alerts.webhook import check_webhook_url
 
         webhook = check_webhook_url(args.webhook)
+    model = model_choice(args)
     options = ServerOptions(
         host=args.host,
         port=args.port,
@@ -90,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         return serve_on_ray(options, args)
     if args.address:
         raise UsageError("--address joins a Ray cluster: it goes with --ray")
-    serve(options)
+    serve(options, model, args.language)
     return 0
 
 
@@ -102,15 +105,16 @@ def app_url(options: ServerOptions) -> str:
     return f"http://{host}:{options.port}{suffix}"
 
 
-def serve(options: ServerOptions) -> None:
-    """Binds the port, loads the models once, then runs the app until interrupted."""
+def serve(options: ServerOptions, model: str | None = None, language: str | None = None) -> None:
+    """Binds the port, loads the models once (Whisper `model` set to `language`, as
+    `load_transcriber` takes them), then runs the app until interrupted."""
     from openhear.paths import data_dir
     from openhear.server import create_app
     from openhear.server.runner import bind, make_server
     from openhear.server.services import load_services
 
     with bind(options.host, options.port) as sock:
-        app = create_app(options, load_services(data_dir()))
+        app = create_app(options, load_services(data_dir(), model=model, language=language))
         print(f"openhear is running at {app_url(options)}  (Ctrl+C stops it)", flush=True)
         try:
             make_server(app, options).run(sockets=[sock])

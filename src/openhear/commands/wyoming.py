@@ -6,6 +6,7 @@ import argparse
 import math
 import sys
 
+from openhear.commands._asr_options import add_model_arguments, model_choice
 from openhear.errors import OpenhearError, UsageError
 
 DEFAULT_URI = "tcp://127.0.0.1:10300"
@@ -46,6 +47,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="announce the server on the local network (mDNS) so Home Assistant discovers it, "
         "under NAME (default openhear); needs a tcp:// --uri on an address the network reaches",
     )
+    add_model_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -70,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--read-timeout must be a positive number of seconds, not {args.read_timeout}"
         )
+    model = model_choice(args)
     server = server_for(args.uri)
     if args.zeroconf is not None:
         check_zeroconf(server, args.zeroconf)  # before the models load
@@ -81,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
             " can use this server",
             file=sys.stderr,
         )
-    services = load_services(data_dir(), captions=asr, speech=tts)
+    services = load_services(
+        data_dir(), captions=asr, speech=tts, model=model, language=args.language
+    )
     offers = " and ".join(
         name for name, on in (("speech-to-text", asr), ("text-to-speech", tts)) if on
     )

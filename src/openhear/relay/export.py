@@ -7,7 +7,7 @@ import json
 from itertools import groupby
 
 from openhear.asr.events import FinalCaption
-from openhear.captions.cues import Cue, cues_from_finals
+from openhear.captions.cues import Cue, cues_from_finals, retime
 from openhear.captions.writers import FORMATS, one_line, render
 from openhear.relay.store import Transcript
 
@@ -22,14 +22,15 @@ def transcript_cues(transcript: Transcript) -> list[Cue]:
     """Readable cues labelled with their speaker, in time order.
 
     Final captions are stored a few words at a time, as they are committed; here each speaker's
-    consecutive entries are joined into sentences (the caption writers' own regrouping), so a
-    turn reads as "If the reader will excuse me." rather than three fragments.
+    consecutive entries go through the cue builder, which joins them into sentences and cuts
+    those into subtitle cues, so a turn reads as "If the reader will excuse me." rather than
+    three fragments. Where the two speakers overlap, a cue ends when the next one starts.
     """
     cues: list[Cue] = []
     for speaker, run in groupby(transcript.entries, key=lambda e: e.speaker):
         finals = [FinalCaption(e.text, e.start_s, e.end_s) for e in run]
         cues += cues_from_finals(finals, speaker=SPEAKER_LABELS[speaker])
-    return cues
+    return retime(cues)
 
 
 def export_transcript(transcript: Transcript, fmt: str) -> str:

@@ -162,7 +162,10 @@ class ConversationSession:
         """The voice for replies; None stores replies without speaking them."""
         self.options = options
         self.echo: EchoGate | EchoCanceller = (
-            EchoCanceller() if options.echo == "cancel" else EchoGate(options.echo_tail_ms / 1000)
+            EchoCanceller()
+            if options.suppress_echo
+            and options.echo == "cancel"  # no reply heard back: no canceller
+            else EchoGate(options.echo_tail_ms / 1000)
         )
         """Keeps replies out of the caption input: cancels their echo, or silences it."""
         self.conversation = (

@@ -1,10 +1,15 @@
 """One live caption session over a WebSocket: start message, 16-bit PCM in, caption events out.
 
 Protocol (client -> server):
-  1. text  {"type": "start", "sample_rate": 48000, "conversation_id": 3}  (conversation_id optional)
+  1. text  {"type": "start", "sample_rate": 48000, "conversation_id": 3, "language": "fr",
+            "profanity_mask": "off"}
+     (conversation_id optional; language optional: a code, or "auto" for a multilingual model to
+     identify it in each utterance; default: the server's --language; profanity_mask optional,
+     "off" | "provisional" | "all")
   2. binary frames of mono 16-bit little-endian PCM at that rate, any length up to the message limit
   3. text  {"type": "flush"} to finalise what was heard so far (pause), {"type": "stop"} to end.
-Server -> client: {"type": "ready"}, {"type": "provisional" | "final", "text", "start_s", "end_s"}
+Server -> client: {"type": "ready"}, {"type": "provisional" | "final", "text", "start_s", "end_s",
+"language"} (language: the code it was heard in, when known)
 (seconds of audio received in this session; with a conversation_id, seconds of that conversation),
 {"type": "end"} after a stop; {"type": "busy", ...} or {"type": "error", "message"} followed by a
 close.
@@ -30,7 +35,7 @@ import json
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Literal, TypeVar
 
@@ -46,6 +51,7 @@ from starlette.status import (
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from openhear.asr.events import CaptionEvent, FinalCaption
+from openhear.asr.screening import ProfanityMask
 from openhear.audio import AudioBlock
 from openhear.errors import OpenhearError
 from openhear.relay.store import Entry
@@ -71,6 +77,9 @@ class CaptionStart(RequestModel):
     type: Literal["start"]
     sample_rate: int = Field(ge=8000, le=192000)
     conversation_id: int | None = None
+    language: str | None = Field(default=None, max_length=16)
+    profanity_mask: ProfanityMask | None = None
+    """Where profanity is masked (openhear.asr.screening); None: the captioner's default."""
 
 
 class ProtocolError(Exception):
@@ -90,12 +99,15 @@ class _Flush:
 def event_json(event: CaptionEvent | Entry) -> dict:
     """A caption event (or a stored 'them' entry) as the JSON the page reads."""
     kind = "final" if isinstance(event, (FinalCaption, Entry)) else "provisional"
-    return {
+    doc = {
         "type": kind,
         "text": event.text,
         "start_s": round(event.start_s, 3),
         "end_s": round(event.end_s, 3),
     }
+    if not isinstance(event, Entry) and event.language:
+        doc["language"] = event.language
+    return doc
 
 
 def pcm16_to_float(data: bytes) -> np.ndarray:
@@ -146,6 +158,18 @@ class CaptionSession:
             where, what = validation_problem(exc)
             raise ProtocolError(f"bad start message: {where or 'message'}: {what}") from None
         self.sample_rate = start.sample_rate  # the captioner resamples to Whisper's 16 kHz itself
+        if start.language is not None and self.captioner is not None:
+            from openhear.asr.whisper import WhisperTranscriber
+
+            transcriber = self.captioner.transcriber
+            if isinstance(transcriber, WhisperTranscriber):
+                try:
+                    self.captioner.transcriber = transcriber.configured(start.language)
+                except OpenhearError as exc:
+                    raise ProtocolError(str(exc)) from None
+        if start.profanity_mask is not None:
+            captioner = self._own()
+            captioner.options = replace(captioner.options, profanity_mask=start.profanity_mask)
         if start.conversation_id is not None:
             try:
                 session = self.state.conversations.open(

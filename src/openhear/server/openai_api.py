@@ -21,21 +21,24 @@ import re
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
-from openhear.asr.events import FinalCaption, Word
-from openhear.asr.whisper import BUNDLED_MODEL_NAME
+from openhear.asr.events import FinalCaption, Word, words_language
 from openhear.audio.encoders import STREAM_FORMATS
 from openhear.captions.cues import Cue
-from openhear.errors import AudioInputError, OpenhearError
+from openhear.errors import AudioInputError, OpenhearError, UsageError
 from openhear.server.audio_response import in_workers, speech_response, sse_event
 from openhear.server.limits import RequestModel, validation_problem
 from openhear.server.security import error_body
 from openhear.server.state import AppState, app_state
+
+if TYPE_CHECKING:
+    from openhear.asr.whisper import WhisperTranscriber
 
 router = APIRouter(prefix="/v1")
 
@@ -79,7 +82,8 @@ def install(app: FastAPI) -> None:
 
 
 def _model_ids(state: AppState) -> list[str]:
-    return ([BUNDLED_MODEL_NAME] if state.services.transcribers else []) + (
+    transcribers = state.services.transcribers
+    return ([transcribers[0].name] if transcribers else []) + (
         [state.services.voice.name] if state.services.voice is not None else []
     )
 
@@ -125,8 +129,9 @@ class TranscriptionRequest:
     """The audio file."""
     response_format: str
     """One of TRANSCRIPTION_FORMATS."""
-    language: str
-    """The language of the speech, as the model names it ("en")."""
+    language: str | None
+    """The language of the speech, as the model names it ("en"); None: identified by the
+    multilingual model."""
     prompt: str | None
     """Words to expect (names, jargon), or None."""
     granularities: frozenset[str]
@@ -135,6 +140,8 @@ class TranscriptionRequest:
     """`include[]=logprobs`: word log probabilities in json and streamed answers."""
     stream: bool
     """Answer with server-sent events while the file is transcribed."""
+    task: str = "transcribe"
+    """"transcribe", or "translate" (to English)."""
 
 
 def _form_bool(form: FormData, key: str) -> bool:
@@ -144,25 +151,31 @@ def _form_bool(form: FormData, key: str) -> bool:
     return value in ("true", "1")
 
 
-def _language(requested: str | None, model_language: str | None, task: str) -> str:
+def _language(requested: str | None, transcriber: WhisperTranscriber, task: str) -> str | None:
     """The model's language for a requested tag: "en", "en-US", "en_GB" and "English" are all
-    English (as Wyoming's are). A multilingual model (no language of its own) takes the tag's
-    primary subtag."""
+    English (as Wyoming's are). A multilingual model takes the tag's primary subtag, and without
+    one keeps the server's --language (None: identified in the audio)."""
     primary = re.split(r"[-_]", (requested or "").strip(), maxsplit=1)[0].lower()
-    if model_language is None:
-        return primary or "en"
-    if not primary:
-        return model_language
-    if primary in (model_language, "english"):
+    model_language = transcriber.language
+    if transcriber.multilingual:
+        if not primary:
+            return model_language
+        try:
+            return transcriber.language_code(primary)
+        except UsageError as exc:
+            raise ApiError(str(exc), "language") from None
+    if not primary or primary in (model_language, "english"):
         return model_language
     if task == "translate":
         raise ApiError(
-            f"translating {requested!r} speech needs a multilingual Whisper model: the one loaded "
-            f"only hears {model_language!r} (whose translation to English is its transcription)",
+            f"translating {requested!r} speech needs a multilingual Whisper model (start the "
+            f"server with --model base): the one loaded only hears {model_language!r} (whose "
+            "translation to English is its transcription)",
             "language",
         )
     raise ApiError(
-        f"language {requested!r} is not supported: this model only hears {model_language!r}",
+        f"language {requested!r} is not supported: this model only hears {model_language!r} "
+        "(start the server with --model base for other languages)",
         "language",
     )
 
@@ -182,7 +195,7 @@ async def _transcription_request(
         )
     state.services.require("captions", state.services.transcribers or None)
     language = _language(
-        str(form.get("language") or "") or None, state.services.transcribers[0].language, task
+        str(form.get("language") or "") or None, state.services.transcribers[0], task
     )
     temperature = str(form.get("temperature") or "0")
     try:
@@ -226,6 +239,7 @@ async def _transcription_request(
         granularities=frozenset(granularities or ["segment"]),
         logprobs=bool(include),
         stream=stream,
+        task=task,
     )
 
 
@@ -242,6 +256,8 @@ def _finals(
     f = open_sound_file(req.upload.file, name)
     duration.append(f.frames / f.samplerate)
     with state.services.transcriber() as transcriber:
+        if transcriber.multilingual:  # an English-only model's translation is its transcription
+            transcriber = transcriber.configured(req.language, req.task)
         blocks = iter_sound_file(f, name)
         for e in caption_recording(blocks, transcriber, options):
             if isinstance(e, FinalCaption):
@@ -287,10 +303,17 @@ def _segment(i: int, cue: Cue) -> dict:
     }
 
 
+def _language_name(code: str) -> str:
+    """The language as OpenAI's verbose_json names it: "english" for English, else the code."""
+    return "english" if code == "en" else code
+
+
 def _verbose(cues: list[Cue], duration_s: float, req: TranscriptionRequest, task: str) -> dict:
     doc: dict = {
         "task": task,
-        "language": "english" if req.language == "en" else req.language,
+        "language": _language_name(
+            words_language(w for c in cues for w in c.words) or req.language or "en"
+        ),
         "duration": round(duration_s, 3),
         "text": " ".join(c.text for c in cues),
     }

@@ -10,7 +10,8 @@ from pydantic import Field
 from starlette.status import WS_1000_NORMAL_CLOSURE, WS_1011_INTERNAL_ERROR, WS_1013_TRY_AGAIN_LATER
 from starlette.websockets import WebSocketDisconnect
 
-from openhear.captions.cues import Cue
+from openhear.asr.events import FinalCaption
+from openhear.captions.cues import cues_from_finals, spread_words
 from openhear.captions.writers import render
 from openhear.errors import OpenhearError
 from openhear.server.caption_session import CaptionSession, ProtocolError, refuse
@@ -27,6 +28,8 @@ class CaptionLine(RequestModel):
     text: str = Field(max_length=10_000)
     start_s: float = Field(ge=0)
     end_s: float = Field(ge=0)
+    language: str = Field(default="", max_length=16)
+    """The language it was heard in ("fr"; '' when not known)."""
 
 
 class ExportRequest(RequestModel):
@@ -38,8 +41,15 @@ class ExportRequest(RequestModel):
 
 @router.post("/api/captions/export")
 def export_captions(request: ExportRequest) -> Response:
-    """The captions as a txt, srt, vtt or json download (the same writers as `openhear caption`)."""
-    cues = [Cue(c.start_s, c.end_s, c.text) for c in request.cues]
+    """The captions as a txt, srt, vtt or json download: the page's final captions through the
+    same cue builder and writers as `openhear caption` (each line's language kept)."""
+    finals = [
+        FinalCaption(
+            c.text, c.start_s, c.end_s, spread_words(c.text, c.start_s, c.end_s, c.language)
+        )
+        for c in request.cues
+    ]
+    cues = cues_from_finals(finals)
     return document_response(render(cues, request.format), request.format, "captions")
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 
 from openhear import __version__
 from openhear.server.security import TOKEN_COOKIE
+from openhear.server.services import Services
 from openhear.server.state import AppState, app_state
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -23,6 +24,19 @@ async def index(request: Request, state: AppState = Depends(app_state)) -> FileR
     if state.options.token is not None and request.query_params.get("token"):
         response.set_cookie(TOKEN_COOKIE, state.options.token, httponly=True, samesite="strict")
     return response
+
+
+def _languages(services: Services) -> dict:
+    """The caption model's name, its languages and the server's language (None: identified in
+    each utterance), for the page's language setting."""
+    if not services.transcribers:
+        return {}
+    transcriber = services.transcribers[0]
+    return {
+        "model": transcriber.name,
+        "languages": list(transcriber.languages),
+        "language": transcriber.language,
+    }
 
 
 @router.get("/api/settings")
@@ -50,6 +64,7 @@ async def health(state: AppState = Depends(app_state)) -> dict:
         "version": __version__,
         "captions": {
             "available": bool(services.transcribers),
+            **_languages(services),
             "active_sessions": state.caption_sessions.active,
             "max_sessions": state.caption_sessions.limit,
             "backlog_s": round(state.caption_sessions.backlog_s, 2),

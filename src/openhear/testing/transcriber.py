@@ -72,7 +72,7 @@ class ScriptedTranscriber:
         end_s = start_s + audio.size / SAMPLE_RATE
         self.calls.append(TranscribeCall(start_s, end_s, prompt, beam_size, first_window_only))
         return [
-            Word(w.text, w.start_s - start_s, w.end_s - start_s, w.probability)
+            w.moved(w.start_s - start_s, w.end_s - start_s)
             for w in self.words
             if w.start_s >= start_s and w.end_s <= end_s
         ]

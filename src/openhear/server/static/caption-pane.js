@@ -1,6 +1,7 @@
 // A scrolling caption area: final lines appended, one provisional line replaced in place,
 // auto-scroll that stops while the reader scrolls back, and a "jump to newest" button.
 import { pageSettings } from "./api.js";
+import { continuesSentence, dropInventedStop } from "./sentences.js";
 
 // A line ends at a sentence end: one of the server's marks (asr.events.SENTENCE_END_MARKS), maybe
 // followed by a closing quote or bracket. Until the marks arrive, lines only end with the speaker.
@@ -10,6 +11,7 @@ pageSettings()
   .then(({ sentence_end_marks: marks }) => { sentenceEnd = new RegExp(`[${escapeClass(marks)}]["')\\]]?$`); })
   .catch(() => {});
 const endsSentence = (text) => sentenceEnd !== null && sentenceEnd.test(text.trim());
+
 export class CaptionPane {
   constructor(box, list, provisional, jumpButton, lineTag = "p") {
     Object.assign(this, { box, list, provisional, jumpButton, lineTag });
@@ -27,11 +29,12 @@ export class CaptionPane {
   }
 
   // Adds final text: it continues the last line until a sentence ends or the speaker changes.
+  // A full stop the new text shows to be invented (it goes on in lower case) is taken back.
   // `speaker` ("them" or "me") labels conversation lines.
   // Returns the line element the text went into.
   append(text, speaker = null, ownLine = false) {
     const last = this.list.lastElementChild;
-    if (!ownLine && last && !last.dataset.ownLine && last.dataset.speaker === String(speaker) && !endsSentence(last.textContent)) {
+    if (!ownLine && last && !last.dataset.ownLine && last.dataset.speaker === String(speaker) && this.continues(last, text)) {
       last.append(document.createTextNode(` ${text}`));
       if (!speaker || speaker === "them") this.provisional.textContent = "";
       this.changed();
@@ -53,6 +56,17 @@ export class CaptionPane {
     if (!speaker || speaker === "them") this.provisional.textContent = "";
     this.changed();
     return line;
+  }
+
+  // Whether `text` goes on in the `line`; drops the line's invented full stop when it does.
+  continues(line, text) {
+    if (!endsSentence(line.textContent)) return true;
+    const tail = line.lastChild;
+    if (!continuesSentence(text) || !tail || tail.nodeType !== Node.TEXT_NODE) return false;
+    const kept = dropInventedStop(tail.data);
+    if (kept === tail.data.trimEnd()) return false;
+    tail.data = kept;
+    return true;
   }
 
   clear() {

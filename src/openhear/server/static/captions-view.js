@@ -1,18 +1,23 @@
 // The live captions view: microphone -> server -> captions, pause/resume, clear and export.
 import { announce, download, request } from "./api.js";
+import { setupCaptionLanguage } from "./caption-language.js";
 import { CaptionPane } from "./caption-pane.js";
+import { setupCaptionSettings } from "./caption-settings.js";
 import { CaptionStream } from "./capture.js";
 import { Reconnector } from "./connection.js";
 
 const $ = (id) => document.getElementById(id);
 
 export function setupCaptions() {
+  setupCaptionSettings();
   const pane = new CaptionPane($("caption-box"), $("cap-finals"), $("cap-provisional"), $("cap-jump"));
   const state = $("cap-state");
   const startButton = $("cap-start");
   const pauseButton = $("cap-pause");
   const cues = [];
   let stream = null;
+  const language = setupCaptionLanguage($("cap-language-setting"), $("cap-language"));
+  let lastLanguage = "";
 
   const stopped = (reason, isError) => {
     stream = null;
@@ -33,8 +38,13 @@ export function setupCaptions() {
       onEvent: (event) => {
         if (event.type === "provisional") pane.setProvisional(event.text);
         else if (event.type === "final") {
-          cues.push({ text: event.text, start_s: event.start_s, end_s: event.end_s });
-          pane.append(event.text);
+          const code = event.language || "";
+          cues.push({ text: event.text, start_s: event.start_s, end_s: event.end_s, language: code });
+          // An identified language that changes starts a line of its own, named before the text.
+          const changed = language.identifying() && code !== "" && code !== lastLanguage;
+          const line = pane.append(event.text, null, changed);
+          if (code) language.mark(line, code, changed);
+          lastLanguage = code || lastLanguage;
         } else if (event.type === "ready") state.textContent = "Listening. Captions appear below.";
       },
       onClose: (reason, isError) => { if (stream === mine) stopped(reason, isError); },
@@ -48,7 +58,7 @@ export function setupCaptions() {
     });
     stream = mine;
     try {
-      await mine.start();
+      await mine.start(null, language.value());
     } catch (error) {
       mine.release();
       throw error;
@@ -74,6 +84,20 @@ export function setupCaptions() {
       announce("Listening. Captions appear below.", state);
       // On a small screen the captions box comes fully into sight, newest line included.
       $("caption-box").scrollIntoView({ block: "nearest" });
+    } catch (error) {
+      stopped(`Could not start captions: ${error.message}`, true);
+    }
+  });
+
+  // A new language takes effect at once: the running session ends (its captions are finished)
+  // and a new one starts with the new language.
+  language.onChange(async () => {
+    lastLanguage = "";
+    if (!stream) return;
+    stream.stop();
+    try {
+      await open();
+      announce("Listening in the new language.", state);
     } catch (error) {
       stopped(`Could not start captions: ${error.message}`, true);
     }

@@ -1,6 +1,7 @@
 // The browser microphone as a caption session: getUserMedia -> AudioWorklet (native rate) ->
 // 16-bit PCM over a WebSocket after a JSON start message. Caption events come back as JSON.
 import { UNREACHABLE, socketUrl } from "./api.js";
+import { profanityMask } from "./caption-settings.js";
 import { microphoneHelp } from "./connection.js";
 
 export class MicrophoneError extends Error {}
@@ -17,7 +18,8 @@ export class CaptionStream {
 
   // In a conversation the server's echo gate keeps our own spoken replies out of the stored captions;
   // the browser's echo canceller helps while the other person talks over a reply.
-  async start(conversationId = null) {
+  // `language` (a code, or "auto"; null: the server's) is what the multilingual model hears.
+  async start(conversationId = null, language = null) {
     const inConversation = conversationId !== null;
     if (!navigator.mediaDevices) throw new MicrophoneError(microphoneHelp(null));
     try {
@@ -47,6 +49,8 @@ export class CaptionStream {
     this.socket.onclose = () => this.closed();
     const start = { type: "start", sample_rate: this.context.sampleRate };
     if (conversationId !== null) start.conversation_id = conversationId;
+    if (language !== null) start.language = language;
+    if (profanityMask()) start.profanity_mask = profanityMask();
     this.socket.send(JSON.stringify(start));
 
     const source = this.context.createMediaStreamSource(this.media);
