@@ -55,7 +55,7 @@ def test_a_caption_stream_and_a_transcription_answer_as_on_the_plain_server(
     on_ray = asyncio.run(caption_over_socket(ray_app.ws_url, pcm, rate))
     for run in (plain, on_ray):  # live decodes are skipped while a stream lags: not bit-equal
         assert run["events"][0] == {"type": "ready"} and run["events"][-1] == {"type": "end"}
-        assert {tuple(e) for e in run["events"][1:-1]} == {("type", "text", "start_s", "end_s")}
+        assert all({"type", "text", "start_s", "end_s"} <= set(e) for e in run["events"][1:-1])
         assert wer(speech.text, run["text"]) <= 0.2, run["text"]
 
     def transcribe(url: str) -> dict:
