@@ -50,7 +50,7 @@ pip_quiet() {
     ./.venv/bin/python -m pip --disable-pip-version-check -q "$@" 2> >(grep -v "is ignored: it is neither" >&2)
 }
 extras=()
-[ $want_test -eq 1 ] && extras+=(test eval calls)
+[ $want_test -eq 1 ] && extras+=(test eval calls scale)  # scale (Ray, about 610 MB, 2 minutes more): --ray's tests only
 [ $want_languages -eq 1 ] && extras+=(languages)
 extras=$(IFS=,; echo "${extras[*]:-}")
 [ -n "$extras" ] && extras="[$extras]"

@@ -29,6 +29,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"relay", "alerts"}),  # conversations (captions + speech); sound alerts
     frozenset({"calls"}),  # SIP calls around a relay session
     frozenset({"server", "testing"}),  # the HTTP/WebSocket/Wyoming adapters; the test harness
+    frozenset({"scale"}),  # the same services past one machine, on Ray (optional extra)
     frozenset({"commands"}),  # the thin CLI commands
     frozenset({"cli"}),  # the entry point (`openhear`)
     frozenset({"__main__"}),  # `python -m openhear`

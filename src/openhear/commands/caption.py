@@ -10,9 +10,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
 from openhear.commands._asr_options import add_model_arguments, load_model, model_choice
-from openhear.commands._shared import add_stdin_pcm_arguments, progress_bar, stdin_blocks, usage
+from openhear.commands._shared import (
+    add_stdin_pcm_arguments,
+    int_option,
+    progress_bar,
+    stdin_blocks,
+    usage,
+)
+from openhear.scale.cluster import ADDRESS_HELP
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
+    from typing import Never
+
+    from tqdm import tqdm
+
     from openhear.asr.events import CaptionEvent
     from openhear.asr.offline import FileCaptioner
     from openhear.asr.streaming import StreamingCaptioner
@@ -25,7 +36,8 @@ subtitle file; `-` reads raw signed 16-bit PCM from stdin (--rate, --channels), 
 microphone and --system what this computer plays (a call in any app): these print final captions
 as they are committed (on a terminal the provisional caption is shown in place). --realtime feeds
 FILE at real-time pace and prints every event with the time it was emitted, for latency
-measurements."""
+measurements. --ray captions a folder of recordings (or a .txt list of paths) on Ray Data into
+OUTDIR, skipping those already done (needs `pip install 'openhear[scale]'`)."""
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -78,6 +90,21 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="mask profanity as f***: off, provisional (default: only unsure provisional words, "
         "where an invented word could flash up) or all (final captions and files too)",
     )
+    ray = p.add_argument_group("batch on Ray (openhear[scale])")
+    ray.add_argument(
+        "--ray",
+        action="store_true",
+        help="FILE is a folder (or a .txt list of paths): caption every recording in it on Ray "
+        "Data into the folder -o OUTDIR, in each format of -f (comma-separated); finished "
+        "recordings are skipped",
+    )
+    ray.add_argument("--address", metavar="ADDR", help=ADDRESS_HELP)
+    ray.add_argument(
+        "--actors", default="2", help="with --ray: captioning actors, one model each (default 2)"
+    )
+    ray.add_argument(
+        "--actor-cpus", default="1", help="with --ray: CPUs each actor reserves (default 1)"
+    )
     p.set_defaults(func=run)
 
 
@@ -85,6 +112,10 @@ def run(args: argparse.Namespace) -> int:
     from openhear.asr.screening import PROFANITY_MASKS
     from openhear.captions.writers import FORMATS
 
+    if args.ray:
+        return _batch(args)
+    if args.address:
+        raise usage("--address joins a Ray cluster: it goes with --ray")
     if args.format not in FORMATS:
         raise usage(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
     if args.profanity_mask not in PROFANITY_MASKS:
@@ -303,3 +334,69 @@ def _live(args: argparse.Namespace, vocabulary: list[str]) -> int:
         started()
     with stop_on_signals(source.stop):  # Ctrl-C ends the stream after its block: see _signals
         return _stream(args, captioner, source.blocks())
+
+
+def _batch(args: argparse.Namespace) -> int:
+    """`--ray`: every recording of a folder captioned on Ray Data into OUTDIR."""
+    from openhear.captions.writers import FORMATS
+    from openhear.scale.batch import BatchOptions, caption_batch, check_outdir, plan
+    from openhear.scale.cluster import require_ray, start_ray
+
+    if args.live or args.system or args.realtime or not args.input or args.input == "-":
+        raise usage("--ray captions a folder (or a list of paths): give DIR and -o OUTDIR")
+    if not args.output:
+        raise usage("--ray writes one file per recording and format: give -o OUTDIR")
+    formats = tuple(dict.fromkeys(f.strip() for f in args.format.split(",") if f.strip()))
+    if bad := [f for f in formats if f not in FORMATS]:
+        raise usage(f"unknown format {bad[0]!r} (choose from {', '.join(FORMATS)})")
+    try:
+        actor_cpus = float(args.actor_cpus)
+    except ValueError:
+        raise usage(f"--actor-cpus must be a number, got {args.actor_cpus!r}") from None
+    options = BatchOptions(
+        formats=formats,
+        actors=int_option("--actors", args.actors),
+        actor_cpus=actor_cpus,
+        model=args.model,
+        vocabulary=tuple(_vocabulary(args)),
+    )
+    outdir = Path(args.output)
+    todo, done = plan(Path(args.input), outdir, formats)
+    require_ray()  # a missing extra is said before anything is written
+    check_outdir(outdir)
+    say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr))
+    say(f"openhear: {len(todo) + len(done)} recordings, {len(done)} already captioned")
+    if not todo:
+        return 0
+    start_ray(args.address, quiet=not args.verbose)
+    bar = _files_progress(args, len(todo))
+    failed = 0
+    audio_s = 0.0
+    for outcome in caption_batch(todo, outdir, options):
+        if outcome.error:
+            failed += 1
+            line = f"openhear: skipped {outcome.job.source}: {outcome.error}"
+            if bar:
+                bar.write(line, file=sys.stderr)
+            else:
+                print(line, file=sys.stderr)
+        else:
+            audio_s += outcome.audio_s
+        if bar:
+            bar.update()
+    if bar:
+        bar.close()
+    say(
+        f"openhear: captioned {len(todo) - failed} of {len(todo)} ({audio_s / 60:.1f} min of "
+        f"audio) into {outdir}" + (f"; {failed} skipped (see above)" if failed else "")
+    )
+    return 1 if failed else 0
+
+
+def _files_progress(args: argparse.Namespace, total: int) -> tqdm[Never] | None:
+    """A progress bar over recordings, on a terminal only and not with --quiet."""
+    if args.quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="file", file=sys.stderr, leave=False)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from openhear.commands._asr_options import add_model_arguments, model_choice
 from openhear.errors import UsageError
+from openhear.scale.cluster import ADDRESS_HELP
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
     from openhear.server.options import ServerOptions
@@ -32,7 +33,28 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "--token", help="token required on every request (generated when --host is not loopback)"
     )
     p.add_argument(
-        "--max-sessions", type=int, default=4, help="caption sessions served at once (default 4)"
+        "--max-sessions",
+        type=int,
+        default=4,
+        help="caption sessions served at once (default 4; with --ray: per replica)",
+    )
+    ray = p.add_argument_group("on Ray Serve (openhear[scale])")
+    ray.add_argument(
+        "--ray",
+        action="store_true",
+        help="serve the app from replicas on Ray Serve (each with its own models)",
+    )
+    ray.add_argument("--address", metavar="ADDR", help=ADDRESS_HELP)
+    ray.add_argument(
+        "--replicas", type=int, default=2, help="with --ray: replicas, when not autoscaled (2)"
+    )
+    ray.add_argument("--min-replicas", type=int, help="with --ray: autoscale from this many")
+    ray.add_argument("--max-replicas", type=int, help="with --ray: autoscale up to this many")
+    ray.add_argument(
+        "--replica-cpus",
+        type=float,
+        default=1.0,
+        help="with --ray: CPUs each replica reserves (default 1; 0.5 fits two on a core)",
     )
     from openhear.commands.alerts import add_webhook_argument
 
@@ -67,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
         max_caption_sessions=args.max_sessions,
         alert_webhook_url=webhook,
     )
+    if args.ray:
+        return serve_on_ray(options, args)
+    if args.address:
+        raise UsageError("--address joins a Ray cluster: it goes with --ray")
     serve(options, model, args.language)
     return 0
 
@@ -96,3 +122,44 @@ def serve(options: ServerOptions, model: str | None = None, language: str | None
             KeyboardInterrupt
         ):  # uvicorn has shut down cleanly and passes the Ctrl+C on: the normal way to stop
             print("openhear: stopped", flush=True)
+
+
+def serve_on_ray(options: ServerOptions, args: argparse.Namespace) -> int:
+    """`--ray`: the app deployed on Ray Serve until interrupted, then removed."""
+    import time
+
+    from openhear.paths import data_dir
+    from openhear.scale.cluster import require_ray, start_ray
+    from openhear.scale.serve import ScaleOptions, deploy, shutdown
+    from openhear.server.runner import bind
+
+    scale = ScaleOptions(
+        address=args.address,
+        replicas=args.replicas,
+        min_replicas=args.min_replicas,
+        max_replicas=args.max_replicas,
+        replica_cpus=args.replica_cpus,
+    )
+    require_ray()
+    if args.address is None:
+        bind(options.host, options.port).close()  # a port in use is said before Ray starts
+    start_ray(args.address, quiet=not args.verbose)
+    # a local Ray shares this user's data directory; a cluster's nodes each keep their own
+    seconds = deploy(options, scale, None if args.address else str(data_dir()))
+    replicas = (
+        f"{scale.min_replicas} to {scale.max_replicas} replicas"
+        if scale.autoscaled
+        else f"{scale.replicas} replica{'s' if scale.replicas != 1 else ''}"
+    )
+    print(
+        f"openhear is running on Ray Serve at {app_url(options)}  ({replicas}, up in "
+        f"{seconds:.0f} s; Ctrl+C stops it)",
+        flush=True,
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        shutdown()
+        print("openhear: stopped", flush=True)
+    return 0

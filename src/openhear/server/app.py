@@ -80,7 +80,12 @@ def create_app(options: ServerOptions, services: Services) -> FastAPI:
     app.state.openhear = AppState(
         options,
         services,
-        CaptionLoad(options.max_caption_sessions, options.max_backlog_s, options.max_utilization),
+        CaptionLoad(
+            options.max_caption_sessions,
+            options.max_backlog_s,
+            options.max_utilization,
+            options.cores,
+        ),
         Phrasebook(services.data_dir / PHRASES_FILE),
         conversations,
         AmplifierControl(services.data_dir / routes_fitting.PROFILE_FILE),

@@ -25,6 +25,9 @@ class ServerOptions:
     """New caption sessions are refused while a running one is this far behind real time."""
     max_utilization: float = 0.8
     """New caption sessions are refused while captioning keeps this share of the cores busy."""
+    cores: float | None = None
+    """CPU cores the caption sessions may use, for `max_utilization` (None: this machine's; a Ray
+    Serve replica's: the CPUs it reserved)."""
     max_upload_bytes: int = 25 * 1024 * 1024
     """Largest HTTP request body accepted (recordings, imported audiograms)."""
     max_ws_message_bytes: int = 256 * 1024

@@ -79,6 +79,7 @@ def make_server(app: ASGIApp, options: ServerOptions) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         log_level="warning",
+        loop="asyncio",  # not uvloop, even where openhear[scale] installed it
         http=protocol,
         ws="websockets-sansio",
         ws_max_size=4 * options.max_ws_message_bytes,

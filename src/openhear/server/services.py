@@ -68,17 +68,18 @@ def load_services(
     speech: bool = True,
     model: str | None = None,
     language: str | None = None,
+    transcribers: int | None = None,
 ) -> Services:
-    """Loads the Whisper models (one per core, at most 4) and the Piper voice once; a broken model
-    raises ModelError (one line). `model` and `language` are `load_transcriber`'s (default:
-    tiny.en, English); a request or session may ask a multilingual model for another language."""
+    """Loads the Whisper models (`transcribers` of them; default one per core, at most 4) and the
+    Piper voice once; a broken model raises ModelError (one line). `model` and `language` are
+    `load_transcriber`'s (default: tiny.en, English); a request or session may ask a multilingual
+    model for another language."""
     services = Services(data_dir=data_dir)
     if captions:
         from openhear.asr.whisper import load_transcriber
 
-        services.transcribers = [
-            load_transcriber(model, language=language) for _ in range(min(os.cpu_count() or 1, 4))
-        ]
+        count = transcribers or min(os.cpu_count() or 1, 4)
+        services.transcribers = [load_transcriber(model, language=language) for _ in range(count)]
     else:
         services.missing["captions"] = "captions are switched off on this server"
     if speech:

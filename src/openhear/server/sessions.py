@@ -24,7 +24,7 @@ class CaptionLoad:
         limit: int,
         max_backlog_s: float,
         max_utilization: float = 0.8,
-        cores: int | None = None,
+        cores: float | None = None,
     ):
         self.limit = limit
         self.max_backlog_s = max_backlog_s
