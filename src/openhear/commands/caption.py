@@ -357,8 +357,10 @@ def _batch(args: argparse.Namespace) -> int:
         formats=formats,
         actors=int_option("--actors", args.actors),
         actor_cpus=actor_cpus,
-        model=args.model,
+        model=model_choice(args),
         vocabulary=tuple(_vocabulary(args)),
+        language=args.language,
+        profanity_mask=args.profanity_mask,
     )
     outdir = Path(args.output)
     todo, done = plan(Path(args.input), outdir, formats)

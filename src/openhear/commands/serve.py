@@ -139,6 +139,8 @@ def serve_on_ray(options: ServerOptions, args: argparse.Namespace) -> int:
         min_replicas=args.min_replicas,
         max_replicas=args.max_replicas,
         replica_cpus=args.replica_cpus,
+        model=model_choice(args),
+        language=args.language,
     )
     require_ray()
     if args.address is None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from openhear.asr.screening import ProfanityMask
 from openhear.errors import OpenhearError, UsageError
 
 AUDIO_SUFFIXES = frozenset(
@@ -50,6 +51,10 @@ class BatchOptions:
     """A CTranslate2 Whisper model directory (None: the bundled tiny.en)."""
     vocabulary: tuple[str, ...] = field(default_factory=tuple)
     """Words or names to recognise more readily."""
+    language: str | None = None
+    """What the model hears: a language tag or "auto" (None: the model's default)."""
+    profanity_mask: ProfanityMask = "provisional"
+    """Where profanity is masked, as `openhear caption FILE` does (openhear.asr.screening)."""
 
     def __post_init__(self) -> None:
         if self.actors < 1:
@@ -174,8 +179,10 @@ class CaptionWorker:
         from openhear.asr.whisper import load_transcriber
 
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
-        self.transcriber = load_transcriber(self.batch.model)
-        self.options = FileCaptionOptions(vocabulary=self.batch.vocabulary)
+        self.transcriber = load_transcriber(self.batch.model, language=self.batch.language)
+        self.options = FileCaptionOptions(
+            vocabulary=self.batch.vocabulary, profanity_mask=self.batch.profanity_mask
+        )
         self.formats = self.batch.formats
 
     def __call__(self, row: dict[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,10 @@ class ScaleOptions:
     """CPUs each replica reserves (0.5 lets two share a core... of a 2-core machine's two)."""
     max_model_requests: int = 2
     """Model HTTP requests (transcription, speech) one replica runs at once; more get 503."""
+    model: str | None = None
+    """The Whisper model each replica loads (a name or a directory; None: the bundled tiny.en)."""
+    language: str | None = None
+    """What that model hears: a language tag or "auto" (None: the model's default)."""
 
     def __post_init__(self) -> None:
         if self.replicas < 1:
@@ -116,18 +120,22 @@ class BusyGuard:
         return None
 
 
-def replica_app(server: ServerOptions, data_dir: str | None, cpus: float, limit: int) -> ASGIApp:
+def replica_app(server: ServerOptions, data_dir: str | None, scale: ScaleOptions) -> ASGIApp:
     """The web app of one replica: its own models (one Whisper per reserved core), its load
     counted against its reserved CPUs, the busy guard in front. Runs in the replica."""
     from openhear.paths import data_dir as default_data_dir
     from openhear.server import create_app
     from openhear.server.services import load_services
 
+    cpus = scale.replica_cpus
     services = load_services(
-        Path(data_dir) if data_dir else default_data_dir(), transcribers=max(1, math.ceil(cpus))
+        Path(data_dir) if data_dir else default_data_dir(),
+        transcribers=max(1, math.ceil(cpus)),
+        model=scale.model,
+        language=scale.language,
     )
     app = create_app(dataclasses.replace(server, cores=cpus), services)
-    add_busy_guard(app, limit)
+    add_busy_guard(app, scale.max_model_requests)
     return app
 
 
@@ -144,7 +152,7 @@ def application(server: ServerOptions, scale: ScaleOptions, data_dir: str | None
     from ray import serve
 
     def build() -> ASGIApp:  # a plain function: Serve calls it in each replica
-        return replica_app(server, data_dir, scale.replica_cpus, scale.max_model_requests)
+        return replica_app(server, data_dir, scale)
 
     streams = server.max_caption_sessions
     replicas: dict[str, Any] = (
