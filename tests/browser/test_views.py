@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from browser.conftest import show
+from openhear.relay.session import DEFAULT_DISCLOSURE
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -15,6 +16,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 def test_a_typed_reply_is_heard_in_the_page_and_stored(page, live_app, artifacts):
     show(page, "conversation")
     page.click(".notice-editor summary")  # the notice is the user's to word
+    page.wait_for_function(  # its default is the library's, served by GET /api/settings
+        "(text) => document.getElementById('conv-notice').value === text", arg=DEFAULT_DISCLOSURE
+    )
     page.fill("#conv-notice", "Hello, I am deaf: a computer voice speaks for me.")
     page.check("#conv-mute")  # the fallback to echo cancellation: no captions while a reply plays
     page.click("#conv-start")

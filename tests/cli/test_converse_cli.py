@@ -43,7 +43,7 @@ def test_scripted_conversation_on_a_real_recording(capsys, tmp_path, manifest):
     replies.write_text("[1.0] Sorry, could you say that again?\n\n[2.5] Thank you.\n")
     assert main(["converse", "--input", str(speech.path), "--replies", str(replies)]) == 0
     out = capsys.readouterr().out
-    assert "me: You are talking with a deaf person." in out
+    assert "me: I'm deaf. A computer voice says what I type" in out
     assert "] me: Sorry, could you say that again?" in out
     with TranscriptStore() as store:
         (conversation,) = store.list_conversations()

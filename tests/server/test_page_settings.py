@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from openhear.asr.events import SENTENCE_END_MARKS
 from openhear.fitting.adjustments import NOISE_KINDS, SLIDER_RANGES
+from openhear.relay.session import DEFAULT_DISCLOSURE
 from openhear.server import ServerOptions, create_app
 from openhear.server.services import Services
 
@@ -25,6 +26,7 @@ def test_the_page_gets_the_slider_ranges_noise_kinds_and_sentence_ends(client):
     assert set(settings["sliders"]) == set(SLIDER_RANGES)
     assert settings["noise_kinds"] == list(NOISE_KINDS)
     assert settings["sentence_end_marks"] == "".join(SENTENCE_END_MARKS)
+    assert settings["disclosure"] == DEFAULT_DISCLOSURE  # the notice the page starts with
 
 
 def test_the_sliders_accept_the_new_and_the_old_noise_names(client):

@@ -29,10 +29,7 @@ from openhear.tts.text import clean_text, require_text
 if TYPE_CHECKING:
     from openhear.asr.streaming import StreamingCaptioner
 
-DEFAULT_DISCLOSURE = (
-    "You are talking with a deaf person. Their typed words are read by a computer voice, "
-    "and your words are shown to them as text."
-)
+DEFAULT_DISCLOSURE = "I'm deaf. A computer voice says what I type, and I read what you say."
 """Spoken to the other person when a conversation starts, so they know the voice is synthetic."""
 
 _UTTERANCES_KEPT = 16

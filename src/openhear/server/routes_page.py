@@ -42,16 +42,19 @@ def _languages(services: Services) -> dict:
 @router.get("/api/settings")
 def settings() -> dict:
     """What the page must agree on with the library, so that it writes none of it itself: the
-    sliders' ranges and units, the noise suppressors, and the marks that end a sentence."""
+    sliders' ranges and units, the noise suppressors, the marks that end a sentence, and the
+    notice a conversation starts with."""
     from dataclasses import asdict
 
     from openhear.asr.events import SENTENCE_END_MARKS
     from openhear.fitting.adjustments import NOISE_KINDS, SLIDER_RANGES
+    from openhear.relay.session import DEFAULT_DISCLOSURE
 
     return {
         "sliders": {name: asdict(limits) for name, limits in SLIDER_RANGES.items()},
         "noise_kinds": list(NOISE_KINDS),
         "sentence_end_marks": "".join(SENTENCE_END_MARKS),
+        "disclosure": DEFAULT_DISCLOSURE,
     }
 
 

@@ -1,6 +1,6 @@
 // The conversation view: the other person's speech captioned ("them"), my typed replies spoken
 // ("me"), one transcript stored by the server; past conversations listed, reopened, exported, deleted.
-import { announce, del, download, getJson, postJson, request } from "./api.js";
+import { announce, del, download, getJson, pageSettings, postJson, request } from "./api.js";
 import { CaptionPane } from "./caption-pane.js";
 import { CaptionRevisions } from "./caption-revisions.js";
 import { CaptionStream } from "./capture.js";
@@ -18,6 +18,10 @@ export function setupConversation() {
   const endButton = $("conv-end");
   let current = null;
   let stream = null;
+  // The notice's default text is the library's (GET /api/settings), not written in the page.
+  pageSettings().then((settings) => {
+    if (!$("conv-notice").value) $("conv-notice").value = settings.disclosure;
+  }).catch(() => {});
 
   const LOST = {
     server: "The connection to the openhear server was lost: the other person is not being captioned.",
