@@ -26,6 +26,15 @@ def _fails(capsys, argv, match, code=1):
     assert err.count("\n") == 1 and err.startswith("openhear: error:") and match in err, err
 
 
+def test_silent_input_is_reported_as_silent(tmp_path, capsys):
+    sf.write(tmp_path / "quiet.wav", np.zeros(RATE, np.float32), RATE)
+    argv = ["amplify", str(tmp_path / "quiet.wav"), "-o", str(tmp_path / "out.wav")]
+    assert main([*argv, "--audiogram", "N3"]) == 0
+    level = capsys.readouterr().out.splitlines()[0]
+    assert level.startswith("input silent, output silent (RMS;"), level
+    assert "-200" not in level
+
+
 def _band_gain(x, y, freq):
     f, px = welch(x, RATE, nperseg=4096)
     _, py = welch(y, RATE, nperseg=4096)

@@ -17,7 +17,7 @@ import srt
 import webvtt
 
 from openhear.asr.wer import wer
-from openhear.cli import main
+from openhear.cli import build_parser, main
 
 OPENHEAR = str(Path(sys.executable).parent / "openhear")
 SHORT_ID = "cmu_arctic_aew_a0003"  # "For the twentieth time that evening the two men shook hands."
@@ -136,6 +136,7 @@ def test_bad_input_files_are_one_line_errors(capsys, tmp_path, long_speech, kind
         ["-o", "/nonexistent-dir/out.srt"],
         ["-o", "{file}/out.srt"],
         ["--live", "--device", "9999"],
+        ["--live", "--input-device", "9999"],
         [],
         ["--realtime", "-"],
         ["--vocabulary-file", "/nonexistent/names.txt"],
@@ -147,6 +148,7 @@ def test_bad_input_files_are_one_line_errors(capsys, tmp_path, long_speech, kind
         "output-dir-missing",
         "output-under-a-file",
         "no-such-input-device",
+        "no-such-input-device-by-its-long-name",
         "nothing-to-caption",
         "realtime-stdin",
         "missing-vocabulary-file",
@@ -210,3 +212,14 @@ def test_bad_model_in_a_real_process(tmp_path, long_speech):
     assert proc.returncode == 1 and err.startswith("openhear: error: ") and err.count("\n") == 1, (
         err
     )
+
+
+@pytest.mark.parametrize("command", ["caption", "alerts", "converse", "amplify"])
+def test_the_microphone_is_chosen_with_input_device_on_every_command(command):
+    """One name across commands (`--device` stays an alias where it was the name)."""
+    needs = ["--audiogram", "N3"] if command == "amplify" else []
+    args = build_parser().parse_args([command, "--live", "--input-device", "2", *needs])
+    chosen = args.device if command in ("caption", "alerts") else args.input_device
+    assert chosen == "2"
+    if command in ("caption", "alerts"):
+        assert build_parser().parse_args([command, "--live", "--device", "3"]).device == "3"

@@ -121,6 +121,26 @@ def test_asymmetry_and_a_sudden_change_send_the_listener_to_an_audiologist(
     assert main(["hearing-test", "--history"]) == 0
     listing = capsys.readouterr().out.strip().splitlines()
     assert len(listing) == 2 and all("uncalibrated" in line for line in listing)
+    # a corrupt file in the history is named and skipped; the readable checks are still listed
+    corrupt = history()[0].path.with_name("hearing-check-20200101T000000.json")
+    corrupt.write_text("{ not json")
+    assert main(["hearing-test", "--history"]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.strip().splitlines()) == 2
+    assert f"skipped an unreadable hearing check: {corrupt}" in captured.err
+    assert captured.err.count("\n") == 1
+
+
+def test_history_of_only_corrupt_files_says_so(capsys):
+    from openhear.fitting.hearing_results import history_dir
+
+    directory = history_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "hearing-check-20200101T000000.json").write_text("garbage")
+    assert main(["hearing-test", "--history"]) == 0
+    captured = capsys.readouterr()
+    assert "no readable hearing checks" in captured.out and "kept yet" not in captured.out
+    assert "hearing-check-20200101T000000.json" in captured.err
 
 
 def test_calibrate_plays_the_calibration_tone_and_keeps_the_meter_reading(

@@ -45,6 +45,16 @@ def test_list_and_show(capsys, conversation_id):
     ]
 
 
+def test_one_line_is_not_plural(capsys):
+    with TranscriptStore() as store:
+        c = store.create_conversation("short")
+        store.append(c.id, "them", 0.0, 1.0, "Hello.")
+    assert main(["transcripts", "list"]) == 0
+    assert " 1 line  short" in capsys.readouterr().out
+    assert main(["transcripts", "rm", str(c.id)]) == 0
+    assert f"deleted conversation {c.id} (1 line)" in capsys.readouterr().out
+
+
 def test_list_and_show_print_no_terminal_escapes(capsys):
     with TranscriptStore() as store:
         c = store.create_conversation("shop\x1b]0;owned\x07")

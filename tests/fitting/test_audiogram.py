@@ -131,6 +131,7 @@ def _clarity(**overrides):
         ("empty.json", "", "is empty"),
         ("blank.csv", "  \n\n", "is empty"),
         ("broken.json", '{"left": [', "not valid JSON"),
+        ("garbage.json", "this is not an audiogram\n", "not valid JSON"),  # not a CSV error
         ("other.json", json.dumps({"hello": 1}), "not an audiogram"),
         (
             "nonnumeric.csv",

@@ -182,6 +182,11 @@ def test_bad_transcription_requests_are_4xx_with_openai_errors(openai_client, ru
     )
     assert status == 400 and body["param"] == "file" and "notes.wav" in body["message"]
     status, body = _error(
+        run, client.audio.transcriptions.create(model="whisper-1", file=("blank.wav", b""))
+    )
+    assert status == 400 and body["param"] == "file"
+    assert body["message"] == "blank.wav is empty"  # as the command line says, not libsndfile's
+    status, body = _error(
         run,
         client.audio.transcriptions.create(
             model="whisper-1", file=noise_clip.path, response_format="tsv"

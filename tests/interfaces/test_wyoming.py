@@ -198,7 +198,7 @@ def test_bad_events_get_error_events_and_the_connection_lives_on(services):
         for event in bad:
             await client.write_event(event)
             errors.append(Error.from_event((await _until(client, "error"))[-1]))
-        await client.write_event(AudioStart(rate=16000, width=7, channels=1).event())
+        await client.write_event(AudioStart(rate=16000, width=2, channels=1).event())
         await client.write_event(
             AudioChunk(rate=16000, width=7, channels=1, audio=b"\0" * 70).event()
         )
@@ -223,6 +223,28 @@ def test_bad_events_get_error_events_and_the_connection_lives_on(services):
         return Error.from_event((await _until(client, "error"))[-1])
 
     assert talk(services, asr_on_tts_server, asr=False).code == "not-served"
+
+
+@pytest.mark.parametrize(
+    "rate, width, channels",
+    [(0, 2, 1), (-16000, 2, 1), (16000, 0, 1), (16000, 2, 0), (16000, 2, 99)],
+)
+def test_audio_start_with_an_unusable_format_is_an_error_event(services, rate, width, channels):
+    """Refused at audio-start (not silently turned into an empty transcript later); what follows
+    is answered as audio without an audio-start, and audio-stop still gets its transcript."""
+
+    async def script(client):
+        await client.write_event(AudioStart(rate=rate, width=width, channels=channels).event())
+        refused = Error.from_event((await _until(client, "error"))[-1])
+        await client.write_event(AudioChunk(rate=16000, width=2, channels=1, audio=b"\0\0").event())
+        chunk = Error.from_event((await _until(client, "error"))[-1])
+        await client.write_event(AudioStop().event())
+        return refused, chunk, (await _until(client, "transcript", "error"))[-1]
+
+    refused, chunk, answer = talk(services, script)
+    assert refused.code == "bad-audio-format" and f"rate {rate}" in refused.text
+    assert chunk.code == "no-audio-start"
+    assert answer.type == "transcript" and Transcript.from_event(answer).text == ""
 
 
 def test_audio_stop_without_audio_is_an_empty_transcript(services):

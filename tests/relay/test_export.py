@@ -81,3 +81,21 @@ def test_fragments_of_one_turn_are_joined_into_sentences():
         "Me: Pardon?",
         "Them: nothing.",
     ]
+
+
+def test_replies_never_spoken_get_the_time_they_would_take_to_say_in_turn():
+    """`converse --input talk.wav --replies FILE` without --play stores the notice and the replies
+    with end = start (no voice timed them): they export as cues players show, one after another."""
+    with TranscriptStore() as store:
+        c = store.create_conversation()
+        store.append(c.id, "them", 0.0, 2.0, "Good morning, what can I get you?")
+        for text in ("I'm deaf. A computer voice says what I type.", "A coffee, please."):
+            store.append(c.id, "me", 2.0, 2.0, text)
+        subs = list(srt.parse(export_transcript(store.get(c.id), "srt")))
+    replies = [s for s in subs if s.content.startswith("Me:")]
+    assert replies[-1].content == "Me: A coffee, please."
+    for sub, after in zip(replies, replies[1:], strict=False):
+        assert sub.end > sub.start  # never a zero-length cue
+        assert after.start >= sub.end  # said in turn, not all at once
+    assert replies[0].start.total_seconds() == 2.0
+    assert 0.8 < (replies[-1].end - replies[-1].start).total_seconds() < 2.5  # 17 characters

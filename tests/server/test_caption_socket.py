@@ -79,6 +79,12 @@ BAD_INPUTS = {
         1008,
         "no conversation with id",
     ),
+    "unknown conversation": (
+        json.dumps({"type": "start", "sample_rate": 16000, "conversation_id": 999999}),
+        None,
+        1008,
+        "no conversation with id 999999 (GET /api/conversations lists them)",
+    ),
 }
 
 

@@ -94,6 +94,27 @@ def test_bad_requests_get_a_4xx_with_one_line_of_json(live_app, method, path, kw
     assert one_line_error(response)
 
 
+@pytest.mark.parametrize(
+    "method, path, kwargs, words",
+    [
+        ("GET", "/api/conversations/999999", {}, "GET /api/conversations lists them"),
+        ("GET", "/api/conversations/999999/export", {}, "GET /api/conversations lists them"),
+        ("DELETE", "/api/conversations/999999", {}, "GET /api/conversations lists them"),
+        (
+            "POST",
+            "/api/speak",
+            {"json": {"text": "hi", "conversation_id": 999999}},
+            "GET /api/conversations lists them",
+        ),
+        ("DELETE", "/api/phrases/999999", {}, "GET /api/phrases lists them"),
+    ],
+)
+def test_not_found_answers_say_what_to_do_over_http(live_app, method, path, kwargs, words):
+    """Not "see `openhear transcripts list`": a web client cannot run a command."""
+    message = one_line_error(httpx.request(method, f"{live_app.url}{path}", **kwargs))
+    assert words in message and "openhear " not in message
+
+
 def test_off_loopback_every_request_needs_the_token(token_server):
     base = token_server.url
     assert httpx.get(f"{base}/api/health").status_code == 401

@@ -54,6 +54,7 @@ def test_audiograms_import_from_csv_and_bad_files_are_one_line_errors(client):
         (b"\xff\xfe\x00garbage", "UTF-8"),
         (b'{"left": 3}', "left"),
         (b"[" * 100_000 + b"]" * 100_000, "nested"),
+        (b"garbage, not JSON", "not valid JSON"),
     ]:
         answer = client.post("/api/fitting/import", files={"file": ("x.json", content)})
         assert answer.status_code == 400 and words in answer.json()["error"]["message"]
@@ -93,6 +94,17 @@ def test_listening_before_after_and_through_the_loss(client, manifest):
     ]:
         answer = client.post("/api/fitting/listen", data=data, files=files)
         assert 400 <= answer.status_code < 500 and words in answer.json()["error"]["message"]
+
+
+def test_an_empty_upload_to_listen_to_is_said_to_be_empty(client):
+    """Not libsndfile's "Format not recognised", nor the bundled sample played instead."""
+    answer = client.post(
+        "/api/fitting/listen",
+        data={"mode": "before", "listener": json.dumps(preset(client, "N4"))},
+        files={"file": ("blank.wav", b"")},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == "blank.wav is empty"
 
 
 @pytest.mark.parametrize("mode", ["before", "after"])

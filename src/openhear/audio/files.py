@@ -76,6 +76,11 @@ def open_sound_file(source: str | BinaryIO, name: str) -> SoundSource:
         with open(source, "rb") as raw:
             _check_complete_wav(raw, name)
     else:
+        at = source.tell()
+        empty = source.seek(0, os.SEEK_END) == 0
+        source.seek(at)
+        if empty:  # an upload of an empty file: said as for a path, not "Format not recognised"
+            raise AudioInputError(f"{name} is empty")
         _check_complete_wav(source, name)
     f: SoundSource
     try:

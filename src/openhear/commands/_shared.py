@@ -53,6 +53,20 @@ def progress_bar(args: argparse.Namespace, duration_s: float) -> tqdm[Never] | N
     )
 
 
+def add_input_device_argument(p: argparse.ArgumentParser, system_help: str) -> None:
+    """`--input-device` (read as `args.device`), the microphone's name as amplify and converse
+    take it; `--device` is the same option, kept for the commands that had only it. `system_help`
+    says what it names with --system."""
+    p.add_argument(
+        "--input-device",
+        "--device",
+        dest="device",
+        metavar="DEVICE",
+        help="microphone number or name for --live (see `openhear devices`); with --system, "
+        f"{system_help} (--device is the same option)",
+    )
+
+
 def add_stdin_pcm_arguments(p: argparse.ArgumentParser) -> None:
     """`--rate` and `--channels` of raw s16le PCM on stdin (`-`), read by `stdin_blocks`."""
     p.add_argument("--rate", default="16000", help="sample rate of stdin PCM in Hz (default 16000)")

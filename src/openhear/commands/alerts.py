@@ -9,7 +9,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openhear.commands._shared import add_stdin_pcm_arguments, progress_bar, stdin_blocks, usage
+from openhear.commands._shared import (
+    add_input_device_argument,
+    add_stdin_pcm_arguments,
+    progress_bar,
+    stdin_blocks,
+    usage,
+)
 
 if TYPE_CHECKING:
     from openhear.alerts.detector import SoundAlertDetector
@@ -47,11 +53,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         action="store_true",
         help="listen to what this computer plays until Ctrl-C; Linux, PulseAudio or PipeWire",
     )
-    p.add_argument(
-        "--device",
-        help="input device number or name for --live (see `openhear devices`); with --system, "
-        "the output device whose sound is listened to",
-    )
+    add_input_device_argument(p, "the output device whose sound is listened to")
     add_stdin_pcm_arguments(p)
     p.add_argument(
         "--sounds",

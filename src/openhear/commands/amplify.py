@@ -99,9 +99,12 @@ def run(args: argparse.Namespace) -> int:
         {"comment": f"openhear amplify ({profile.prescription}, {listener})"},
     )
     if not args.quiet:
+        from openhear.dsp.levels import level_text
+
+        cal = profile.db_spl_at_0dbfs
         print(
-            f"input {report.input_db_spl:.0f} dB SPL, output {report.output_db_spl:.0f} dB SPL "
-            f"(RMS; 0 dBFS RMS = {profile.db_spl_at_0dbfs:g} dB SPL)"
+            f"input {level_text(report.input_db_spl or 0.0, cal)}, output "
+            f"{level_text(report.output_db_spl, cal)} (RMS; 0 dBFS RMS = {cal:g} dB SPL)"
         )
         print(f"wrote {args.output} ({report.duration_s:.1f} s, stereo, {report.sample_rate} Hz)")
     return 0

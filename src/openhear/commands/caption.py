@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal, overload
 
 from openhear.commands._asr_options import add_model_arguments, load_model, model_choice
 from openhear.commands._shared import (
+    add_input_device_argument,
     add_stdin_pcm_arguments,
     int_option,
     progress_bar,
@@ -64,11 +65,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="caption what this computer plays (a call in any app) until Ctrl-C; Linux, "
         "PulseAudio or PipeWire",
     )
-    p.add_argument(
-        "--device",
-        help="input device number or name for --live (see `openhear devices`); with --system, "
-        "the output device whose sound is captioned",
-    )
+    add_input_device_argument(p, "the output device whose sound is captioned")
     p.add_argument(
         "--realtime",
         action="store_true",

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # cheap imports at load time: the library is imported inside the functions
+    from pathlib import Path
+
     from openhear.fitting.audiometry import CheckOptions, CheckResult
     from openhear.fitting.hearing_levels import Calibration
     from openhear.live.tone_player import TonePlayer
@@ -255,9 +258,18 @@ def format_result(result: CheckResult) -> str:
 def _show_history(args: argparse.Namespace) -> int:
     from openhear.fitting.hearing_results import history, history_dir
 
-    checks = history()
+    unreadable: list[Path] = []
+
+    def skip(path: Path, exc: Exception) -> None:
+        unreadable.append(path)
+        print(f"openhear: warning: skipped an unreadable hearing check: {exc}", file=sys.stderr)
+
+    checks = history(on_unreadable=skip)
     if not checks:
-        print(f"no hearing checks kept yet (they go in {history_dir()})")
+        if unreadable:
+            print(f"no readable hearing checks in {history_dir()}")
+        else:
+            print(f"no hearing checks kept yet (they go in {history_dir()})")
         return 0
     for c in checks:
         averages = []

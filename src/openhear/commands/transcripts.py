@@ -66,7 +66,9 @@ def run_list(args: argparse.Namespace) -> int:
         print("no saved conversations (start one with `openhear converse`)")
     for c in conversations:
         title = f"  {one_line(c.title)}" if c.title else ""
-        print(f"{c.id:4d}  {c.started_at}  {_clock(c.duration_s):>7}  {c.entries:4d} lines{title}")
+        print(
+            f"{c.id:4d}  {c.started_at}  {_clock(c.duration_s):>7}  {_lines(c.entries):>10}{title}"
+        )
     return 0
 
 
@@ -102,5 +104,9 @@ def run_export(args: argparse.Namespace) -> int:
 def run_rm(args: argparse.Namespace) -> int:
     with _store() as store:
         c = store.delete(args.id)
-    print(f"deleted conversation {c.id} ({c.entries} lines)")
+    print(f"deleted conversation {c.id} ({_lines(c.entries)})")
     return 0
+
+
+def _lines(n: int) -> str:
+    return f"{n} line" if n == 1 else f"{n} lines"

@@ -30,11 +30,22 @@ def level_db_spl(samples: np.ndarray, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT
     )
 
 
+MIN_MEAN_SQUARE = 1e-30
+"""The smallest mean square measured: digital silence is this level (300 dB below full scale)."""
+
+
 def mean_square_db_spl(
     mean_square: float, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS
 ) -> float:
     """A mean square (full scale 1.0) as an RMS level in dB SPL."""
-    return db_spl_at_0dbfs + 10.0 * np.log10(max(mean_square, 1e-30))
+    return db_spl_at_0dbfs + 10.0 * np.log10(max(mean_square, MIN_MEAN_SQUARE))
+
+
+def level_text(level_db_spl: float, db_spl_at_0dbfs: float = DEFAULT_DB_SPL_AT_0DBFS) -> str:
+    """A measured level for people: "62 dB SPL", or "silent" for digital silence (not "-200")."""
+    if level_db_spl <= mean_square_db_spl(MIN_MEAN_SQUARE, db_spl_at_0dbfs):
+        return "silent"
+    return f"{level_db_spl:.0f} dB SPL"
 
 
 class MeanSquare:

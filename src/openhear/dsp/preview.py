@@ -38,7 +38,7 @@ MIN_RATE_HZ = 8000
 def read_recording(raw: bytes | None, name: str = "the recording") -> AudioBlock:
     """The uploaded recording `name` (or the bundled sample), mono, at most MAX_LISTEN_S long;
     unreadable, truncated or empty audio is a one-line AudioInputError, as for `openhear` files."""
-    f = open_sound_file(io.BytesIO(raw) if raw else str(SAMPLE_SPEECH), name)
+    f = open_sound_file(io.BytesIO(raw) if raw is not None else str(SAMPLE_SPEECH), name)
     rate = f.samplerate
     if rate < MIN_RATE_HZ:
         f.close()

@@ -163,11 +163,18 @@ def load_listener(source: str | Path) -> Listener:
         )
     text = read_text(path, "audiogram file")
     try:
-        if path.suffix.lower() == ".csv" or not text.lstrip().startswith(("{", "[")):
-            return listener_from_csv(text, name=path.stem)
-        return listener_from_dict(parse_json(text), name=path.stem)
+        return listener_from_text(text, path.stem, path.suffix)
     except OpenhearError as exc:
         raise OpenhearError(f"{path}: {exc}") from None
+
+
+def listener_from_text(text: str, name: str = "", suffix: str = "") -> Listener:
+    """A listener from a file's text: a `.json` file is read as JSON (garbage in it is "not valid
+    JSON", not a CSV mistake), a `.csv` one as CSV, any other by its first character."""
+    suffix = suffix.lower()
+    if suffix == ".json" or (suffix != ".csv" and text.lstrip().startswith(("{", "["))):
+        return listener_from_dict(parse_json(text), name=name)
+    return listener_from_csv(text, name=name)
 
 
 def listener_from_dict(data: Any, name: str = "") -> Listener:

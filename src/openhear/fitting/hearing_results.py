@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -166,8 +167,11 @@ def save_result(doc: dict, path: str | Path | None = None, base: Path | None = N
     return kept
 
 
-def history(base: Path | None = None) -> list[SavedCheck]:
-    """Every kept check, oldest first; unreadable files are skipped."""
+def history(
+    base: Path | None = None, on_unreadable: Callable[[Path, OpenhearError], None] | None = None
+) -> list[SavedCheck]:
+    """Every kept check, oldest first; unreadable files are skipped (each one given to
+    `on_unreadable` with why, where given)."""
     directory = history_dir(base)
     if not directory.is_dir():
         return []
@@ -175,8 +179,9 @@ def history(base: Path | None = None) -> list[SavedCheck]:
     for path in sorted(directory.glob("hearing-check-*.json")):
         try:
             checks.append(read_check(path))
-        except OpenhearError:
-            continue
+        except OpenhearError as exc:
+            if on_unreadable is not None:
+                on_unreadable(path, exc)
     # same date: "...T113000.json" was kept before "...T113000-2.json"
     return sorted(checks, key=lambda c: (c.date, len(_name(c)), _name(c)))
 

@@ -4,18 +4,24 @@ the caption writers."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from itertools import groupby
 
 from openhear.asr.events import FinalCaption
 from openhear.captions.cues import Cue, cues_from_finals, retime
 from openhear.captions.writers import FORMATS, one_line, render
-from openhear.relay.store import Transcript
+from openhear.relay.store import Entry, Transcript
 
 SPEAKER_LABELS = {"them": "Them", "me": "Me"}
 """How each speaker is named in exported documents (the WebVTT voice, the txt/SRT prefix)."""
 
 EXPORT_FORMATS = FORMATS
 """Formats `export_transcript` writes."""
+
+UNSPOKEN_CHARS_PER_S = 15.0
+"""Speaking rate assumed for a reply that was stored but never spoken (no voice played it, so its
+stored end is its start): about 160 words a minute, a usual speaking pace."""
 
 
 def transcript_cues(transcript: Transcript) -> list[Cue]:
@@ -24,13 +30,27 @@ def transcript_cues(transcript: Transcript) -> list[Cue]:
     Final captions are stored a few words at a time, as they are committed; here each speaker's
     consecutive entries go through the cue builder, which joins them into sentences and cuts
     those into subtitle cues, so a turn reads as "If the reader will excuse me." rather than
-    three fragments. Where the two speakers overlap, a cue ends when the next one starts.
+    three fragments. Where the two speakers overlap, a cue ends when the next one starts. Replies
+    that were never spoken get the time they would take to say (`_timed`).
     """
     cues: list[Cue] = []
-    for speaker, run in groupby(transcript.entries, key=lambda e: e.speaker):
+    for speaker, run in groupby(_timed(transcript.entries), key=lambda e: e.speaker):
         finals = [FinalCaption(e.text, e.start_s, e.end_s) for e in run]
         cues += cues_from_finals(finals, speaker=SPEAKER_LABELS[speaker])
     return retime(cues)
+
+
+def _timed(entries: Iterable[Entry]) -> Iterator[Entry]:
+    """The entries, each reply that was never spoken (end = start) given the time it would take
+    to say at UNSPOKEN_CHARS_PER_S, after the reply before it (a voice says them in turn)."""
+    replies_end_s = 0.0
+    for e in entries:
+        if e.speaker == "me":
+            if e.end_s <= e.start_s:
+                start_s = max(e.start_s, replies_end_s)
+                e = replace(e, start_s=start_s, end_s=start_s + len(e.text) / UNSPOKEN_CHARS_PER_S)
+            replies_end_s = max(replies_end_s, e.end_s)
+        yield e
 
 
 def export_transcript(transcript: Transcript, fmt: str) -> str:

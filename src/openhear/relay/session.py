@@ -252,6 +252,11 @@ class ConversationSession:
             self, self.store.append(self.id, "me", now, now, text), speech or self.options.speech
         )
 
+    def utterance(self, entry_id: int) -> int:
+        """The utterance number the session's own captioner gave a recent 'them' entry, which
+        a RevisedEntry names (0: not known)."""
+        return self._input.utterance(entry_id) if self._input is not None else 0
+
     def listen(self, captioner: StreamingCaptioner, start_s: float | None = None) -> CaptionInput:
         """A caption stream that joins at conversation time `start_s` (default: now),
         with its own captioner."""

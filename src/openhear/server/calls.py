@@ -9,7 +9,10 @@ and `openhear converse --system` use.
 
 Either way everything said is one conversation in the server's transcript store, stored as it
 happens, and the page reads what happens (state changes, provisional captions, stored lines,
-notes) as numbered events with `events(after=N)`, a long poll. The call runs on a thread of its
+revisions of stored lines, notes) as numbered events with `events(after=N)`, a long poll. A
+'them' line carries its utterance number; a revision (the caption revision pass, as on the caption
+WebSocket: `caption_session.event_json`) names it and gives the text that replaces all its lines,
+as the stored transcript now holds it. The call runs on a thread of its
 own; routes only start it, type into it and end it.
 """
 
@@ -26,8 +29,15 @@ from typing import TYPE_CHECKING, Any
 from openhear.asr.events import ProvisionalCaption
 from openhear.calls import ANSWER_TIMEOUT_S, DIAL_TIMEOUT_S, INSTALL_HINT, CallError
 from openhear.errors import OpenhearError
-from openhear.relay.session import DEFAULT_DISCLOSURE, RelayEvent, RelayOptions
+from openhear.relay.session import (
+    DEFAULT_DISCLOSURE,
+    ConversationSession,
+    RelayEvent,
+    RelayOptions,
+    RevisedEntry,
+)
 from openhear.relay.store import Entry, TranscriptStore
+from openhear.server.caption_session import event_json
 from openhear.server.services import Services
 
 if TYPE_CHECKING:
@@ -141,11 +151,24 @@ class CallDesk:
                 setattr(self, f"_{name}", value)
         self._emit("state", state=state, text=text)
 
-    def _relay_event(self, event: RelayEvent) -> None:
+    def report(self, event: RelayEvent, session: ConversationSession) -> None:
+        """Show one of the call's events on the page: a provisional caption, a stored line (a
+        'them' line with the utterance number `session`'s captioner gave it), or a revision of
+        stored lines."""
         if isinstance(event, ProvisionalCaption):
             self._emit("provisional", text=event.text)
+        elif isinstance(event, RevisedEntry):
+            fields = event_json(event)
+            self._emit(fields.pop("type"), **fields)
         elif isinstance(event, Entry):
-            self._emit("line", speaker=event.speaker, text=event.text, start_s=event.start_s)
+            utterance = session.utterance(event.id) if event.speaker == "them" else 0
+            self._emit(
+                "line",
+                speaker=event.speaker,
+                text=event.text,
+                start_s=event.start_s,
+                utterance=utterance,
+            )
 
     def _note(self, text: str) -> None:
         self._emit("note", text=text)
@@ -354,7 +377,8 @@ class CallDesk:
                 StreamingCaptioner(transcriber, LIVE_OPTIONS),
                 self._services.voice,  # type: ignore[arg-type]  # _require_models checked it
                 request.options(f"call: {leg.remote_uri}"),
-                on_event=self._relay_event,
+                # events come from start() and run(), once `relay` is set
+                on_event=lambda event: self.report(event, relay.session),
                 on_note=self._note,
             )
             with self._lock:
@@ -392,13 +416,16 @@ class CallDesk:
                     source.elapsed_s,
                 )
 
+                def report(event: RelayEvent) -> None:
+                    self.report(event, session)
+
                 def say(text: str) -> None:
                     try:
                         reply = session.say(text)
                     except TextError as exc:
                         self._note(f"reply skipped: {exc}")
                         return
-                    self._relay_event(reply.entry)
+                    report(reply.entry)
                     player.speak(reply)
 
                 with self._lock:
@@ -409,18 +436,18 @@ class CallDesk:
                 if request.disclosure:
                     notice = session.start()
                     if notice is not None:
-                        self._relay_event(notice.entry)
+                        report(notice.entry)
                         player.speak(notice)
                 try:
                     if first is not None:
                         for event in session.hear(first):
-                            self._relay_event(event)
+                            report(event)
                     for block in blocks:
                         for event in session.hear(block):
-                            self._relay_event(event)
+                            report(event)
                 finally:
                     for event in list(session.close()):
-                        self._relay_event(event)
+                        report(event)
         finally:
             player.close()
         self._set_state(ENDED, f"Stopped. Conversation {session.id} is saved.")

@@ -68,12 +68,12 @@ class OpenConversations:
 
     def transcript(self, conversation_id: int) -> Transcript:
         """The stored conversation with its lines (an unknown id raises TranscriptError)."""
-        return self.store.get(_known(conversation_id))
+        return self.store.get(self._known(conversation_id))
 
     def open(self, conversation_id: int, voice: Synthesizer | None) -> ConversationSession:
         """The open session of a conversation, reopening a stored one (an unknown id
         raises TranscriptError)."""
-        _known(conversation_id)
+        self._known(conversation_id)
         with self._lock:
             session = self._open.get(conversation_id)
             if session is None:
@@ -83,16 +83,22 @@ class OpenConversations:
                 )
         return session
 
+    def _known(self, conversation_id: int) -> int:
+        """The id, or a TranscriptError worded for HTTP clients when there is no such
+        conversation (the store's own message points at the command line)."""
+        if is_row_id(conversation_id):
+            try:
+                self.store.conversation(conversation_id)
+                return conversation_id
+            except TranscriptError:
+                pass
+        raise TranscriptError(
+            f"no conversation with id {conversation_id} (GET /api/conversations lists them)"
+        )
+
     def forget(self, conversation_id: int) -> Conversation:
         """Closes a conversation and deletes it with its lines."""
-        _known(conversation_id)
+        self._known(conversation_id)
         with self._lock:
             self._open.pop(conversation_id, None)
         return self.store.delete(conversation_id)
-
-
-def _known(conversation_id: int) -> int:
-    """The id, or a TranscriptError when no conversation could have it (out of SQLite's range)."""
-    if not is_row_id(conversation_id):
-        raise TranscriptError(f"no conversation with id {conversation_id}")
-    return conversation_id

@@ -4,6 +4,7 @@ listening to a recording before, after the fitting, and as the loss would make i
 from __future__ import annotations
 
 import asyncio
+from pathlib import PurePath
 from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
@@ -16,13 +17,12 @@ from openhear.fitting.audiogram import (
     PRESET_NAMES,
     Audiogram,
     Listener,
-    listener_from_csv,
     listener_from_dict,
+    listener_from_text,
     preset,
 )
 from openhear.fitting.prescription import BAND_CENTERS_HZ
 from openhear.fitting.profile import fit_listener, read_profile, write_profile
-from openhear.fitting.textfile import parse_json
 from openhear.paths import private_dir
 from openhear.server.audio_response import wav_response
 from openhear.server.limits import RequestModel, validation_message
@@ -100,10 +100,8 @@ async def import_audiogram(file: UploadFile = File(...)) -> dict:
         raise OpenhearError("an audiogram file must be UTF-8 text (JSON or CSV)") from None
     if not text.strip():
         raise OpenhearError("the audiogram file is empty")
-    name = (file.filename or "").rsplit(".", 1)[0]
-    if text.lstrip().startswith(("{", "[")):
-        return on_chart(listener_from_dict(parse_json(text), name=name))
-    return on_chart(listener_from_csv(text, name=name))
+    path = PurePath(file.filename or "")
+    return on_chart(listener_from_text(text, path.stem, path.suffix))
 
 
 class ProfileIn(ListenerIn):

@@ -67,10 +67,11 @@ def remove_phrase(number: int, state: AppState = Depends(app_state)) -> dict:
     """Remove a saved phrase by its number."""
     from openhear.tts.phrasebook import PhraseError
 
+    unknown = HTTPException(404, f"no saved phrase {number} (GET /api/phrases lists them)")
     if not is_row_id(number):  # no phrase could have it (out of SQLite's range)
-        raise HTTPException(404, f"no saved phrase {number}")
+        raise unknown
     try:
         state.phrasebook.get(number)
-    except PhraseError as exc:
-        raise HTTPException(404, str(exc)) from None
+    except PhraseError:
+        raise unknown from None
     return _phrase_json(state.phrasebook.remove(number))

@@ -15,13 +15,14 @@ One connection is one handler (rhasspy/wyoming-faster-whisper's shape):
 - `audio-stop` without audio before it (audio-start refused, or never sent) -> an empty
   `transcript`, not an error: Home Assistant waits for a transcript only;
 - `ping` -> `pong`.
-Any other event, or one that cannot be served (audio before audio-start, empty text, malformed
-data, a header or data that is not a JSON object), is answered with an `error` event and the
-connection stays open. Where the stream itself cannot go on (a header that is not JSON or is too
-long, impossible lengths, the stream ending inside an event) or it stalls (nothing received for
-the read timeout, e.g. a truncated header or a short payload), the `error` event is sent and the
-connection closed. Events are read here (`read_event`), not by the wyoming package, which drops the
-connection without a word on such input and waits forever for bytes that never come.
+Any other event, or one that cannot be served (audio before audio-start, an audio-start or chunk
+whose rate, width or channels the captioner cannot take, empty text, malformed data, a header or
+data that is not a JSON object), is answered with an `error` event and the connection stays open.
+Where the stream itself cannot go on (a header that is not JSON or is too long, impossible lengths,
+the stream ending inside an event) or it stalls (nothing received for the read timeout, e.g. a
+truncated header or a short payload), the `error` event is sent and the connection closed. Events
+are read here (`read_event`), not by the wyoming package, which drops the connection without a word
+on such input and waits forever for bytes that never come.
 """
 
 from __future__ import annotations
@@ -313,7 +314,7 @@ class OpenhearEventHandler(AsyncEventHandler):
         elif Transcribe.is_type(event.type):
             self._transcribe(Transcribe.from_event(event))
         elif AudioStart.is_type(event.type):
-            self._start_audio()
+            self._start_audio(AudioStart.from_event(event))
         elif AudioChunk.is_type(event.type):
             await self._audio(AudioChunk.from_event(event))
         elif AudioStop.is_type(event.type):
@@ -349,11 +350,12 @@ class OpenhearEventHandler(AsyncEventHandler):
             (request.transcript_names or []) + (request.transcript_terms or [])
         )
 
-    def _start_audio(self) -> None:
+    def _start_audio(self, start: AudioStart) -> None:
         from openhear.asr.offline import FileCaptioner, FileCaptionOptions
 
         self._require(self.asr, "speech-to-text")
         self._end_stream()
+        _check_format(start.rate, start.width, start.channels)
         transcriber = self._lease.enter_context(self.services.transcriber())
         if self._language is not None:
             transcriber = transcriber.configured(self._language)
@@ -367,16 +369,7 @@ class OpenhearEventHandler(AsyncEventHandler):
         captioner = self._captioner
         if captioner is None:
             raise WyomingError("audio-chunk before audio-start", "no-audio-start")
-        if (
-            chunk.width not in (1, 2, 3, 4)
-            or not 1 <= chunk.channels <= 32
-            or not 1000 <= chunk.rate <= 384000
-        ):
-            raise WyomingError(
-                f"unusable audio format (rate {chunk.rate}, width {chunk.width},"
-                f" channels {chunk.channels})",
-                "bad-audio-format",
-            )
+        _check_format(chunk.rate, chunk.width, chunk.channels)
         frame_bytes = chunk.width * chunk.channels  # a partial frame at the end is dropped
         audio = chunk.audio[: len(chunk.audio) - len(chunk.audio) % frame_bytes]
         chunk = self._width.convert(replace(chunk, audio=audio))
@@ -470,6 +463,16 @@ class OpenhearEventHandler(AsyncEventHandler):
 
     async def disconnect(self) -> None:
         self._end_stream()
+
+
+def _check_format(rate: int, width: int, channels: int) -> None:
+    """A WyomingError for audio the captioner cannot take (announced by audio-start, or carried
+    by a chunk)."""
+    if width not in (1, 2, 3, 4) or not 1 <= channels <= 32 or not 1000 <= rate <= 384000:
+        raise WyomingError(
+            f"unusable audio format (rate {rate}, width {width}, channels {channels})",
+            "bad-audio-format",
+        )
 
 
 def handler_factory(

@@ -1,9 +1,12 @@
 // The calls view: a SIP call run by the server (dial, wait and answer, hang up, keypad), or a
 // call in any other app (what this computer plays). The other person's words are captioned
 // live, typed replies are spoken into the call, and the server saves the call as a conversation.
-// Everything the call does reaches the page as numbered events from GET /api/calls (a long poll).
+// Everything the call does reaches the page as numbered events from GET /api/calls (a long poll);
+// a "revision" event (the caption revision pass) rewrites the lines of its utterance in place, as
+// in the captions and conversation views, so the page shows what the saved call holds.
 import { announce, getJson, postJson } from "./api.js";
 import { CaptionPane } from "./caption-pane.js";
+import { CaptionRevisions } from "./caption-revisions.js";
 import { enterSubmits } from "./speak-view.js";
 
 const $ = (id) => document.getElementById(id);
@@ -23,6 +26,11 @@ const RETRY_MS = [500, 1000, 2000, 5000];
 
 export function setupCalls() {
   const pane = new CaptionPane($("call-box"), $("call-transcript"), $("call-provisional"), null, "li");
+  const revisions = new CaptionRevisions(pane);
+  const clear = () => {
+    pane.clear();
+    revisions.clear();
+  };
   const stateLine = $("call-state");
   let next = 0;
   let callState = "idle";
@@ -82,7 +90,9 @@ export function setupCalls() {
     } else if (event.type === "provisional") {
       pane.setProvisional(event.text);
     } else if (event.type === "line") {
-      pane.append(event.text, event.speaker, event.speaker === "me");
+      revisions.final(event, event.speaker, event.speaker === "me");
+    } else if (event.type === "revision") {
+      revisions.revise(event);
     } else if (event.type === "note") {
       announce(event.text, stateLine);
     }
@@ -142,20 +152,20 @@ export function setupCalls() {
       $("call-target").focus();
       return;
     }
-    pane.clear();
+    clear();
     conversationId = null;
     await act("/api/calls/dial", { target, ...startOptions() }, "Could not call");
   });
 
   $("call-wait").addEventListener("click", async () => {
-    pane.clear();
+    clear();
     conversationId = null;
     const port = Number($("call-port").value || 5060);
     await act("/api/calls/listen", { port, ...startOptions() }, "Could not wait for calls");
   });
 
   $("call-system").addEventListener("click", async () => {
-    pane.clear();
+    clear();
     conversationId = null;
     await act("/api/calls/system", startOptions(), "Could not caption the other app");
   });
