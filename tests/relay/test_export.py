@@ -99,3 +99,14 @@ def test_replies_never_spoken_get_the_time_they_would_take_to_say_in_turn():
         assert after.start >= sub.end  # said in turn, not all at once
     assert replies[0].start.total_seconds() == 2.0
     assert 0.8 < (replies[-1].end - replies[-1].start).total_seconds() < 2.5  # 17 characters
+
+
+def test_both_speakers_starting_at_once_overlap_instead_of_a_cue_of_no_time():
+    """`converse --input FILE` stores its notice at 0 s, where the recording's first words start."""
+    with TranscriptStore() as store:
+        c = store.create_conversation()
+        store.append(c.id, "me", 0.0, 0.0, "I'm deaf.")
+        store.append(c.id, "them", 0.0, 2.6, "Author of the danger trail.")
+        subs = list(srt.parse(export_transcript(store.get(c.id), "srt")))
+    assert [s.content for s in subs] == ["Me: I'm deaf.", "Them: Author of the danger trail."]
+    assert all(s.end > s.start for s in subs)

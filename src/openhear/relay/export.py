@@ -30,14 +30,17 @@ def transcript_cues(transcript: Transcript) -> list[Cue]:
     Final captions are stored a few words at a time, as they are committed; here each speaker's
     consecutive entries go through the cue builder, which joins them into sentences and cuts
     those into subtitle cues, so a turn reads as "If the reader will excuse me." rather than
-    three fragments. Where the two speakers overlap, a cue ends when the next one starts. Replies
-    that were never spoken get the time they would take to say (`_timed`).
+    three fragments. Where the two speakers overlap, a cue ends when the next one starts, except
+    that both speakers starting at once overlap (players show both; a cue cut to no time at all
+    they never show). Replies that were never spoken get the time they would take to say
+    (`_timed`).
     """
     cues: list[Cue] = []
     for speaker, run in groupby(_timed(transcript.entries), key=lambda e: e.speaker):
         finals = [FinalCaption(e.text, e.start_s, e.end_s) for e in run]
         cues += cues_from_finals(finals, speaker=SPEAKER_LABELS[speaker])
-    return retime(cues)
+    cues.sort(key=lambda c: c.start_s)  # as retime orders them (a stable sort)
+    return [t if t.end_s > t.start_s else c for c, t in zip(cues, retime(cues), strict=True)]
 
 
 def _timed(entries: Iterable[Entry]) -> Iterator[Entry]:
