@@ -12,6 +12,8 @@ import httpx
 import pytest
 
 from browser.conftest import launch, show
+from openhear.alerts.events import Alert, alert_record
+from openhear.alerts.sounds import SOUNDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -209,3 +211,36 @@ def test_sound_settings_are_kept_and_a_safety_alarm_is_not_turned_off_silently(p
     assert page.input_value("#alert-sounds select[data-sound=knock]") == "all"
     page.check("#alert-sounds input[value=smoke]")  # back on: no question, the warning goes
     assert page.is_hidden("#alert-safety-off")
+
+
+def test_only_when_sure_hides_an_alert_below_70_percent(page, live_app):
+    page.wait_for_selector("body[data-alerts-subscribed=true]")
+    acknowledge_all(page)  # alerts other tests left on the shared server
+    show(page, "alerts")
+    page.select_option("#alert-sounds select[data-sound=knock]", "strict")
+    knock = SOUNDS["knock"]
+    session = live_app.alerts.new_session()  # one stream: the second knock is not a duplicate
+
+    def heard(score: float) -> dict:
+        """A knock the classifier is `score` sure of, raised through the server's hub."""
+        alert = Alert(
+            knock.key, knock.label, knock.priority, 2.0, 1.5, score, "classifier", "Knock"
+        )
+        record = live_app.alerts.publish(alert_record(alert, session=session))
+        assert record is not None
+        return record
+
+    unsure = heard(0.55)
+    page.wait_for_selector("#alert-history tr[data-sound=knock] >> text=Knocking (not sure enough)")
+    assert page.is_hidden("#alert-screen")  # listed, not shown
+    sure = heard(0.85)
+    page.wait_for_selector("#alert-screen:not([hidden]) .alert-label >> text=Knocking")
+    assert page.locator("#alert-active li").count() == 1
+    assert "85 % sure" in page.inner_text("#alert-active li")
+    rows = page.locator("#alert-history tr[data-sound=knock]")
+    assert [rows.nth(i).locator("td").nth(1).inner_text() for i in range(2)] == [
+        "Knocking",
+        "Knocking (not sure enough)",
+    ]
+    acknowledge_all(page)
+    assert sure["id"] > unsure["id"]

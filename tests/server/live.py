@@ -13,6 +13,7 @@ import pytest
 import soundfile as sf
 
 from openhear.server import ServerOptions, create_app
+from openhear.server.alerts import AlertHub
 from openhear.server.runner import BackgroundServer
 from openhear.server.services import Services, load_services
 
@@ -26,11 +27,13 @@ test_limits.py cover that)."""
 
 @dataclass
 class LiveApp:
-    """The running app: its address, its options, and the services (models, stores) behind it."""
+    """The running app: its address, its options, the services (models, stores) behind it, and
+    its alert hub (tests publish alerts through it as a detector would)."""
 
     url: str
     options: ServerOptions
     services: Services
+    alerts: AlertHub
 
     @property
     def ws_url(self) -> str:
@@ -40,8 +43,9 @@ class LiveApp:
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory) -> LiveApp:
     services = load_services(tmp_path_factory.mktemp("live-data"))
-    server = BackgroundServer(create_app(TEST_OPTIONS, services), TEST_OPTIONS)
-    yield LiveApp(server.url, TEST_OPTIONS, services)
+    app = create_app(TEST_OPTIONS, services)
+    server = BackgroundServer(app, TEST_OPTIONS)
+    yield LiveApp(server.url, TEST_OPTIONS, services, app.state.openhear_alerts)
     server.stop()
 
 
@@ -60,16 +64,22 @@ def pcm16(path: Path, rate: int | None = None) -> tuple[bytes, int]:
 
 
 async def caption_over_socket(
-    ws_url: str, pcm: bytes | list[bytes], rate: int, chunk_s: float = 0.1, pace: float = 0.0
+    ws_url: str,
+    pcm: bytes | list[bytes],
+    rate: int,
+    chunk_s: float = 0.1,
+    pace: float = 0.0,
+    start: dict | None = None,
 ) -> dict:
     """Streams PCM (pieces with a flush between them, as a paused page does) through one caption
-    session; returns the finals' text and every event. `pace` 1.0 sends at real time, 0 at once."""
+    session; returns the finals' text and every event. `pace` 1.0 sends at real time, 0 at once;
+    `start`: more fields for the start message."""
     pieces = [pcm] if isinstance(pcm, bytes) else pcm
     from websockets.asyncio.client import connect
 
     events = []
     async with connect(ws_url, max_size=None) as ws:
-        await ws.send(json.dumps({"type": "start", "sample_rate": rate}))
+        await ws.send(json.dumps({"type": "start", "sample_rate": rate, **(start or {})}))
         events.append(json.loads(await ws.recv()))
         step = int(rate * chunk_s) * 2
 
@@ -102,3 +112,25 @@ def revised_text(events: list[dict]) -> str:
         elif e["type"] == "revision" and key in texts:
             texts[key] = [e["text"]]
     return " ".join(t for key in order for t in texts[key] if t)
+
+
+async def first_alert(
+    url: str, ready: asyncio.Event, timeout_s: float, sound: str | None = None
+) -> tuple[list[str], dict]:
+    """Subscribes to the app's alert event stream; returns its lines up to the first alert (for
+    `sound`, when given) and that alert."""
+    import httpx
+
+    lines: list[str] = []
+    async with httpx.AsyncClient(timeout=timeout_s) as client:
+        async with client.stream("GET", url + "/api/alerts/events") as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            ready.set()
+            async for line in response.aiter_lines():
+                lines.append(line)
+                if line.startswith("data: "):
+                    record = json.loads(line[6:])
+                    if record["type"] == "alert" and sound in (None, record["sound"]):
+                        return lines, record
+    raise AssertionError(f"the stream ended without an alert: {lines}")

@@ -4,32 +4,16 @@ Server-Sent Events subscriber and the recent-alerts list; captions go on as befo
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import httpx
 import pytest
 
-from server.live import caption_over_socket, pcm16
+from server.live import caption_over_socket, first_alert, pcm16
 
 pytestmark = pytest.mark.slow
 
 ALARM = Path(__file__).parents[1] / "data" / "alerts" / "freesound_325367_fire_house_alarm.wav"
-
-
-async def first_alert(url: str, ready: asyncio.Event, timeout_s: float) -> tuple[list[str], dict]:
-    """Subscribes to the event stream; returns its lines up to the first alert and that alert."""
-    lines: list[str] = []
-    async with httpx.AsyncClient(timeout=timeout_s) as client:
-        async with client.stream("GET", url + "/api/alerts/events") as response:
-            assert response.status_code == 200
-            assert response.headers["content-type"].startswith("text/event-stream")
-            ready.set()
-            async for line in response.aiter_lines():
-                lines.append(line)
-                if line.startswith("data: "):
-                    return lines, json.loads(line[6:])
-    raise AssertionError(f"the stream ended without an alert: {lines}")
 
 
 def test_a_smoke_alarm_on_the_caption_socket_reaches_event_subscribers(live_app):

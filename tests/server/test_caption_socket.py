@@ -73,6 +73,12 @@ BAD_INPUTS = {
         1003,
         "nested more than 32 levels",
     ),
+    "too many words to watch for": (
+        json.dumps({"type": "start", "sample_rate": 16000, "alert_words": ["a"] * 21}),
+        None,
+        1008,
+        "alert_words",
+    ),
     "conversation id past 64 bits": (
         json.dumps({"type": "start", "sample_rate": 16000, "conversation_id": 10**23}),
         None,

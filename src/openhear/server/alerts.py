@@ -9,6 +9,9 @@ middleware that sees the messages the caption WebSocket receives (the start mess
 Whisper, captions never wait for alerts, and nothing the tap sees can break the session: the
 caption session alone validates the protocol and answers bad input.
 
+A caption session whose start message lists the person's name and words to watch for also runs a
+`NameWatch` on its captions: the `name` alert goes through the same hub.
+
 The hub keeps the last HISTORY alerts, with who acknowledged them when, in ALERTS_FILE in the data
 directory, so the page's history and an alarm not yet acknowledged survive a reload and a restart.
 """
@@ -27,11 +30,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openhear.alerts.events import Alert, alert_record
 from openhear.alerts.sounds import DEFAULT_SOUNDS
 from openhear.alerts.webhook import Webhook
+from openhear.alerts.words import WordSpotter
+from openhear.asr.events import CaptionEvent
 from openhear.audio.block import AudioBlock
 from openhear.errors import OpenhearError
 from openhear.paths import private_dir, write_private_text
@@ -51,8 +57,23 @@ MAX_QUEUED_MESSAGES = 1000
 page's 0.1 s messages)."""
 SUBSCRIBER_QUEUE = 100
 """Alerts waiting for one slow subscriber before the oldest are dropped."""
+SESSION_SCOPE_KEY = "openhear.alert_session"
+"""Where the tap leaves a tapped socket's session number in its ASGI scope, so the caption
+session's name alerts carry the same `session` as the sound alerts of the same audio."""
 
 log = logging.getLogger("openhear.server")
+
+
+def alert_hub(conn: HTTPConnection) -> AlertHub:
+    """The app's hub (set up by create_app)."""
+    hub: AlertHub = conn.app.state.openhear_alerts
+    return hub
+
+
+def alert_session(conn: HTTPConnection) -> int:
+    """The `session` number of this socket's alerts: the tap's, else a new one."""
+    session = conn.scope.get(SESSION_SCOPE_KEY)
+    return session if isinstance(session, int) else alert_hub(conn).new_session()
 
 
 class AlertHub:
@@ -259,6 +280,25 @@ class AlertStream:
             self._hub.publish(alert_record(alert, session=self._session))
 
 
+class NameWatch:
+    """The person's name and listed words in one caption session's captions (provisional, final
+    and revised), raised through the hub as `name` alerts: the WordSpotter of `openhear alerts
+    --name`, so the same matching, priority (urgent) and repeat gap. `check` runs where the
+    captioner runs (a worker thread); `publish` is thread-safe."""
+
+    def __init__(self, hub: AlertHub, session: int, words: Iterable[str]) -> None:
+        self._hub = hub
+        self._session = session
+        self.spotter = WordSpotter(words)
+        """Matches the words (empty `phrases`: nothing to watch for)."""
+
+    def check(self, captions: Iterable[CaptionEvent]) -> None:
+        """Raise an alert for each new mention in these captions."""
+        for caption in captions:
+            for alert in self.spotter.update(caption):
+                self._hub.publish(alert_record(alert, session=self._session))
+
+
 class CaptionAudioTap:
     """ASGI middleware: every caption WebSocket's received messages also go to an AlertStream."""
 
@@ -270,7 +310,8 @@ class CaptionAudioTap:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket" or scope.get("path") != self.path:
             return await self.app(scope, receive, send)
-        stream = AlertStream(self.hub, self.hub.new_session())
+        session = scope[SESSION_SCOPE_KEY] = self.hub.new_session()
+        stream = AlertStream(self.hub, session)
 
         async def tapped() -> Message:
             message = await receive()

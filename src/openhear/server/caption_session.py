@@ -5,7 +5,8 @@ Protocol (client -> server):
             "profanity_mask": "off"}
      (conversation_id optional; language optional: a code, or "auto" for a multilingual model to
      identify it in each utterance; default: the server's --language; profanity_mask optional,
-     "off" | "provisional" | "all")
+     "off" | "provisional" | "all"; alert_words optional: ["Ada", "mum"], the person's name and
+     words whose mention in a caption raises the `name` sound alert, openhear.server.alerts)
   2. binary frames of mono 16-bit little-endian PCM at that rate, any length up to the message limit
   3. text  {"type": "flush"} to finalise what was heard so far (pause), {"type": "stop"} to end.
 Server -> client: {"type": "ready"}, {"type": "provisional", "text", "start_s", "end_s",
@@ -40,7 +41,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
 import numpy as np
 from pydantic import ConfigDict, Field, ValidationError
@@ -58,6 +59,7 @@ from openhear.asr.screening import ProfanityMask
 from openhear.audio import AudioBlock
 from openhear.errors import OpenhearError
 from openhear.relay.store import Entry
+from openhear.server.alerts import NameWatch, alert_hub, alert_session
 from openhear.server.limits import (
     JsonTooDeep,
     RequestModel,
@@ -72,6 +74,11 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
+MAX_ALERT_WORDS = 20
+"""Most names and words one session watches its captions for."""
+MAX_ALERT_WORD_CHARS = 100
+"""Longest name, word or phrase watched for."""
+
 
 class CaptionStart(RequestModel):
     """The first message of a caption session."""
@@ -83,6 +90,12 @@ class CaptionStart(RequestModel):
     language: str | None = Field(default=None, max_length=16)
     profanity_mask: ProfanityMask | None = None
     """Where profanity is masked (openhear.asr.screening); None: the captioner's default."""
+    alert_words: list[Annotated[str, Field(max_length=MAX_ALERT_WORD_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_ALERT_WORDS
+    )
+    """The person's name and words to watch for ("Ada", "mum"): a caption that says one raises
+    the `name` sound alert (openhear.server.alerts.NameWatch), and the captioner is told them
+    as vocabulary, as `openhear alerts --name` does."""
 
 
 class ProtocolError(Exception):
@@ -129,6 +142,18 @@ def event_json(event: CaptionEvent | RelayEvent, utterance: int = 0) -> dict:
     return out
 
 
+def spoken_caption(event: CaptionEvent | RelayEvent) -> CaptionEvent:
+    """What a caption or conversation event says, as a caption event (a stored 'them' entry, or
+    its revision, as a final caption without word times)."""
+    from openhear.relay.session import RevisedEntry
+
+    if isinstance(event, RevisedEntry):
+        event = event.entry
+    if isinstance(event, Entry):
+        return FinalCaption(event.text, event.start_s, event.end_s)
+    return event
+
+
 def pcm16_to_float(data: bytes) -> np.ndarray:
     """Little-endian 16-bit PCM bytes as float32 samples in [-1, 1) (through `audio.guard`)."""
     from openhear.audio.files import pcm_s16le_samples
@@ -157,6 +182,8 @@ class CaptionSession:
         )
         self.queue: asyncio.Queue[np.ndarray | _Flush] = asyncio.Queue()
         self.sample_rate = 0
+        self.name_watch: NameWatch | None = None
+        """Watches the captions for the person's name (when the start message lists words)."""
 
     async def receive_start(self) -> CaptionStart:
         """Waits for and validates the start message."""
@@ -189,6 +216,8 @@ class CaptionSession:
         if start.profanity_mask is not None:
             captioner = self._own()
             captioner.options = replace(captioner.options, profanity_mask=start.profanity_mask)
+        if start.alert_words:
+            self._watch_for(start.alert_words)
         if start.conversation_id is not None:
             try:
                 session = self.state.conversations.open(
@@ -198,6 +227,16 @@ class CaptionSession:
                 raise ProtocolError(str(exc)) from None
             self.conversation = session.listen(self._own())
         return start
+
+    def _watch_for(self, words: list[str]) -> None:
+        """Raise the name alert for these words, and caption them more readily."""
+        watch = NameWatch(alert_hub(self.ws), alert_session(self.ws), words)
+        if not watch.spotter.phrases:
+            return
+        self.name_watch = watch
+        captioner = self._own()
+        vocabulary = (*captioner.options.vocabulary, *words)
+        captioner.options = replace(captioner.options, vocabulary=vocabulary)
 
     def _audio(self, data: bytes) -> None:
         if len(data) > self.state.options.max_ws_message_bytes:
@@ -315,13 +354,23 @@ class CaptionSession:
 
     def _feed(self, block: AudioBlock) -> list[CaptionEvent | RelayEvent]:
         if self.conversation:
-            return list(self.conversation.hear(block))
-        return list(self._own().feed(block))
+            return self._watched(self.conversation.hear(block))
+        return self._watched(self._own().feed(block))
 
     def _flush(self) -> list[CaptionEvent | RelayEvent]:
         if self.conversation:
-            return list(self.conversation.flush())
-        return list(self._own().flush())
+            return self._watched(self.conversation.flush())
+        return self._watched(self._own().flush())
+
+    def _watched(
+        self, events: Iterable[CaptionEvent | RelayEvent]
+    ) -> list[CaptionEvent | RelayEvent]:
+        """The events, after the name watch (if any) has seen them (on the worker thread, before
+        they are sent: the alert is never later than the caption)."""
+        listed = list(events)
+        if self.name_watch is not None:
+            self.name_watch.check(spoken_caption(e) for e in listed)
+        return listed
 
     def _own(self) -> StreamingCaptioner:
         if self.captioner is None:

@@ -24,11 +24,10 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, HTTPException, Request, WebSocket
 from fastapi.responses import StreamingResponse
-from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocketDisconnect
 
 from openhear.alerts.sounds import DEFAULT_SOUNDS, SOUNDS
-from openhear.server.alerts import AlertHub, AlertStream
+from openhear.server.alerts import AlertStream, alert_hub
 from openhear.server.caption_session import refuse
 from openhear.server.options import ServerOptions
 from openhear.server.state import app_state
@@ -42,11 +41,6 @@ MAX_CONTROL_CHARS = 1000
 """Longest JSON control message on the alerts socket."""
 
 router = APIRouter()
-
-
-def alert_hub(conn: HTTPConnection) -> AlertHub:
-    """The app's hub (set up by create_app)."""
-    return conn.app.state.openhear_alerts
 
 
 @router.post("/api/alerts/{alert_id}/acknowledge")

@@ -3,6 +3,7 @@
 // vibration on phones, the history (stored by the server, cached here), which sounds to show,
 // and acknowledgement. Alerts come from the server's event stream, whichever microphone stream
 // (captions, a conversation, or this view's alerts-only listening) heard them.
+import { setupAlertWords } from "./alert-words.js";
 import { announce, getJson, request } from "./api.js";
 import { CaptionStream } from "./capture.js";
 import { Reconnector } from "./connection.js";
@@ -403,6 +404,7 @@ export function setupAlerts() {
     });
   };
 
+  setupAlertWords();
   (async () => {
     try {
       sounds = (await getJson("/api/alerts/sounds")).sounds;

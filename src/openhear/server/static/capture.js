@@ -1,5 +1,6 @@
 // The browser microphone as a caption session: getUserMedia -> AudioWorklet (native rate) ->
 // 16-bit PCM over a WebSocket after a JSON start message. Caption events come back as JSON.
+import { alertWords } from "./alert-words.js";
 import { UNREACHABLE, socketUrl } from "./api.js";
 import { profanityMask } from "./caption-settings.js";
 import { microphoneHelp } from "./connection.js";
@@ -51,6 +52,7 @@ export class CaptionStream {
     if (conversationId !== null) start.conversation_id = conversationId;
     if (language !== null) start.language = language;
     if (profanityMask()) start.profanity_mask = profanityMask();
+    if (this.path === "/ws/captions" && alertWords().length) start.alert_words = alertWords();
     this.socket.send(JSON.stringify(start));
 
     const source = this.context.createMediaStreamSource(this.media);
