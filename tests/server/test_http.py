@@ -40,6 +40,9 @@ def test_health_answers_with_the_load(live_app):
     assert health["status"] == "ok"
     assert health["captions"] == {
         "available": True,
+        "model": "whisper-tiny.en",
+        "languages": ["en"],
+        "language": "en",
         "active_sessions": 0,
         "max_sessions": 4,
         "backlog_s": 0.0,

@@ -48,7 +48,7 @@ export function setupCaptionLanguage(wrapper, select) {
       const label = document.createElement("span");
       label.className = "lang-tag";
       label.lang = "en";
-      label.textContent = `${name(code)}:`;
+      label.textContent = `${name(code)}: `; // the space keeps the name off the first word (innerText, copy)
       line.prepend(label);
     },
     onChange: (handler) => select.addEventListener("change", handler),
