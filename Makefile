@@ -16,7 +16,7 @@ setup-test:
 	bash scripts/setup.sh --test
 
 test: setup-test
-	.venv/bin/python -m pytest -q
+	.venv/bin/python -m pytest -q --durations=25
 
 # Style and lint (ruff, pyproject's [tool.ruff]); `ruff format LINT_PATHS` fixes the layout.
 lint: setup-test

@@ -5,15 +5,19 @@
 #                                 150 MB of wheels: docs/LANGUAGES.md)
 #   scripts/setup.sh --test       also the test and evaluation tools (what `make test` needs), the
 #                                 languages extra included, so its tests run
+#   scripts/setup.sh --scale      also Ray (openhear[scale]: --ray; about 610 MB and 2 minutes, so
+#                                 not in --test: tests/scale skips without it, docs/SCALE.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want_test=0
 want_languages=0
+want_scale=0
 for arg in "$@"; do
     case "$arg" in
         --test) want_test=1; want_languages=1 ;;
         --languages) want_languages=1 ;;
-        *) echo "setup: unknown option $arg (use --test or --languages)" >&2; exit 2 ;;
+        --scale) want_scale=1 ;;
+        *) echo "setup: unknown option $arg (use --test, --languages or --scale)" >&2; exit 2 ;;
     esac
 done
 
@@ -50,7 +54,8 @@ pip_quiet() {
     ./.venv/bin/python -m pip --disable-pip-version-check -q "$@" 2> >(grep -v "is ignored: it is neither" >&2)
 }
 extras=()
-[ $want_test -eq 1 ] && extras+=(test eval calls scale)  # scale (Ray, about 610 MB, 2 minutes more): --ray's tests only
+[ $want_test -eq 1 ] && extras+=(test eval calls)
+[ $want_scale -eq 1 ] && extras+=(scale)  # Ray: about 610 MB and 2 minutes more, so on request only
 [ $want_languages -eq 1 ] && extras+=(languages)
 extras=$(IFS=,; echo "${extras[*]:-}")
 [ -n "$extras" ] && extras="[$extras]"
