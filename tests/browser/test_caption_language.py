@@ -58,9 +58,15 @@ def test_french_captions_are_named_and_marked(french_page, artifacts):
     page.click("#cap-start")
     page.wait_for_selector("text=Stop captions")
     deadline = time.monotonic() + 150
-    while time.monotonic() < deadline and not page.query_selector("#cap-finals [lang=fr]"):
+
+    def heard_in_french() -> bool:  # the microphone loops: wait for a French word, not just a line
+        return bool(
+            page.query_selector("#cap-finals [lang=fr]")
+            and words_of(page.inner_text("#cap-finals")) & set(SPEECH["fr"][1])
+        )
+
+    while time.monotonic() < deadline and not heard_in_french():
         page.wait_for_timeout(250)
-    page.wait_for_timeout(1000)
     page.screenshot(path=artifacts / "captions-french.png")
     line = page.query_selector("#cap-finals [lang=fr]")
     assert line is not None, page.inner_text("#cap-finals")
