@@ -156,7 +156,12 @@ def main() -> int:
         ep.libHandleEvents(10)
         if audio is not None:  # what the other side says: report each burst once it ends
             now = time.monotonic()
-            if audio.getTxLevel() > SOUND_LEVEL:
+            try:
+                level = audio.getTxLevel()
+            except pj.Error:  # the call's media went as the other side hung up: stop listening
+                audio = None  # (the disconnected event follows; the clean-up below then runs)
+                continue
+            if level > SOUND_LEVEL:
                 if sound_since is None:
                     report("sound", t=now)
                 sound_since, last_sound = sound_since or now, now
