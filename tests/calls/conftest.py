@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from openhear.calls.phone import free_sip_port
+
 PEER = Path(__file__).parent / "sip_peer.py"
 OPENHEAR = str(Path(sys.executable).parent / "openhear")
 WAIT_S = 120.0
@@ -24,16 +25,9 @@ WAIT_S = 120.0
 
 def free_port() -> int:
     """A port free for both UDP and TCP on 127.0.0.1 (SIP listens on both)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = udp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-        return port
+    port = free_sip_port("127.0.0.1")
+    assert port, "no port free for both UDP and TCP on 127.0.0.1"
+    return port
 
 
 class Lines:

@@ -8,19 +8,23 @@ on that clock's thread, only pass 20 ms frames to and from the call's `CallLeg`.
 
 Codecs: G.722 (16 kHz wideband) first, then G.711 (PCMU, PCMA); the other codecs of the wheel are
 switched off, so a call is wideband when the other side offers G.722 and G.711 otherwise. Key
-presses go as RFC 4733 telephone events. Transports: UDP and TCP always; TLS 1.2 (a client that
-checks the certificate) for sips: and ;transport=tls addresses and TLS accounts, and SRTP only
-where the SIP messages that carry its keys go over TLS. Media objects, calls and the account are
-released before `libDestroy()` (pjsua2 aborts otherwise). pjproject is GPL-2.0-or-later.
+presses go as RFC 4733 telephone events. Transports: UDP and TCP always, on one port (an
+automatic one is checked free for both, and another is tried if it is taken meanwhile); TLS 1.2
+(a client that checks the certificate) for sips: and ;transport=tls addresses and TLS accounts,
+and SRTP only where the SIP messages that carry its keys go over TLS. Media objects, calls and the
+account are released before `libDestroy()` (pjsua2 aborts otherwise). pjproject is
+GPL-2.0-or-later.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import errno
 import gc
 import logging
 import os
 import queue
+import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -58,6 +62,11 @@ USER_AGENT = "openhear"
 """The User-Agent header of our SIP messages."""
 SYSTEM_CA_FILE = "/etc/ssl/certs/ca-certificates.crt"
 """Certificate authorities TLS trusts by default (Debian's list: the wheel's OpenSSL has none)."""
+
+PORT_TRIES = 10
+"""Automatic SIP ports tried before giving up (each may be taken between the check and the bind)."""
+PJ_ERRNO_START_SYS = 120000
+"""pjlib's status for an operating system error is this plus the error's number."""
 
 SRTP_ACTIVE = "SRTP status: Active"
 """What pjsua's call dump says of a call whose audio is encrypted (pjsua2 has no getter for it)."""
@@ -299,6 +308,20 @@ class Phone:
         self._account.create(self._account_config(transports))
 
     def _create_transports(self) -> dict[str, int]:
+        """UDP and TCP on one port (TLS, a client, on any): the port given, else an automatic one
+        free for both; one taken between the check and the bind is passed over for another."""
+        o = self.options
+        if o.port:
+            return self._create_transports_on(o.port)
+        for _ in range(PORT_TRIES - 1):
+            try:
+                return self._create_transports_on(free_sip_port(o.bind_address))
+            except _PortTaken as exc:
+                log.debug("SIP port taken, trying another: %s", exc)
+        return self._create_transports_on(free_sip_port(o.bind_address))
+
+    def _create_transports_on(self, port: int) -> dict[str, int]:
+        """The transports on `port` (0: UDP's port, any); on failure those made are closed."""
         pj = self._pj
         o = self.options
         kinds = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP}
@@ -307,7 +330,7 @@ class Phone:
         ids: dict[str, int] = {}
         for name, kind in kinds.items():
             tcfg = pj.TransportConfig()
-            tcfg.port = 0 if name == "tls" else self.local_port or o.port
+            tcfg.port = 0 if name == "tls" else port
             if o.bind_address:
                 tcfg.boundAddress = o.bind_address
             if name == "tls":  # a client: it verifies the other side, it has no certificate
@@ -317,14 +340,23 @@ class Phone:
             try:
                 ids[name] = self._ep.transportCreate(kind, tcfg)
             except pj.Error as exc:
+                self._close_transports(ids)
                 where = f"{o.bind_address or 'every interface'} port {tcfg.port}"
-                raise CallError(
-                    f"cannot listen for SIP ({name.upper()}) on {where}: {_reason(exc)}"
-                ) from None
+                message = f"cannot listen for SIP ({name.upper()}) on {where}: {_reason(exc)}"
+                in_use = getattr(exc, "status", 0) == PJ_ERRNO_START_SYS + errno.EADDRINUSE
+                raise (_PortTaken if in_use else CallError)(message) from None
             if name == "udp":  # its published address (host:port) is ours
                 self._local_name = self._ep.transportGetInfo(ids[name]).localName
-                self.local_port = int(self._local_name.rsplit(":", 1)[1])
+                port = int(self._local_name.rsplit(":", 1)[1])
+        self.local_port = port
         return ids
+
+    def _close_transports(self, ids: dict[str, int]) -> None:
+        for transport in ids.values():
+            try:
+                self._ep.transportClose(transport)
+            except Exception as exc:
+                log.debug("SIP transport close: %s", _reason(exc))
 
     def _account_config(self, transports: dict[str, int]) -> Any:
         pj = self._pj
@@ -439,6 +471,32 @@ class Phone:
             except queue.Empty:
                 break
             future.set_exception(CallError("the phone has been shut down"))
+
+
+class _PortTaken(CallError):
+    """The SIP port is taken (by another program, or a connection of this machine)."""
+
+
+def free_sip_port(bind_address: str = "") -> int:
+    """A port free now for both UDP and TCP on `bind_address` ('' for every interface): the
+    system picks a free UDP port, kept when the same TCP port is free too (the system's ports
+    for outgoing TCP connections come from the same range). 0 when this machine cannot bind the
+    address at all (the transports then say why) or no port was found in PORT_TRIES."""
+    host = bind_address or "0.0.0.0"
+    for _ in range(PORT_TRIES):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            try:
+                udp.bind((host, 0))
+            except OSError:
+                return 0
+            port: int = udp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind((host, port))
+                except OSError:
+                    continue
+                return port
+    return 0
 
 
 def _registration_failure(account: SipAccount, code: int) -> str:
