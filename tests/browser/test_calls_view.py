@@ -61,7 +61,7 @@ def wait_until(check, what: str) -> None:
 
 
 def badge(page, state: str) -> None:
-    page.wait_for_selector(f"#call-badge[data-state={state}]", timeout=WAIT_MS)
+    page.wait_for_selector(f'#call-badge[data-state="{state}"]', timeout=WAIT_MS)
 
 
 def saved_lines(page, url: str) -> tuple[int, list[str], list[str]]:
@@ -117,7 +117,7 @@ def test_a_call_dialled_from_the_page_is_captioned_replied_to_keyed_and_saved(
     page.wait_for_selector(f"#conv-list button[aria-label='Open conversation {number}']")
 
 
-def test_an_incoming_call_rings_in_the_page_is_answered_and_ends_when_they_hang_up(
+def test_an_incoming_call_rings_is_answered_held_resumed_and_ends_when_they_hang_up(
     page, live_app, far_end, manifest
 ):
     them = speech(manifest, "cmu_arctic_unknown-spk_a0010")
@@ -134,6 +134,16 @@ def test_an_incoming_call_rings_in_the_page_is_answered_and_ends_when_they_hang_
     far.event("heard")  # the disclosure notice, spoken into the call once it connected
     far.event("played")
     page.wait_for_selector("#call-transcript li.them", timeout=WAIT_MS)
+    far.command("hold")  # shown, and announced to screen readers
+    badge(page, "on hold")
+    page.wait_for_selector(
+        "#announcer:has-text('has put the call on hold')", state="attached", timeout=WAIT_MS
+    )
+    assert "has put the call on hold" in page.text_content("#call-state")
+    assert page.is_disabled("#call-send")
+    far.command("resume")
+    page.wait_for_selector("#announcer:has-text('Call resumed')", state="attached", timeout=WAIT_MS)
+    badge(page, "connected")
     far.hang_up()
     badge(page, "ended")
     far.finish()

@@ -64,7 +64,8 @@ class Lines:
 
 
 class Peer:
-    """The far end: `event(name)` waits for one of its reports; `hang_up()`; `finish()`."""
+    """The far end: `event(name)` waits for one of its reports; `command(name)`, `hang_up()`;
+    `finish()`."""
 
     def __init__(self, *args: str) -> None:
         self.port = free_port()
@@ -89,9 +90,13 @@ class Peer:
         line = self._out.wait_for(lambda line: f'"event": "{name}"' in line, timeout_s)
         return json.loads(line)
 
-    def hang_up(self) -> None:
-        self.process.stdin.write("hangup\n")
+    def command(self, name: str) -> None:
+        """hangup, hold or resume (sip_peer.py's commands)."""
+        self.process.stdin.write(f"{name}\n")
         self.process.stdin.flush()
+
+    def hang_up(self) -> None:
+        self.command("hangup")
 
     def finish(self) -> None:
         """Wait until it exits (it does when the call ends)."""

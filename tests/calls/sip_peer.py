@@ -5,10 +5,12 @@ It answers the first call (or dials `--call URI`), plays `--play WAV` once the c
 what it hears to `--record WAV`, and reports on stdout, one JSON object a line: ready (with its
 port), incoming, connected (with the codec), dtmf (each digit received as an RFC 2833 event),
 sound (the start of a burst of sound from the other side) and heard (its end, once QUIET_S of
-quiet has followed), playing and played (the WAV began and ended), disconnected (with the SIP
-status code), and finally done. Times `t` are time.monotonic(), which every process on the
-machine shares. Commands on
-stdin, one a line: `hangup`. It exits when the call ends (or on `--exit-after` seconds).
+quiet has followed), playing and played (the WAV began and ended), media (the call's audio after a
+re-INVITE: its status, "active" or "local hold"), disconnected (with the SIP status code), and
+finally done. Times `t` are time.monotonic(), which every process on the machine shares. Commands
+on stdin, one a line: `hangup`; `hold` (a re-INVITE with sendonly audio: the player goes on, as
+music on hold would) and `resume` (a re-INVITE that takes the hold back). It exits when the call
+ends (or on `--exit-after` seconds).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ CODECS = {
 }
 """Codecs the peer offers or accepts, best first; every other codec is disabled."""
 
+HOLD_STATUS = {pj.PJSUA_CALL_MEDIA_ACTIVE: "active", pj.PJSUA_CALL_MEDIA_LOCAL_HOLD: "local hold"}
+"""The statuses of a connected call's audio the peer reports after a re-INVITE."""
 SOUND_LEVEL = 5
 """Signal level (pjmedia's 0 to 255) above which the other side is making a sound."""
 QUIET_S = 1.5
@@ -182,6 +186,12 @@ def main() -> int:
                 break
             if command == "hangup" and call is not None:
                 call.hangup(pj.CallOpParam())
+            elif command == "hold" and call is not None:
+                call.setHold(pj.CallOpParam(True))
+            elif command == "resume" and call is not None:
+                prm = pj.CallOpParam(True)
+                prm.opt.flag = pj.PJSUA_CALL_UNHOLD
+                call.reinvite(prm)
         while True:
             try:
                 event = events.get_nowait()
@@ -220,6 +230,25 @@ def main() -> int:
                             player.createPlayer(args.play, pj.PJMEDIA_FILE_NO_LOOP)
                             player.startTransmit(audio)
                             report("playing", t=time.monotonic())
+            elif event[0] == "media" and call is not None and call.connected:
+                # A re-INVITE (hold, resume): the audio is connected again (idempotent; the
+                # stream may be a new one) to the player, the recorder and the level meter.
+                info = call.getInfo()
+                for i, media in enumerate(info.media):
+                    status = HOLD_STATUS.get(media.status)
+                    if media.type != pj.PJMEDIA_TYPE_AUDIO or status is None:
+                        continue
+                    try:
+                        audio = call.getAudioMedia(i)
+                        audio.startTransmit(ep.audDevManager().getPlaybackDevMedia())
+                        if recorder is not None:
+                            audio.startTransmit(recorder)
+                        if player is not None:
+                            player.startTransmit(audio)
+                    except pj.Error:  # no audio stream (held as inactive)
+                        audio = None
+                    report("media", status=status)
+                    break
             elif event[0] == "state" and event[1] == pj.PJSIP_INV_STATE_DISCONNECTED:
                 code = event[2]
                 report("disconnected", code=code, reason=event[3])

@@ -6,8 +6,10 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from openhear.audio.block import AudioBlock
+from openhear.calls import CallError
 from openhear.calls.leg import (
     BRIDGE_RATE,
     FRAME_BYTES,
@@ -113,6 +115,27 @@ def test_hanging_up_twice_sends_one_hangup_and_marks_it_ours():
     assert leg.status.hung_up_by_us
     leg.hangup()
     assert control.commands == ["hangup"]
+
+
+def test_hold_and_resume_are_told_once_each_and_their_voice_flows_meanwhile():
+    leg, control = connected_leg()
+    told: list[bool] = []
+    leg.on_hold(told.append)
+    held = CallStatus(CallState.HELD, 200, "", "G722/16000")
+    leg.update(held)
+    leg.update(held)  # a second re-INVITE on hold: nothing new
+    late: list[bool] = []
+    leg.on_hold(late.append)  # a watcher that comes while it is on hold hears so at once
+    leg.received(None)  # on hold, the clock goes on: silence, or their music
+    with pytest.raises(CallError, match="on hold"):
+        leg.send_dtmf("1")
+    leg.update(CallStatus(CallState.CONNECTED, 200, "", "G722/16000"))
+    leg.update(CallStatus(CallState.CONNECTED, 200, "", "G722/16000"))
+    leg.received(None)
+    leg.update(CallStatus(CallState.HELD, 200, "", "G722/16000"))
+    leg.update(CallStatus(CallState.ENDED, 200, "Normal call clearing"))  # ended on hold
+    assert told == [True, False, True] and late == [True, False, True]
+    assert len(list(leg.blocks())) == 2 and control.commands == []
 
 
 def test_an_ended_call_stays_ended():

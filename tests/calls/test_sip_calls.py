@@ -141,16 +141,24 @@ def test_answering_a_call_and_hanging_up_mid_sentence_keeps_what_was_heard(
     assert len(normalize(" ".join(captions))) < len(normalize(them.text))  # cut short
 
 
-def test_the_other_side_hanging_up_mid_sentence_keeps_the_transcript(manifest, peer, openhear):
-    them = speech(manifest, "librispeech_dev-clean_2412-153948-0001")
+def test_hold_and_resume_are_said_and_their_hanging_up_mid_sentence_keeps_the_transcript(
+    manifest, peer, openhear
+):
+    them = speech(manifest, "librispeech_dev-clean_2412-153948-0001")  # 10.5 s
     far = peer("--codec", "g722", "--play", str(them.path))
     call = openhear(far.uri, "--no-disclosure")
     first = call.out.wait_for(lambda line: "them:" in line)
-    call.out.wait_for(lambda _: shown_words(call.out.lines) >= 12)  # enough words to score
+    far.command("hold")  # a re-INVITE with sendonly audio: they go on playing, as music would
+    call.err.wait_for(lambda line: line.startswith("openhear: on hold"))
+    far.command("resume")
+    call.err.wait_for(lambda line: line == "openhear: call resumed")
+    resumed_at = shown_words(call.out.lines)  # captions go on: more words after the resume
+    call.out.wait_for(lambda _: shown_words(call.out.lines) >= max(12, resumed_at + 1))
     far.hang_up()
     code, out, err = call.finish(keep_typing=True)  # the call ends while the user could type
     far.finish()
     assert_clean(code, err)
+    assert [e["status"] for e in far.events("media")][:2] == ["local hold", "active"]
     assert any("they hung up" in e for e in err), err
     captions, _ = saved(err)
     fast, corrected = shown_lines(out)

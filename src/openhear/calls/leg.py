@@ -7,11 +7,14 @@ bytes through a queue. Everything else runs on the caller's threads: `blocks()` 
 into AudioBlocks (one unbroken stream from the moment the call connected, so the captioner's
 clock is the call's), and `CallSink` resamples our speech once (soxr) to the bridge's rate and
 queues it, a second ahead at most, so a long reply is made while it plays. Commands (answer, hang
-up, key presses) go to the phone's thread through `CallControl`.
+up, key presses) go to the phone's thread through `CallControl`. When the other side puts the call
+on hold, and when it resumes, the leg's hold watchers are told (`on_hold`); their voice keeps
+flowing as blocks all the while (silence when they send none), so the captioner's clock goes on.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -26,6 +29,8 @@ from openhear.audio.block import AudioBlock
 from openhear.audio.files import float_to_pcm16, pcm_s16le_block
 from openhear.audio.resample import StreamResampler
 from openhear.calls import CallError
+
+log = logging.getLogger("openhear.calls")
 
 BRIDGE_RATE = 16000
 """Sample rate of the phone's conference bridge, and of the blocks a call yields."""
@@ -56,6 +61,8 @@ class CallState(StrEnum):
     """Their phone rings (or ours, for an incoming call not yet answered)."""
     CONNECTED = "connected"
     """Answered, and audio flows both ways."""
+    HELD = "on hold"
+    """Connected, and the other side has put the call on hold (it may play music, or nothing)."""
     ENDED = "ended"
     """Hung up (by either side), refused, or failed."""
 
@@ -134,6 +141,7 @@ class CallLeg:
         self._sending: queue.Queue[bytes] = queue.Queue(maxsize=SEND_AHEAD_FRAMES)
         self._hanging_up = False
         self._frames_heard = 0
+        self._hold_watchers: list[Callable[[bool], None]] = []
 
     # -- the phone's side (its thread and its media clock) --
 
@@ -142,16 +150,22 @@ class CallLeg:
         with self._changed:
             if self._status.state is CallState.ENDED:
                 return
-            if status.state is CallState.CONNECTED and self._connected_at is None:
+            up = status.state in (CallState.CONNECTED, CallState.HELD)
+            if up and self._connected_at is None:
                 self._connected_at = time.monotonic()
             if status.state is CallState.ENDED and self._hanging_up:
                 status = replace(status, hung_up_by_us=True)
+            was_held = self._status.state is CallState.HELD
             self._status = status
             self._changed.notify_all()
+            held = status.state is CallState.HELD
+            if held != was_held and status.state is not CallState.ENDED:
+                for watcher in self._hold_watchers:
+                    _tell(watcher, held)
 
     def received(self, pcm: bytes | None) -> None:
         """Media clock: one frame of their voice (16-bit PCM at BRIDGE_RATE; None: silence)."""
-        if self._status.state is CallState.CONNECTED:
+        if self._status.state in (CallState.CONNECTED, CallState.HELD):
             self._heard.put(pcm)
 
     def requested(self) -> bytes | None:
@@ -177,6 +191,15 @@ class CallLeg:
             )
             return self._status
 
+    def on_hold(self, watcher: Callable[[bool], None]) -> None:
+        """Call `watcher(True)` when the other side puts the call on hold (at once if it is on hold
+        now) and `watcher(False)` when it resumes. It runs on the phone's thread with the leg's
+        lock held: it must be quick and never wait on this leg; an error it raises is logged."""
+        with self._changed:
+            self._hold_watchers.append(watcher)
+            if self._status.state is CallState.HELD:
+                _tell(watcher, True)
+
     def elapsed_s(self) -> float:
         """Seconds since the call connected (0 before): the conversation's clock."""
         return 0.0 if self._connected_at is None else time.monotonic() - self._connected_at
@@ -196,6 +219,8 @@ class CallLeg:
     def send_dtmf(self, keys: str) -> None:
         """Press keys (0-9, *, #) on the call, sent as RFC 4733 telephone events; a CallError if the
         call is not connected or the other side takes no key presses."""
+        if self._status.state is CallState.HELD:
+            raise CallError("keys cannot be pressed while the other side has the call on hold")
         if self._status.state is not CallState.CONNECTED:
             raise CallError("keys can be pressed only during a connected call")
         self._control.send_dtmf(keys)
@@ -231,6 +256,13 @@ class CallLeg:
     def sent_all(self) -> bool:
         """Whether everything queued has been sent (or the call ended, so nothing more will be)."""
         return self._sending.empty() or self._status.state is CallState.ENDED
+
+
+def _tell(watcher: Callable[[bool], None], held: bool) -> None:
+    try:
+        watcher(held)
+    except Exception as exc:  # never into the phone's thread
+        log.debug("hold watcher: %s", exc)
 
 
 class CallSink:
@@ -276,11 +308,12 @@ def wait_connected(
     """Wait until a dialled or answered call is connected; its status then, else a CallError in
     one line (refused, busy, unreachable, unanswered within `timeout_s`: then it is hung up).
     `on_ringing` is called once if a dialled call's other end rings first."""
-    status = leg.wait(CallState.RINGING, CallState.CONNECTED, timeout_s=timeout_s)
+    up = (CallState.CONNECTED, CallState.HELD)  # a call may start on hold
+    status = leg.wait(CallState.RINGING, *up, timeout_s=timeout_s)
     if status.state is CallState.RINGING and not leg.incoming and on_ringing is not None:
         on_ringing()
-    status = leg.wait(CallState.CONNECTED, timeout_s=timeout_s)
-    if status.state is CallState.CONNECTED:
+    status = leg.wait(*up, timeout_s=timeout_s)
+    if status.state in up:
         return status
     if status.state is CallState.ENDED:
         raise CallError(status.failure(leg.remote_uri))

@@ -11,9 +11,10 @@ switched off, so a call is wideband when the other side offers G.722 and G.711 o
 presses go as RFC 4733 telephone events. Transports: UDP and TCP always, on one port (an
 automatic one is checked free for both, and another is tried if it is taken meanwhile); TLS 1.2
 (a client that checks the certificate) for sips: and ;transport=tls addresses and TLS accounts,
-and SRTP only where the SIP messages that carry its keys go over TLS. Media objects, calls and the
-account are released before `libDestroy()` (pjsua2 aborts otherwise). pjproject is
-GPL-2.0-or-later.
+and SRTP only where the SIP messages that carry its keys go over TLS. A re-INVITE from the other
+side that puts the call on hold (or takes it back) moves the leg between CONNECTED and HELD.
+Media objects, calls and the account are released before `libDestroy()` (pjsua2 aborts
+otherwise). pjproject is GPL-2.0-or-later.
 """
 
 from __future__ import annotations
@@ -641,28 +642,39 @@ def _define_classes(pj: Any) -> dict[str, type]:
             log.info("the other side pressed %s", prm.digit)
 
         def _connect_media(self) -> None:
+            """The call's state, connected or on hold (the other side has put it there), and its
+            audio to and from our port (again after each re-INVITE: connecting is idempotent)."""
             info = self.getInfo()
             for index, media in enumerate(info.media):
-                if (
-                    media.type != pj.PJMEDIA_TYPE_AUDIO
-                    or media.status != pj.PJSUA_CALL_MEDIA_ACTIVE
-                ):
+                if media.type != pj.PJMEDIA_TYPE_AUDIO:
                     continue
-                audio = self.getAudioMedia(index)
-                if self._port is None:
-                    fmt = pj.MediaFormatAudio()
-                    fmt.init(pj.PJMEDIA_FORMAT_PCM, BRIDGE_RATE, 1, FRAME_MS * 1000, 16)
-                    self._port = Port(self.leg)
-                    self._port.createPort(f"openhear-call-{self.getId()}", fmt)
-                audio.startTransmit(self._port)
-                self._port.startTransmit(audio)
-                self._audio = audio
-                stream = self.getStreamInfo(index)
-                codec = f"{stream.codecName}/{stream.codecClockRate}"
-                encrypted = SRTP_ACTIVE in self.dump(True, "")
-                status = CallStatus(CallState.CONNECTED, info.lastStatusCode, "", codec, encrypted)
-                self.leg.update(status)
+                if media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                    state = CallState.CONNECTED
+                    codec, encrypted = self._connect_audio(index)
+                elif media.status == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD:
+                    state = CallState.HELD
+                    try:  # what they send on hold (music, announcements) is still heard
+                        codec, encrypted = self._connect_audio(index)
+                    except pj.Error:  # held as inactive: no audio at all
+                        codec, encrypted = self.leg.status.codec, self.leg.status.encrypted
+                else:
+                    continue
+                self.leg.update(CallStatus(state, info.lastStatusCode, "", codec, encrypted))
                 return
+
+        def _connect_audio(self, index: int) -> tuple[str, bool]:
+            """Connect the call's audio `index` both ways to our port; (codec, encrypted)."""
+            audio = self.getAudioMedia(index)
+            if self._port is None:
+                fmt = pj.MediaFormatAudio()
+                fmt.init(pj.PJMEDIA_FORMAT_PCM, BRIDGE_RATE, 1, FRAME_MS * 1000, 16)
+                self._port = Port(self.leg)
+                self._port.createPort(f"openhear-call-{self.getId()}", fmt)
+            audio.startTransmit(self._port)
+            self._port.startTransmit(audio)
+            self._audio = audio
+            stream = self.getStreamInfo(index)
+            return f"{stream.codecName}/{stream.codecClockRate}", SRTP_ACTIVE in self.dump(True, "")
 
         def release_media(self) -> None:
             """Take the port off the call's audio; the phone keeps it until the media clock stops

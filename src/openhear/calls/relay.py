@@ -104,7 +104,7 @@ class CallRelay:
                 for reply in due(now_s):
                     self.type(reply.text)
             if self.hang_up_requested or (duration_s is not None and now_s >= duration_s):
-                if self.leg.status.state is CallState.CONNECTED:
+                if self.leg.status.state in (CallState.CONNECTED, CallState.HELD):
                     self.leg.hangup()
             for event in self.session.hear(block):
                 self._on_event(event)

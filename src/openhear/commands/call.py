@@ -25,6 +25,12 @@ from openhear.commands._signals import stop_on_signals
 from openhear.commands.converse import add_relay_arguments, disclosure_text
 from openhear.commands.speak import add_voice_arguments, speech_options
 
+HOLD_LINES = {
+    True: "on hold: the other side has put the call on hold (captions go on if they speak)",
+    False: "call resumed",
+}
+"""What is said when the other side puts the call on hold, and when it takes it back."""
+
 if TYPE_CHECKING:  # imported where used, so that `--help` answers without loading pjsua2
     from openhear.asr.whisper import WhisperTranscriber
     from openhear.calls.account import SipAccount
@@ -194,6 +200,7 @@ def _relay(
     printer.status(
         f"conversation {relay.session.id} started; type a reply and press Enter, Ctrl-C hangs up"
     )
+    leg.on_hold(lambda held: printer.status(HOLD_LINES[held], warning=True))
     relay.start()
     reader = ReplyReader(read_replies(replies), on_reply=lambda reply: relay.type(reply.text))
     try:

@@ -53,16 +53,17 @@ INCOMING_POLL_S = 0.5
 SIP_PORT = 5060
 """The SIP port calls are awaited on, by default."""
 
-IDLE, WAITING, CALLING, RINGING, CONNECTED, ENDED = (
+IDLE, WAITING, CALLING, RINGING, CONNECTED, ON_HOLD, ENDED = (
     "idle",
     "waiting",
     "calling",
     "ringing",
     "connected",
+    "on hold",
     "ended",
 )
-"""States of the desk, as the page shows them (ended: the last call is over; a new one may
-start)."""
+"""States of the desk, as the page shows them (on hold: the other side has put the call on hold;
+ended: the last call is over; a new one may start)."""
 
 
 class CallBusy(CallError):
@@ -360,7 +361,7 @@ class CallDesk:
         from openhear.calls.relay import CallRelay
 
         if leg.incoming:  # rings until the user answers or declines, or the caller gives up
-            leg.wait(CallState.CONNECTED, timeout_s=None)
+            leg.wait(CallState.CONNECTED, CallState.HELD, timeout_s=None)
             if leg.status.state is CallState.ENDED:
                 who = "declined" if leg.status.hung_up_by_us else "the caller hung up"
                 self._set_state(ENDED, f"Missed call from {leg.remote_uri} ({who}).")
@@ -389,6 +390,7 @@ class CallDesk:
                 f"Connected to {leg.remote_uri} ({status.codec_text()}).",
                 codec=status.codec_text(),
             )
+            leg.on_hold(lambda held: self._hold(leg, held))
             relay.start()
             try:
                 relay.run()
@@ -398,6 +400,13 @@ class CallDesk:
         self._set_state(
             ENDED, f"Call ended ({who} hung up). Conversation {relay.session.id} is saved."
         )
+
+    def _hold(self, leg: CallLeg, held: bool) -> None:
+        """The other side put the call on hold, or took it back (on the phone's thread)."""
+        if held:
+            self._set_state(ON_HOLD, f"On hold: {leg.remote_uri} has put the call on hold.")
+        else:
+            self._set_state(CONNECTED, "Call resumed: you are connected again.")
 
     def _carry_system(self, source: Any, microphone: Any, request: CallRequest) -> None:
         from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner

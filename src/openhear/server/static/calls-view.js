@@ -1,6 +1,7 @@
 // The calls view: a SIP call run by the server (dial, wait and answer, hang up, keypad), or a
 // call in any other app (what this computer plays). The other person's words are captioned
 // live, typed replies are spoken into the call, and the server saves the call as a conversation.
+// Each state (waiting, calling, ringing, connected, on hold, ended) is shown and announced.
 // Everything the call does reaches the page as numbered events from GET /api/calls (a long poll);
 // a "revision" event (the caption revision pass) rewrites the lines of its utterance in place, as
 // in the captions and conversation views, so the page shows what the saved call holds.
@@ -12,13 +13,14 @@ import { enterSubmits } from "./speak-view.js";
 const $ = (id) => document.getElementById(id);
 
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
-const ACTIVE = ["waiting", "calling", "ringing", "connected"];
+const ACTIVE = ["waiting", "calling", "ringing", "connected", "on hold"];
 const BADGE = {
   idle: "No call",
   waiting: "Waiting for a call",
   calling: "Calling",
   ringing: "Ringing",
   connected: "Connected",
+  "on hold": "On hold",
   ended: "Call ended",
 };
 const POLL_WAIT_S = 10;
