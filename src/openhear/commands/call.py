@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, BinaryIO
 
 from openhear.calls import ANSWER_TIMEOUT_S, DIAL_TIMEOUT_S
-from openhear.commands._asr_options import model_choice
+from openhear.commands._shared import model_choice
 from openhear.commands._signals import stop_on_signals
 from openhear.commands.converse import add_relay_arguments, disclosure_text
 from openhear.commands.speak import add_voice_arguments, speech_options
@@ -135,13 +135,13 @@ def _account_and_target(args: argparse.Namespace) -> tuple[SipAccount | None, st
 def _call(args: argparse.Namespace, account: SipAccount | None, target: str | None) -> int:
     from openhear.calls.address import over_tls
     from openhear.calls.phone import Phone, PhoneOptions
-    from openhear.commands._asr_options import load_choice
-    from openhear.commands.converse import Printer, _open_replies
+    from openhear.commands._shared import load_choice, open_replies
+    from openhear.commands.converse import Printer
     from openhear.relay.store import TranscriptStore
     from openhear.tts.piper import load_voice
 
     speech_options(args)  # bad voice options fail before the call
-    replies = _open_replies(args.replies or "-")
+    replies = open_replies(args.replies or "-")
     assert replies is not None  # "-" is stdin
     printer = Printer(args.quiet)
     options = PhoneOptions(

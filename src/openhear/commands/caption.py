@@ -9,11 +9,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
-from openhear.commands._asr_options import add_model_arguments, load_model, model_choice
 from openhear.commands._shared import (
     add_input_device_argument,
+    add_model_arguments,
     add_stdin_pcm_arguments,
     int_option,
+    load_model,
+    model_choice,
     progress_bar,
     stdin_blocks,
     usage,

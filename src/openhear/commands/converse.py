@@ -15,10 +15,16 @@ import argparse
 import itertools
 import sys
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
-from openhear.commands._asr_options import add_model_arguments, load_model, model_choice
-from openhear.commands._shared import add_stdin_pcm_arguments, stdin_blocks
+from openhear.commands._shared import (
+    add_model_arguments,
+    add_stdin_pcm_arguments,
+    load_model,
+    model_choice,
+    open_replies,
+    stdin_blocks,
+)
 from openhear.commands.speak import add_voice_arguments, speech_options
 from openhear.relay import ECHO_MODES
 
@@ -229,7 +235,7 @@ def _converse(
         title=args.title,
     )
     play = live or args.play
-    replies_stream = _open_replies(args.replies_from)
+    replies_stream = open_replies(args.replies_from)
     store = TranscriptStore()
     voice = load_voice(args.voice) if play else None
     sink = _reply_sink(args, voice.sample_rate) if voice is not None else None
@@ -311,22 +317,3 @@ def _reply_sink(args: argparse.Namespace, sample_rate: int) -> Sink:
     from openhear.audio.sinks import DeviceSink
 
     return DeviceSink(sample_rate, device_arg(args.output_device))
-
-
-def _open_replies(source: str | None) -> BinaryIO | None:
-    from openhear.errors import OpenhearError
-
-    if source is None:
-        return None
-    if source == "-":
-        # Unbuffered, and not sys.stdin's own reader: the reader thread, blocked in it when a live
-        # conversation ends, holds no lock that the interpreter's shutdown then waits for (a
-        # fatal error: "could not acquire lock for <stdin> at interpreter shutdown").
-        try:
-            return open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)
-        except (OSError, ValueError):  # a stdin without a descriptor (main called in-process)
-            return sys.stdin.buffer
-    try:
-        return open(source, "rb")
-    except OSError as exc:
-        raise OpenhearError(f"cannot read replies from {source} ({exc.strerror})") from None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from openhear.commands._asr_options import add_model_arguments, model_choice
+from openhear.commands._shared import add_model_arguments, model_choice
 from openhear.errors import UsageError
 from openhear.scale.cluster import ADDRESS_HELP
 

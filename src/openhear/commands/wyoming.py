@@ -6,7 +6,7 @@ import argparse
 import math
 import sys
 
-from openhear.commands._asr_options import add_model_arguments, model_choice
+from openhear.commands._shared import add_model_arguments, model_choice
 from openhear.errors import OpenhearError, UsageError
 
 DEFAULT_URI = "tcp://127.0.0.1:10300"
