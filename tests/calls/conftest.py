@@ -64,8 +64,8 @@ class Lines:
 
 
 class Peer:
-    """The far end: `event(name)` waits for one of its reports; `command(name)`, `hang_up()`;
-    `finish()`."""
+    """The far end: `event(name)` waits for one of its reports, `wait(done)` for a condition on
+    them; `command(name)`, `hang_up()`; `finish()`."""
 
     def __init__(self, *args: str) -> None:
         self.port = free_port()
@@ -89,6 +89,10 @@ class Peer:
     def event(self, name: str, timeout_s: float = WAIT_S) -> dict:
         line = self._out.wait_for(lambda line: f'"event": "{name}"' in line, timeout_s)
         return json.loads(line)
+
+    def wait(self, done: Callable[[], bool], timeout_s: float = WAIT_S) -> None:
+        """Wait until `done()` (checked at each of its reports)."""
+        self._out.wait_for(lambda _: done(), timeout_s)
 
     def command(self, name: str) -> None:
         """hangup, hold or resume (sip_peer.py's commands)."""
