@@ -41,7 +41,7 @@ def ray_app(local_ray, tmp_path_factory):
     options = dataclasses.replace(TEST_OPTIONS, port=free_port(), max_caption_sessions=1)
     data = tmp_path_factory.mktemp("ray-data")
     deploy(options, ScaleOptions(replicas=2, replica_cpus=0.5), str(data))
-    yield LiveApp(f"http://127.0.0.1:{options.port}", options, None)
+    yield LiveApp(f"http://127.0.0.1:{options.port}", options, None, None)  # models in replicas
     shutdown()
 
 

@@ -339,7 +339,7 @@ def _batch(args: argparse.Namespace) -> int:
     """`--ray`: every recording of a folder captioned on Ray Data into OUTDIR."""
     from openhear.captions.writers import FORMATS
     from openhear.scale.batch import BatchOptions, caption_batch, check_outdir, plan
-    from openhear.scale.cluster import require_ray, start_ray
+    from openhear.scale.cluster import check_address, require_ray, start_ray
 
     if args.live or args.system or args.realtime or not args.input or args.input == "-":
         raise usage("--ray captions a folder (or a list of paths): give DIR and -o OUTDIR")
@@ -363,7 +363,9 @@ def _batch(args: argparse.Namespace) -> int:
     )
     outdir = Path(args.output)
     todo, done = plan(Path(args.input), outdir, formats)
-    require_ray()  # a missing extra is said before anything is written
+    require_ray()  # a missing extra, or a cluster not there, is said before anything is written
+    if args.address:
+        check_address(args.address)
     check_outdir(outdir)
     say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr))
     say(f"openhear: {len(todo) + len(done)} recordings, {len(done)} already captioned")
