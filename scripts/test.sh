@@ -9,7 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-tmp=$(mktemp -d /tmp/openhear-tests.XXXXXX)
+tmp=$(mktemp -d /tmp/pytest-runs.XXXXXX)
 trap 'kill 0 2>/dev/null; rm -rf "$tmp"' INT TERM
 args=(-q -p no:cacheprovider --durations=15 "$@")
 
