@@ -15,8 +15,9 @@ captions-demo:
 setup-test:
 	bash scripts/setup.sh --test
 
+# The real-time tests and the offline ones side by side (scripts/test.sh says how).
 test: setup-test
-	.venv/bin/python -m pytest -q --durations=25
+	bash scripts/test.sh
 
 # Style and lint (ruff, pyproject's [tool.ruff]); `ruff format LINT_PATHS` fixes the layout.
 lint: setup-test

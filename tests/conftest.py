@@ -22,6 +22,41 @@ reproducible and CI never turns red by chance; no deadline, since the machines a
 
 SPEECH_DIR = Path(__file__).parent / "data" / "speech"
 
+REALTIME = (
+    "browser/",
+    "calls/",
+    "live/",
+    "scale/",
+    "audio/test_system_audio.py",
+    "audio/test_sources.py",
+    "relay/test_session.py",
+    "relay/test_replies.py",
+    "relay/test_concurrent_first_use.py",
+    "server/test_caption_socket.py",
+    "server/test_conversation_echo.py",
+    "server/test_amplifier_live.py",
+    "server/test_sessions.py",
+    "cli/test_converse_live.py",
+    "cli/test_converse_cli.py",
+    "cli/test_amplify_live.py",
+    "cli/test_hearing_test_cli.py",
+    "tts/test_ahead.py",
+    "alerts/test_webhook.py",
+)
+"""The tests (folders and files under tests/) that run in real time: audio paced by a clock, a
+browser, SIP calls, a PulseAudio daemon, or a wait bounded by a few seconds. They are marked
+`realtime`: `scripts/test.sh` (what `make test` runs) gives them the machine's priority and runs the
+offline rest beside them, niced, on the cores they leave idle."""
+
+
+def pytest_collection_modifyitems(items):
+    """Marks the tests under REALTIME `realtime`."""
+    root = Path(__file__).parent
+    for item in items:
+        where = Path(item.path).relative_to(root).as_posix()
+        if where.startswith(REALTIME):
+            item.add_marker(pytest.mark.realtime)
+
 
 @dataclass(frozen=True)
 class Utterance:
