@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from openhear.asr.events import ProvisionalCaption
+from openhear.asr.screening import ProfanityMask
 from openhear.calls import ANSWER_TIMEOUT_S, DIAL_TIMEOUT_S, INSTALL_HINT, CallError
 from openhear.errors import OpenhearError
 from openhear.relay.session import (
@@ -41,6 +42,8 @@ from openhear.server.caption_session import event_json
 from openhear.server.services import Services
 
 if TYPE_CHECKING:
+    from openhear.asr.streaming import StreamingCaptioner
+    from openhear.asr.whisper import WhisperTranscriber
     from openhear.calls.leg import CallLeg
     from openhear.calls.phone import Phone
 
@@ -79,6 +82,18 @@ class CallRequest:
     """The notice's own words; '' for the standard one."""
     title: str = ""
     """The conversation's title; '' for one saying whom the call was with."""
+    profanity_mask: ProfanityMask = "provisional"
+    """Where the other person's captions mask profanity (the page's setting;
+    openhear.asr.screening)."""
+
+    def captioner(self, transcriber: WhisperTranscriber) -> StreamingCaptioner:
+        """The live captioner of the other person's speech."""
+        from dataclasses import replace
+
+        from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
+
+        options = replace(LIVE_OPTIONS, profanity_mask=self.profanity_mask)
+        return StreamingCaptioner(transcriber, options)
 
     def options(self, default_title: str) -> RelayOptions:
         words = self.notice.strip() or DEFAULT_DISCLOSURE
@@ -355,7 +370,6 @@ class CallDesk:
 
     def _carry(self, leg: CallLeg, timeout_s: float | None, request: CallRequest) -> None:
         """Wait until the call connects (an incoming one: until answered), then relay it."""
-        from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
         from openhear.calls.leg import CallState, wait_connected
         from openhear.calls.relay import CallRelay
 
@@ -374,7 +388,7 @@ class CallDesk:
             relay = CallRelay(
                 leg,
                 self._store,
-                StreamingCaptioner(transcriber, LIVE_OPTIONS),
+                request.captioner(transcriber),
                 self._services.voice,  # type: ignore[arg-type]  # _require_models checked it
                 request.options(f"call: {leg.remote_uri}"),
                 # events come from start() and run(), once `relay` is set
@@ -400,7 +414,6 @@ class CallDesk:
         )
 
     def _carry_system(self, source: Any, microphone: Any, request: CallRequest) -> None:
-        from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
         from openhear.relay.replies import ReplyPlayer
         from openhear.relay.session import ConversationSession
         from openhear.tts.text import TextError
@@ -410,7 +423,7 @@ class CallDesk:
             with self._services.transcriber() as transcriber:
                 session = ConversationSession(
                     self._store,
-                    StreamingCaptioner(transcriber, LIVE_OPTIONS),
+                    request.captioner(transcriber),
                     self._services.voice,
                     request.options("call in another app"),
                     source.elapsed_s,

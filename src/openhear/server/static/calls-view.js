@@ -7,6 +7,7 @@
 import { announce, getJson, postJson } from "./api.js";
 import { CaptionPane } from "./caption-pane.js";
 import { CaptionRevisions } from "./caption-revisions.js";
+import { profanityMask } from "./caption-settings.js";
 import { enterSubmits } from "./speak-view.js";
 
 const $ = (id) => document.getElementById(id);
@@ -40,7 +41,11 @@ export function setupCalls() {
   let incoming = false; // the ringing call is one for us to answer
   let first = true;
 
-  const startOptions = () => ({ disclosure: $("call-disclosure").checked });
+  // The page's profanity setting (under Captions) applies to the other person's captions too.
+  const startOptions = () => {
+    const mask = profanityMask();
+    return { disclosure: $("call-disclosure").checked, ...(mask ? { profanity_mask: mask } : {}) };
+  };
 
   const render = (snapshot) => {
     const sip = snapshot.sip;
