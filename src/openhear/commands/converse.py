@@ -158,9 +158,13 @@ class Printer:
             elif isinstance(event, Entry):
                 self._end_line()
                 print(f"{_clock(event.start_s)} {event.speaker}: {event.text}", flush=True)
-            elif self._interactive:
+            elif self._interactive:  # on the open line's row, cut to fit it: \r redraws one row
+                width = shutil.get_terminal_size().columns
+                if self._row and width - len(self._row) - 2 < 10:
+                    self._next_row()
+                room = max(1, width - len(self._row) - 2)
                 gap = " " if self._row else ""
-                sys.stderr.write(f"\r\033[K{self._row}{gap}\033[2m{event.text[-100:]}\033[0m")
+                sys.stderr.write(f"\r\033[K{self._row}{gap}\033[2m{event.text[-room:]}\033[0m")
                 sys.stderr.flush()
 
     def status(self, message: str, warning: bool = False) -> None:
@@ -188,15 +192,24 @@ class Printer:
         self._line += piece
         self._held = piece[len(drop_invented_stop(piece)) :] if ends_sentence(piece) else ""
         shown = piece[: len(piece) - len(self._held)]
+        width = shutil.get_terminal_size().columns
+        if self._interactive and self._row and len(self._row) + len(shown) >= width:
+            self._next_row()
+        if self._line and not self._row:
+            shown = shown.lstrip()  # the line goes on at the start of a row
         sys.stdout.write(shown)
         sys.stdout.flush()
         self._row += shown
         if ends_sentence(text) and not self._held:
             self._end_line()  # a question or exclamation mark: the sentence did end
-        elif self._interactive and len(self._row) > shutil.get_terminal_size().columns - 20:
-            sys.stdout.write("\n")  # a row of the terminal is full: the sentence goes on below
-            sys.stdout.flush()
-            self._row = ""
+
+    def _next_row(self) -> None:
+        """The terminal's row is full: their line goes on below."""
+        sys.stderr.write(f"\r\033[K{self._row}")
+        sys.stderr.flush()
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+        self._row = ""
 
     def _redraw(self) -> None:
         """On a terminal, the provisional caption cleared and the open line's row shown again."""
