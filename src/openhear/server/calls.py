@@ -85,6 +85,9 @@ class CallRequest:
     profanity_mask: ProfanityMask = "provisional"
     """Where the other person's captions mask profanity (the page's setting;
     openhear.asr.screening)."""
+    language: str | None = None
+    """The language the other person speaks (the page's setting: a code, or "auto"); None: the
+    server's --language."""
 
     def captioner(self, transcriber: WhisperTranscriber) -> StreamingCaptioner:
         """The live captioner of the other person's speech."""
@@ -93,6 +96,8 @@ class CallRequest:
         from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
 
         options = replace(LIVE_OPTIONS, profanity_mask=self.profanity_mask)
+        if self.language is not None:
+            transcriber = transcriber.configured(self.language)
         return StreamingCaptioner(transcriber, options)
 
     def options(self, default_title: str) -> RelayOptions:
@@ -195,7 +200,7 @@ class CallDesk:
         from openhear.calls.address import call_target, over_tls
         from openhear.calls.phone import PhoneOptions
 
-        self._require_models()
+        self._require_models(request)
         account = self._account() if use_account else None
         uri = call_target(target, account.uri if account else None)
         with self._claim("sip"):
@@ -214,7 +219,7 @@ class CallDesk:
         The call rings in the page until `answer` (or `hang_up`, which declines it)."""
         from openhear.calls.phone import PhoneOptions
 
-        self._require_models()
+        self._require_models(request)
         with self._claim("sip"):
             phone = self._start_phone(PhoneOptions(port=port, account=self._account(), answer=True))
             self._set_state(
@@ -236,7 +241,7 @@ class CallDesk:
         virtual microphone; a SystemAudioError when there is no PulseAudio or PipeWire."""
         from openhear.audio.system import SystemAudio, VirtualMicrophone
 
-        voice = self._require_models()
+        voice = self._require_models(request)
         with self._claim("system"):
             source = SystemAudio(sink)
             microphone = VirtualMicrophone(voice.sample_rate)
@@ -276,11 +281,14 @@ class CallDesk:
 
     # -- running a call --
 
-    def _require_models(self) -> Any:
-        """The voice (captions and speech are both needed), or a ModelError."""
-        self._services.require(
+    def _require_models(self, request: CallRequest) -> Any:
+        """The voice (captions and speech are both needed), or a ModelError; a UsageError for a
+        language the captions' model does not hear, before the call starts."""
+        transcriber = self._services.require(
             "captions", self._services.transcribers[0] if self._services.transcribers else None
         )
+        if request.language is not None:
+            transcriber.language_code(request.language)
         return self._services.require("speech", self._services.voice)
 
     def _account(self) -> Any:

@@ -24,9 +24,14 @@ class StartCall(RequestModel):
     """The conversation's title; blank for one naming the other party."""
     profanity_mask: ProfanityMask = "provisional"
     """Where the other person's captions mask profanity ("off", "provisional" or "all")."""
+    language: str | None = Field(None, max_length=16)
+    """The language the other person speaks: a code, or "auto" (a multilingual model); None: the
+    server's --language."""
 
     def call_request(self) -> CallRequest:
-        return CallRequest(self.disclosure, self.notice, self.title, self.profanity_mask)
+        return CallRequest(
+            self.disclosure, self.notice, self.title, self.profanity_mask, self.language
+        )
 
 
 class Dial(StartCall):

@@ -5,6 +5,7 @@
 // a "revision" event (the caption revision pass) rewrites the lines of its utterance in place, as
 // in the captions and conversation views, so the page shows what the saved call holds.
 import { announce, getJson, postJson } from "./api.js";
+import { chosenLanguage } from "./caption-language.js";
 import { CaptionPane } from "./caption-pane.js";
 import { CaptionRevisions } from "./caption-revisions.js";
 import { profanityMask } from "./caption-settings.js";
@@ -44,7 +45,12 @@ export function setupCalls() {
   // The page's profanity setting (under Captions) applies to the other person's captions too.
   const startOptions = () => {
     const mask = profanityMask();
-    return { disclosure: $("call-disclosure").checked, ...(mask ? { profanity_mask: mask } : {}) };
+    const language = chosenLanguage();
+    return {
+      disclosure: $("call-disclosure").checked,
+      ...(mask ? { profanity_mask: mask } : {}),
+      ...(language ? { language } : {}),
+    };
   };
 
   const render = (snapshot) => {

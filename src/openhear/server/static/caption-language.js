@@ -7,8 +7,8 @@ import { getJson } from "./api.js";
 const KEY = "openhear.captionLanguage";
 const AUTO = "auto";
 
-// The language the page's setting asks for, for the Conversation view's caption sessions too
-// (null: the server's own; the setting is shown only with a multilingual model).
+// The language the page's setting asks for, for the Conversation and Calls views too (null: the
+// server's own; the setting is shown only with a multilingual model).
 export function chosenLanguage() {
   const wrapper = document.getElementById("cap-language-setting");
   const select = document.getElementById("cap-language");
