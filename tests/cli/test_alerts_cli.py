@@ -165,6 +165,20 @@ def test_usage_errors_exit_2(capsys, args, message):
     assert err.count("\n") == 1 and message in err
 
 
+@pytest.mark.slow
+def test_the_name_watch_listens_in_the_language_asked_for(
+    capsys, monkeypatch, multilingual_data_dir, spoken
+):
+    from spoken_languages import SPEECH
+
+    monkeypatch.setenv("OPENHEAR_DATA_DIR", str(multilingual_data_dir))
+    said = spoken("fr", SPEECH["fr"][0])  # "... un croissant ...": tiny.en hears no such word
+    code, out, _ = run(capsys, said, "--words", "croissant", "--language", "fr", "--json")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [r["sound"] for r in records] == ["name"], out
+    assert records[0]["detail"].startswith('"croissant" in "')
+
+
 def test_a_language_the_name_watch_cannot_hear_is_one_line(
     capsys, monkeypatch, multilingual_data_dir
 ):
