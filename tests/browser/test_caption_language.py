@@ -1,8 +1,10 @@
-"""The page's Language setting with the multilingual model: shown, kept, sent; a French fake
-microphone comes back as captions tagged French (named before the line, lang="fr")."""
+"""The page's Language setting with the multilingual model: shown, kept, sent (by the Captions and
+the Conversation views); a French fake microphone comes back as captions tagged French (named
+before the line, lang="fr")."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from server.live import TEST_OPTIONS
 from spoken_languages import SPEECH, words_of
 
+from browser.conftest import show
 from openhear.server import create_app
 from openhear.server.runner import BackgroundServer
 from openhear.server.services import Services
@@ -74,3 +77,28 @@ def test_french_captions_are_named_and_marked(french_page, artifacts):
     assert words_of(page.inner_text("#cap-finals")) & set(SPEECH["fr"][1])
     page.select_option("#cap-language", "de")
     assert page.evaluate("localStorage.getItem('openhear.captionLanguage')") == "de"
+
+
+def test_a_conversation_listens_in_the_chosen_language(french_page):
+    page = french_page
+    page.wait_for_selector("#cap-language-setting:not([hidden])")
+    page.select_option("#cap-language", "fr")
+    starts: list[dict] = []
+
+    def watch(socket) -> None:
+        def sent(payload) -> None:
+            if isinstance(payload, str) and '"start"' in payload:
+                starts.append(json.loads(payload))
+
+        socket.on("framesent", sent)
+
+    page.on("websocket", watch)
+    show(page, "conversation")
+    page.uncheck("#conv-disclosure")
+    page.click("#conv-start")
+    page.wait_for_selector("#conv-end:not([disabled])")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not starts:
+        page.wait_for_timeout(100)
+    assert starts and starts[0]["language"] == "fr", starts
+    page.click("#conv-end")

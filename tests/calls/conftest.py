@@ -3,6 +3,7 @@ process, openhear is the real `openhear call` command in another; both on ports 
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import signal
@@ -31,26 +32,42 @@ def free_port() -> int:
 
 
 class Lines:
-    """A process's output lines, read on a thread, to be waited for."""
+    """A process's output, read on a thread as it comes, to be waited for: whole lines, and the
+    line being written (their captions stay on a line while their sentence goes on)."""
 
     def __init__(self, stream) -> None:
         self.lines: list[str] = []
+        self.partial = ""
+        """The line written so far, not yet ended."""
         self._new = threading.Condition()
         self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
         self._thread.start()
 
     def _read(self, stream) -> None:
-        for line in stream:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        for chunk in iter(lambda: stream.buffer.read1(4096), b""):
+            *ended, partial = (self.partial + decoder.decode(chunk)).split("\n")
             with self._new:
-                self.lines.append(line.rstrip("\n"))
+                self.lines += ended
+                self.partial = partial
                 self._new.notify_all()
+        with self._new:
+            if self.partial:
+                self.lines.append(self.partial)
+            self.partial = ""
+            self._new.notify_all()
+
+    def shown(self) -> list[str]:
+        """The lines so far, the one being written included."""
+        with self._new:
+            return [*self.lines, self.partial] if self.partial else list(self.lines)
 
     def wait_for(self, wanted: Callable[[str], bool], timeout_s: float = WAIT_S) -> str:
         """The first line that is `wanted` (waiting for it); an AssertionError after the timeout."""
         deadline = time.monotonic() + timeout_s
         with self._new:
             while True:
-                for line in self.lines:
+                for line in [*self.lines, self.partial] if self.partial else self.lines:
                     if wanted(line):
                         return line
                 left = deadline - time.monotonic()

@@ -99,6 +99,8 @@ def test_an_account_without_a_password_is_an_error_before_any_call(monkeypatch, 
         (["sip:a@b", "--timeout", "0"], "--timeout needs a positive number"),
         (["sip:a@b", "--duration", "-1"], "--duration needs a positive number"),
         (["sip:a@b", "--port", "70000"], "--port 70000 is out of range"),
+        (["sip:a@b", "--profanity-mask", "some"], "unknown --profanity-mask 'some'"),
+        (["sip:a@b", "--model", "tiny.en", "--language", "fr"], "needs --model base"),
     ],
 )
 def test_usage_errors(args, message, capsys):

@@ -156,12 +156,36 @@ def test_bad_input_is_a_one_line_error_with_exit_1(capsys, tmp_path, kind, messa
         ([str(ALARM), "--name", " "], "--name needs a name"),
         ([str(ALARM), "--words", ", ,"], "--words needs at least one word"),
         (["-", "--rate", "fast"], "--rate must be a whole number"),
+        ([str(ALARM), "--language", "fr"], "goes with --name or --words"),
     ],
 )
 def test_usage_errors_exit_2(capsys, args, message):
     code, out, err = run(capsys, *args)
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and message in err
+
+
+@pytest.mark.slow
+def test_the_name_watch_listens_in_the_language_asked_for(
+    capsys, monkeypatch, multilingual_data_dir, spoken
+):
+    from spoken_languages import SPEECH
+
+    monkeypatch.setenv("OPENHEAR_DATA_DIR", str(multilingual_data_dir))
+    said = spoken("fr", SPEECH["fr"][0])  # "... un croissant ...": tiny.en hears no such word
+    code, out, _ = run(capsys, said, "--words", "croissant", "--language", "fr", "--json")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [r["sound"] for r in records] == ["name"], out
+    assert records[0]["detail"].startswith('"croissant" in "')
+
+
+def test_a_language_the_name_watch_cannot_hear_is_one_line(
+    capsys, monkeypatch, multilingual_data_dir
+):
+    monkeypatch.setenv("OPENHEAR_DATA_DIR", str(multilingual_data_dir))
+    code, out, err = run(capsys, ALARM, "--name", "Tom", "--language", "xx")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "language 'xx' is not one whisper-base hears" in err, err
 
 
 def test_a_bad_rate_on_stdin_is_one_line():

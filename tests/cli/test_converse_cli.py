@@ -1,4 +1,5 @@
-"""`openhear converse`: a scripted run on real speech, kill -9 loses nothing final, bad input."""
+"""`openhear converse`: a scripted run on real speech, their captions shown as sentences across a
+pause mid-sentence, the profanity mask, kill -9 loses nothing final, bad input."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 
-from openhear.asr.wer import wer
+from openhear.asr.events import ends_sentence
+from openhear.asr.sentences import continues_sentence
+from openhear.asr.wer import normalize, wer
 from openhear.audio.files import float_to_pcm16, read_audio
 from openhear.audio.resample import resample
 from openhear.cli import main
@@ -53,6 +57,77 @@ def test_scripted_conversation_on_a_real_recording(capsys, tmp_path, manifest):
     assert wer(speech.text, " ".join(e.text for e in entries if e.speaker == "them")) <= 0.2
 
 
+def _converse(capsys, tmp_path, recording, *options) -> list[str]:
+    """The lines `openhear converse` shows for a recording (no notice, no replies)."""
+    replies = tmp_path / "no-replies.txt"
+    replies.write_text("")
+    argv = ["converse", str(recording), "--no-disclosure", "--replies", str(replies), *options]
+    assert main(argv) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def test_their_sentence_is_shown_whole_across_a_pause_mid_sentence(capsys, tmp_path, manifest):
+    """'For the twentieth time that | evening the two men shook hands.' with 0.4 s of silence at
+    the bar: the fast pass commits it in pieces at its pauses, each ended by Whisper as if it were
+    complete ("for the" | "20th" | "time that evening." | "the two men shook hands."); the console
+    shows the sentence, as the exports do (openhear.asr.sentences)."""
+    speech = _utterance(manifest, "cmu_arctic_aew_a0003")
+    block = read_audio(speech.path)
+    audio = resample(block.mono(), block.sample_rate, 16000)
+    cut = round(1.72 * 16000)  # between "that" and "evening"
+    paused = np.concatenate([audio[:cut], np.zeros(6400, np.float32), audio[cut:]])
+    sf.write(tmp_path / "paused.wav", paused, 16000)
+    fast: list[str] = []
+    before = ""  # the line shown just before, when it was a fast line of theirs
+    for line in _converse(capsys, tmp_path, tmp_path / "paused.wav"):
+        if "] them: " not in line:
+            before = ""  # a correction ends their line: what follows starts a line of its own
+            continue
+        text = line.split("] them: ", 1)[1]
+        if before:  # a new line of theirs right after another: the sentence before had ended
+            assert ends_sentence(before) and not continues_sentence(text), (before, text)
+        fast.append(before := text)
+    assert wer(speech.text, " ".join(fast)) <= 0.2, fast
+
+
+def test_their_lines_are_sentences_and_a_correction_ends_one(capsys):
+    from openhear.commands.converse import Printer
+    from openhear.relay.session import RevisedEntry
+    from openhear.relay.store import Entry
+
+    printer = Printer()
+    lines = ["Ask.", "not what your country.", "Can it?", "And so.", "my fellow"]
+    for i, text in enumerate(lines):
+        printer.show(Entry(i, "them", float(i), i + 0.5, text))
+        if i == 0:
+            assert capsys.readouterr().out == "[0:00.0] them: Ask"  # the stop waits
+    corrected = Entry(0, "them", 0.0, 4.5, "Ask not what your country. Can it? And so my fellow")
+    printer.show(RevisedEntry(corrected, (1, 2, 3, 4), 1, ""))
+    printer.show(Entry(5, "them", 5.0, 5.5, "Americans."))
+    printer.show(Entry(6, "me", 6.0, 6.5, "Hello."))
+    printer.status("saved")
+    assert capsys.readouterr().out.splitlines() == [
+        " not what your country.",  # goes on with the line read above
+        "[0:02.0] them: Can it?",
+        "[0:03.0] them: And so my fellow",  # the line a correction ended: its stop untold
+        "  (corrected) them: Ask not what your country. Can it? And so my fellow",
+        "[0:05.0] them: Americans.",
+        "[0:06.0] me: Hello.",
+    ]
+
+
+def test_the_profanity_mask_covers_their_captions_and_the_saved_lines(capsys, tmp_path, voice):
+    said = tmp_path / "said.wav"
+    blocks = list(voice.synthesize("Oh shit, I missed the bus again."))
+    sf.write(said, np.concatenate([b.mono() for b in blocks]), blocks[0].sample_rate)
+    assert "shit" in " ".join(_converse(capsys, tmp_path, said))  # final captions: what was said
+    shown = " ".join(_converse(capsys, tmp_path, said, "--profanity-mask", "all"))
+    assert "s***" in shown and "shit" not in shown, shown
+    with TranscriptStore() as store:
+        masked = store.get(max(c.id for c in store.list_conversations())).entries
+    assert "s***" in " ".join(e.text for e in masked), masked
+
+
 def test_kill_9_mid_conversation_loses_nothing_shown_as_final(manifest, isolated_data_dir):
     speech = _utterance(manifest, "librispeech_dev-clean_2412-153948-0000")
     block = read_audio(speech.path)
@@ -77,13 +152,12 @@ def test_kill_9_mid_conversation_loses_nothing_shown_as_final(manifest, isolated
             pass
 
     threading.Thread(target=talk, daemon=True).start()
-    shown = []
-    try:
-        while len(shown) < 2:
-            line = proc.stdout.readline().decode()
-            assert line, "converse ended before showing two final captions"
-            if "] them: " in line:
-                shown.append(line.split("] them: ", 1)[1].strip())
+    out = b""
+    try:  # their words are shown as they are committed, a line per sentence: read as they come
+        while len(shown := _their_words(out.decode(errors="replace"))) < 4:
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            assert chunk, "converse ended before showing four words of final captions"
+            out += chunk
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
@@ -96,9 +170,20 @@ def test_kill_9_mid_conversation_loses_nothing_shown_as_final(manifest, isolated
         for row in conn.execute("SELECT text FROM entries WHERE speaker = 'them' ORDER BY id")
     ]
     conn.close()
-    assert stored[: len(shown)] == shown
+    # Stored before shown; the revision pass may have rewritten a stored line since (a word or
+    # two changed), so the words shown are held, and held as shown but for such a correction.
+    stored_words = normalize(" ".join(stored))
+    assert len(stored_words) >= len(shown), (stored, shown)
+    assert wer(" ".join(stored_words[: len(shown)]), " ".join(shown)) <= 0.25, (stored, shown)
     with TranscriptStore() as store:  # and the store still opens cleanly afterwards
-        assert store.list_conversations()[0].entries >= len(shown)
+        assert store.list_conversations()[0].entries >= len(stored)
+
+
+def _their_words(shown: str) -> list[str]:
+    """The words of their lines in what converse has shown so far (normalised, as WER counts)."""
+    return normalize(
+        " ".join(t.split("] them: ", 1)[1] for t in shown.split("\n") if "] them: " in t)
+    )
 
 
 @pytest.mark.parametrize(
@@ -125,6 +210,8 @@ def test_kill_9_mid_conversation_loses_nothing_shown_as_final(manifest, isolated
         ),
         (["converse", "--live", "--input-device", "9999"], "no audio input device", 1),
         (["converse", "--live", "--duration", "nan"], "a positive number of seconds", 2),
+        (["converse", "{speech}", "--profanity-mask", "some"], "unknown --profanity-mask", 2),
+        (["converse", "{speech}", "--model", "tiny.en", "--language", "de"], "--model base", 2),
     ],
 )
 def test_bad_arguments_are_one_line_errors(capsys, manifest, argv, match, code):

@@ -71,6 +71,8 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(live_app):
         ("POST", "/api/speak", {"json": {"text": "hi", "speed": 9}}, 422),
         ("POST", "/api/speak", {"json": {"text": "hi", "conversation_id": 999999}}, 400),
         ("POST", "/api/conversations", {"json": {"notice": "x" * 1001}}, 422),
+        ("POST", "/api/calls/system", {"json": {"profanity_mask": "some"}}, 422),
+        ("POST", "/api/calls/system", {"json": {"language": "fr"}}, 400),  # tiny.en: English only
         ("GET", "/static/../../etc/passwd", {}, 404),
         ("POST", "/api/health", {}, 405),
         (

@@ -7,7 +7,8 @@ with a capital letter, and a continuation in lower case. So a full stop followed
 word was invented, and it goes; a full stop followed by a capital stays (Whisper's own judgement,
 with the previous text as its prompt). A question or exclamation mark always stays.
 
-The same rule runs in the console captions, the cue builder (every export) and, in JavaScript,
+The same rule runs in the console captions (`openhear caption`, and the conversation lines of
+`openhear converse` and `openhear call`), the cue builder (every export) and, in JavaScript,
 the web page's caption pane (`static/sentences.js`; keep them alike). What ends a sentence is
 `asr.events.ends_sentence`.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from openhear.asr.events import Word
+from openhear.asr.events import Word, ends_sentence
 
 _INVENTED = re.compile(r"(?<=[^\W\d_])(?:\.\.\.|\u2026|\.)$")
 """A trailing full stop or ellipsis right after a letter (not "e.g.", "1.5." or "Mr. X")."""
@@ -44,6 +45,16 @@ def drop_invented_stop(text: str) -> str:
     if _ABBREVIATION.search(stripped):
         return text
     return _INVENTED.sub("", stripped)
+
+
+def goes_on(line: str, text: str) -> bool:
+    """Whether `text`, shown after `line`, continues its sentence: the line does not end a
+    sentence, or it ends with a full stop that `text` shows to be invented (then the stop goes:
+    `drop_invented_stop`). A printer that holds such a stop back until the next text comes uses
+    this to join the text to the line or to start a new one."""
+    if not ends_sentence(line):
+        return True
+    return continues_sentence(text) and drop_invented_stop(line) != line.rstrip()
 
 
 def joined(previous: str, following: str) -> str:

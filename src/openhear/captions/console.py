@@ -11,7 +11,7 @@ import shutil
 from typing import TextIO
 
 from openhear.asr.events import CaptionEvent, FinalCaption, RevisedCaption, ends_sentence
-from openhear.asr.sentences import continues_sentence, drop_invented_stop
+from openhear.asr.sentences import drop_invented_stop, goes_on
 
 
 class ConsoleCaptions:
@@ -75,11 +75,10 @@ class ConsoleCaptions:
         if not text:
             return
         self._provisional = ""  # stale: the provisional caption that follows replaces it
-        if self._line and ends_sentence(self._line):
-            if continues_sentence(text) and drop_invented_stop(self._line) != self._line:
-                self._line, self._held = drop_invented_stop(self._line), ""  # it was invented
-            else:
-                self._break_line()
+        if self._line and not goes_on(self._line, text):
+            self._break_line()
+        elif self._line and ends_sentence(self._line):
+            self._line, self._held = drop_invented_stop(self._line), ""  # it was invented
         piece = f" {text}" if self._line else text
         self._line += piece
         if self._interactive:

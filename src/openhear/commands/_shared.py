@@ -1,8 +1,9 @@
 """CLI helpers that more than one command uses: usage errors, whole-number options, the progress
 bar over audio seconds, raw PCM on stdin (`--rate`, `--channels`), typed replies read from a file
-or stdin, and `--model` and `--language` (the same on every command that transcribes: caption,
-converse, call, serve, wyoming). Not a command: `cli` skips the modules whose name starts with
-"_".
+or stdin, `--model` and `--language` (the same on every command that transcribes: caption,
+converse, call, serve, wyoming; alerts has `--language` alone, its `--model` being YAMNet's), and
+`--profanity-mask` on those that show captions to a person (caption, converse, call). Not a
+command: `cli` skips the modules whose name starts with "_".
 
 Like the commands, this imports the library only where used, so that `--help` and bad arguments
 answer at once.
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
     from tqdm import tqdm
 
+    from openhear.asr.screening import ProfanityMask
     from openhear.asr.whisper import WhisperTranscriber
     from openhear.audio.block import AudioBlock
     from openhear.errors import UsageError
@@ -118,30 +120,45 @@ LANGUAGE_HELP = (
     "as en, fr, de, es (default: en with an English-only model, auto with a multilingual one); "
     "any choice but en picks --model base unless --model is given"
 )
+PROFANITY_HELP = (
+    "mask profanity as f***: off, provisional (default: only unsure provisional words, where an "
+    "invented word could flash up) or all (final captions, files and transcripts too)"
+)
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """Adds `--model` and `--language`; `model_choice` and `load_model` read them."""
     p.add_argument("--model", metavar="NAME|PATH", help=MODEL_HELP)
-    p.add_argument("--language", metavar="CODE", help=LANGUAGE_HELP)
+    add_language_argument(p)
+
+
+def add_language_argument(p: argparse.ArgumentParser, help: str = LANGUAGE_HELP) -> None:
+    """`--language` alone, for a command whose `--model` is not Whisper's; `choose_model` reads
+    it."""
+    p.add_argument("--language", metavar="CODE", help=help)
 
 
 def model_choice(args: argparse.Namespace) -> str | None:
     """The model to load (None: the default tiny.en): --model, or base when --language asks for
     another language than English (or auto). An English-only model with another language is a
     UsageError at once, before any model loads."""
+    return choose_model(args.model, args.language)
+
+
+def choose_model(model: str | None, tag: str | None) -> str | None:
+    """`model_choice` for a Whisper `model` (None: not given) and language `tag`."""
     from openhear.asr.models import BASE, TINY_EN
     from openhear.asr.whisper import AUTO
     from openhear.errors import UsageError
 
-    language = re.split(r"[-_]", (args.language or "").strip(), maxsplit=1)[0].lower()
+    language = re.split(r"[-_]", (tag or "").strip(), maxsplit=1)[0].lower()
     english = language in ("", "en", "english")
-    if args.model is None:
+    if model is None:
         return None if english else BASE
-    if args.model == TINY_EN and not english:
-        wanted = "identifying the language" if language == AUTO else f"language {args.language!r}"
+    if model == TINY_EN and not english:
+        wanted = "identifying the language" if language == AUTO else f"language {tag!r}"
         raise UsageError(f"{wanted} needs --model base: tiny.en hears English only")
-    return str(args.model)
+    return str(model)
 
 
 def load_model(args: argparse.Namespace, vocabulary: list[str] | None = None) -> WhisperTranscriber:
@@ -156,3 +173,22 @@ def load_choice(
     from openhear.asr.whisper import load_transcriber
 
     return load_transcriber(model, vocabulary, language=language)
+
+
+def add_profanity_mask_argument(p: argparse.ArgumentParser) -> None:
+    """`--profanity-mask`; `profanity_mask` reads and checks it."""
+    p.add_argument("--profanity-mask", default="provisional", metavar="WHERE", help=PROFANITY_HELP)
+
+
+def profanity_mask(args: argparse.Namespace) -> ProfanityMask:
+    """`--profanity-mask`, checked: a UsageError naming the choices otherwise."""
+    from openhear.asr.screening import PROFANITY_MASKS, check_mask
+    from openhear.errors import UsageError
+
+    try:
+        return check_mask(args.profanity_mask)
+    except ValueError:
+        raise UsageError(
+            f"unknown --profanity-mask {args.profanity_mask!r} "
+            f"(choose from {', '.join(PROFANITY_MASKS)})"
+        ) from None

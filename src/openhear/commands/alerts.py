@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 
 from openhear.commands._shared import (
     add_input_device_argument,
+    add_language_argument,
     add_stdin_pcm_arguments,
+    choose_model,
     progress_bar,
     stdin_blocks,
     usage,
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from openhear.alerts.words import WordSpotter
     from openhear.asr.offline import FileCaptioner
     from openhear.asr.streaming import StreamingCaptioner
+    from openhear.asr.whisper import WhisperTranscriber
     from openhear.audio.block import AudioBlock
 
 DESCRIPTION = """\
@@ -84,6 +87,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         metavar="PATH",
         help="a YAMNet-format TFLite model (default: the bundled YAMNet)",
     )
+    add_language_argument(
+        p,
+        "language the name watch listens in: a code such as en, fr, de, es, or auto (default "
+        "en; any other uses the multilingual Whisper base model of openhear[languages])",
+    )
     p.set_defaults(func=run)
 
 
@@ -100,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
         raise usage("the name alert needs --name or --words")
     if words and "name" not in sounds:
         sounds += ("name",)
+    if args.language and not words:
+        raise usage("--language is the language of the name watch: it goes with --name or --words")
     webhook = _webhook(args)  # a bad URL fails before any model loads
     try:
         if args.live or args.system:
@@ -157,7 +167,16 @@ def _detector(args: argparse.Namespace, sounds: tuple[str, ...]) -> SoundAlertDe
     return SoundAlertDetector(model, listened) if listened else None
 
 
-def _live_captions(words: list[str]) -> tuple[StreamingCaptioner, WordSpotter] | None:
+def _transcriber(language: str | None) -> WhisperTranscriber:
+    """The Whisper model of the name watch: tiny.en, or base for another `language`."""
+    from openhear.commands._shared import load_choice
+
+    return load_choice(choose_model(None, language), language)
+
+
+def _live_captions(
+    words: list[str], language: str | None
+) -> tuple[StreamingCaptioner, WordSpotter] | None:
     """(live captioner, spotter) for the name alert, or None without words."""
     if not words:
         return None
@@ -165,22 +184,22 @@ def _live_captions(words: list[str]) -> tuple[StreamingCaptioner, WordSpotter] |
 
     from openhear.alerts.words import WordSpotter
     from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
-    from openhear.asr.whisper import load_transcriber
 
     options = dataclasses.replace(LIVE_OPTIONS, vocabulary=words)
-    return StreamingCaptioner(load_transcriber(), options), WordSpotter(words)
+    return StreamingCaptioner(_transcriber(language), options), WordSpotter(words)
 
 
-def _file_captions(words: list[str]) -> tuple[FileCaptioner, WordSpotter] | None:
+def _file_captions(
+    words: list[str], language: str | None
+) -> tuple[FileCaptioner, WordSpotter] | None:
     """(file captioner, spotter) for the name alert in a recording, or None without words."""
     if not words:
         return None
     from openhear.alerts.words import WordSpotter
     from openhear.asr.offline import FileCaptioner, FileCaptionOptions
-    from openhear.asr.whisper import load_transcriber
 
     options = FileCaptionOptions(vocabulary=tuple(words))
-    return FileCaptioner(load_transcriber(), options), WordSpotter(words)
+    return FileCaptioner(_transcriber(language), options), WordSpotter(words)
 
 
 def _console(
@@ -209,7 +228,7 @@ def _file(
     path = Path(args.input)
     _, _, duration_s = audio_info(path)  # a bad file fails here, before any model loads
     detector = _detector(args, sounds)
-    captions = _file_captions(words)
+    captions = _file_captions(words, args.language)
     notify = _console(args, wall_clock=False, webhook=webhook)
     progress = progress_bar(args, duration_s)
     shown = 0
@@ -253,7 +272,7 @@ def _stream(
     from openhear.alerts.live import CaptionWatcher
 
     detector = _detector(args, sounds)
-    captions = _live_captions(words)
+    captions = _live_captions(words, args.language)
     notify = _console(args, wall_clock=live, webhook=webhook)
     watcher = CaptionWatcher(*captions, notify) if captions else None
     try:

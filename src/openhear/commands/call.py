@@ -20,9 +20,9 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, BinaryIO
 
 from openhear.calls import ANSWER_TIMEOUT_S, DIAL_TIMEOUT_S
-from openhear.commands._shared import model_choice
+from openhear.commands._shared import model_choice, profanity_mask
 from openhear.commands._signals import stop_on_signals
-from openhear.commands.converse import add_relay_arguments, disclosure_text
+from openhear.commands.converse import add_relay_arguments, disclosure_text, relay_captioner
 from openhear.commands.speak import add_voice_arguments, speech_options
 
 HOLD_LINES = {
@@ -111,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
     if args.port is not None and not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port} is out of range (1 to 65535)")
     model_choice(args)  # an English-only --model with another --language fails before the call
+    profanity_mask(args)
     account, target = _account_and_target(args)
     return _call(args, account, target)
 
@@ -178,7 +179,6 @@ def _relay(
     replies: BinaryIO,
 ) -> None:
     """The connected call's conversation, until either side hangs up."""
-    from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
     from openhear.calls.relay import CallRelay
     from openhear.relay.replies import ReplyReader, read_replies
     from openhear.relay.session import RelayOptions
@@ -191,7 +191,7 @@ def _relay(
     relay = CallRelay(
         leg,
         store,
-        StreamingCaptioner(transcriber, LIVE_OPTIONS),
+        relay_captioner(args, transcriber),
         voice,
         options,
         on_event=printer.show,

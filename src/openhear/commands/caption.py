@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Literal, overload
 from openhear.commands._shared import (
     add_input_device_argument,
     add_model_arguments,
+    add_profanity_mask_argument,
     add_stdin_pcm_arguments,
     int_option,
     load_model,
     model_choice,
+    profanity_mask,
     progress_bar,
     stdin_blocks,
     usage,
@@ -82,13 +84,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="words or names to recognise more readily, comma-separated; may be repeated",
     )
     p.add_argument("--vocabulary-file", metavar="FILE", help="a file of such words, one per line")
-    p.add_argument(
-        "--profanity-mask",
-        default="provisional",
-        metavar="WHERE",
-        help="mask profanity as f***: off, provisional (default: only unsure provisional words, "
-        "where an invented word could flash up) or all (final captions and files too)",
-    )
+    add_profanity_mask_argument(p)
     ray = p.add_argument_group("batch on Ray (openhear[scale])")
     ray.add_argument(
         "--ray",
@@ -108,7 +104,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace) -> int:
-    from openhear.asr.screening import PROFANITY_MASKS
     from openhear.captions.writers import FORMATS
 
     if args.ray:
@@ -117,11 +112,7 @@ def run(args: argparse.Namespace) -> int:
         raise usage("--address joins a Ray cluster: it goes with --ray")
     if args.format not in FORMATS:
         raise usage(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
-    if args.profanity_mask not in PROFANITY_MASKS:
-        raise usage(
-            f"unknown --profanity-mask {args.profanity_mask!r} "
-            f"(choose from {', '.join(PROFANITY_MASKS)})"
-        )
+    profanity_mask(args)
     if args.live + args.system + bool(args.input) != 1:
         raise usage("give an audio FILE, - for raw PCM on stdin, --live, or --system")
     if args.realtime and (args.live or args.system or args.input == "-"):
@@ -180,7 +171,7 @@ def _load(
     logging.getLogger("openhear").info(
         "loaded Whisper model %s in %.2f s", transcriber.path, time.perf_counter() - t
     )
-    mask = args.profanity_mask
+    mask = profanity_mask(args)
     if not live:
         options = FileCaptionOptions(vocabulary=vocabulary, profanity_mask=mask)
         return FileCaptioner(transcriber, options)
@@ -359,7 +350,7 @@ def _batch(args: argparse.Namespace) -> int:
         model=model_choice(args),
         vocabulary=tuple(_vocabulary(args)),
         language=args.language,
-        profanity_mask=args.profanity_mask,
+        profanity_mask=profanity_mask(args),
     )
     outdir = Path(args.output)
     todo, done = plan(Path(args.input), outdir, formats)

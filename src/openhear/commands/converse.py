@@ -13,25 +13,31 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import shutil
 import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from openhear.commands._shared import (
     add_model_arguments,
+    add_profanity_mask_argument,
     add_stdin_pcm_arguments,
     load_model,
     model_choice,
     open_replies,
+    profanity_mask,
     stdin_blocks,
 )
 from openhear.commands.speak import add_voice_arguments, speech_options
 from openhear.relay import ECHO_MODES
 
 if TYPE_CHECKING:  # imported where used, so that `--help` and bad arguments answer at once
+    from openhear.asr.streaming import StreamingCaptioner
+    from openhear.asr.whisper import WhisperTranscriber
     from openhear.audio.block import AudioBlock
     from openhear.audio.sinks import Sink
     from openhear.relay.session import RelayEvent
+    from openhear.relay.store import Entry
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -96,9 +102,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def add_relay_arguments(p: argparse.ArgumentParser, when: str = "first") -> None:
-    """The notice, the conversation's label, the captioning model and language (shared with
-    `call`);
-    `when` says when the notice is spoken."""
+    """The notice, the conversation's label, the captioning model, language and profanity mask
+    (shared with `call`); `when` says when the notice is spoken."""
     p.add_argument(
         "--disclosure",
         metavar="TEXT",
@@ -107,6 +112,7 @@ def add_relay_arguments(p: argparse.ArgumentParser, when: str = "first") -> None
     p.add_argument("--no-disclosure", action="store_true", help="do not speak the notice")
     p.add_argument("--title", default="", help="a label saved with the conversation")
     add_model_arguments(p)
+    add_profanity_mask_argument(p)
 
 
 def disclosure_text(args: argparse.Namespace) -> str:
@@ -119,8 +125,14 @@ def disclosure_text(args: argparse.Namespace) -> str:
 
 
 class Printer:
-    """Stored lines to stdout as they are committed; the provisional caption on
-    a terminal's stderr."""
+    """Conversation lines to stdout as they are committed; the provisional caption on a
+    terminal's stderr.
+
+    Their captions are shown as sentences, as `openhear caption` shows them
+    (openhear.asr.sentences): a final that goes on with the sentence is written on the same line,
+    and a closing full stop is held back until the next final shows it was real (the stored lines
+    keep what was committed; exports join them the same way). A line of theirs ends when a
+    sentence does, or when anything else is shown (a reply, a correction, a status line)."""
 
     def __init__(self, quiet: bool = False):
         import threading
@@ -128,6 +140,12 @@ class Printer:
         self._lock = threading.Lock()
         self._interactive = sys.stderr.isatty()
         self._quiet = quiet
+        self._line = ""
+        """Their open line as shown (its held stop included); '' when none is open."""
+        self._held = ""
+        """The stop at the end of `_line` not yet written."""
+        self._row = ""
+        """What of `_line` is on the terminal's current row (redrawn after the provisional)."""
 
     def show(self, event: RelayEvent) -> None:
         from openhear.relay.session import RevisedEntry
@@ -135,24 +153,85 @@ class Printer:
 
         with self._lock:
             if isinstance(event, RevisedEntry):  # the stored line was corrected: say so once
-                if self._interactive:
-                    sys.stderr.write("\r\033[K")
+                self._end_line(stop=False)  # the correction shows how the sentence goes on
                 print(f"  (corrected) {event.entry.speaker}: {event.entry.text}", flush=True)
+            elif isinstance(event, Entry) and event.speaker == "them":
+                self._caption(event)
             elif isinstance(event, Entry):
-                if self._interactive:
-                    sys.stderr.write("\r\033[K")
-                minutes, seconds = divmod(event.start_s, 60)
-                print(f"[{int(minutes)}:{seconds:04.1f}] {event.speaker}: {event.text}", flush=True)
-            elif self._interactive:
-                sys.stderr.write(f"\r\033[K\033[2m{event.text[-100:]}\033[0m")
+                self._end_line()
+                print(f"{_clock(event.start_s)} {event.speaker}: {event.text}", flush=True)
+            elif self._interactive:  # on the open line's row, cut to fit it: \r redraws one row
+                width = shutil.get_terminal_size().columns
+                if self._row and width - len(self._row) - 2 < 10:
+                    self._next_row()
+                room = max(1, width - len(self._row) - 2)
+                gap = " " if self._row else ""
+                sys.stderr.write(f"\r\033[K{self._row}{gap}\033[2m{event.text[-room:]}\033[0m")
                 sys.stderr.flush()
 
     def status(self, message: str, warning: bool = False) -> None:
         """A line about the conversation itself on stderr (with --quiet, warnings only)."""
-        if self._quiet and not warning:
-            return
         with self._lock:
-            print(f"openhear: {message}", file=sys.stderr, flush=True)
+            self._end_line()
+            if warning or not self._quiet:
+                print(f"openhear: {message}", file=sys.stderr, flush=True)
+
+    def _caption(self, entry: Entry) -> None:
+        """Their final text: on the open line where it goes on with its sentence."""
+        from openhear.asr.events import ends_sentence
+        from openhear.asr.sentences import drop_invented_stop, goes_on
+
+        text = entry.text.strip()
+        if not text:
+            return
+        if self._line and goes_on(self._line, text):
+            self._line, self._held = self._line[: len(self._line) - len(self._held)], ""
+            piece = f" {text}"
+        else:
+            self._end_line()
+            piece = f"{_clock(entry.start_s)} {entry.speaker}: {text}"
+        self._redraw()
+        self._line += piece
+        self._held = piece[len(drop_invented_stop(piece)) :] if ends_sentence(piece) else ""
+        shown = piece[: len(piece) - len(self._held)]
+        width = shutil.get_terminal_size().columns
+        if self._interactive and self._row and len(self._row) + len(shown) >= width:
+            self._next_row()
+        if self._line and not self._row:
+            shown = shown.lstrip()  # the line goes on at the start of a row
+        sys.stdout.write(shown)
+        sys.stdout.flush()
+        self._row += shown
+        if ends_sentence(text) and not self._held:
+            self._end_line()  # a question or exclamation mark: the sentence did end
+
+    def _next_row(self) -> None:
+        """The terminal's row is full: their line goes on below."""
+        sys.stderr.write(f"\r\033[K{self._row}")
+        sys.stderr.flush()
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+        self._row = ""
+
+    def _redraw(self) -> None:
+        """On a terminal, the provisional caption cleared and the open line's row shown again."""
+        if self._interactive:
+            sys.stderr.write(f"\r\033[K{self._row}")
+            sys.stderr.flush()
+
+    def _end_line(self, stop: bool = True) -> None:
+        """Their open line ended, with its held stop unless `stop` is False (it is not known yet
+        whether the sentence ends there); on a terminal, the provisional cleared."""
+        self._redraw()
+        if self._line:
+            sys.stdout.write(f"{self._held if stop else ''}\n")
+            sys.stdout.flush()
+        self._line = self._held = self._row = ""
+
+
+def _clock(seconds: float) -> str:
+    minutes, s = divmod(seconds, 60)
+    return f"[{int(minutes)}:{s:04.1f}]"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -176,6 +255,7 @@ def run(args: argparse.Namespace) -> int:
     if args.duration is not None and (not (args.live or args.system) or not args.duration > 0):
         raise UsageError("--duration needs --live or --system and a positive number of seconds")
     model_choice(args)  # an English-only --model with another --language fails at once
+    profanity_mask(args)
     blocks, clock, stop = _audio(args, source)
     if stop is None:
         return _converse(args, blocks, clock)
@@ -213,12 +293,24 @@ def _audio(
     return (paced_blocks(blocks) if args.realtime else blocks), None, None
 
 
+def relay_captioner(
+    args: argparse.Namespace, transcriber: WhisperTranscriber
+) -> StreamingCaptioner:
+    """The live captioner of the other person's speech, with `--profanity-mask` (shared with
+    `call`)."""
+    import dataclasses
+
+    from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
+
+    options = dataclasses.replace(LIVE_OPTIONS, profanity_mask=profanity_mask(args))
+    return StreamingCaptioner(transcriber, options)
+
+
 def _converse(
     args: argparse.Namespace,
     blocks: Iterable[AudioBlock],
     clock: Callable[[], float] | None,
 ) -> int:
-    from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
     from openhear.relay.replies import ReplyPlayer, ReplyReader, read_replies
     from openhear.relay.session import ConversationSession, RelayOptions
     from openhear.relay.store import TranscriptStore
@@ -239,7 +331,7 @@ def _converse(
     store = TranscriptStore()
     voice = load_voice(args.voice) if play else None
     sink = _reply_sink(args, voice.sample_rate) if voice is not None else None
-    captioner = StreamingCaptioner(load_model(args), LIVE_OPTIONS)
+    captioner = relay_captioner(args, load_model(args))
     printer = Printer(args.quiet)
     player = (
         ReplyPlayer(

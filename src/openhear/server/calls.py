@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from openhear.asr.events import ProvisionalCaption
+from openhear.asr.screening import ProfanityMask
 from openhear.calls import ANSWER_TIMEOUT_S, DIAL_TIMEOUT_S, INSTALL_HINT, CallError
 from openhear.errors import OpenhearError
 from openhear.relay.session import (
@@ -41,6 +42,8 @@ from openhear.server.caption_session import event_json
 from openhear.server.services import Services
 
 if TYPE_CHECKING:
+    from openhear.asr.streaming import StreamingCaptioner
+    from openhear.asr.whisper import WhisperTranscriber
     from openhear.calls.leg import CallLeg
     from openhear.calls.phone import Phone
 
@@ -80,6 +83,23 @@ class CallRequest:
     """The notice's own words; '' for the standard one."""
     title: str = ""
     """The conversation's title; '' for one saying whom the call was with."""
+    profanity_mask: ProfanityMask = "provisional"
+    """Where the other person's captions mask profanity (the page's setting;
+    openhear.asr.screening)."""
+    language: str | None = None
+    """The language the other person speaks (the page's setting: a code, or "auto"); None: the
+    server's --language."""
+
+    def captioner(self, transcriber: WhisperTranscriber) -> StreamingCaptioner:
+        """The live captioner of the other person's speech."""
+        from dataclasses import replace
+
+        from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
+
+        options = replace(LIVE_OPTIONS, profanity_mask=self.profanity_mask)
+        if self.language is not None:
+            transcriber = transcriber.configured(self.language)
+        return StreamingCaptioner(transcriber, options)
 
     def options(self, default_title: str) -> RelayOptions:
         words = self.notice.strip() or DEFAULT_DISCLOSURE
@@ -181,7 +201,7 @@ class CallDesk:
         from openhear.calls.address import call_target, over_tls
         from openhear.calls.phone import PhoneOptions
 
-        self._require_models()
+        self._require_models(request)
         account = self._account() if use_account else None
         uri = call_target(target, account.uri if account else None)
         with self._claim("sip"):
@@ -200,7 +220,7 @@ class CallDesk:
         The call rings in the page until `answer` (or `hang_up`, which declines it)."""
         from openhear.calls.phone import PhoneOptions
 
-        self._require_models()
+        self._require_models(request)
         with self._claim("sip"):
             phone = self._start_phone(PhoneOptions(port=port, account=self._account(), answer=True))
             self._set_state(
@@ -222,7 +242,7 @@ class CallDesk:
         virtual microphone; a SystemAudioError when there is no PulseAudio or PipeWire."""
         from openhear.audio.system import SystemAudio, VirtualMicrophone
 
-        voice = self._require_models()
+        voice = self._require_models(request)
         with self._claim("system"):
             source = SystemAudio(sink)
             microphone = VirtualMicrophone(voice.sample_rate)
@@ -262,11 +282,14 @@ class CallDesk:
 
     # -- running a call --
 
-    def _require_models(self) -> Any:
-        """The voice (captions and speech are both needed), or a ModelError."""
-        self._services.require(
+    def _require_models(self, request: CallRequest) -> Any:
+        """The voice (captions and speech are both needed), or a ModelError; a UsageError for a
+        language the captions' model does not hear, before the call starts."""
+        transcriber = self._services.require(
             "captions", self._services.transcribers[0] if self._services.transcribers else None
         )
+        if request.language is not None:
+            transcriber.language_code(request.language)
         return self._services.require("speech", self._services.voice)
 
     def _account(self) -> Any:
@@ -356,7 +379,6 @@ class CallDesk:
 
     def _carry(self, leg: CallLeg, timeout_s: float | None, request: CallRequest) -> None:
         """Wait until the call connects (an incoming one: until answered), then relay it."""
-        from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
         from openhear.calls.leg import CallState, wait_connected
         from openhear.calls.relay import CallRelay
 
@@ -375,7 +397,7 @@ class CallDesk:
             relay = CallRelay(
                 leg,
                 self._store,
-                StreamingCaptioner(transcriber, LIVE_OPTIONS),
+                request.captioner(transcriber),
                 self._services.voice,  # type: ignore[arg-type]  # _require_models checked it
                 request.options(f"call: {leg.remote_uri}"),
                 # events come from start() and run(), once `relay` is set
@@ -409,7 +431,6 @@ class CallDesk:
             self._set_state(CONNECTED, "Call resumed: you are connected again.")
 
     def _carry_system(self, source: Any, microphone: Any, request: CallRequest) -> None:
-        from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
         from openhear.relay.replies import ReplyPlayer
         from openhear.relay.session import ConversationSession
         from openhear.tts.text import TextError
@@ -419,7 +440,7 @@ class CallDesk:
             with self._services.transcriber() as transcriber:
                 session = ConversationSession(
                     self._store,
-                    StreamingCaptioner(transcriber, LIVE_OPTIONS),
+                    request.captioner(transcriber),
                     self._services.voice,
                     request.options("call in another app"),
                     source.elapsed_s,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
+from openhear.asr.screening import ProfanityMask
 from openhear.server.calls import SIP_PORT, CallRequest
 from openhear.server.limits import RequestModel
 from openhear.server.state import AppState, app_state
@@ -21,9 +22,16 @@ class StartCall(RequestModel):
     """The notice's own words; blank for the standard one."""
     title: str = Field("", max_length=200)
     """The conversation's title; blank for one naming the other party."""
+    profanity_mask: ProfanityMask = "provisional"
+    """Where the other person's captions mask profanity ("off", "provisional" or "all")."""
+    language: str | None = Field(None, max_length=16)
+    """The language the other person speaks: a code, or "auto" (a multilingual model); None: the
+    server's --language."""
 
     def call_request(self) -> CallRequest:
-        return CallRequest(self.disclosure, self.notice, self.title)
+        return CallRequest(
+            self.disclosure, self.notice, self.title, self.profanity_mask, self.language
+        )
 
 
 class Dial(StartCall):

@@ -6,8 +6,10 @@
 // a "revision" event (the caption revision pass) rewrites the lines of its utterance in place, as
 // in the captions and conversation views, so the page shows what the saved call holds.
 import { announce, getJson, postJson } from "./api.js";
+import { chosenLanguage } from "./caption-language.js";
 import { CaptionPane } from "./caption-pane.js";
 import { CaptionRevisions } from "./caption-revisions.js";
+import { profanityMask } from "./caption-settings.js";
 import { enterSubmits } from "./speak-view.js";
 
 const $ = (id) => document.getElementById(id);
@@ -42,7 +44,16 @@ export function setupCalls() {
   let incoming = false; // the ringing call is one for us to answer
   let first = true;
 
-  const startOptions = () => ({ disclosure: $("call-disclosure").checked });
+  // The page's profanity setting (under Captions) applies to the other person's captions too.
+  const startOptions = () => {
+    const mask = profanityMask();
+    const language = chosenLanguage();
+    return {
+      disclosure: $("call-disclosure").checked,
+      ...(mask ? { profanity_mask: mask } : {}),
+      ...(language ? { language } : {}),
+    };
+  };
 
   const render = (snapshot) => {
     const sip = snapshot.sip;

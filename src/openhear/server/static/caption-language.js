@@ -7,6 +7,14 @@ import { getJson } from "./api.js";
 const KEY = "openhear.captionLanguage";
 const AUTO = "auto";
 
+// The language the page's setting asks for, for the Conversation and Calls views too (null: the
+// server's own; the setting is shown only with a multilingual model).
+export function chosenLanguage() {
+  const wrapper = document.getElementById("cap-language-setting");
+  const select = document.getElementById("cap-language");
+  return wrapper && select && !wrapper.hidden && select.value ? select.value : null;
+}
+
 export function setupCaptionLanguage(wrapper, select) {
   const names = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNames(["en"], { type: "language" }) : null;
   const name = (code) => {

@@ -1,6 +1,7 @@
 // The conversation view: the other person's speech captioned ("them"), my typed replies spoken
 // ("me"), one transcript stored by the server; past conversations listed, reopened, exported, deleted.
 import { announce, del, download, getJson, pageSettings, postJson, request } from "./api.js";
+import { chosenLanguage } from "./caption-language.js";
 import { CaptionPane } from "./caption-pane.js";
 import { CaptionRevisions } from "./caption-revisions.js";
 import { CaptionStream } from "./capture.js";
@@ -51,7 +52,7 @@ export function setupConversation() {
     });
     stream = mine;
     try {
-      await mine.start(id);
+      await mine.start(id, chosenLanguage());
     } catch (error) {
       mine.release();
       throw error;
