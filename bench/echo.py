@@ -25,6 +25,12 @@ signal in 20 ms blocks.
   transcript (Whisper's English normaliser).
 - Reply words captioned: how many words of the reply that the talker never says appear in the
   captions (the echo leaking into the captions as "them").
+- No echo at the microphone (a headset, or the browser's own canceller has removed it): the
+  talker's WER with echo cancellation on although the replies are not heard back, the talker over
+  the reply as above and, as in the page's test, from the start (over the notice, the first
+  speech, before the canceller has heard anything of the room), then over the notice again with
+  the canceller told that the echo has been removed already (as the page tells it when the
+  browser's own canceller is on). Anything the canceller does to them is damage.
 
 --quick: one delay (the default); otherwise ERLE is also measured for several playback delays.
 """
@@ -142,8 +148,12 @@ def erle(program: Program, echo: np.ndarray, spans: dict[str, tuple[float, float
     return {name: db(echo[c], out[c]) for name, c in cut.items()}
 
 
-def caption(mode: str, program: Program, mic: np.ndarray, transcriber) -> list[str]:
-    """Final captions ('them') of the microphone signal, our speech handed to the player."""
+def caption(
+    mode: str, program: Program, mic: np.ndarray, transcriber, echo_removed: bool = False
+) -> list[str]:
+    """Final captions ('them') of the microphone signal, our speech handed to the player;
+    `echo_removed`: the canceller is told the echo has been removed already (the page, with the
+    browser's own canceller on)."""
     from openhear.asr.streaming import LIVE_OPTIONS, StreamingCaptioner
     from openhear.relay.session import ConversationSession, RelayOptions
     from openhear.relay.store import Entry, TranscriptStore
@@ -157,6 +167,8 @@ def caption(mode: str, program: Program, mic: np.ndarray, transcriber) -> list[s
         )
         if options.suppress_echo:
             hand_to_player(session.echo, program)
+        if echo_removed and isinstance(session.echo, EchoCanceller):
+            session.echo.assume_unheard()
         step = int(BLOCK_S * RATE)
         said = []
         for i in range(0, mic.size, step):
@@ -235,6 +247,19 @@ def main() -> int:
     alone = caption("none", program, near_placed + noise, transcriber)
     results["talker_alone_wer"] = round(wer(talker["text"], " ".join(alone)), 3)
     print(f"talker alone (no reply playing) WER {results['talker_alone_wer']:.3f}")
+    from_start = np.zeros(total, np.float32)
+    from_start[: near.size] = near
+    results["no_echo_talker_wer"] = row = {
+        where: round(
+            wer(talker["text"], " ".join(caption("cancel", program, mic, transcriber, told))), 3
+        )
+        for where, mic, told in (
+            ("over the reply", near_placed + noise, False),
+            ("over the notice", from_start + noise, False),
+            ("over the notice, told the echo is removed", from_start + noise, True),
+        )
+    }
+    print(f"no echo at the microphone, echo cancellation on: talker WER {row}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -13,6 +13,7 @@ from openhear.asr.whisper import SAMPLE_RATE
 from openhear.audio.block import AudioBlock
 from openhear.audio.files import read_audio
 from openhear.audio.resample import resample
+from openhear.relay.echo import EchoCanceller, EchoGate
 from openhear.relay.session import (
     DEFAULT_DISCLOSURE,
     ConversationSession,
@@ -263,6 +264,16 @@ def test_a_caption_stream_that_joins_later_is_stored_on_the_conversation_clock(
     assert [e.speaker for e in store.get(session.id).entries] == ["them"] * (
         sum(isinstance(e, Entry) for _, events in groups for e in events) - merged
     )
+
+
+@pytest.mark.parametrize("echo", ["cancel", "mute"])
+def test_a_stream_whose_echo_is_removed_already_tells_the_canceller(store, transcriber, echo):
+    session = ConversationSession(store, None, None, RelayOptions(disclosure="", echo=echo))
+    session.listen(StreamingCaptioner(transcriber), echo_removed=True)  # a browser's canceller on
+    if echo == "cancel":
+        assert isinstance(session.echo, EchoCanceller) and session.echo.echo_heard is False
+    else:
+        assert isinstance(session.echo, EchoGate)  # muting is muting, whoever removed the echo
 
 
 def test_a_session_can_continue_a_stored_conversation(store):

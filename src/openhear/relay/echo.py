@@ -79,6 +79,20 @@ PROBE_S = 1.5
 PROBE_PEAK = 6.0
 """The delay found is believed when its correlation peak stands this many times above the
 correlation's mean magnitude."""
+HEARD_COHERENCE = 0.05
+"""A reply is heard back where the coherence of its probe with the microphone's sound, at the best
+of the likeliest delays (CANDIDATES), is at least this (0.15 to 0.3 for an echo alone or as loud
+as the other person talking over it; 0.06 to 0.15 for one 10 dB quieter)."""
+UNHEARD_COHERENCE = 0.03
+"""... and not heard back at all below this (0.01 to 0.045 for unrelated speech; an echo 20 dB
+quieter than the other person talking over it, 0.02 to 0.05, is not told from none)."""
+CANDIDATES = 5
+"""Lags of the strongest correlation peaks at which the coherence is measured."""
+COHERENCE_BAND = (200.0, 4000.0)
+"""Band over which the coherence is averaged, Hz."""
+PROBE_LEVEL = 1e-4
+"""A reply's start is only a test of whether its echo is heard when it carries sound: mean square
+of the probe (about -40 dBFS)."""
 
 
 class EchoCanceller:
@@ -93,7 +107,17 @@ class EchoCanceller:
     of each reply, the phase-transform cross-correlation (GCC-PHAT) of its first PROBE_S seconds
     with the microphone's sound says how late the echo comes, and the reference is moved by that
     much (less a margin AEC3 takes up). Caption input passes through with a constant delay of one
-    10 ms frame; its times are kept."""
+    10 ms frame; its times are kept.
+
+    The same probe says whether the reply is heard at all. Where it is not (a headset, or the
+    browser's own canceller has removed it), AEC3 has no echo to remove, but its suppressor still
+    softens whatever the microphone hears while a reply plays, as if it were echo: the other
+    person's words over our reply are damaged for nothing. So once a reply has been probed and no
+    echo found, and until a probe finds one (from then on for the rest of the conversation: an echo
+    once heard is assumed to stay), the caption input passes unchanged (AEC3 still runs, to stay
+    adapted). Before the first probe AEC3's output is used, unless `assume_unheard` was called.
+    The probe's evidence is the coherence of the reply's start with the microphone's sound at the
+    delay found: a correlation peak alone also appears between unrelated speech."""
 
     def __init__(self, delay_hint_ms: int = 0):
         """`delay_hint_ms`: the expected delay from handing audio to the player to hearing it
@@ -124,11 +148,24 @@ class EchoCanceller:
         self._heard: list[np.ndarray] = []  # the microphone's recent sound, before cancelling
         self._heard_until_s = 0.0
         self._probed: set[float] = set()  # replies (their start times) already probed
+        self.echo_heard: bool | None = None
+        """Whether the replies' echo reaches the microphone: True once a probe has found it, False
+        when the replies probed so far were not heard (the input then passes unchanged), None
+        before the first probe."""
+        self._passing = False  # the last frame given out was the input unchanged
 
     @property
     def playing_until_s(self) -> float:
         """Conversation time at which the queued reply audio will have finished playing."""
         return self._playing_until_s
+
+    def assume_unheard(self) -> None:
+        """The microphone's sound has had the replies removed already (a browser's own echo
+        canceller): until a probe hears them, let the input pass from the first reply on, instead
+        of waiting for the first probe (MAX_DELAY_S + PROBE_S into it)."""
+        if self.echo_heard is None:
+            self.echo_heard = False
+            self._passing = self._aec is None  # nothing given out yet: no fade
 
     @property
     def _frame(self) -> int:
@@ -195,16 +232,34 @@ class EchoCanceller:
         self._far = np.concatenate([self._far, far])
         whole = self._near.size // self._frame * self._frame
         if whole:
-            cleaned = self._aec.process(self._near[:whole], self._far[:whole])
+            cleaned = np.asarray(
+                self._aec.process(self._near[:whole], self._far[:whole]), np.float32
+            )
+            cleaned = self._choose(self._near[:whole], cleaned)
             self._near, self._far = self._near[whole:], self._far[whole:]
-            self._out = np.concatenate([self._out, np.asarray(cleaned, np.float32)])
+            self._out = np.concatenate([self._out, cleaned])
         out, self._out = self._out[: near.size], self._out[near.size :]
         return AudioBlock.from_mono(out, self._rate, block.start_s)
 
+    def _choose(self, near: np.ndarray, cleaned: np.ndarray) -> np.ndarray:
+        """AEC3's output, or the input unchanged where no echo is heard (echo_heard False); a
+        change between the two fades over one frame."""
+        passing = self.echo_heard is False
+        out = near.copy() if passing else cleaned
+        if passing != self._passing:
+            fade = np.linspace(0.0, 1.0, self._frame, endpoint=False, dtype=np.float32)
+            if not passing:
+                fade = 1.0 - fade
+            head = slice(0, self._frame)
+            out[head] = fade * near[head] + (1.0 - fade) * cleaned[head]
+            self._passing = passing
+        return out
+
     def _probe(self, near: np.ndarray, start_s: float) -> None:
-        """Keep the last MAX_DELAY_S + PROBE_S of the microphone's sound; once a reply's start
-        has been heard that long, find the delay of its echo."""
-        keep = int((MAX_DELAY_S + PROBE_S) * self._rate)
+        """Keep the last MAX_DELAY_S + PROBE_S (and a little more) of the microphone's sound; once
+        a reply's start has been heard that long, find the delay of its echo and whether it is
+        heard back."""
+        keep = int((MAX_DELAY_S + PROBE_S + 0.5) * self._rate)  # a block's lateness to spare
         self._heard.append(near)
         self._heard_until_s = start_s + near.size / self._rate
         while sum(a.size for a in self._heard) - self._heard[0].size >= keep:
@@ -214,34 +269,82 @@ class EchoCanceller:
             ends = [b + blk.duration_s for b, blk in self._segments]
         # a reply starts where a segment begins with nothing playing just before it
         for begin in starts:
-            if begin in self._probed or any(e < begin + 1e-6 and e > begin - 0.2 for e in ends):
+            if any(e < begin + 1e-6 and e > begin - 0.2 for e in ends):
                 continue
-            if self._heard_until_s < begin + MAX_DELAY_S + PROBE_S:
+            if begin in self._probed or self._heard_until_s < begin + MAX_DELAY_S + PROBE_S:
                 continue
             self._probed.add(begin)
-            heard = np.concatenate(self._heard)[-keep:]
-            heard_start_s = self._heard_until_s - heard.size / self._rate
-            first = int(round((begin - heard_start_s) * self._rate))
-            if first < 0:
-                continue
-            mic = heard[first:]
-            ref = self._reference(begin, int(PROBE_S * self._rate), self._rate)
-            lag_s = _delay_s(ref, mic, self._rate)
+            lag_s, coherence = self._lag(begin)
+            if coherence >= HEARD_COHERENCE:
+                self.echo_heard = True
+            elif self.echo_heard is None and 0.0 <= coherence < UNHEARD_COHERENCE:
+                self.echo_heard = False
             if lag_s is not None and abs(lag_s - self.shift_s) > AEC3_DELAY_S + 0.05:
                 # beyond what AEC3 follows by itself: move the reference (it then re-adapts)
                 self.shift_s = max(0.0, lag_s - AEC3_DELAY_S / 3)  # AEC3 takes up the rest
 
+    def _lag(self, begin: float) -> tuple[float | None, float]:
+        """How late the first PROBE_S of the reply starting at `begin` comes in the microphone's
+        sound (None: not found, or not coherent there), and the coherence of the two at the best
+        of the likeliest delays (-1: the reply's start is silent, or not all heard)."""
+        heard = np.concatenate(self._heard)
+        heard_start_s = self._heard_until_s - heard.size / self._rate
+        first = int(round((begin - heard_start_s) * self._rate))
+        ref = self._reference(begin, int(PROBE_S * self._rate), self._rate)
+        if first < 0 or float(np.mean(ref**2)) < PROBE_LEVEL:
+            return None, -1.0
+        mic = heard[first : first + int((MAX_DELAY_S + PROBE_S) * self._rate)]
+        corr = _phat(ref, mic)
+        if corr is None:
+            return None, 0.0
+        # the coherence at the strongest few peaks (the first is the highest): where none stands
+        # out clearly the echo may still be there, weak
+        coherence = [
+            _coherence(ref, mic[at : at + ref.size], self._rate) for at in _candidates(corr)
+        ]
+        lag_s = _delay_s(corr, self._rate)
+        if coherence[0] < UNHEARD_COHERENCE:
+            lag_s = None  # a peak, but a chance alignment of speech: not the echo
+        return lag_s, max(coherence)
 
-def _delay_s(ref: np.ndarray, mic: np.ndarray, rate: int) -> float | None:
-    """How late `ref` comes in `mic` (GCC-PHAT), seconds; None when no clear peak (silence,
-    or the echo too weak to matter)."""
+
+def _phat(ref: np.ndarray, mic: np.ndarray) -> np.ndarray | None:
+    """The phase-transform cross-correlation (GCC-PHAT) of `mic` with `ref`, magnitude, at each
+    lag from 0 to their difference in length; None where either is silent."""
     if not np.any(ref) or not np.any(mic):
         return None
     n = 1 << int(np.ceil(np.log2(ref.size + mic.size)))
     cross = np.fft.rfft(mic, n) * np.conj(np.fft.rfft(ref, n))
     cross /= np.maximum(np.abs(cross), 1e-12)
-    corr = np.abs(np.fft.irfft(cross, n)[: max(1, mic.size - ref.size + 1)])
+    return np.abs(np.fft.irfft(cross, n)[: max(1, mic.size - ref.size + 1)])
+
+
+def _delay_s(corr: np.ndarray, rate: int) -> float | None:
+    """How late the reference comes in the microphone's sound, seconds, from their GCC-PHAT;
+    None when no clear peak (the echo too weak to matter, or none)."""
     peak = int(np.argmax(corr))
     if corr[peak] < PROBE_PEAK * float(np.mean(corr)):
         return None
     return peak / rate
+
+
+def _candidates(corr: np.ndarray, count: int = CANDIDATES, apart: int = 80) -> list[int]:
+    """The lags (samples) of the `count` highest peaks of `corr`, at least `apart` samples apart."""
+    corr = corr.copy()
+    found = []
+    for _ in range(count):
+        at = int(np.argmax(corr))
+        found.append(at)
+        corr[max(0, at - apart) : at + apart] = -1.0
+    return found
+
+
+def _coherence(ref: np.ndarray, mic: np.ndarray, rate: int) -> float:
+    """Mean magnitude-squared coherence of `ref` and `mic` over the speech band (COHERENCE_BAND):
+    about 0.02 for unrelated sounds of 1.5 s, 0.1 to 0.3 where `mic` carries the echo of `ref`."""
+    from scipy.signal import coherence
+
+    n = min(ref.size, mic.size)
+    freqs, coh = coherence(ref[:n], mic[:n], fs=rate, nperseg=512)
+    band = (freqs >= COHERENCE_BAND[0]) & (freqs <= COHERENCE_BAND[1])
+    return float(np.nan_to_num(coh[band]).mean())

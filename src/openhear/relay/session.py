@@ -257,9 +257,18 @@ class ConversationSession:
         a RevisedEntry names (0: not known)."""
         return self._input.utterance(entry_id) if self._input is not None else 0
 
-    def listen(self, captioner: StreamingCaptioner, start_s: float | None = None) -> CaptionInput:
+    def listen(
+        self,
+        captioner: StreamingCaptioner,
+        start_s: float | None = None,
+        echo_removed: bool = False,
+    ) -> CaptionInput:
         """A caption stream that joins at conversation time `start_s` (default: now),
-        with its own captioner."""
+        with its own captioner. `echo_removed`: the stream's replies' echo has been removed
+        already (a browser's own canceller): the echo canceller lets it pass until it hears an
+        echo (EchoCanceller.assume_unheard)."""
+        if echo_removed and isinstance(self.echo, EchoCanceller):
+            self.echo.assume_unheard()
         return CaptionInput(self, captioner, self.now_s() if start_s is None else start_s)
 
     def hear(self, block: AudioBlock) -> Iterator[RelayEvent]:

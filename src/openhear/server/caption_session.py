@@ -6,7 +6,10 @@ Protocol (client -> server):
      (conversation_id optional; language optional: a code, or "auto" for a multilingual model to
      identify it in each utterance; default: the server's --language; profanity_mask optional,
      "off" | "provisional" | "all"; alert_words optional: ["Ada", "mum"], the person's name and
-     words whose mention in a caption raises the `name` sound alert, openhear.server.alerts)
+     words whose mention in a caption raises the `name` sound alert, openhear.server.alerts;
+     echo_cancelled optional, with conversation_id: true when the browser applies its own echo
+     cancellation to the microphone, so the server's canceller need not wait to find that the
+     replies are not heard back, openhear.relay.echo)
   2. binary frames of mono 16-bit little-endian PCM at that rate, any length up to the message limit
   3. text  {"type": "flush"} to finalise what was heard so far (pause), {"type": "stop"} to end.
 Server -> client: {"type": "ready"}, {"type": "provisional", "text", "start_s", "end_s",
@@ -87,6 +90,10 @@ class CaptionStart(RequestModel):
     type: Literal["start"]
     sample_rate: int = Field(ge=8000, le=192000)
     conversation_id: int | None = None
+    echo_cancelled: bool = False
+    """The browser applies its own echo cancellation to this microphone (the track's
+    echoCancellation setting): in a conversation, the replies are assumed not heard back until
+    the server's echo canceller hears them (EchoCanceller.assume_unheard)."""
     language: str | None = Field(default=None, max_length=16)
     profanity_mask: ProfanityMask | None = None
     """Where profanity is masked (openhear.asr.screening); None: the captioner's default."""
@@ -225,7 +232,7 @@ class CaptionSession:
                 )
             except OpenhearError as exc:
                 raise ProtocolError(str(exc)) from None
-            self.conversation = session.listen(self._own())
+            self.conversation = session.listen(self._own(), echo_removed=start.echo_cancelled)
         return start
 
     def _watch_for(self, words: list[str]) -> None:

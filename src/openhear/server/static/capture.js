@@ -50,6 +50,11 @@ export class CaptionStream {
     this.socket.onclose = () => this.closed();
     const start = { type: "start", sample_rate: this.context.sampleRate };
     if (conversationId !== null) start.conversation_id = conversationId;
+    // the browser's own canceller is on: the server need not wait to find the replies unheard
+    const track = this.media.getAudioTracks()[0];
+    if (conversationId !== null && track?.getSettings().echoCancellation === true) {
+      start.echo_cancelled = true;
+    }
     if (language !== null) start.language = language;
     if (profanityMask()) start.profanity_mask = profanityMask();
     if (this.path === "/ws/captions" && alertWords().length) start.alert_words = alertWords();
