@@ -21,6 +21,7 @@ from openhear.relay.session import (
     RevisedEntry,
 )
 from openhear.relay.store import Entry, TranscriptError, TranscriptStore
+from openhear.tts.speech import SpeechOptions
 from openhear.tts.text import TextError
 
 BLOCK_S = 0.1
@@ -157,7 +158,11 @@ def test_empty_reply_is_refused_and_nothing_is_stored(store, transcriber, voice)
 
 def _echo_run(store, transcriber, voice, suppress_echo: bool, then=None, echo="cancel", over=None):
     """A reply heard back by the microphone; `then` said after it, `over` said while it plays."""
-    session = _session(store, transcriber, voice, suppress_echo=suppress_echo, echo=echo)
+    # our voice said the same way every time: the echo, and so this test, is the same in every run
+    fixed_voice = SpeechOptions(variation=0.0)
+    session = _session(
+        store, transcriber, voice, suppress_echo=suppress_echo, echo=echo, speech=fixed_voice
+    )
     mic = Mic(session)
     mic.silence(1.0)
     if over is not None:  # as in a conversation, the notice has played first: the canceller adapted

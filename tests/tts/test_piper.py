@@ -68,8 +68,27 @@ def test_volume_scales_the_peak(voice):
     assert np.abs(half.mono()).max() == pytest.approx(0.5, abs=0.01)
 
 
+def test_without_variation_the_same_words_sound_the_same_every_time(voice):
+    def said(options: SpeechOptions) -> np.ndarray:
+        return np.concatenate([b.mono() for b in voice.synthesize("Call me back.", options)])
+
+    fixed = [said(SpeechOptions(variation=0.0)) for _ in range(2)]
+    assert np.array_equal(fixed[0], fixed[1])
+    varied = [said(SpeechOptions()) for _ in range(2)]
+    assert varied[0].size != varied[1].size or not np.array_equal(varied[0], varied[1])
+
+
 @pytest.mark.parametrize(
-    "kwargs", [{"speed": 0}, {"speed": 10}, {"volume": 2}, {"volume": -1}, {"pause_ms": -5}]
+    "kwargs",
+    [
+        {"speed": 0},
+        {"speed": 10},
+        {"volume": 2},
+        {"volume": -1},
+        {"pause_ms": -5},
+        {"variation": -0.1},
+        {"variation": 1.5},
+    ],
 )
 def test_out_of_range_options_are_refused(kwargs):
     with pytest.raises(Exception, match="out of range"):

@@ -87,7 +87,13 @@ class PiperSynthesizer:
         """
         from piper import SynthesisConfig
 
-        config = SynthesisConfig(length_scale=1.0 / options.speed, volume=options.volume)
+        voice = self._voice.config
+        config = SynthesisConfig(
+            length_scale=1.0 / options.speed,
+            volume=options.volume,
+            noise_scale=voice.noise_scale * options.variation,
+            noise_w_scale=voice.noise_w_scale * options.variation,
+        )
         pause = np.zeros(round(options.pause_ms * self.sample_rate / 1000), np.float32)
         frames = 0
         for sentence in iter_sentences(text):

@@ -28,6 +28,10 @@ class SpeechOptions:
     """Linear gain on the peak-normalised voice, 0 (silent) to 1 (full scale)."""
     pause_ms: float = 200.0
     """Silence inserted between sentences, milliseconds; 0 to 5000."""
+    variation: float = 1.0
+    """How much the voice varies each time it says the same words, as a share of the voice's own
+    variation (Piper's noise scales), 0 to 1: 0 says the same words the same way every time (tests
+    use it to fix their inputs)."""
 
     def __post_init__(self) -> None:
         if not 0.25 <= self.speed <= 4.0:
@@ -36,6 +40,8 @@ class SpeechOptions:
             raise OpenhearError(f"volume {self.volume:g} is out of range (0 to 1)")
         if not 0.0 <= self.pause_ms <= 5000.0:
             raise OpenhearError(f"pause {self.pause_ms:g} ms is out of range (0 to 5000)")
+        if not 0.0 <= self.variation <= 1.0:
+            raise OpenhearError(f"variation {self.variation:g} is out of range (0 to 1)")
 
 
 class Synthesizer(Protocol):
