@@ -14,9 +14,10 @@ level1=100. Levels are plain RMS over the utterance.
 
 Systems: unprocessed; the Clarity baseline (NAL-R nfir 220, the recipe compressor, tanh soft clip);
 DeepFilterNet3 limited to 12 dB followed by the baseline (reference); openhear's low-latency chain;
-openhear with noise suppression. A second table gives, per cell, the item-by-item differences the
-issue's targets are judged by (openhear and openhear + DFN3 against the baseline, openhear + DFN3
-against DFN3 + baseline) with 95 % confidence intervals of their means.
+openhear with noise suppression; openhear with its SNR-adaptive limit (added 2026-12-02: a sixth
+system, so the times below grow by about a fifth). A second table gives, per cell, the item-by-item
+differences the issue's targets are judged by (openhear and openhear + DFN3 against the baseline,
+openhear + DFN3 against DFN3 + baseline) with 95 % confidence intervals of their means.
 
 --quick: listeners N3 and S2 at both levels, two CMU ARCTIC utterances (aew a0001 and a0003) in
 quiet and with the dishes noise, and one VoiceBank-DEMAND file (p287_002): 28 items, 102 s of audio

@@ -90,19 +90,24 @@ def _ear_settings(listener: str):
     return EarSettings.from_profile(fit_listener(preset(listener)), "left")
 
 
-def _ear_chain(listener: str, noise: tuple[str, float] | None):
+def _ear_chain(listener: str, noise: tuple[str, float] | None, snr_adaptive: bool = False):
     from openhear.dsp.chain import EarChain
     from openhear.dsp.noise import make_suppressor
 
-    return EarChain(_ear_settings(listener), make_suppressor(*noise) if noise else None)
+    suppressor = make_suppressor(*noise, snr_adaptive=snr_adaptive) if noise else None
+    return EarChain(_ear_settings(listener), suppressor)
 
 
 def _run_chain(
-    x: np.ndarray, listener: str, fs: int, noise: tuple[str, float] | None
+    x: np.ndarray,
+    listener: str,
+    fs: int,
+    noise: tuple[str, float] | None,
+    snr_adaptive: bool = False,
 ) -> tuple[np.ndarray, int]:
     """openhear's ear chain (default calibration: RMS 1.0 = 100 dB SPL, as
     Clarity), streamed in blocks."""
-    ear = _ear_chain(listener, noise)
+    ear = _ear_chain(listener, noise, snr_adaptive)
     ear.prepare(fs, CHAIN_BLOCK_FRAMES)
     x = np.asarray(x, np.float32)
     # copied: a processor's output block may be a buffer it reuses on the next call
@@ -123,12 +128,20 @@ def openhear_with_noise_suppression(
     return _run_chain(x, listener, fs, OPENHEAR_NOISE)
 
 
+def openhear_with_adaptive_suppression(
+    x: np.ndarray, listener: str, fs: int
+) -> tuple[np.ndarray, int]:
+    """The same with the suppressor's limit stepping back at a high estimated SNR."""
+    return _run_chain(x, listener, fs, OPENHEAR_NOISE, snr_adaptive=True)
+
+
 SYSTEMS = {
     "unprocessed": unprocessed,
     "Clarity baseline": clarity_baseline,
     "DFN3 12 dB + baseline": dfn_then_baseline,
     "openhear": openhear_low_latency,
     "openhear + DFN3 12 dB": openhear_with_noise_suppression,
+    "openhear + adaptive DFN3": openhear_with_adaptive_suppression,
 }
 
 

@@ -111,6 +111,15 @@ class DeepFilterNetState:
         )
         np.divide(self._enhanced, self._gain, out=out)
 
+    def set_attenuation_limit(self, atten_lim_db: float) -> None:
+        """Change the attenuation limit between frames (above 0 dB: 0 dB is libDF's pass-through,
+        which drops the model's delay)."""
+        if not atten_lim_db > 0:
+            raise ValueError("DeepFilterNet needs an attenuation limit above 0 dB")
+        if self._state is None:
+            raise RuntimeError("DeepFilterNet state used after close()")
+        self._lib.df_set_atten_lim(self._state, float(atten_lim_db))
+
     def close(self) -> None:
         if self._state is not None:
             self._lib.df_free(self._state)

@@ -52,8 +52,12 @@ def make_suppressor(
     strength: float = DEFAULT_STRENGTH,
     sample_rate: int | None = None,
     max_block_frames: int = 4096,
+    snr_adaptive: bool = False,
 ) -> Processor:
     """A noise-suppression Processor of this kind; prepared too when `sample_rate` is given.
+
+    `snr_adaptive` (DeepFilterNet only): the limit steps back from the strength's limit when the
+    slowly estimated SNR is high (`openhear.dsp.noise.adaptive`).
 
     Every returned object has `latency_frames` (after prepare) and `latency_ms`, the delay it adds.
     """
@@ -63,11 +67,14 @@ def make_suppressor(
         )
     limit = attenuation_limit_db(strength)
     suppressor: Processor
+    if snr_adaptive and kind not in ("deepfilternet", "none"):
+        raise OpenhearError(f"SNR-adaptive strength needs deepfilternet, not {kind!r}")
     if kind == "none" or limit == 0.0:
         suppressor = Bypass()
     elif kind == "spectral":
         suppressor = SpectralSuppressor(limit)
     elif kind == "deepfilternet":
+        from openhear.dsp.noise.adaptive import AdaptiveLimitModel
         from openhear.dsp.noise.deepfilternet import (
             DELAY_FRAMES,
             FRAME_LENGTH,
@@ -75,9 +82,11 @@ def make_suppressor(
             DeepFilterNetState,
         )
 
-        suppressor = FramedSuppressor(
-            lambda: DeepFilterNetState(limit), SAMPLE_RATE, FRAME_LENGTH, DELAY_FRAMES
-        )
+        def open_model() -> DeepFilterNetState | AdaptiveLimitModel:
+            state = DeepFilterNetState(limit)
+            return AdaptiveLimitModel(state, limit) if snr_adaptive else state
+
+        suppressor = FramedSuppressor(open_model, SAMPLE_RATE, FRAME_LENGTH, DELAY_FRAMES)
     else:
         from openhear.dsp.noise.rnnoise import DELAY_FRAMES, FRAME_LENGTH, SAMPLE_RATE, RnnoiseState
 
