@@ -106,3 +106,15 @@ def test_t4_as_a_520_hz_square_wave_in_bike_noise(offset_s):
     matches = found(T4, x)
     assert len(matches) == 1
     assert abs(matches[0].frequency_hz - 520) < 40
+
+
+@pytest.mark.parametrize("offset_s", [0, 2, 4, 6, 8])
+def test_t4_20_db_under_speech_level_in_kitchen_noise(kitchen, offset_s):
+    """T4 at 3.1 kHz, -43 dBFS (20 dB under the tests' speech level) in the real kitchen noise,
+    from five starting points: its 0.1 s tones stand 12 dB over the band (T4's `short_on_db`), not
+    always 15 dB (at 15 dB three of the five were missed)."""
+    alarm = alarm_signal(T4, 3100, cycles=3, level_dbfs=-43)
+    x = alarm + np.resize(np.roll(kitchen, -offset_s * RATE), alarm.size)
+    matches = found(T4, x)
+    assert matches
+    assert abs(matches[0].frequency_hz - 3100) < 70
