@@ -60,7 +60,7 @@ def bounded_captions(live_app):
 
 
 async def _health(client: httpx.AsyncClient, url: str) -> dict:
-    answer = await client.get(f"{url}/api/health", timeout=5.0)
+    answer = await client.get(f"{url}/api/health", timeout=30.0)  # bounded: only a hang fails
     assert answer.status_code == 200
     return answer.json()
 

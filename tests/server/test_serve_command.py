@@ -46,7 +46,7 @@ def test_serve_off_loopback_prints_a_token_address_and_requires_the_token():
         assert health["captions"]["available"] and health["speech"]["available"]
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
+        proc.wait(timeout=60)
     assert proc.returncode == 0
     assert "Traceback" not in proc.stderr.read()
 
