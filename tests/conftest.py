@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,14 @@ REALTIME = (
 browser, SIP calls, a PulseAudio daemon, or a wait bounded by a few seconds. They are marked
 `realtime`: `scripts/test.sh` (what `make test` runs) gives them the machine's priority and runs the
 offline rest beside them, niced, on the cores they leave idle."""
+
+
+def pytest_configure(config):
+    """Ctrl+C (SIGINT) reaches the processes the tests start: a shell ignores it in what it starts
+    in the background (scripts/test.sh's offline run), and children inherit an ignored signal, so
+    `openhear wyoming` would never see the Ctrl+C its test sends."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items):
