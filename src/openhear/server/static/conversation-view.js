@@ -202,6 +202,7 @@ export function setupConversation() {
   };
 
   const list = $("conv-list");
+  const chosenFormats = new Map(); // conversation id -> export format: kept when the list is redrawn
   async function refreshList() {
     let conversations;
     try {
@@ -219,6 +220,8 @@ export function setupConversation() {
       const format = document.createElement("select");
       format.setAttribute("aria-label", `Export format for conversation ${c.id}`);
       for (const f of ["txt", "srt", "vtt", "json"]) format.append(new Option(f, f));
+      format.value = chosenFormats.get(c.id) ?? "txt";
+      format.addEventListener("change", () => chosenFormats.set(c.id, format.value));
       let confirming = false;
       const remove = button("Delete", `Delete conversation ${c.id}`, async () => {
         if (!confirming) {
