@@ -172,6 +172,8 @@ def test_hold_and_resume_are_said_and_their_hanging_up_mid_sentence_keeps_the_tr
     first = call.out.wait_for(lambda line: "them:" in line)
     far.command("hold")  # a re-INVITE with sendonly audio: they go on playing, as music would
     call.err.wait_for(lambda line: line.startswith("openhear: on hold"))
+    # the hold's re-INVITE done on their side too (pjsua refuses a second one while it is open)
+    far.wait(lambda: any(e["status"] == "local hold" for e in far.events("media")))
     far.command("resume")
     call.err.wait_for(lambda line: line == "openhear: call resumed")
     resumed_at = shown_words(call.out.shown())  # captions go on: more words after the resume
