@@ -22,6 +22,8 @@ from typing import Protocol
 
 import numpy as np
 
+from openhear.dsp.noise.framed import FrameModel
+
 FLOOR_RISE_DB_PER_S = 3.0
 """How fast the noise-floor estimate may rise (it falls to any quieter frame at once)."""
 SPEECH_ATTACK_S = 0.05
@@ -40,16 +42,10 @@ SILENCE_DB = -100.0
 """Frame level (dB re full scale power) given to digital silence."""
 
 
-class LimitedFrameModel(Protocol):
-    sample_rate: int
-    frame_length: int
-    delay_frames: int
-
-    def process_frame(self, frame: np.ndarray, out: np.ndarray) -> None: ...
+class LimitedFrameModel(FrameModel, Protocol):
+    """A frame model whose attenuation limit can change between frames (DeepFilterNet3)."""
 
     def set_attenuation_limit(self, atten_lim_db: float) -> None: ...
-
-    def close(self) -> None: ...
 
 
 class SnrTracker:
